@@ -1,0 +1,42 @@
+/**
+ * modactor: an actor runtime with supervision trees for module systems.
+ * Every public name is exported here, by name.
+ */
+
+// Kernel
+export { createActorSystem } from './kernel/system.js';
+export type { ActorSystem, ActorSystemOptions, DeadLetterCounts } from './kernel/system.js';
+export { createSimulatedScheduler } from './kernel/simulated-scheduler.js';
+export type { SimulatedScheduler, SimulatedSchedulerOptions } from './kernel/simulated-scheduler.js';
+export { createRealScheduler } from './kernel/scheduler.js';
+export type { Scheduler, Schedulable, TimerHandle, RealSchedulerOptions } from './kernel/scheduler.js';
+export { Mailbox, BoundedQueue, DEFAULT_MAILBOX_CAPACITY } from './kernel/mailbox.js';
+export type { OfferResult, Lane } from './kernel/mailbox.js';
+export type {
+  ActorRef,
+  ActorContext,
+  Behavior,
+  BehaviorObject,
+  BehaviorFactory,
+  Handler,
+  SpawnOptions,
+} from './kernel/behavior.js';
+export { fromMachine } from './kernel/machine-behavior.js';
+export type { MachineBehaviorOptions } from './kernel/machine-behavior.js';
+export { RestartWindow, Backoff, describeExit } from './kernel/supervision.js';
+export type {
+  SupervisionStrategy,
+  RestartType,
+  Directive,
+  Failure,
+  ExitReason,
+  BackoffOptions,
+  SupervisorOptions,
+} from './kernel/supervision.js';
+export type { InspectionEvent, InspectionObserver, DeadLetter, DeadLetterReason } from './kernel/inspection.js';
+export { ModactorError, isModactorError } from './kernel/errors.js';
+export type { ModactorErrorCode, ValidationIssue } from './kernel/errors.js';
+export { createRandom } from './kernel/random.js';
+export type { Random } from './kernel/random.js';
+export { silentLogger } from './kernel/logger.js';
+export type { Logger } from './kernel/logger.js';

@@ -1,0 +1,663 @@
+import type { Logger } from 'pino';
+import { ModactorError } from './errors.js';
+import { Mailbox, type OfferResult } from './mailbox.js';
+import type { TimerHandle } from './scheduler.js';
+import {
+  Backoff,
+  RestartWindow,
+  describeExit,
+  failureFrom,
+  type Directive,
+  type ExitReason,
+  type Failure,
+  type RestartType,
+  type SupervisorOptions,
+} from './supervision.js';
+import {
+  instantiate,
+  type ActorContext,
+  type ActorRef,
+  type Behavior,
+  type BehaviorObject,
+  type SpawnOptions,
+} from './behavior.js';
+import type { SystemInternals } from './system-internals.js';
+
+/** Signals of the system lane: never bounded, never dropped, handled before user messages. */
+type SystemMessage =
+  | { readonly kind: 'start' }
+  | { readonly kind: 'stop'; readonly reason: ExitReason }
+  | { readonly kind: 'terminated'; readonly target: AnyCell; readonly reason: ExitReason }
+  | { readonly kind: 'child-failed'; readonly child: AnyCell; readonly failure: Failure }
+  | { readonly kind: 'child-exited'; readonly child: AnyCell; readonly reason: ExitReason }
+  | { readonly kind: 'stop-child'; readonly child: AnyCell; readonly done: () => void }
+  | { readonly kind: 'restart-slots'; readonly slots: readonly ChildSlot[] };
+
+/** A cell whatever its message type. @internal */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyCell = ActorCell<any>;
+
+type State = 'new' | 'running' | 'suspended' | 'stopping' | 'terminated';
+
+/** A supervised child position: survives restarts, holds the current incarnation. */
+interface ChildSlot {
+  readonly name: string;
+  readonly behavior: Behavior<unknown>;
+  readonly options: SpawnOptions;
+  readonly restart: RestartType;
+  current: AnyCell | null;
+  /** Set while the parent itself is stopping this incarnation, so its exit is not a surprise. */
+  expectingExit: boolean;
+}
+
+interface Supervisor {
+  readonly options: SupervisorOptions;
+  readonly window: RestartWindow;
+  readonly backoff: Backoff | null;
+}
+
+const DEFAULT_DIRECTIVE = (): Directive => 'restart';
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * One incarnation of an actor: its mailbox, its behaviour, its place in the supervision tree.
+ * It is its own {@link ActorRef} and its own {@link ActorContext}, so an idle actor is a single
+ * object plus its mailbox.
+ *
+ * @internal
+ */
+export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
+  readonly id: number;
+  readonly name: string;
+  readonly path: string;
+  readonly incarnation: string;
+  readonly mailbox: Mailbox<M, SystemMessage>;
+  private state: State = 'new';
+  private scheduled = false;
+  private busy = false;
+  private behavior: BehaviorObject<M> | null = null;
+  private logger: Logger | null = null;
+  private slots: ChildSlot[] | null = null;
+  private supervisor: Supervisor | null = null;
+  private watchers: Set<AnyCell> | null = null;
+  private watching: Set<AnyCell> | null = null;
+  private timers: Set<TimerHandle> | null = null;
+  private terminationListeners: ((reason: ExitReason) => void)[] | null = null;
+  private dropStreak = 0;
+  /** The exit reason once terminated. */
+  exitReason: ExitReason | null = null;
+
+  constructor(
+    private readonly system: SystemInternals,
+    readonly parent: AnyCell | null,
+    private readonly spec: Behavior<M>,
+    readonly options: SpawnOptions,
+    name: string,
+  ) {
+    this.id = system.nextId();
+    this.name = name;
+    this.path = parent === null ? '/' : parent.path === '/' ? `/${name}` : `${parent.path}/${name}`;
+    this.incarnation = system.scheduler.newId();
+    const capacity = options.mailboxCapacity ?? system.defaultMailboxCapacity;
+    this.mailbox = new Mailbox<M, SystemMessage>(capacity, options.priorityCapacity ?? capacity);
+    this.mailbox.offerSystem({ kind: 'start' });
+  }
+
+  /** True when this cell was created by `system`. */
+  belongsTo(system: SystemInternals): boolean {
+    return this.system === system;
+  }
+
+  // ---- ActorRef -------------------------------------------------------------------------------
+
+  get isAlive(): boolean {
+    return this.state !== 'terminated';
+  }
+
+  get self(): ActorRef<M> {
+    return this;
+  }
+
+  tell(message: M): OfferResult {
+    return this.deliver(message, this.mailbox.offer(message), 'user');
+  }
+
+  tellPriority(message: M): OfferResult {
+    return this.deliver(message, this.mailbox.offerPriority(message), 'priority');
+  }
+
+  private deliver(message: M, result: OfferResult, lane: 'user' | 'priority'): OfferResult {
+    const system = this.system;
+    if (result === 'enqueued') {
+      if (system.inspector.active) system.inspector.emit({ type: 'offered', actor: this.path, lane, message });
+      if (this.dropStreak > 0) this.recovered();
+      if (!this.scheduled && !this.busy && this.state === 'running') this.schedule();
+      return result;
+    }
+    if (system.inspector.active) system.inspector.emit({ type: 'dropped', actor: this.path, reason: result, message });
+    if (result === 'full') {
+      if (this.dropStreak++ === 0) {
+        this.log.warn({ capacity: this.mailbox.capacity }, 'mailbox full: dropping messages until it drains');
+      }
+      system.deadLetter(null, this, message, 'mailbox-full');
+    } else {
+      system.deadLetter(null, this, message, 'closed');
+    }
+    return result;
+  }
+
+  private recovered(): void {
+    this.log.info({ dropped: this.dropStreak }, 'mailbox drained: accepting messages again');
+    this.dropStreak = 0;
+  }
+
+  // ---- ActorContext ---------------------------------------------------------------------------
+
+  get log(): Logger {
+    return (this.logger ??= this.system.logger.child({ actor: this.path }));
+  }
+
+  spawn<C>(behavior: Behavior<C>, options: SpawnOptions = {}): ActorRef<C> {
+    if (this.state === 'terminated' || this.state === 'stopping') {
+      throw new ModactorError('system-stopped', `Cannot spawn a child of ${this.path}: it is ${this.state}`);
+    }
+    const name = options.name ?? this.system.anonymousName();
+    validateName(name);
+    const slots = (this.slots ??= []);
+    if (slots.some((s) => s.name === name)) {
+      throw new ModactorError('duplicate-name', `Expected a unique child name under ${this.path}, got "${name}" twice`);
+    }
+    const slot: ChildSlot = {
+      name,
+      behavior: behavior as Behavior<unknown>,
+      options,
+      restart: options.restart ?? 'permanent',
+      current: null,
+      expectingExit: false,
+    };
+    slots.push(slot);
+    return this.startSlot(slot);
+  }
+
+  children(): ActorRef<unknown>[] {
+    const out: ActorRef<unknown>[] = [];
+    for (const slot of this.slots ?? []) if (slot.current !== null) out.push(slot.current);
+    return out;
+  }
+
+  async stop(child: ActorRef<unknown>): Promise<void> {
+    const slot = this.slotOf(child);
+    if (slot === undefined) return;
+    this.removeSlot(slot);
+    await this.terminateSlot(slot, { kind: 'stopped' });
+  }
+
+  stopSelf(): void {
+    this.mailbox.offerSystem({ kind: 'stop', reason: { kind: 'normal' } });
+    this.wake();
+  }
+
+  watch(target: ActorRef<unknown>): void {
+    const cell = this.system.cellOf(target);
+    if (cell === (this)) return;
+    (this.watching ??= new Set()).add(cell);
+    if (cell.exitReason !== null) {
+      this.signal({ kind: 'terminated', target: cell, reason: cell.exitReason });
+    } else {
+      (cell.watchers ??= new Set()).add(this);
+    }
+  }
+
+  unwatch(target: ActorRef<unknown>): void {
+    const cell = this.system.cellOf(target);
+    this.watching?.delete(cell);
+    cell.watchers?.delete(this);
+  }
+
+  now(): number {
+    return this.system.scheduler.now();
+  }
+
+  delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.system.scheduler.setTimer(ms, resolve);
+    });
+  }
+
+  scheduleOnce(delayMs: number, message: M): TimerHandle {
+    const timers = (this.timers ??= new Set());
+    const handle = this.system.scheduler.setTimer(delayMs, () => {
+      timers.delete(handle);
+      this.tell(message);
+    });
+    timers.add(handle);
+    return {
+      cancel: () => {
+        timers.delete(handle);
+        handle.cancel();
+      },
+    };
+  }
+
+  // ---- Termination observation (system facade, ask, tests) -------------------------------------
+
+  /** Calls `listener` once when this incarnation terminates (immediately if it already has). */
+  onTermination(listener: (reason: ExitReason) => void): void {
+    if (this.exitReason !== null) listener(this.exitReason);
+    else (this.terminationListeners ??= []).push(listener);
+  }
+
+  /** Asks this actor to stop; resolves when it terminated. */
+  requestStop(reason: ExitReason): Promise<ExitReason> {
+    return new Promise((resolve) => {
+      this.onTermination(resolve);
+      this.signal({ kind: 'stop', reason });
+    });
+  }
+
+  /** Stops `child` (one of this actor's) from outside its turn, serialized with supervision. */
+  stopChildFromOutside(child: AnyCell): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.mailbox.offerSystem({ kind: 'stop-child', child, done: resolve }) === 'closed') resolve();
+      else this.wake();
+    });
+  }
+
+  // ---- The message loop -----------------------------------------------------------------------
+
+  /** @internal Called by the scheduler. */
+  runSlice(budget: number): void {
+    this.scheduled = false;
+    const mailbox = this.mailbox;
+    let handled = 0;
+    while (!this.busy && this.state !== 'terminated') {
+      if (mailbox.hasSystemMessages) {
+        this.handleSystem(mailbox.takeSystem() as SystemMessage);
+        continue;
+      }
+      if (this.state !== 'running' || handled >= budget) break;
+      const next = mailbox.takeUser();
+      if (next === undefined) break;
+      handled++;
+      this.invoke(next.message);
+    }
+    if (!this.busy) this.wake();
+  }
+
+  private hasWork(): boolean {
+    if (this.state === 'terminated') return false;
+    return this.mailbox.hasSystemMessages || (this.state === 'running' && this.mailbox.hasMessages);
+  }
+
+  /** Schedules this actor if it has work and is not already scheduled or busy. */
+  private wake(): void {
+    if (!this.scheduled && !this.busy && this.hasWork()) this.schedule();
+  }
+
+  private schedule(): void {
+    this.scheduled = true;
+    this.system.scheduler.enqueue(this);
+  }
+
+  private signal(message: SystemMessage): void {
+    if (this.mailbox.offerSystem(message) === 'enqueued') this.wake();
+  }
+
+  private invoke(message: M): void {
+    const behavior = this.behavior as BehaviorObject<M>;
+    let result: void | Promise<void>;
+    try {
+      result = behavior.receive(message, this);
+    } catch (error) {
+      this.fail(failureFrom('thrown', error));
+      return;
+    }
+    if (isThenable(result)) {
+      this.runAsync(result, () => this.handled(message));
+    } else {
+      this.handled(message);
+    }
+  }
+
+  private handled(message: M): void {
+    if (this.system.inspector.active) this.system.inspector.emit({ type: 'handled', actor: this.path, message });
+  }
+
+  /** Marks the actor busy until `work` settles; a rejection is a failure. */
+  private runAsync(work: PromiseLike<unknown>, onDone?: () => void): void {
+    this.busy = true;
+    work.then(
+      () => {
+        if (this.state === 'terminated') return;
+        this.busy = false;
+        onDone?.();
+        this.wake();
+      },
+      (error: unknown) => {
+        if (this.state === 'terminated') return;
+        this.busy = false;
+        this.fail(failureFrom('rejected', error));
+        this.wake();
+      },
+    );
+  }
+
+  private handleSystem(message: SystemMessage): void {
+    switch (message.kind) {
+      case 'start':
+        this.start();
+        return;
+      case 'stop':
+        if (this.state === 'stopping' || this.state === 'terminated') return;
+        this.state = 'stopping';
+        this.runAsync(this.stopSequence(message.reason));
+        return;
+      case 'terminated': {
+        if (this.watching?.delete(message.target) !== true) return;
+        const hook = this.behavior?.onTerminated;
+        if (hook === undefined || this.state === 'stopping') return;
+        this.callHook(() => hook.call(this.behavior, message.target, message.reason, this));
+        return;
+      }
+      case 'child-failed':
+        this.runAsync(this.onChildFailed(message.child, message.failure));
+        return;
+      case 'child-exited':
+        this.runAsync(this.onChildExited(message.child, message.reason));
+        return;
+      case 'stop-child': {
+        const slot = this.slotOf(message.child);
+        if (slot === undefined) {
+          message.done();
+          return;
+        }
+        this.removeSlot(slot);
+        this.runAsync(this.terminateSlot(slot, { kind: 'stopped' }).then(message.done));
+        return;
+      }
+      case 'restart-slots':
+        for (const slot of message.slots) {
+          if (this.slots?.includes(slot) === true && slot.current === null && this.state !== 'stopping') {
+            const cell = this.startSlot(slot);
+            if (this.system.inspector.active) {
+              this.system.inspector.emit({ type: 'restarted', actor: cell.path, incarnation: cell.incarnation, delayMs: 0 });
+            }
+          }
+        }
+        return;
+    }
+  }
+
+  /** Runs a hook that may throw or reject: either is this actor's failure. */
+  private callHook(hook: () => void | Promise<void>): void {
+    let result: void | Promise<void>;
+    try {
+      result = hook();
+    } catch (error) {
+      this.fail(failureFrom('thrown', error));
+      return;
+    }
+    if (isThenable(result)) this.runAsync(result);
+  }
+
+  private start(): void {
+    let behavior: BehaviorObject<M>;
+    try {
+      behavior = instantiate(this.spec, this);
+    } catch (error) {
+      this.behavior = { receive: () => undefined };
+      this.state = 'running';
+      this.fail(failureFrom('thrown', error));
+      return;
+    }
+    this.behavior = behavior;
+    this.state = 'running';
+    if (this.options.supervision !== undefined) this.supervisorState();
+    const onStart = behavior.onStart;
+    if (onStart !== undefined) this.callHook(() => onStart.call(behavior, this));
+  }
+
+  /** Suspends this actor and reports the failure to its parent, which decides. */
+  private fail(failure: Failure): void {
+    if (this.state === 'terminated' || this.state === 'stopping') {
+      this.log.error({ failure: failure.message }, 'failure while stopping');
+      return;
+    }
+    this.state = 'suspended';
+    if (this.system.inspector.active) this.system.inspector.emit({ type: 'failed', actor: this.path, failure });
+    this.log.error({ failure: failure.message, kind: failure.kind }, 'actor failed');
+    if (this.parent === null) {
+      this.system.rootFailed(failure);
+      return;
+    }
+    this.parent.signal({ kind: 'child-failed', child: this, failure });
+  }
+
+  /** Resumes after a failure, keeping state, because the parent said so. */
+  private resume(): void {
+    if (this.state !== 'suspended') return;
+    this.state = 'running';
+    this.wake();
+  }
+
+  // ---- Stopping -------------------------------------------------------------------------------
+
+  private async stopSequence(reason: ExitReason): Promise<void> {
+    await this.stopAllChildren();
+    const onStop = this.behavior?.onStop;
+    if (onStop !== undefined) {
+      try {
+        await onStop.call(this.behavior, this, reason);
+      } catch (error) {
+        this.log.error({ error: String(error) }, 'onStop failed');
+      }
+    }
+    this.finalize(reason);
+  }
+
+  /** Stops every child in reverse start order, one after the other, each within its timeout. */
+  private async stopAllChildren(): Promise<void> {
+    const slots = this.slots;
+    if (slots === null) return;
+    for (let i = slots.length - 1; i >= 0; i--) {
+      const slot = slots[i] as ChildSlot;
+      await this.terminateSlot(slot, { kind: 'stopped' });
+    }
+    this.slots = [];
+  }
+
+  /** Stops the slot's current incarnation and waits for it, killing it after its timeout. */
+  private terminateSlot(slot: ChildSlot, reason: ExitReason): Promise<void> {
+    const child = slot.current;
+    if (child === null) return Promise.resolve();
+    slot.expectingExit = true;
+    const timeoutMs = child.options.shutdownTimeoutMs ?? this.system.defaultShutdownTimeoutMs;
+    return new Promise<void>((resolve) => {
+      const timer = this.system.scheduler.setTimer(timeoutMs, () => {
+        child.kill({ kind: 'stop-timeout', message: `did not stop within ${timeoutMs} ms`, timeoutMs });
+      });
+      child.onTermination(() => {
+        timer.cancel();
+        if (slot.current === child) slot.current = null;
+        slot.expectingExit = false;
+        resolve();
+      });
+      child.signal({ kind: 'stop', reason });
+    });
+  }
+
+  /** Terminates at once, abandoning any handler in flight, with this subtree. */
+  kill(failure: Failure): void {
+    if (this.state === 'terminated') return;
+    for (const slot of this.slots ?? []) slot.current?.kill(failure);
+    this.finalize({ kind: 'killed', failure });
+  }
+
+  private finalize(reason: ExitReason): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.exitReason = reason;
+    this.busy = false;
+    for (const timer of this.timers ?? []) timer.cancel();
+    this.timers = null;
+    for (const slot of this.slots ?? []) slot.current?.kill({ kind: 'crashed', message: `parent ${this.path} terminated` });
+    const system = this.system;
+    for (const message of this.mailbox.close()) system.deadLetter(null, this, message, 'lost-on-termination');
+    system.unregister(this);
+    for (const target of this.watching ?? []) target.watchers?.delete(this);
+    this.watching = null;
+    for (const watcher of this.watchers ?? []) watcher.signal({ kind: 'terminated', target: this, reason });
+    this.watchers = null;
+    if (system.inspector.active) system.inspector.emit({ type: 'terminated', actor: this.path, reason });
+    if (reason.kind !== 'stopped' || this.dropStreak > 0) this.log.debug({ reason: describeExit(reason) }, 'terminated');
+    const listeners = this.terminationListeners;
+    this.terminationListeners = null;
+    for (const listener of listeners ?? []) listener(reason);
+    this.parent?.signal({ kind: 'child-exited', child: this, reason });
+  }
+
+  // ---- Supervising children -------------------------------------------------------------------
+
+  private supervisorState(): Supervisor {
+    if (this.supervisor !== null) return this.supervisor;
+    const options = this.options.supervision ?? this.system.defaultSupervision;
+    this.supervisor = {
+      options,
+      window: new RestartWindow(options.maxRestarts ?? 3, options.withinMs ?? 5000),
+      backoff: options.backoff === undefined ? null : new Backoff(options.backoff),
+    };
+    return this.supervisor;
+  }
+
+  private startSlot(slot: ChildSlot): AnyCell {
+    const cell = new ActorCell<unknown>(this.system, this, slot.behavior, slot.options, slot.name);
+    slot.current = cell;
+    this.system.register(cell);
+    if (this.system.inspector.active) {
+      this.system.inspector.emit({ type: 'spawned', actor: cell.path, incarnation: cell.incarnation, parent: this.path });
+    }
+    cell.wake();
+    return cell;
+  }
+
+  private slotOf(child: ActorRef<unknown>): ChildSlot | undefined {
+    return this.slots?.find((s) => s.current === child);
+  }
+
+  private removeSlot(slot: ChildSlot): void {
+    if (this.slots !== null) this.slots = this.slots.filter((s) => s !== slot);
+  }
+
+  private async onChildFailed(child: AnyCell, failure: Failure): Promise<void> {
+    const slot = this.slotOf(child);
+    if (slot === undefined || slot.expectingExit) return;
+    const supervisor = this.supervisorState();
+    const decide = supervisor.options.decide ?? DEFAULT_DIRECTIVE;
+    let directive: Directive;
+    try {
+      directive = decide(failure, { name: child.name, path: child.path });
+    } catch (error) {
+      this.log.error({ error: String(error) }, 'supervisor decide() threw; escalating');
+      directive = 'escalate';
+    }
+    if (this.system.inspector.active) {
+      this.system.inspector.emit({ type: 'directive', actor: this.path, child: child.path, directive });
+    }
+    switch (directive) {
+      case 'resume':
+        child.resume();
+        return;
+      case 'stop':
+        this.removeSlot(slot);
+        await this.terminateSlot(slot, { kind: 'failed', failure });
+        return;
+      case 'escalate':
+        await this.giveUp({ kind: 'escalated', message: `escalated from ${child.path}: ${failure.message}`, child: child.path, cause: failure });
+        return;
+      case 'restart':
+        await this.restartFrom(slot, failure, { kind: 'failed', failure });
+        return;
+    }
+  }
+
+  private async onChildExited(child: AnyCell, reason: ExitReason): Promise<void> {
+    const slot = this.slotOf(child);
+    if (slot === undefined || slot.expectingExit) return;
+    slot.current = null;
+    if (reason.kind === 'stopped') {
+      // Deliberately stopped by someone: not restarted.
+      this.removeSlot(slot);
+      return;
+    }
+    const failure = reason.kind === 'normal' ? null : reason.failure;
+    const restart = slot.restart === 'permanent' || (slot.restart === 'transient' && failure !== null);
+    if (!restart) {
+      this.removeSlot(slot);
+      return;
+    }
+    await this.restartFrom(slot, failure ?? { kind: 'crashed', message: `${child.path} exited normally` }, reason);
+  }
+
+  /**
+   * Restarts per strategy: the failed child alone, all children, or it and the later ones. The
+   * affected incarnations stop in reverse start order, then restart in start order (after the
+   * backoff, if any). Temporary children are not restarted. Exceeding the intensity gives up.
+   */
+  private async restartFrom(slot: ChildSlot, failure: Failure, reason: ExitReason): Promise<void> {
+    const supervisor = this.supervisorState();
+    const slots = this.slots ?? [];
+    const strategy = supervisor.options.strategy ?? 'one-for-one';
+    const index = slots.indexOf(slot);
+    const affected = strategy === 'one-for-one' ? [slot] : strategy === 'one-for-all' ? [...slots] : slots.slice(index);
+    const restartable = affected.filter((s) => s.restart !== 'temporary');
+    if (restartable.length > 0 && !supervisor.window.tryRecord(this.now())) {
+      const { maxRestarts, withinMs } = supervisor.window;
+      await this.giveUp({
+        kind: 'intensity-exceeded',
+        message: `more than ${maxRestarts} restarts within ${withinMs} ms (last: ${slot.name}: ${failure.message})`,
+        child: `${this.path === '/' ? '' : this.path}/${slot.name}`,
+        restarts: maxRestarts,
+        withinMs,
+        cause: failure,
+      });
+      return;
+    }
+    for (let i = affected.length - 1; i >= 0; i--) {
+      const s = affected[i] as ChildSlot;
+      await this.terminateSlot(s, s === slot ? reason : { kind: 'stopped' });
+    }
+    for (const s of affected) if (s.restart === 'temporary') this.removeSlot(s);
+    if (restartable.length === 0) return;
+    const delayMs = supervisor.backoff?.next(this.now(), () => this.system.scheduler.random()) ?? 0;
+    if (delayMs > 0) {
+      const timers = (this.timers ??= new Set());
+      const handle = this.system.scheduler.setTimer(delayMs, () => {
+        timers.delete(handle);
+        this.signal({ kind: 'restart-slots', slots: restartable });
+      });
+      timers.add(handle);
+      return;
+    }
+    for (const s of restartable) {
+      const cell = this.startSlot(s);
+      if (this.system.inspector.active) {
+        this.system.inspector.emit({ type: 'restarted', actor: cell.path, incarnation: cell.incarnation, delayMs });
+      }
+    }
+  }
+
+  /** Intensity exceeded or escalation: stop all children in reverse order, then fail upward. */
+  private async giveUp(failure: Failure): Promise<void> {
+    await this.stopAllChildren();
+    this.fail(failure);
+  }
+}
+
+function validateName(name: string): void {
+  if (name.length === 0 || name.includes('/')) {
+    throw new ModactorError('invalid-argument', `Expected an actor name without "/", got "${name}"`);
+  }
+}

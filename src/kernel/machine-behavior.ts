@@ -1,0 +1,83 @@
+import { createActor, type AnyStateMachine, type EventFromLogic, type InputFrom, type SnapshotFrom } from 'xstate';
+import type { BehaviorFactory } from './behavior.js';
+
+const TIMER_TICK = Symbol('modactor.timerTick');
+interface TimerTick {
+  readonly [TIMER_TICK]: () => void;
+}
+const isTick = (message: unknown): message is TimerTick =>
+  typeof message === 'object' && message !== null && TIMER_TICK in message;
+
+/** Options of {@link fromMachine}. */
+export interface MachineBehaviorOptions<TMachine extends AnyStateMachine> {
+  /** Input of the machine, at every (re)start. */
+  readonly input?: InputFrom<TMachine>;
+  /** Called with every snapshot the machine takes (for observation and tests). */
+  readonly onSnapshot?: (snapshot: SnapshotFrom<TMachine>) => void;
+}
+
+/**
+ * Adapts an xstate v5 machine into a behaviour: each message is sent to the machine as an event,
+ * one at a time; a machine that ends in an error state is a failure of the actor (supervised like a
+ * throw); delayed transitions run on the actor system's scheduler clock, so they are simulated
+ * exactly. A restart starts a fresh machine.
+ *
+ * @example
+ * ```ts
+ * const toggle = createMachine({ initial: 'off', states: { off: { on: { flip: 'on' } }, on: { on: { flip: 'off' } } } });
+ * const ref = system.spawn(fromMachine(toggle), { name: 'toggle' });
+ * ref.tell({ type: 'flip' });
+ * ```
+ */
+export function fromMachine<TMachine extends AnyStateMachine>(
+  machine: TMachine,
+  options: MachineBehaviorOptions<TMachine> = {},
+): BehaviorFactory<EventFromLogic<TMachine>> {
+  return {
+    create(ctx) {
+      const handles = new Map<number, { cancel(): void }>();
+      let nextHandle = 0;
+      const actor = createActor(machine, {
+        ...(options.input === undefined ? {} : { input: options.input }),
+        clock: {
+          setTimeout: (fn: (...args: unknown[]) => void, ms: number) => {
+            const id = ++nextHandle;
+            // The delayed transition runs as a message of this actor, in its turn, never beside one.
+            const tick: TimerTick = { [TIMER_TICK]: () => (handles.delete(id) ? fn() : undefined) };
+            handles.set(id, ctx.scheduleOnce(ms, tick as never));
+            return id;
+          },
+          clearTimeout: (id: unknown) => {
+            handles.get(id as number)?.cancel();
+            handles.delete(id as number);
+          },
+        },
+      });
+      let failure: unknown = null;
+      actor.subscribe({
+        next: (snapshot) => options.onSnapshot?.(snapshot),
+        error: (error) => {
+          failure = error;
+        },
+      });
+      const check = (): void => {
+        if (failure !== null) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure));
+      };
+      return {
+        onStart() {
+          actor.start();
+          check();
+        },
+        receive(message: unknown) {
+          if (isTick(message)) message[TIMER_TICK]();
+          else actor.send(message as EventFromLogic<TMachine>);
+          check();
+        },
+        onStop() {
+          for (const handle of handles.values()) handle.cancel();
+          actor.stop();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,189 @@
+import { ModactorError } from './errors.js';
+
+/** What happened to one offer: exactly one of these, always. */
+export type OfferResult = 'enqueued' | 'full' | 'closed';
+
+/** The default capacity of a mailbox's user lane. */
+export const DEFAULT_MAILBOX_CAPACITY = 100;
+
+const INITIAL_SLOTS = 4;
+
+/**
+ * A bounded FIFO ring buffer that grows on demand up to its capacity, so an idle queue costs a
+ * handful of slots while a busy one never holds more than `capacity` items.
+ */
+export class BoundedQueue<T> {
+  private items: (T | undefined)[];
+  private head = 0;
+  private count = 0;
+  readonly capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.items = new Array<T | undefined>(Math.min(capacity, INITIAL_SLOTS));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Appends `item`; returns false (and changes nothing) when the queue holds `capacity` items. */
+  push(item: T): boolean {
+    const count = this.count;
+    if (count >= this.capacity) return false;
+    let items = this.items;
+    if (count === items.length) items = this.grow();
+    items[(this.head + count) % items.length] = item;
+    this.count = count + 1;
+    return true;
+  }
+
+  /** Removes and returns the oldest item, or undefined when empty. */
+  shift(): T | undefined {
+    if (this.count === 0) return undefined;
+    const items = this.items;
+    const item = items[this.head];
+    items[this.head] = undefined;
+    this.head = (this.head + 1) % items.length;
+    this.count--;
+    return item;
+  }
+
+  /** Removes and returns everything, oldest first. */
+  drain(): T[] {
+    const out: T[] = [];
+    while (this.count > 0) out.push(this.shift() as T);
+    return out;
+  }
+
+  private grow(): (T | undefined)[] {
+    const old = this.items;
+    const next = new Array<T | undefined>(Math.min(this.capacity, old.length * 2));
+    for (let i = 0; i < this.count; i++) next[i] = old[(this.head + i) % old.length];
+    this.items = next;
+    this.head = 0;
+    return next;
+  }
+}
+
+/** Which lane a message was taken from. */
+export type Lane = 'system' | 'priority' | 'user';
+
+/**
+ * An actor's mailbox: three FIFO lanes taken in this order: the **system** lane (stop, watch,
+ * `Terminated`, supervision signals; never bounded, never dropped), the **priority** lane (critical
+ * user messages; bounded on its own, so routine traffic can never crowd them out) and the **user**
+ * lane (bounded, capacity 100 by default).
+ *
+ * `offer` never blocks and never throws for a full or closed mailbox: it returns what happened.
+ * Capacity counts queued messages only; the message being handled has already left the queue.
+ */
+export class Mailbox<M, S = unknown> {
+  private readonly user: BoundedQueue<M>;
+  private priority: BoundedQueue<M> | null = null;
+  private system: S[] | null = null;
+  private closedFlag = false;
+
+  constructor(
+    readonly capacity: number = DEFAULT_MAILBOX_CAPACITY,
+    readonly priorityCapacity: number = capacity,
+  ) {
+    validateCapacity(capacity, 'capacity');
+    validateCapacity(priorityCapacity, 'priorityCapacity');
+    this.user = new BoundedQueue<M>(capacity);
+  }
+
+  /** Messages queued in the user lane. */
+  get size(): number {
+    return this.user.size;
+  }
+
+  /** Messages queued in the priority lane. */
+  get prioritySize(): number {
+    return this.priority === null ? 0 : this.priority.size;
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** True when any lane holds a message. */
+  get hasMessages(): boolean {
+    return this.user.size > 0 || this.hasSystemOrPriority;
+  }
+
+  get hasSystemMessages(): boolean {
+    return this.system !== null && this.system.length > 0;
+  }
+
+  private get hasSystemOrPriority(): boolean {
+    return this.hasSystemMessages || (this.priority !== null && this.priority.size > 0);
+  }
+
+  /** Non-blocking offer to the user lane. */
+  offer(message: M): OfferResult {
+    if (this.closedFlag) return 'closed';
+    return this.user.push(message) ? 'enqueued' : 'full';
+  }
+
+  /** Non-blocking offer to the priority lane, which is taken before the user lane. */
+  offerPriority(message: M): OfferResult {
+    if (this.closedFlag) return 'closed';
+    this.priority ??= new BoundedQueue<M>(this.priorityCapacity);
+    return this.priority.push(message) ? 'enqueued' : 'full';
+  }
+
+  /** Appends a system message. Never dropped while the mailbox is open. */
+  offerSystem(message: S): OfferResult {
+    if (this.closedFlag) return 'closed';
+    (this.system ??= []).push(message);
+    return 'enqueued';
+  }
+
+  /** Takes the next system message, if any. */
+  takeSystem(): S | undefined {
+    const system = this.system;
+    if (system === null || system.length === 0) return undefined;
+    return system.shift();
+  }
+
+  /** Takes the next user-level message: priority lane first, then the user lane. */
+  takeUser(): { message: M; lane: 'priority' | 'user' } | undefined {
+    if (this.priority !== null && this.priority.size > 0) {
+      return { message: this.priority.shift() as M, lane: 'priority' };
+    }
+    if (this.user.size === 0) return undefined;
+    return { message: this.user.shift() as M, lane: 'user' };
+  }
+
+  /** Fast path for the hot loop: takes the next user-lane message when no other lane has one. */
+  takeUserFast(): M | undefined {
+    return this.user.shift();
+  }
+
+  /** Removes system messages matching `predicate` (used by unwatch). */
+  removeSystem(predicate: (message: S) => boolean): void {
+    if (this.system !== null) this.system = this.system.filter((m) => !predicate(m));
+  }
+
+  /**
+   * Closes the mailbox: later offers return `closed`. Returns the user-level messages still
+   * queued (priority lane first), so the caller can account for every one of them.
+   */
+  close(): M[] {
+    this.closedFlag = true;
+    const left = this.priority === null ? [] : this.priority.drain();
+    for (const m of this.user.drain()) left.push(m);
+    this.system = null;
+    return left;
+  }
+}
+
+function validateCapacity(capacity: number, field: string): void {
+  if (!Number.isSafeInteger(capacity) || capacity < 1) {
+    throw new ModactorError(
+      'invalid-capacity',
+      `Expected mailbox ${field} to be a positive safe integer, got ${String(capacity)}`,
+    );
+  }
+}

@@ -1,0 +1,106 @@
+import { customRandom, nanoid, urlAlphabet } from 'nanoid';
+import type { Random } from './random.js';
+
+/** Something the scheduler can run: an actor with messages to handle. */
+export interface Schedulable {
+  /** Handles up to `budget` messages. Must not throw. */
+  runSlice(budget: number): void;
+}
+
+/** A timer that can be cancelled. */
+export interface TimerHandle {
+  cancel(): void;
+}
+
+/**
+ * Where time and order come from. Nothing in modactor reads the wall clock or schedules work
+ * except through a Scheduler, which is what makes the simulated one exact.
+ */
+export interface Scheduler {
+  readonly kind: 'real' | 'simulated';
+  /** Messages an actor may handle per turn before another actor gets to run. */
+  readonly throughput: number;
+  /** Milliseconds on this scheduler's clock. */
+  now(): number;
+  /** Marks `task` runnable; it will get one `runSlice` call. */
+  enqueue(task: Schedulable): void;
+  /** Calls `fn` after `delayMs` on this scheduler's clock. */
+  setTimer(delayMs: number, fn: () => void): TimerHandle;
+  /** A float in [0, 1): seeded in simulation. */
+  random(): number;
+  /** A fresh unique id (nanoid; seeded in simulation). */
+  newId(): string;
+}
+
+/** Options of {@link createRealScheduler}. */
+export interface RealSchedulerOptions {
+  /** Messages per actor turn. Default 32. */
+  throughput?: number;
+  /** Actor turns per drain before yielding to the event loop (timers, I/O). Default 256. */
+  turnsPerYield?: number;
+}
+
+/**
+ * The production scheduler: one shared FIFO run queue of runnable actors, drained in a microtask
+ * batch that yields to the event loop (via `setImmediate`) after `turnsPerYield` turns, so timers and
+ * I/O are never starved by a busy system.
+ */
+export function createRealScheduler(options: RealSchedulerOptions = {}): Scheduler {
+  const throughput = options.throughput ?? 32;
+  const turnsPerYield = options.turnsPerYield ?? 256;
+  let queue: Schedulable[] = [];
+  let next: Schedulable[] = [];
+  let drainPending = false;
+
+  const drain = (): void => {
+    let turns = 0;
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = next;
+      for (let i = 0; i < batch.length; i++) {
+        const task = batch[i] as Schedulable;
+        if (turns++ >= turnsPerYield) {
+          // Put the unrun rest back at the front, then yield to the event loop.
+          const rest = batch.slice(i);
+          batch.length = 0;
+          next = batch;
+          queue = rest.concat(queue);
+          setImmediate(drain);
+          return;
+        }
+        task.runSlice(throughput);
+      }
+      batch.length = 0;
+      next = batch;
+    }
+    drainPending = false;
+  };
+
+  return {
+    kind: 'real',
+    throughput,
+    now: () => performance.timeOrigin + performance.now(),
+    enqueue(task) {
+      queue.push(task);
+      if (!drainPending) {
+        drainPending = true;
+        queueMicrotask(drain);
+      }
+    },
+    setTimer(delayMs, fn) {
+      const t = setTimeout(fn, Math.max(0, delayMs));
+      return { cancel: () => clearTimeout(t) };
+    },
+    random: Math.random,
+    newId: () => nanoid(),
+  };
+}
+
+/** A nanoid generator fed by a seeded random source (deterministic ids in simulation). */
+export function seededIdGenerator(random: Random): () => string {
+  return customRandom(urlAlphabet, 21, (size) => {
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i++) bytes[i] = random.int(256);
+    return bytes;
+  });
+}
