@@ -1,4 +1,5 @@
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
+import { describeReceived, isPlainObject } from './checks.js';
 
 /** Metadata an event may carry besides its type and payload. */
 export interface EventMeta {
@@ -10,7 +11,17 @@ export interface EventMeta {
   readonly time?: number;
 }
 
-/** A catalogue as a type: each event type maps to exactly one payload shape. */
+/**
+ * A catalogue as a type: each event type maps to exactly one payload shape.
+ *
+ * Declare a catalogue with `type`, not `interface`: an interface has no implicit index signature,
+ * so it does not satisfy this constraint (the payloads themselves may be interfaces).
+ *
+ * @example
+ * ```ts
+ * type MyEvents = { Ping: { readonly n: number }; Pong: PongPayload };
+ * ```
+ */
 export type EventMap = { readonly [type: string]: object };
 
 /** The event union of a catalogue: `{ type, payload }` with the payload of that type. */
@@ -23,12 +34,21 @@ export type EventTypeOf<Map extends EventMap> = keyof Map & string;
 
 /**
  * A run-time check of one value. Returns nothing when valid; otherwise pushes one issue per bad
- * field (with its path) into `issues`.
+ * field into `issues`, each with a path that starts with `path` (`payload`, `payload.height`, ...).
+ *
+ * `T` is the type the check admits. It exists only at compile time (the `~type` property is never
+ * set), so any plain function of this signature is a `Check<T>`; the combinators of `checks.ts`
+ * infer it, which lets {@link defineCatalogue} reject a schema whose check does not match the
+ * payload type of its event.
  */
-export type Check = (value: unknown, path: string, issues: ValidationIssue[]) => void;
+export interface Check<T = unknown> {
+  (value: unknown, path: string, issues: ValidationIssue[]): void;
+  /** Phantom: the type this check admits. Never present at run time. */
+  readonly '~type'?: T;
+}
 
-/** The schema of a catalogue: one payload check per event type. */
-export type CatalogueSchema<Map extends EventMap> = { readonly [K in keyof Map & string]: Check };
+/** The schema of a catalogue: one payload check per event type, admitting that type's payload. */
+export type CatalogueSchema<Map extends EventMap> = { readonly [K in keyof Map & string]: Check<Map[K]> };
 
 /** A catalogue: its types, and the validation of events against it. */
 export interface Catalogue<Map extends EventMap> {
@@ -52,8 +72,11 @@ export interface Catalogue<Map extends EventMap> {
  *
  * @example
  * ```ts
- * interface MyEvents { Ping: { n: number } }
+ * type MyEvents = { Ping: { readonly n: number } };
  * const catalogue = defineCatalogue<MyEvents>({ Ping: object({ n: nonNegativeInteger }) });
+ * catalogue.validate({ type: 'Ping', payload: { n: -1 } });
+ * // throws ModactorError 'invalid-payload':
+ * //   Invalid Ping payload: payload.n: expected a non-negative safe integer, got number -1
  * ```
  */
 export function defineCatalogue<Map extends EventMap>(schema: CatalogueSchema<Map>): Catalogue<Map> {
@@ -61,22 +84,47 @@ export function defineCatalogue<Map extends EventMap>(schema: CatalogueSchema<Ma
   const types = [...checks.keys()] as EventTypeOf<Map>[];
   const has = (type: string): type is EventTypeOf<Map> => checks.has(type);
   const check = (value: unknown): EventOf<Map> | ModactorError => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return new ModactorError('invalid-event', `Expected an event object { type, payload }, got ${describe(value)}`);
+    if (!isPlainObject(value)) {
+      return new ModactorError('invalid-event', `Expected an event object { type, payload }, got ${describeReceived(value)}`);
     }
-    const { type, payload } = value as { type?: unknown; payload?: unknown };
+    const event = value as { type?: unknown; payload?: unknown; meta?: unknown };
+    const { type, payload } = event;
     if (typeof type !== 'string') {
-      return new ModactorError('invalid-event', `Expected event.type to be a string, got ${describe(type)}`);
+      return new ModactorError('invalid-event', `Expected event.type to be a string, got ${describeReceived(type)}`);
+    }
+    const extra = unknownEventKey(event);
+    if (extra !== undefined) {
+      return new ModactorError(
+        'invalid-event',
+        `Expected only type, payload and meta in an event, got an unknown field ${describeReceived(extra)}`,
+      );
+    }
+    if (Object.hasOwn(event, 'meta')) {
+      const metaIssues: ValidationIssue[] = [];
+      checkMeta(event.meta, 'meta', metaIssues);
+      if (metaIssues.length > 0) {
+        return new ModactorError('invalid-event', `Invalid event metadata: ${summarize(metaIssues)}`, { issues: metaIssues });
+      }
     }
     const payloadCheck = checks.get(type);
     if (payloadCheck === undefined) {
-      return new ModactorError('unknown-event-type', `Expected a known event type, got "${type.slice(0, 80)}"`);
+      return new ModactorError('unknown-event-type', `Expected a known event type, got ${describeReceived(type)}`);
     }
-    const issues: ValidationIssue[] = [];
-    payloadCheck(payload, 'payload', issues);
-    if (issues.length > 0) {
-      const first = issues[0] as ValidationIssue;
-      return new ModactorError('invalid-payload', `Invalid ${type} payload: ${first.path}: ${first.message}`, { issues });
+    // A valid event allocates nothing here: the issue list is a reused scratch array, copied out
+    // only on failure (a fresh one if a check re-enters validation).
+    const issues = scratchInUse ? [] : scratch;
+    scratchInUse = true;
+    try {
+      payloadCheck(payload, 'payload', issues);
+      if (issues.length > 0) {
+        const found = issues.slice();
+        return new ModactorError('invalid-payload', `Invalid ${type} payload: ${summarize(found)}`, { issues: found });
+      }
+    } finally {
+      if (issues === scratch) {
+        scratch.length = 0;
+        scratchInUse = false;
+      }
     }
     return value as EventOf<Map>;
   };
@@ -92,8 +140,46 @@ export function defineCatalogue<Map extends EventMap>(schema: CatalogueSchema<Ma
   };
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? `a string` : typeof value;
+const scratch: ValidationIssue[] = [];
+let scratchInUse = false;
+
+/** The first issue, and how many more there are. */
+function summarize(issues: readonly ValidationIssue[]): string {
+  const first = issues[0] as ValidationIssue;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return `${first.path}: ${first.message}${more}`;
+}
+
+/** The first own key of an event that is not `type`, `payload` or `meta`, if any. */
+function unknownEventKey(event: object): string | undefined {
+  for (const key in event) {
+    if (key !== 'type' && key !== 'payload' && key !== 'meta' && Object.hasOwn(event, key)) return key;
+  }
+  return undefined;
+}
+
+/**
+ * Checks {@link EventMeta}: a plain object with only `source` (string), `seq` (non-negative safe
+ * integer) and `time` (finite number), each optional.
+ */
+function checkMeta(meta: unknown, path: string, issues: ValidationIssue[]): void {
+  if (!isPlainObject(meta)) {
+    issues.push({ path, message: `expected an object { source?, seq?, time? }, got ${describeReceived(meta)}` });
+    return;
+  }
+  const { source, seq, time } = meta as EventMeta;
+  if (Object.hasOwn(meta, 'source') && typeof source !== 'string') {
+    issues.push({ path: `${path}.source`, message: `expected a string, got ${describeReceived(source)}` });
+  }
+  if (Object.hasOwn(meta, 'seq') && !(Number.isSafeInteger(seq) && (seq as number) >= 0)) {
+    issues.push({ path: `${path}.seq`, message: `expected a non-negative safe integer, got ${describeReceived(seq)}` });
+  }
+  if (Object.hasOwn(meta, 'time') && !Number.isFinite(time)) {
+    issues.push({ path: `${path}.time`, message: `expected a finite number, got ${describeReceived(time)}` });
+  }
+  for (const key in meta) {
+    if (key !== 'source' && key !== 'seq' && key !== 'time' && Object.hasOwn(meta, key)) {
+      issues.push({ path: `${path}.${key.slice(0, 80)}`, message: 'unknown field, expected only source, seq, time' });
+    }
+  }
 }
