@@ -40,3 +40,29 @@ export { createRandom } from './kernel/random.js';
 export type { Random } from './kernel/random.js';
 export { silentLogger } from './kernel/logger.js';
 export type { Logger } from './kernel/logger.js';
+
+// Events
+export * from './events/index.js';
+
+// Node
+export { createNode } from './node/node.js';
+export type { ModactorNode, NodeOptions } from './node/node.js';
+export { defineModule } from './node/module.js';
+export type {
+  ModuleDefinition,
+  ModuleSpec,
+  HandlerModuleDefinition,
+  FactoryModuleDefinition,
+  ModuleContext,
+  ModuleHandlers,
+  ModuleRestartPolicy,
+} from './node/module.js';
+export type { EventManager } from './node/event-manager.js';
+export type { LoadableModule, ModuleInfo } from './node/module-supervisor.js';
+export type { ModuleState, ModuleLifecycleEvent } from './node/module-lifecycle.js';
+export { moduleLifecycleMachine } from './node/module-lifecycle.js';
+export type { DeliveryStats, PublishReceipt } from './node/delivery-stats.js';
+export { emptyStats, offeredCount, pendingCount } from './node/delivery-stats.js';
+export { createEventPublisher } from './node/event-publisher.js';
+export type { EventPublisher } from './node/event-publisher.js';
+export type { ModuleServices } from './node/module-instance.js';

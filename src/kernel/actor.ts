@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ModactorError } from './errors.js';
+import { ModactorError, describeValue } from './errors.js';
 import { Mailbox, type OfferResult } from './mailbox.js';
 import type { TimerHandle } from './scheduler.js';
 import {
@@ -7,6 +7,9 @@ import {
   RestartWindow,
   describeExit,
   failureFrom,
+  validateSupervisorOptions,
+  DEFAULT_MAX_RESTARTS,
+  DEFAULT_WITHIN_MS,
   type Directive,
   type ExitReason,
   type Failure,
@@ -31,7 +34,8 @@ type SystemMessage =
   | { readonly kind: 'child-failed'; readonly child: AnyCell; readonly failure: Failure }
   | { readonly kind: 'child-exited'; readonly child: AnyCell; readonly reason: ExitReason }
   | { readonly kind: 'stop-child'; readonly child: AnyCell; readonly done: () => void }
-  | { readonly kind: 'restart-slots'; readonly slots: readonly ChildSlot[] };
+  | { readonly kind: 'restart-slots'; readonly slots: readonly ChildSlot[]; readonly delayMs: number }
+  | { readonly kind: 'timer'; readonly fn: () => void };
 
 /** A cell whatever its message type. @internal */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -48,6 +52,12 @@ interface ChildSlot {
   current: AnyCell | null;
   /** Set while the parent itself is stopping this incarnation, so its exit is not a surprise. */
   expectingExit: boolean;
+}
+
+/** A child whose failure made its supervisor give up, with the exit reason it gets. */
+interface FailedSlot {
+  readonly slot: ChildSlot;
+  readonly reason: ExitReason;
 }
 
 interface Supervisor {
@@ -87,6 +97,10 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   private timers: Set<TimerHandle> | null = null;
   private terminationListeners: ((reason: ExitReason) => void)[] | null = null;
   private dropStreak = 0;
+  /** Behaviour-facing signals (Terminated, own timers) held while suspended, run on resume. */
+  private deferred: SystemMessage[] | null = null;
+  /** The message whose async handler is running, reported as lost if the actor is killed. */
+  private inFlight: { readonly message: M } | null = null;
   /** The exit reason once terminated. */
   exitReason: ExitReason | null = null;
 
@@ -170,6 +184,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     if (slots.some((s) => s.name === name)) {
       throw new ModactorError('duplicate-name', `Expected a unique child name under ${this.path}, got "${name}" twice`);
     }
+    validateSpawnOptions(options);
     const slot: ChildSlot = {
       name,
       behavior: behavior as Behavior<unknown>,
@@ -178,8 +193,10 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       current: null,
       expectingExit: false,
     };
+    // Start first: a constructor error (bad capacity) must leave no slot behind.
+    const cell = this.startSlot(slot);
     slots.push(slot);
-    return this.startSlot(slot);
+    return cell;
   }
 
   children(): ActorRef<unknown>[] {
@@ -261,6 +278,9 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   /** Stops `child` (one of this actor's) from outside its turn, serialized with supervision. */
   stopChildFromOutside(child: AnyCell): Promise<void> {
     return new Promise((resolve) => {
+      // The child may also end another way (this parent stopping, a restart, a kill): whichever
+      // comes first resolves, so the caller never waits on a message the parent will not handle.
+      child.onTermination(() => resolve());
       if (this.mailbox.offerSystem({ kind: 'stop-child', child, done: resolve }) === 'closed') resolve();
       else this.wake();
     });
@@ -316,7 +336,12 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       return;
     }
     if (isThenable(result)) {
-      this.runAsync(result, () => this.handled(message));
+      const inFlight = { message };
+      this.inFlight = inFlight;
+      this.runAsync(result, () => {
+        this.inFlight = null;
+        this.handled(message);
+      });
     } else {
       this.handled(message);
     }
@@ -339,6 +364,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       (error: unknown) => {
         if (this.state === 'terminated') return;
         this.busy = false;
+        this.inFlight = null;
         this.fail(failureFrom('rejected', error));
         this.wake();
       },
@@ -356,6 +382,11 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
         this.runAsync(this.stopSequence(message.reason));
         return;
       case 'terminated': {
+        if (this.state === 'suspended') {
+          // The behaviour is failed and waits for its supervisor: hold the signal until resume.
+          (this.deferred ??= []).push(message);
+          return;
+        }
         if (this.watching?.delete(message.target) !== true) return;
         const hook = this.behavior?.onTerminated;
         if (hook === undefined || this.state === 'stopping') return;
@@ -383,10 +414,14 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
           if (this.slots?.includes(slot) === true && slot.current === null && this.state !== 'stopping') {
             const cell = this.startSlot(slot);
             if (this.system.inspector.active) {
-              this.system.inspector.emit({ type: 'restarted', actor: cell.path, incarnation: cell.incarnation, delayMs: 0 });
+              this.system.inspector.emit({ type: 'restarted', actor: cell.path, incarnation: cell.incarnation, delayMs: message.delayMs });
             }
           }
         }
+        return;
+      case 'timer':
+        if (this.state === 'suspended') (this.deferred ??= []).push(message);
+        else if (this.state === 'running') this.callHook(message.fn);
         return;
     }
   }
@@ -440,7 +475,31 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   private resume(): void {
     if (this.state !== 'suspended') return;
     this.state = 'running';
+    const deferred = this.deferred;
+    this.deferred = null;
+    for (const message of deferred ?? []) this.mailbox.offerSystem(message);
     this.wake();
+  }
+
+  /**
+   * Runs `fn` in this actor's turn after `delayMs`, through the system lane: never dropped by a full
+   * mailbox, held while the actor is suspended, cancelled when it terminates. A throw is a failure.
+   * Used by adapters (xstate's delayed transitions) whose timers must not be lost.
+   * @internal
+   */
+  scheduleInTurn(delayMs: number, fn: () => void): TimerHandle {
+    const timers = (this.timers ??= new Set());
+    const handle = this.system.scheduler.setTimer(delayMs, () => {
+      timers.delete(handle);
+      this.signal({ kind: 'timer', fn });
+    });
+    timers.add(handle);
+    return {
+      cancel: () => {
+        timers.delete(handle);
+        handle.cancel();
+      },
+    };
   }
 
   // ---- Stopping -------------------------------------------------------------------------------
@@ -458,13 +517,16 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     this.finalize(reason);
   }
 
-  /** Stops every child in reverse start order, one after the other, each within its timeout. */
-  private async stopAllChildren(): Promise<void> {
+  /**
+   * Stops every child in reverse start order, one after the other, each within its timeout. The
+   * `failed` child, if any, ends with its failure as exit reason; the others are `stopped`.
+   */
+  private async stopAllChildren(failed?: FailedSlot): Promise<void> {
     const slots = this.slots;
     if (slots === null) return;
     for (let i = slots.length - 1; i >= 0; i--) {
       const slot = slots[i] as ChildSlot;
-      await this.terminateSlot(slot, { kind: 'stopped' });
+      await this.terminateSlot(slot, slot === failed?.slot ? failed.reason : { kind: 'stopped' });
     }
     this.slots = [];
   }
@@ -501,10 +563,15 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     this.state = 'terminated';
     this.exitReason = reason;
     this.busy = false;
+    this.deferred = null;
+    const inFlight = this.inFlight;
+    this.inFlight = null;
     for (const timer of this.timers ?? []) timer.cancel();
     this.timers = null;
     for (const slot of this.slots ?? []) slot.current?.kill({ kind: 'crashed', message: `parent ${this.path} terminated` });
     const system = this.system;
+    // Killed mid-handler: the message in hand was never handled, so it is accounted as lost too.
+    if (inFlight !== null) system.deadLetter(null, this, inFlight.message, 'lost-on-termination');
     for (const message of this.mailbox.close()) system.deadLetter(null, this, message, 'lost-on-termination');
     system.unregister(this);
     for (const target of this.watching ?? []) target.watchers?.delete(this);
@@ -526,7 +593,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     const options = this.options.supervision ?? this.system.defaultSupervision;
     this.supervisor = {
       options,
-      window: new RestartWindow(options.maxRestarts ?? 3, options.withinMs ?? 5000),
+      window: new RestartWindow(options.maxRestarts ?? DEFAULT_MAX_RESTARTS, options.withinMs ?? DEFAULT_WITHIN_MS),
       backoff: options.backoff === undefined ? null : new Backoff(options.backoff),
     };
     return this.supervisor;
@@ -575,10 +642,20 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
         await this.terminateSlot(slot, { kind: 'failed', failure });
         return;
       case 'escalate':
-        await this.giveUp({ kind: 'escalated', message: `escalated from ${child.path}: ${failure.message}`, child: child.path, cause: failure });
+        await this.giveUp(
+          { kind: 'escalated', message: `escalated from ${child.path}: ${failure.message}`, child: child.path, cause: failure },
+          { slot, reason: { kind: 'failed', failure } },
+        );
         return;
       case 'restart':
         await this.restartFrom(slot, failure, { kind: 'failed', failure });
+        return;
+      default:
+        this.log.error({ directive: String(directive) }, 'supervisor decide() returned an unknown directive; escalating');
+        await this.giveUp(
+          { kind: 'escalated', message: `escalated from ${child.path}: ${failure.message}`, child: child.path, cause: failure },
+          { slot, reason: { kind: 'failed', failure } },
+        );
         return;
     }
   }
@@ -615,6 +692,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     const restartable = affected.filter((s) => s.restart !== 'temporary');
     if (restartable.length > 0 && !supervisor.window.tryRecord(this.now())) {
       const { maxRestarts, withinMs } = supervisor.window;
+      // All children stop in reverse start order; the failed one ends with its own failure as reason.
       await this.giveUp({
         kind: 'intensity-exceeded',
         message: `more than ${maxRestarts} restarts within ${withinMs} ms (last: ${slot.name}: ${failure.message})`,
@@ -622,7 +700,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
         restarts: maxRestarts,
         withinMs,
         cause: failure,
-      });
+      }, { slot, reason });
       return;
     }
     for (let i = affected.length - 1; i >= 0; i--) {
@@ -636,7 +714,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       const timers = (this.timers ??= new Set());
       const handle = this.system.scheduler.setTimer(delayMs, () => {
         timers.delete(handle);
-        this.signal({ kind: 'restart-slots', slots: restartable });
+        this.signal({ kind: 'restart-slots', slots: restartable, delayMs });
       });
       timers.add(handle);
       return;
@@ -650,8 +728,8 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   }
 
   /** Intensity exceeded or escalation: stop all children in reverse order, then fail upward. */
-  private async giveUp(failure: Failure): Promise<void> {
-    await this.stopAllChildren();
+  private async giveUp(failure: Failure, failed: FailedSlot): Promise<void> {
+    await this.stopAllChildren(failed);
     this.fail(failure);
   }
 }
@@ -660,4 +738,18 @@ function validateName(name: string): void {
   if (name.length === 0 || name.includes('/')) {
     throw new ModactorError('invalid-argument', `Expected an actor name without "/", got "${name}"`);
   }
+}
+
+const RESTART_TYPES: readonly string[] = ['permanent', 'transient', 'temporary'];
+
+/** Rejects bad spawn options up front, so nothing can fail later inside a scheduler turn. */
+function validateSpawnOptions(options: SpawnOptions): void {
+  if (options.restart !== undefined && !RESTART_TYPES.includes(options.restart)) {
+    throw new ModactorError('invalid-argument', `Expected restart to be permanent, transient or temporary, got ${describeValue(options.restart)}`);
+  }
+  const timeout = options.shutdownTimeoutMs;
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
+    throw new ModactorError('invalid-argument', `Expected shutdownTimeoutMs to be a number >= 0, got ${describeValue(timeout)}`);
+  }
+  if (options.supervision !== undefined) validateSupervisorOptions(options.supervision);
 }

@@ -1,0 +1,111 @@
+import type { BehaviorFactory } from '../kernel/behavior.js';
+import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
+import type { PublishReceipt } from './delivery-stats.js';
+import type { EventRouter, ModuleIncarnation } from './event-router.js';
+import { handlersOf, type ModuleContext, type ModuleDefinition, type ModuleHandlers } from './module.js';
+import type { ModuleHealth } from '../events/node-catalogue.js';
+
+/** What a module incarnation tells its supervisor. @internal */
+export type InstanceReport<E extends EventMap> =
+  | { readonly kind: 'instance-started'; readonly incarnation: ModuleIncarnation<E> }
+  | { readonly kind: 'handshake'; readonly incarnation: ModuleIncarnation<E>; readonly types: readonly string[] }
+  | { readonly kind: 'subscribe'; readonly incarnation: ModuleIncarnation<E>; readonly types: readonly string[] }
+  | { readonly kind: 'unsubscribe'; readonly incarnation: ModuleIncarnation<E>; readonly types: readonly string[] }
+  | { readonly kind: 'health'; readonly incarnation: ModuleIncarnation<E>; readonly health: ModuleHealth };
+
+/**
+ * A marker sent through a module's priority lane behind a critical event: when the module takes
+ * it, everything sent before it in that lane has been handled. @internal
+ */
+export class Barrier {
+  constructor(readonly reached: () => void) {}
+}
+
+/** What module incarnations need from their node. @internal */
+export interface ModuleServices<E extends EventMap> {
+  readonly router: EventRouter<E>;
+  readonly report: (message: InstanceReport<E>) => void;
+  /** Validates and publishes on behalf of module `source`, enforcing its permitted types. */
+  readonly publishFrom: (source: string, permitted: ReadonlySet<string> | null, event: unknown) => PublishReceipt;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * The actor behaviour of an in-process module: every (re)start makes a new incarnation that
+ * reports to the supervisor, runs the module's setup, then handshakes; each event is counted as
+ * handled or failed-on, so the accounting law holds. @internal
+ */
+export function moduleInstanceBehavior<E extends EventMap>(
+  definition: ModuleDefinition<E>,
+  services: ModuleServices<E>,
+): BehaviorFactory<unknown> {
+  const permitted = definition.publishes === undefined ? null : new Set<string>(definition.publishes);
+  return {
+    create(actx) {
+      const stats = services.router.statsFor(definition.name);
+      stats.incarnations++;
+      const incarnation: ModuleIncarnation<E> = {
+        name: definition.name,
+        version: definition.version,
+        ref: actx.self,
+        stats,
+        filter: definition.filter,
+        admit: undefined,
+        enqueued: 0,
+        settled: 0,
+      };
+      const ctx: ModuleContext<E> = {
+        name: definition.name,
+        version: definition.version,
+        instanceId: actx.incarnation,
+        get log() {
+          return actx.log;
+        },
+        publish: (event) => services.publishFrom(definition.name, permitted, event),
+        subscribe: (types: readonly EventTypeOf<E>[]) => services.report({ kind: 'subscribe', incarnation, types }),
+        unsubscribe: (types: readonly EventTypeOf<E>[]) => services.report({ kind: 'unsubscribe', incarnation, types }),
+        reportHealth: (health) => services.report({ kind: 'health', incarnation, health }),
+        now: () => actx.now(),
+        delay: (ms) => actx.delay(ms),
+      };
+      let handlers: ModuleHandlers<E> | null = null;
+      const handled = (): void => {
+        incarnation.settled++;
+        stats.handled++;
+      };
+      const failedOn = (error: unknown): never => {
+        incarnation.settled++;
+        stats.handlerFailed++;
+        throw error;
+      };
+      return {
+        async onStart() {
+          services.report({ kind: 'instance-started', incarnation });
+          handlers = await handlersOf(definition, ctx);
+          services.report({ kind: 'handshake', incarnation, types: definition.subscribe });
+        },
+        receive(message) {
+          if (message instanceof Barrier) {
+            message.reached();
+            return undefined;
+          }
+          let result: void | Promise<void>;
+          try {
+            result = (handlers as ModuleHandlers<E>).handle(message as EventOf<E>, ctx);
+          } catch (error) {
+            return failedOn(error);
+          }
+          if (isThenable(result)) return Promise.resolve(result).then(handled, failedOn);
+          handled();
+          return undefined;
+        },
+        async onStop() {
+          await handlers?.stop?.(ctx);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { createMachine } from 'xstate';
+
+/** The states a module goes through, as `ModuleStateChanged` reports them. */
+export type ModuleState = 'loading' | 'subscribing' | 'running' | 'crashed' | 'restarting' | 'stopping' | 'stopped';
+
+/** Events of the lifecycle machine. */
+export type ModuleLifecycleEvent =
+  | { type: 'HANDSHAKE' }
+  | { type: 'ANNOUNCED' }
+  | { type: 'CRASH' }
+  | { type: 'RESTART' }
+  | { type: 'STOP' }
+  | { type: 'STOPPED' }
+  | { type: 'GIVE_UP' };
+
+/**
+ * The module lifecycle as an xstate machine:
+ * loading → subscribing → running → crashed → restarting → subscribing → …, and from any live
+ * state stopping → stopped; a crash past the restart intensity ends in stopped.
+ */
+export const moduleLifecycleMachine = createMachine({
+  id: 'module',
+  types: {} as { events: ModuleLifecycleEvent },
+  initial: 'loading',
+  states: {
+    loading: { on: { HANDSHAKE: 'subscribing', CRASH: 'crashed', STOP: 'stopping' } },
+    subscribing: { on: { ANNOUNCED: 'running', CRASH: 'crashed', STOP: 'stopping' } },
+    running: { on: { CRASH: 'crashed', STOP: 'stopping' } },
+    crashed: { on: { RESTART: 'restarting', GIVE_UP: 'stopped', STOP: 'stopping' } },
+    restarting: { on: { HANDSHAKE: 'subscribing', CRASH: 'crashed', STOP: 'stopping' } },
+    stopping: { on: { STOPPED: 'stopped' } },
+    stopped: { type: 'final' },
+  },
+});
