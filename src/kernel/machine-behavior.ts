@@ -1,5 +1,7 @@
 import { createActor, type AnyStateMachine, type EventFromLogic, type InputFrom, type SnapshotFrom } from 'xstate';
-import type { BehaviorFactory } from './behavior.js';
+import { ActorCell } from './actor.js';
+import type { ActorContext, BehaviorFactory } from './behavior.js';
+import type { TimerHandle } from './scheduler.js';
 
 const TIMER_TICK = Symbol('modactor.timerTick');
 interface TimerTick {
@@ -7,6 +9,16 @@ interface TimerTick {
 }
 const isTick = (message: unknown): message is TimerTick =>
   typeof message === 'object' && message !== null && TIMER_TICK in message;
+
+/**
+ * Runs `fn` in the actor's turn after `ms`. For a kernel actor this goes through its system lane, so
+ * a delayed transition is never dropped by a full mailbox; any other context gets a tick message.
+ */
+function afterInTurn(ctx: ActorContext<unknown>, ms: number, fn: () => void): TimerHandle {
+  if (ctx instanceof ActorCell) return ctx.scheduleInTurn(ms, fn);
+  const tick: TimerTick = { [TIMER_TICK]: fn };
+  return ctx.scheduleOnce(ms, tick);
+}
 
 /** Options of {@link fromMachine}. */
 export interface MachineBehaviorOptions<TMachine extends AnyStateMachine> {
@@ -42,9 +54,14 @@ export function fromMachine<TMachine extends AnyStateMachine>(
         clock: {
           setTimeout: (fn: (...args: unknown[]) => void, ms: number) => {
             const id = ++nextHandle;
-            // The delayed transition runs as a message of this actor, in its turn, never beside one.
-            const tick: TimerTick = { [TIMER_TICK]: () => (handles.delete(id) ? fn() : undefined) };
-            handles.set(id, ctx.scheduleOnce(ms, tick as never));
+            // The delayed transition runs in this actor's turn, never beside a message.
+            handles.set(
+              id,
+              afterInTurn(ctx, ms, () => {
+                if (handles.delete(id)) fn();
+                check();
+              }),
+            );
             return id;
           },
           clearTimeout: (id: unknown) => {

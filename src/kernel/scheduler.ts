@@ -87,13 +87,25 @@ export function createRealScheduler(options: RealSchedulerOptions = {}): Schedul
         queueMicrotask(drain);
       }
     },
-    setTimer(delayMs, fn) {
-      const t = setTimeout(fn, Math.max(0, delayMs));
-      return { cancel: () => clearTimeout(t) };
-    },
+    setTimer: setRealTimer,
     random: Math.random,
     newId: () => nanoid(),
   };
+}
+
+/** Node fires a `setTimeout` longer than this at once (after 1 ms), so longer ones are chained. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A wall-clock timer; `Infinity` never fires, delays beyond ~24.8 days are chained. */
+function setRealTimer(delayMs: number, fn: () => void): TimerHandle {
+  if (delayMs === Number.POSITIVE_INFINITY) return { cancel: () => undefined };
+  let t: NodeJS.Timeout;
+  const arm = (remaining: number): void => {
+    if (remaining > MAX_TIMEOUT_MS) t = setTimeout(() => arm(remaining - MAX_TIMEOUT_MS), MAX_TIMEOUT_MS);
+    else t = setTimeout(fn, Math.max(0, remaining));
+  };
+  arm(delayMs);
+  return { cancel: () => clearTimeout(t) };
 }
 
 /** A nanoid generator fed by a seeded random source (deterministic ids in simulation). */

@@ -178,6 +178,8 @@ export function createSimulatedScheduler(options: SimulatedSchedulerOptions = {}
       if (!(delayMs >= 0)) {
         throw new ModactorError('invalid-argument', `Expected a timer delay >= 0, got ${String(delayMs)}`);
       }
+      // Never fires; not queued, so runAll() does not move the clock to infinity.
+      if (delayMs === Number.POSITIVE_INFINITY) return { cancel: () => undefined };
       const timer: SimTimer = { at: clock + delayMs, seq: timerSeq++, fn, cancelled: false };
       heapPush(timer);
       return {

@@ -1,4 +1,4 @@
-import { ModactorError } from './errors.js';
+import { ModactorError, describeValue } from './errors.js';
 
 /** How a supervisor treats the siblings of a failed child. */
 export type SupervisionStrategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
@@ -65,6 +65,31 @@ export interface SupervisorOptions {
   readonly decide?: (failure: Failure, child: { readonly name: string; readonly path: string }) => Directive;
 }
 
+const STRATEGIES: readonly string[] = ['one-for-one', 'one-for-all', 'rest-for-one'];
+
+/**
+ * Throws a {@link ModactorError} (`invalid-argument`) for options a supervisor could not use.
+ * @internal
+ */
+export function validateSupervisorOptions(options: SupervisorOptions): void {
+  if (options.strategy !== undefined && !STRATEGIES.includes(options.strategy)) {
+    throw new ModactorError(
+      'invalid-argument',
+      `Expected strategy to be one-for-one, one-for-all or rest-for-one, got ${describeValue(options.strategy)}`,
+    );
+  }
+  new RestartWindow(options.maxRestarts ?? DEFAULT_MAX_RESTARTS, options.withinMs ?? DEFAULT_WITHIN_MS);
+  if (options.backoff !== undefined) new Backoff(options.backoff);
+  if (options.decide !== undefined && typeof options.decide !== 'function') {
+    throw new ModactorError('invalid-argument', `Expected decide to be a function, got ${describeValue(options.decide)}`);
+  }
+}
+
+/** Default restart intensity: at most 3 restarts within 5000 ms. @internal */
+export const DEFAULT_MAX_RESTARTS = 3;
+/** @internal */
+export const DEFAULT_WITHIN_MS = 5000;
+
 /** Restart intensity as a sliding window: at most `maxRestarts` restarts in any `withinMs` span. */
 export class RestartWindow {
   private readonly times: number[] = [];
@@ -110,6 +135,12 @@ export class Backoff {
         'invalid-argument',
         `Expected backoff 0 <= minMs <= maxMs, got minMs ${String(options.minMs)} and maxMs ${String(options.maxMs)}`,
       );
+    }
+    if (options.factor !== undefined && !(options.factor >= 1)) {
+      throw new ModactorError('invalid-argument', `Expected backoff factor >= 1, got ${String(options.factor)}`);
+    }
+    if (options.jitter !== undefined && !(options.jitter >= 0 && options.jitter <= 1)) {
+      throw new ModactorError('invalid-argument', `Expected backoff jitter in [0, 1], got ${String(options.jitter)}`);
     }
   }
 

@@ -6,7 +6,7 @@ import { Inspector, type DeadLetter, type DeadLetterReason, type InspectionObser
 import { silentLogger } from './logger.js';
 import { DEFAULT_MAILBOX_CAPACITY } from './mailbox.js';
 import { createRealScheduler, type Scheduler } from './scheduler.js';
-import type { ExitReason, Failure, SupervisorOptions } from './supervision.js';
+import { validateSupervisorOptions, type ExitReason, type Failure, type SupervisorOptions } from './supervision.js';
 import type { SystemInternals } from './system-internals.js';
 
 /** Options of {@link createActorSystem}. */
@@ -78,6 +78,7 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
   if (!Number.isSafeInteger(defaultMailboxCapacity) || defaultMailboxCapacity < 1) {
     throw new ModactorError('invalid-capacity', `Expected defaultMailboxCapacity to be a positive safe integer, got ${String(defaultMailboxCapacity)}`);
   }
+  if (options.supervision !== undefined) validateSupervisorOptions(options.supervision);
   const logInterval = options.deadLetterLogIntervalMs ?? 1000;
   const inspector = new Inspector(() => scheduler.now());
   const registry = new Map<string, AnyCell>();
