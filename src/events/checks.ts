@@ -31,6 +31,11 @@ export interface OptionalCheck<T> extends DescribedCheck<T | undefined> {
   readonly optionalOf: Check<T>;
 }
 
+/** A check made by {@link oneOf}, exposing the literals it admits. */
+export interface OneOfCheck<T> extends DescribedCheck<T> {
+  readonly values: readonly T[];
+}
+
 /** A check made by {@link object}, exposing its shape (field name → check) in declaration order. */
 export interface ObjectCheck<T, S extends Shape = Shape> extends DescribedCheck<T> {
   readonly shape: S;
@@ -166,15 +171,19 @@ export const scalar: DescribedCheck<string | number | boolean> = leaf(
  *
  * @example
  * ```ts
- * const urgency = oneOf('low', 'medium', 'high'); // DescribedCheck<'low' | 'medium' | 'high'>
+ * const urgency = oneOf('low', 'medium', 'high'); // OneOfCheck<'low' | 'medium' | 'high'>
+ * urgency.values; // ['low', 'medium', 'high']
  * ```
  */
 export function oneOf<const T extends readonly [string | number | boolean, ...(string | number | boolean)[]]>(
   ...values: T
-): DescribedCheck<T[number]> {
-  const allowed: readonly unknown[] = [...values];
+): OneOfCheck<T[number]> {
+  const allowed: readonly T[number][] = Object.freeze([...values]);
   const expected = `one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
-  return leaf(expected, (v) => allowed.includes(v));
+  return Object.assign(
+    leaf<T[number]>(expected, (v) => (allowed as readonly unknown[]).includes(v)),
+    { values: allowed },
+  );
 }
 
 /**

@@ -25,7 +25,7 @@ export {
   scalar,
   string,
 } from './checks.js';
-export type { DescribedCheck, Infer, ObjectCheck, ObjectType, OptionalCheck, Shape } from './checks.js';
+export type { DescribedCheck, Infer, ObjectCheck, ObjectType, OneOfCheck, OptionalCheck, Shape } from './checks.js';
 
 export { EventType, eventFamilies, nodeCatalogue, nodePayloadChecks } from './node-catalogue.js';
 export type {
