@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { DeadLetter } from '../../src/index.js';
+import { gate, memoryLogger, shutdown, simulated } from './support.js';
+
+describe('dead letters', () => {
+  it('counts and publishes each undeliverable message with recipient, message and reason', async () => {
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    const letters: DeadLetter[] = [];
+    const unsubscribe = system.onDeadLetter((letter) => letters.push(letter));
+    const hold = gate();
+    const ref = system.spawn<string>(() => hold.promise, { name: 'slow', mailboxCapacity: 1 });
+    ref.tell('in hand');
+    await scheduler.runUntilIdle();
+    ref.tell('queued');
+    ref.tell('dropped');
+    const stopped = system.stop(ref);
+    hold.open();
+    await scheduler.runUntilIdle();
+    await stopped;
+    ref.tell('too late');
+
+    expect(letters).toEqual([
+      { sender: null, recipient: '/slow', message: 'dropped', reason: 'mailbox-full' },
+      { sender: null, recipient: '/slow', message: 'queued', reason: 'lost-on-termination' },
+      { sender: null, recipient: '/slow', message: 'too late', reason: 'closed' },
+    ]);
+    expect(system.deadLetterCounts()).toEqual({ 'mailbox-full': 1, closed: 1, 'lost-on-termination': 1 });
+
+    unsubscribe();
+    ref.tell('unobserved');
+    expect(letters).toHaveLength(3);
+    expect(system.deadLetterCounts().closed).toBe(2);
+    await shutdown(sim);
+  });
+
+  it('rate-limits the dead-letter log to one summary line per interval', async () => {
+    const { logger, lines } = memoryLogger('warn');
+    const sim = simulated({ logger, deadLetterLogIntervalMs: 1000 });
+    const { scheduler, system } = sim;
+    const ref = system.spawn<number>(() => undefined, { name: 'gone' });
+    const stopped = system.stop(ref);
+    await scheduler.runUntilIdle();
+    await stopped;
+    for (let i = 0; i < 10; i++) ref.tell(i);
+    await scheduler.advanceBy(999);
+    for (let i = 0; i < 10; i++) ref.tell(i);
+    await scheduler.advanceBy(1);
+    ref.tell(99);
+    const summaries = lines.filter((l) => l.msg === 'dead letters');
+    expect(summaries.map((l) => [l.deadLetters, l.lastRecipient, l.lastReason])).toEqual([
+      [1, '/gone', 'closed'],
+      [20, '/gone', 'closed'],
+    ]);
+    await shutdown(sim);
+  });
+});

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { ModactorError, isModactorError } from '../../src/index.js';
+
+describe('ModactorError', () => {
+  it('carries a stable code, checked with isModactorError rather than by message', () => {
+    const error = new ModactorError('invalid-capacity', 'Expected a positive safe integer, got 0');
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('ModactorError');
+    expect(isModactorError(error)).toBe(true);
+    expect(isModactorError(error, 'invalid-capacity')).toBe(true);
+    expect(isModactorError(error, 'system-stopped')).toBe(false);
+    expect(isModactorError(new Error('invalid-capacity'))).toBe(false);
+    expect(isModactorError({ code: 'invalid-capacity' })).toBe(false);
+  });
+
+  it('keeps its cause and issues', () => {
+    const cause = new Error('root');
+    const error = new ModactorError('invalid-argument', 'bad', { cause, issues: [{ path: 'a.b', message: 'expected x' }] });
+    expect(error.cause).toBe(cause);
+    expect(error.issues).toEqual([{ path: 'a.b', message: 'expected x' }]);
+  });
+});

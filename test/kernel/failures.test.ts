@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import type { Behavior, Failure } from '../../src/index.js';
+import { shutdown, simulated } from './support.js';
+
+/** Spawns `behavior` under a root that records every failure and restarts, sends it 'go'. */
+async function failuresOf(behavior: Behavior<'go'>): Promise<Failure[]> {
+  const failures: Failure[] = [];
+  const sim = simulated({
+    supervision: {
+      maxRestarts: 1,
+      decide: (failure) => {
+        failures.push(failure);
+        return 'stop';
+      },
+    },
+  });
+  const ref = sim.system.spawn(behavior, { name: 'subject' });
+  ref.tell('go');
+  await sim.scheduler.runUntilIdle();
+  await shutdown(sim);
+  return failures;
+}
+
+describe('failures', () => {
+  it('turns a synchronous throw into a thrown failure carrying the error', async () => {
+    const error = new Error('sync');
+    const failures = await failuresOf(() => {
+      throw error;
+    });
+    expect(failures).toEqual([{ kind: 'thrown', message: 'sync', error }]);
+  });
+
+  it('turns a rejected promise into a rejected failure, like a throw', async () => {
+    const error = new Error('async');
+    const failures = await failuresOf(async () => {
+      await Promise.resolve();
+      throw error;
+    });
+    expect(failures).toEqual([{ kind: 'rejected', message: 'async', error }]);
+  });
+
+  it('describes a thrown non-Error value by its string form', async () => {
+    const failures = await failuresOf(() => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      throw 'plain string';
+    });
+    expect(failures).toEqual([{ kind: 'thrown', message: 'plain string', error: 'plain string' }]);
+  });
+
+  it('treats a throw in onStart, in the factory and a rejection in onTerminated as failures', async () => {
+    expect(
+      (await failuresOf({ receive: () => undefined, onStart: () => { throw new Error('start'); } })).map((f) => f.message),
+    ).toEqual(['start']);
+    expect(
+      (
+        await failuresOf({
+          create: () => {
+            throw new Error('create');
+          },
+        })
+      ).map((f) => f.message),
+    ).toEqual(['create']);
+
+    const failures: Failure[] = [];
+    const sim = simulated({ supervision: { decide: (f) => (failures.push(f), 'stop') } });
+    const target = sim.system.spawn(() => undefined, { name: 'target' });
+    sim.system.spawn<never>(
+      {
+        onStart: (ctx) => ctx.watch(target),
+        receive: () => undefined,
+        onTerminated: () => Promise.reject(new Error('terminated hook')),
+      },
+      { name: 'watcher' },
+    );
+    await sim.scheduler.runUntilIdle();
+    const stopped = sim.system.stop(target);
+    await sim.scheduler.runUntilIdle();
+    await stopped;
+    expect(failures).toMatchObject([{ kind: 'rejected', message: 'terminated hook' }]);
+    await shutdown(sim);
+  });
+
+  it('logs an onStop failure and still terminates', async () => {
+    const sim = simulated();
+    const ref = sim.system.spawn<never>(
+      {
+        receive: () => undefined,
+        onStop: () => {
+          throw new Error('cleanup failed');
+        },
+      },
+      { name: 'sloppy' },
+    );
+    await sim.scheduler.runUntilIdle();
+    await shutdown(sim);
+    expect(await sim.system.whenTerminated(ref)).toEqual({ kind: 'stopped' });
+  });
+});

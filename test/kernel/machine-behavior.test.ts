@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { assign, createMachine } from 'xstate';
+import { fromMachine, type ActorRef, type BehaviorFactory, type Failure } from '../../src/index.js';
+import { gate, shutdown, simulated } from './support.js';
+
+type TrafficEvent = { type: 'go' } | { type: 'fault' } | { type: 'noise' } | { type: 'crash' };
+
+const traffic = createMachine({
+  // 'crash' is not the machine's business: a wrapper below fails on it outside the machine.
+  types: {} as { events: TrafficEvent; context: { cycles: number } },
+  initial: 'red',
+  context: { cycles: 0 },
+  states: {
+    red: { on: { go: 'green' } },
+    green: { after: { 1000: { target: 'red', actions: assign({ cycles: ({ context }) => context.cycles + 1 }) } } },
+  },
+  on: {
+    fault: {
+      actions: () => {
+        throw new Error('bulb burnt');
+      },
+    },
+  },
+});
+
+describe('fromMachine', () => {
+  it('turns each message into a transition', async () => {
+    const sim = simulated();
+    const states: unknown[] = [];
+    const ref = sim.system.spawn(fromMachine(traffic, { onSnapshot: (s) => states.push(s.value) }), { name: 'light' });
+    ref.tell({ type: 'go' });
+    await sim.scheduler.runUntilIdle();
+    expect(states).toEqual(['red', 'green']);
+    await shutdown(sim);
+  });
+
+  it('fires a delayed transition in virtual time', async () => {
+    const sim = simulated();
+    const snapshots: { value: unknown; cycles: number }[] = [];
+    const ref = sim.system.spawn(
+      fromMachine(traffic, { onSnapshot: (s) => snapshots.push({ value: s.value, cycles: s.context.cycles }) }),
+      { name: 'light' },
+    );
+    ref.tell({ type: 'go' });
+    await sim.scheduler.advanceBy(999);
+    expect(snapshots.at(-1)).toEqual({ value: 'green', cycles: 0 });
+    await sim.scheduler.advanceBy(1);
+    expect(snapshots.at(-1)).toEqual({ value: 'red', cycles: 1 });
+    expect(sim.scheduler.now()).toBe(1000);
+    await shutdown(sim);
+  });
+
+  it('does not lose a delayed transition that comes due while the mailbox is full', async () => {
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    const values: unknown[] = [];
+    const machine = fromMachine(traffic, { onSnapshot: (s) => values.push(s.value) });
+    // The light fails on 'crash' outside its machine; its parent resumes it, but only once the
+    // parent is free again, so the light sits suspended with a full mailbox meanwhile.
+    const light: BehaviorFactory<TrafficEvent> = {
+      create(ctx) {
+        const inner = machine.create(ctx);
+        return {
+          ...inner,
+          receive(message, c) {
+            if (message.type === 'crash') throw new Error('not the machine');
+            return inner.receive(message, c);
+          },
+        };
+      },
+    };
+    const parentBusy = gate();
+    const parent = system.spawn<'hold'>(
+      { onStart: (ctx) => void ctx.spawn(light, { name: 'light', mailboxCapacity: 2 }), receive: () => parentBusy.promise },
+      { name: 'parent', supervision: { decide: () => 'resume' } },
+    );
+    await scheduler.runUntilIdle();
+    const ref = system.lookup<TrafficEvent>('/parent/light') as ActorRef<TrafficEvent>;
+    ref.tell({ type: 'go' });
+    parent.tell('hold');
+    await scheduler.runUntilIdle();
+    ref.tell({ type: 'crash' });
+    await scheduler.runUntilIdle();
+    expect([ref.tell({ type: 'noise' }), ref.tell({ type: 'noise' }), ref.tell({ type: 'noise' })]).toEqual([
+      'enqueued',
+      'enqueued',
+      'full',
+    ]);
+    await scheduler.advanceBy(1000); // the delayed transition comes due now
+    expect(values).toEqual(['red', 'green']);
+    parentBusy.open();
+    await scheduler.runUntilIdle();
+    expect(values.slice(0, 3)).toEqual(['red', 'green', 'red']);
+    await shutdown(sim);
+  });
+
+  it('makes a machine error a supervised failure and restarts with a fresh machine', async () => {
+    const failures: Failure[] = [];
+    const sim = simulated({ supervision: { decide: (f) => (failures.push(f), 'restart') } });
+    const values: unknown[] = [];
+    const ref = sim.system.spawn(fromMachine(traffic, { onSnapshot: (s) => values.push(s.value) }), { name: 'light' });
+    ref.tell({ type: 'go' });
+    ref.tell({ type: 'fault' });
+    await sim.scheduler.runUntilIdle();
+    expect(failures).toMatchObject([{ kind: 'thrown', message: 'bulb burnt' }]);
+    const fresh = sim.system.lookup<TrafficEvent>('/light');
+    expect(fresh).not.toBe(ref);
+    // The old machine's timer died with it: nothing fires for the old incarnation.
+    await sim.scheduler.advanceBy(2000);
+    expect(values).toEqual(['red', 'green', 'red']); // the fresh machine starts red
+    fresh?.tell({ type: 'go' });
+    await sim.scheduler.runUntilIdle();
+    expect(values).toEqual(['red', 'green', 'red', 'green']);
+    await shutdown(sim);
+  });
+});
