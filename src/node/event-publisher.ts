@@ -21,63 +21,64 @@ import type {
  * whatever the publish function returns (`R`, e.g. the EventManager's receipt). An omitted
  * optional field is left out of the payload, never set to `undefined`.
  *
- * The helpers are plain functions: they can be destructured (`const { newBlock } = publisher`).
+ * The helpers are plain functions, not methods: they can be destructured
+ * (`const { newBlock } = publisher`).
  */
 export interface EventPublisher<R> {
   // core
-  newBlock(blockHash: Hash, height: number): R;
-  newTransaction(txHash: Hash): R;
-  blockDisconnected(hash: Hash, height: number): R;
-  chainReorg(oldTip: Hash, newTip: Hash): R;
+  readonly newBlock: (blockHash: Hash, height: number) => R;
+  readonly newTransaction: (txHash: Hash) => R;
+  readonly blockDisconnected: (hash: Hash, height: number) => R;
+  readonly chainReorg: (oldTip: Hash, newTip: Hash) => R;
   // governance
-  governanceProposalCreated(proposalId: string, repository: string, prNumber: number, tier: number): R;
-  governanceProposalVoted(proposalId: string, voter: string, vote: string): R;
-  governanceProposalMerged(proposalId: string, repository: string, prNumber: number): R;
-  webhookSent(webhookUrl: string, eventType: string, success: boolean): R;
-  webhookFailed(webhookUrl: string, eventType: string, error: string): R;
-  governanceForkDetected(forkId: string, rulesetVersion: string, adoptionCount: number): R;
+  readonly governanceProposalCreated: (proposalId: string, repository: string, prNumber: number, tier: number) => R;
+  readonly governanceProposalVoted: (proposalId: string, voter: string, vote: string) => R;
+  readonly governanceProposalMerged: (proposalId: string, repository: string, prNumber: number) => R;
+  readonly webhookSent: (webhookUrl: string, eventType: string, success: boolean) => R;
+  readonly webhookFailed: (webhookUrl: string, eventType: string, error: string) => R;
+  readonly governanceForkDetected: (forkId: string, rulesetVersion: string, adoptionCount: number) => R;
   // network
-  peerConnected(peerAddr: string, transportType: string, services: number, version: number, peerNodeId?: string): R;
-  peerDisconnected(peerAddr: string, reason: string): R;
-  peerBanned(peerAddr: string, reason: string, banDurationSeconds: number): R;
-  peerUnbanned(peerAddr: string): R;
-  messageReceived(peerAddr: string, messageType: string, messageSize: number, protocolVersion: number): R;
-  messageSent(peerAddr: string, messageType: string, messageSize: number): R;
-  broadcastStarted(messageType: string, targetPeers: number): R;
-  broadcastCompleted(messageType: string, successful: number, failed: number): R;
+  readonly peerConnected: (peerAddr: string, transportType: string, services: number, version: number, peerNodeId?: string) => R;
+  readonly peerDisconnected: (peerAddr: string, reason: string) => R;
+  readonly peerBanned: (peerAddr: string, reason: string, banDurationSeconds: number) => R;
+  readonly peerUnbanned: (peerAddr: string) => R;
+  readonly messageReceived: (peerAddr: string, messageType: string, messageSize: number, protocolVersion: number) => R;
+  readonly messageSent: (peerAddr: string, messageType: string, messageSize: number) => R;
+  readonly broadcastStarted: (messageType: string, targetPeers: number) => R;
+  readonly broadcastCompleted: (messageType: string, successful: number, failed: number) => R;
   // module lifecycle
-  moduleLoaded(moduleName: string, version: string): R;
-  moduleUnloaded(moduleName: string, version: string): R;
-  moduleReloaded(moduleName: string, oldVersion: string, newVersion: string): R;
-  moduleStarted(moduleName: string): R;
-  moduleStopped(moduleName: string): R;
-  moduleCrashed(moduleName: string, error: string): R;
-  moduleHealthChanged(moduleName: string, oldHealth: ModuleHealth, newHealth: ModuleHealth): R;
-  moduleStateChanged(moduleName: string, oldState: string, newState: string): R;
+  readonly moduleLoaded: (moduleName: string, version: string) => R;
+  readonly moduleUnloaded: (moduleName: string, version: string) => R;
+  readonly moduleReloaded: (moduleName: string, oldVersion: string, newVersion: string) => R;
+  readonly moduleStarted: (moduleName: string) => R;
+  readonly moduleStopped: (moduleName: string) => R;
+  readonly moduleCrashed: (moduleName: string, error: string) => R;
+  readonly moduleHealthChanged: (moduleName: string, oldHealth: ModuleHealth, newHealth: ModuleHealth) => R;
+  readonly moduleStateChanged: (moduleName: string, oldState: string, newState: string) => R;
   // node
-  nodeStartupCompleted(durationMs: number, components: readonly string[]): R;
-  nodeShutdown(reason: string, timeoutSeconds: number): R;
-  nodeShutdownCompleted(durationMs: number): R;
+  readonly nodeStartupCompleted: (durationMs: number, components: readonly string[]) => R;
+  readonly nodeShutdown: (reason: string, timeoutSeconds: number) => R;
+  readonly nodeShutdownCompleted: (durationMs: number) => R;
   // maintenance
-  dataMaintenance(
+  readonly dataMaintenance: (
     operation: MaintenanceOperation,
     urgency: MaintenanceUrgency,
     reason: MaintenanceReason,
     targetAgeDays?: number,
     timeoutSeconds?: number,
-  ): R;
-  maintenanceStarted(maintenanceType: string, estimatedDurationSeconds?: number): R;
-  maintenanceCompleted(maintenanceType: string, success: boolean, durationMs: number, results?: MaintenanceResults): R;
-  healthCheck(checkType: string, nodeHealthy: boolean, healthReport?: string): R;
+  ) => R;
+  readonly maintenanceStarted: (maintenanceType: string, estimatedDurationSeconds?: number) => R;
+  readonly maintenanceCompleted: (maintenanceType: string, success: boolean, durationMs: number, results?: MaintenanceResults) => R;
+  readonly healthCheck: (checkType: string, nodeHealthy: boolean, healthReport?: string) => R;
   // resources
-  diskSpaceLow(availableBytes: number, totalBytes: number, percentFree: number, diskPath: string): R;
-  resourceLimitWarning(
+  readonly diskSpaceLow: (availableBytes: number, totalBytes: number, percentFree: number, diskPath: string) => R;
+  readonly resourceLimitWarning: (
     resourceType: string,
     usagePercent: number,
     currentUsage: number,
     limit: number,
     thresholdPercent: number,
-  ): R;
+  ) => R;
 }
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
