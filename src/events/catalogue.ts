@@ -1,5 +1,13 @@
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
-import { describeReceived, isPlainObject } from './checks.js';
+import {
+  describeReceived,
+  finiteNumber,
+  isPlainObject,
+  nonNegativeInteger,
+  object,
+  optional,
+  string,
+} from './checks.js';
 
 /** Metadata an event may carry besides its type and payload. */
 export interface EventMeta {
@@ -58,8 +66,9 @@ export interface Catalogue<Map extends EventMap> {
   has(type: string): type is EventTypeOf<Map>;
   /**
    * Validates an untrusted value as an event of this catalogue. Returns the event (the same object)
-   * or throws a {@link ModactorError}: `invalid-event` (not `{ type, payload }`),
-   * `unknown-event-type`, or `invalid-payload` with one issue per bad field.
+   * or throws a {@link ModactorError}: `invalid-event` (not a plain object `{ type, payload, meta? }`
+   * with a string type, no other field and a valid {@link EventMeta}), `unknown-event-type`, or
+   * `invalid-payload` with one issue per bad field.
    */
   validate(value: unknown): EventOf<Map>;
   /** Like {@link Catalogue.validate} but returns the error instead of throwing. */
@@ -158,28 +167,5 @@ function unknownEventKey(event: object): string | undefined {
   return undefined;
 }
 
-/**
- * Checks {@link EventMeta}: a plain object with only `source` (string), `seq` (non-negative safe
- * integer) and `time` (finite number), each optional.
- */
-function checkMeta(meta: unknown, path: string, issues: ValidationIssue[]): void {
-  if (!isPlainObject(meta)) {
-    issues.push({ path, message: `expected an object { source?, seq?, time? }, got ${describeReceived(meta)}` });
-    return;
-  }
-  const { source, seq, time } = meta as EventMeta;
-  if (Object.hasOwn(meta, 'source') && typeof source !== 'string') {
-    issues.push({ path: `${path}.source`, message: `expected a string, got ${describeReceived(source)}` });
-  }
-  if (Object.hasOwn(meta, 'seq') && !(Number.isSafeInteger(seq) && (seq as number) >= 0)) {
-    issues.push({ path: `${path}.seq`, message: `expected a non-negative safe integer, got ${describeReceived(seq)}` });
-  }
-  if (Object.hasOwn(meta, 'time') && !Number.isFinite(time)) {
-    issues.push({ path: `${path}.time`, message: `expected a finite number, got ${describeReceived(time)}` });
-  }
-  for (const key in meta) {
-    if (key !== 'source' && key !== 'seq' && key !== 'time' && Object.hasOwn(meta, key)) {
-      issues.push({ path: `${path}.${key.slice(0, 80)}`, message: 'unknown field, expected only source, seq, time' });
-    }
-  }
-}
+/** {@link EventMeta}: a plain object with only `source`, `seq` and `time`, each optional. */
+const checkMeta = object({ source: optional(string), seq: optional(nonNegativeInteger), time: optional(finiteNumber) });
