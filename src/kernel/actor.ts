@@ -131,6 +131,10 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     return this.state !== 'terminated';
   }
 
+  get queued(): number {
+    return this.mailbox.size;
+  }
+
   get self(): ActorRef<M> {
     return this;
   }

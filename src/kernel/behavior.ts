@@ -14,6 +14,8 @@ export interface ActorRef<M> {
   readonly incarnation: string;
   /** False once the actor terminated. */
   readonly isAlive: boolean;
+  /** Messages queued in the user lane right now (never more than the mailbox capacity). */
+  readonly queued: number;
   /** Non-blocking send to the user lane: `enqueued`, `full` (dropped) or `closed`. Never throws. */
   tell(message: M): OfferResult;
   /** Non-blocking send to the priority lane, handled before the user lane. */

@@ -4,7 +4,6 @@ import type { Failure } from '../kernel/supervision.js';
 import type { EventMap, EventOf } from '../events/catalogue.js';
 import { offeredCount, pendingCount, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
 import type { EventRouter, ModuleIncarnation } from './event-router.js';
-import { lifecycleEvent, type LifecycleEventMap } from './lifecycle-events.js';
 
 /** Messages of the EventManager actor. @internal */
 export type EventManagerMessage<Map extends EventMap> =
@@ -30,14 +29,9 @@ export type EventManagerMessage<Map extends EventMap> =
 
 type Map_<K, V> = globalThis.Map<K, V>;
 
-/** An announced (loaded) module, in announcement order. */
-interface Announced<Map extends EventMap> {
-  readonly incarnation: ModuleIncarnation<Map>;
-}
-
 /**
- * The EventManager actor: owns the subscriptions and the announcement registry (the loaded
- * modules, in the order they were announced). Every change to them happens in one of its turns,
+ * The EventManager actor: owns the router's subscriptions and its announcement registry (the
+ * loaded modules, in the order they were announced). Every change to them happens in one of its turns,
  * so "subscribe, then replay every announced module" and "announce, then publish ModuleLoaded"
  * can never interleave: a newcomer sees each other module's ModuleLoaded exactly once, by replay
  * or live.
@@ -45,10 +39,6 @@ interface Announced<Map extends EventMap> {
  * @internal
  */
 export function eventManagerBehavior<Map extends EventMap>(router: EventRouter<Map>): BehaviorObject<EventManagerMessage<Map>> {
-  const announced: Announced<Map>[] = [];
-  const lifecycle = (type: keyof LifecycleEventMap, payload: object): EventOf<Map> =>
-    lifecycleEvent(type, payload) as unknown as EventOf<Map>;
-
   return {
     receive(message) {
       switch (message.kind) {
@@ -59,17 +49,7 @@ export function eventManagerBehavior<Map extends EventMap>(router: EventRouter<M
             return;
           }
           const added = router.subscribe(incarnation, message.types);
-          if (added.includes('ModuleLoaded')) {
-            // Replay: every other announced module, once, in announcement order.
-            for (const other of announced) {
-              if (other.incarnation.name === incarnation.name) continue;
-              const event = lifecycle('ModuleLoaded', { moduleName: other.incarnation.name, version: other.incarnation.version });
-              if (router.offer(incarnation, event) === 'closed') {
-                router.removeIncarnation(incarnation);
-                break;
-              }
-            }
-          }
+          if (added.includes('ModuleLoaded')) router.replayTo(incarnation);
           message.reply(added);
           return;
         }
@@ -77,39 +57,12 @@ export function eventManagerBehavior<Map extends EventMap>(router: EventRouter<M
           router.unsubscribe(message.name, message.types);
           message.reply();
           return;
-        case 'announce': {
-          const { incarnation } = message;
-          if (!incarnation.ref.isAlive || announced.some((a) => a.incarnation.name === incarnation.name)) {
-            message.reply(false);
-            return;
-          }
-          announced.push({ incarnation });
-          router.publish(lifecycle('ModuleLoaded', { moduleName: incarnation.name, version: incarnation.version }));
-          message.reply(true);
+        case 'announce':
+          message.reply(router.announce(message.incarnation));
           return;
-        }
-        case 'gone': {
-          const { incarnation } = message;
-          // Whatever this incarnation had queued or in hand is lost with its mailbox.
-          const lost = incarnation.enqueued - incarnation.settled;
-          if (lost > 0) {
-            incarnation.stats.lostOnCrash += lost;
-            incarnation.settled += lost;
-          }
-          router.removeIncarnation(incarnation);
-          const index = announced.findIndex((a) => a.incarnation === incarnation);
-          if (index < 0) {
-            message.reply(false);
-            return;
-          }
-          announced.splice(index, 1);
-          if (message.crash !== null) {
-            router.publish(lifecycle('ModuleCrashed', { moduleName: incarnation.name, error: message.crash.message }));
-          }
-          router.publish(lifecycle('ModuleUnloaded', { moduleName: incarnation.name, version: incarnation.version }));
-          message.reply(true);
+        case 'gone':
+          message.reply(router.retire(message.incarnation, message.crash?.message ?? null));
           return;
-        }
         case 'stats': {
           const stats = router.getStats(message.name);
           message.reply(stats === undefined ? undefined : { ...stats });
@@ -129,7 +82,7 @@ export function eventManagerBehavior<Map extends EventMap>(router: EventRouter<M
           message.reply(router.subscribers(message.type));
           return;
         case 'announced':
-          message.reply(announced.map((a) => a.incarnation.name));
+          message.reply(router.announcedNames());
           return;
       }
     },
@@ -163,15 +116,15 @@ export function eventManagerFacade<Map extends EventMap>(
   system: ActorSystem,
   ref: ActorRef<EventManagerMessage<Map>>,
   router: EventRouter<Map>,
-  subscribe: (moduleId: string, eventTypes: readonly string[]) => Promise<void>,
+  subscriptions: Pick<EventManager<Map>, 'subscribe' | 'unsubscribe'>,
 ): EventManager<Map> {
   const ask = <R>(build: (reply: (value: R) => void) => EventManagerMessage<Map>): Promise<R> => system.ask(ref, build);
   return {
     publish(event) {
       return router.publish(router.catalogue.validate(event));
     },
-    subscribe,
-    unsubscribe: (name, types) => ask<void>((reply) => ({ kind: 'unsubscribe', name, types, reply })),
+    subscribe: subscriptions.subscribe,
+    unsubscribe: subscriptions.unsubscribe,
     getDeliveryStats: (name) => ask((reply) => ({ kind: 'stats', name, reply })),
     getAllDeliveryStats: () => ask((reply) => ({ kind: 'all-stats', reply })),
     resetDeliveryStats: (name) => ask<void>((reply) => ({ kind: 'reset', name, reply })),

@@ -2,6 +2,7 @@ import type { ActorRef } from '../kernel/behavior.js';
 import type { OfferResult } from '../kernel/mailbox.js';
 import type { Catalogue, EventMap, EventOf } from '../events/catalogue.js';
 import { emptyStats, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
+import { lifecycleEvent as membershipEvent } from './lifecycle-events.js';
 
 /**
  * One incarnation of a module as the bus sees it: where its events go and what they cost.
@@ -25,7 +26,15 @@ export interface ModuleIncarnation<Map extends EventMap = EventMap> {
   enqueued: number;
   /** Handled or failed on by this incarnation. */
   settled: number;
+  /** Set once the incarnation terminated and its remaining events were counted as lost. */
+  retired: boolean;
 }
+
+/**
+ * Membership events travel in the priority lane like critical ones: a module that is busy with
+ * routine traffic still learns of every load, crash and unload, in order.
+ */
+const MEMBERSHIP = new Set(['ModuleLoaded', 'ModuleCrashed', 'ModuleUnloaded']);
 
 const NO_SUBSCRIBERS: PublishReceipt = Object.freeze({
   enqueued: 0,
@@ -46,6 +55,8 @@ export class EventRouter<Map extends EventMap> {
   private readonly byType = new Map<string, ModuleIncarnation<Map>[]>();
   private readonly byModule = new Map<string, { incarnation: ModuleIncarnation<Map>; types: Set<string> }>();
   private readonly statsByName = new Map<string, DeliveryStats>();
+  /** Announced (loaded) modules, in announcement order: the loaded-modules registry. */
+  private readonly announced: ModuleIncarnation<Map>[] = [];
 
   constructor(
     readonly catalogue: Catalogue<Map>,
@@ -131,6 +142,60 @@ export class EventRouter<Map extends EventMap> {
     if (this.byModule.get(incarnation.name)?.incarnation === incarnation) this.remove(incarnation.name);
   }
 
+  /** Names of announced modules, in announcement order. */
+  announcedNames(): string[] {
+    return this.announced.map((i) => i.name);
+  }
+
+  /**
+   * Replays `ModuleLoaded` of every other announced module to `incarnation`, once each, in
+   * announcement order. Called when its ModuleLoaded subscription is new.
+   */
+  replayTo(incarnation: ModuleIncarnation<Map>): void {
+    for (const other of this.announced) {
+      if (other.name === incarnation.name) continue;
+      const event = membershipEvent('ModuleLoaded', { moduleName: other.name, version: other.version }) as EventOf<Map>;
+      if (this.offer(incarnation, event) === 'closed') {
+        this.removeIncarnation(incarnation);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Records `incarnation` as loaded and publishes its ModuleLoaded to every subscriber (itself
+   * included). Returns false, doing nothing, when it is dead or its name is already announced.
+   */
+  announce(incarnation: ModuleIncarnation<Map>): boolean {
+    if (!incarnation.ref.isAlive || this.announced.some((a) => a.name === incarnation.name)) return false;
+    this.announced.push(incarnation);
+    this.publish(membershipEvent('ModuleLoaded', { moduleName: incarnation.name, version: incarnation.version }) as EventOf<Map>);
+    return true;
+  }
+
+  /**
+   * Settles a terminated incarnation: what it still held is counted as lost, it leaves every
+   * subscription and, if it was announced, the registry, with ModuleCrashed (for a crash) and
+   * ModuleUnloaded published. Idempotent. Returns whether it was announced.
+   */
+  retire(incarnation: ModuleIncarnation<Map>, crash: string | null): boolean {
+    if (!incarnation.retired) {
+      // Whatever it still held, queued or in hand, is lost with its mailbox.
+      incarnation.retired = true;
+      incarnation.stats.lostOnCrash += incarnation.enqueued - incarnation.settled;
+      incarnation.settled = incarnation.enqueued;
+    }
+    this.removeIncarnation(incarnation);
+    const index = this.announced.indexOf(incarnation);
+    if (index < 0) return false;
+    this.announced.splice(index, 1);
+    if (crash !== null) {
+      this.publish(membershipEvent('ModuleCrashed', { moduleName: incarnation.name, error: crash }) as EventOf<Map>);
+    }
+    this.publish(membershipEvent('ModuleUnloaded', { moduleName: incarnation.name, version: incarnation.version }) as EventOf<Map>);
+    return true;
+  }
+
   /** Module names subscribed to `type`, in subscription order. */
   subscribers(type: string): string[] {
     return (this.byType.get(type) ?? []).map((i) => i.name);
@@ -143,7 +208,7 @@ export class EventRouter<Map extends EventMap> {
   publish(event: EventOf<Map>): PublishReceipt {
     const subscribers = this.byType.get(event.type);
     if (subscribers === undefined || subscribers.length === 0) return NO_SUBSCRIBERS;
-    const critical = this.isCritical(event);
+    const critical = this.prioritized(event);
     let enqueued = 0;
     let dropped = 0;
     let failed = 0;
@@ -182,7 +247,7 @@ export class EventRouter<Map extends EventMap> {
   offer(
     incarnation: ModuleIncarnation<Map>,
     event: EventOf<Map>,
-    critical = this.isCritical(event),
+    critical = this.prioritized(event),
   ): OfferResult | 'filtered' | 'serialization-failed' {
     const stats = incarnation.stats;
     if (incarnation.filter !== undefined && !incarnation.filter(event)) {
@@ -203,6 +268,11 @@ export class EventRouter<Map extends EventMap> {
       stats.failed++;
     }
     return result;
+  }
+
+  /** Critical and membership events take the priority lane. */
+  private prioritized(event: EventOf<Map>): boolean {
+    return MEMBERSHIP.has(event.type) || this.isCritical(event);
   }
 
   private dropFromType(type: string, incarnation: ModuleIncarnation<Map>): void {

@@ -56,6 +56,7 @@ export function moduleInstanceBehavior<E extends EventMap>(
         admit: undefined,
         enqueued: 0,
         settled: 0,
+        retired: false,
       };
       const ctx: ModuleContext<E> = {
         name: definition.name,
@@ -72,13 +73,17 @@ export function moduleInstanceBehavior<E extends EventMap>(
         delay: (ms) => actx.delay(ms),
       };
       let handlers: ModuleHandlers<E> | null = null;
+      // A handler abandoned by a kill may still finish later: its event was already counted lost.
       const handled = (): void => {
+        if (incarnation.retired) return;
         incarnation.settled++;
         stats.handled++;
       };
       const failedOn = (error: unknown): never => {
-        incarnation.settled++;
-        stats.handlerFailed++;
+        if (!incarnation.retired) {
+          incarnation.settled++;
+          stats.handlerFailed++;
+        }
         throw error;
       };
       return {

@@ -21,6 +21,7 @@ export interface LoadableModule<E extends EventMap = EventMap> {
   readonly version: string;
   readonly subscribe: readonly string[];
   readonly mailboxCapacity?: number;
+  readonly priorityCapacity?: number;
   readonly restart?: ModuleRestartPolicy;
   readonly shutdownTimeoutMs?: number;
   /** Builds the actor behaviour of this module's incarnations (process and worker hosts). */
@@ -49,6 +50,13 @@ export type SupervisorMessage<E extends EventMap> =
       readonly module: LoadableModule<E> | undefined;
       readonly reply: (result: ModuleInfo | ModactorError) => void;
     }
+  | {
+      readonly kind: 'subscribe-module';
+      readonly name: string;
+      readonly types: readonly string[];
+      readonly unsubscribe: boolean;
+      readonly reply: (result: undefined | ModactorError) => void;
+    }
   | { readonly kind: 'shutdown'; readonly reason: string; readonly timeoutSeconds: number; readonly reply: () => void }
   | { readonly kind: 'modules'; readonly reply: (modules: ModuleInfo[]) => void };
 
@@ -61,6 +69,10 @@ interface ModuleRecord<E extends EventMap> {
   health: ModuleHealth;
   restarts: number;
   stopping: boolean;
+  /** The current incarnation finished subscribing. */
+  subscribed: boolean;
+  /** Subscriptions added from outside (node.events.subscribe): kept across restarts. */
+  readonly extraTypes: Set<string>;
   /** Called once the module is announced (or gives up). */
   waiters: ((result: ModuleInfo | ModactorError) => void)[];
 }
@@ -74,6 +86,7 @@ export interface SupervisorDeps<E extends EventMap> {
   readonly defaultShutdownTimeoutMs: number;
 }
 
+const DEFAULT_PRIORITY_CAPACITY = 100;
 const DEFAULT_POLICY = { maxRestarts: 3, withinMs: 10_000 } as const;
 
 /**
@@ -127,7 +140,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         return record !== undefined && record.current === incarnation ? record : undefined;
       };
 
-      const spawnModule = (module: LoadableModule<E>): ModuleRecord<E> => {
+      const spawnModule = (module: LoadableModule<E>, extraTypes: Iterable<string> = []): ModuleRecord<E> => {
         const policy = module.restart ?? {};
         const supervision: SupervisorOptions = {
           strategy: 'one-for-one',
@@ -147,6 +160,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
                 restart: restartType,
                 shutdownTimeoutMs,
                 ...(module.mailboxCapacity === undefined ? {} : { mailboxCapacity: module.mailboxCapacity }),
+                priorityCapacity: module.priorityCapacity ?? DEFAULT_PRIORITY_CAPACITY,
               });
               return { receive: () => undefined };
             },
@@ -164,6 +178,8 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
           health: 'healthy',
           restarts: 0,
           stopping: false,
+          subscribed: false,
+          extraTypes: new Set(extraTypes),
           waiters: [],
         };
         let previous: ModuleState = 'loading';
@@ -203,7 +219,9 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         const record = recordOf(incarnation);
         if (record === undefined || !incarnation.ref.isAlive) return;
         transition(record, 'HANDSHAKE');
-        await askEm<string[]>((reply) => ({ kind: 'subscribe', incarnation, types, reply }));
+        const all = [...types, ...record.extraTypes];
+        await askEm<string[]>((reply) => ({ kind: 'subscribe', incarnation, types: all, reply }));
+        record.subscribed = recordOf(incarnation) === record;
         const announced = await askEm<boolean>((reply) => ({ kind: 'announce', incarnation, reply }));
         if (!announced || recordOf(incarnation) !== record) return;
         transition(record, 'ANNOUNCED');
@@ -266,6 +284,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
               if (record === undefined || record.stopping) return;
               const restarted = record.current !== null;
               record.current = message.incarnation;
+              record.subscribed = false;
               ctx.watch(message.incarnation.ref);
               if (restarted) {
                 record.restarts++;
@@ -286,6 +305,27 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
               if (recordOf(message.incarnation) === undefined) return;
               const { incarnation, types } = message;
               await askEm<void>((reply) => ({ kind: 'unsubscribe', name: incarnation.name, types, reply }));
+              return;
+            }
+            case 'subscribe-module': {
+              const record = records.get(message.name);
+              if (record === undefined) {
+                message.reply(new ModactorError('unknown-module', `Expected a loaded module, got "${message.name}"`));
+                return;
+              }
+              const { types } = message;
+              for (const type of types) {
+                if (message.unsubscribe) record.extraTypes.delete(type);
+                else record.extraTypes.add(type);
+              }
+              // Until the incarnation has subscribed, its handshake will include these types.
+              const incarnation = record.current;
+              if (incarnation !== null && record.subscribed) {
+                await (message.unsubscribe
+                  ? askEm<void>((reply) => ({ kind: 'unsubscribe', name: incarnation.name, types, reply }))
+                  : askEm<string[]>((reply) => ({ kind: 'subscribe', incarnation, types, reply })));
+              }
+              message.reply(undefined);
               return;
             }
             case 'health': {
@@ -317,7 +357,8 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
               }
               const oldVersion = record.module.version;
               await stopModule(message.name, record);
-              spawnModule(next).waiters.push((result) => {
+              // A reload keeps the subscriptions added from outside, like a restart does.
+              spawnModule(next, record.extraTypes).waiters.push((result) => {
                 if (!(result instanceof ModactorError)) {
                   publish('ModuleReloaded', { moduleName: next.name, oldVersion, newVersion: next.version });
                 }

@@ -56,6 +56,8 @@ interface ModuleDefinitionBase<Map extends EventMap> {
   readonly publishes?: readonly EventTypeOf<Map>[];
   /** Mailbox capacity; default the node's (100). */
   readonly mailboxCapacity?: number;
+  /** Capacity of the priority lane (critical and membership events); default 100. */
+  readonly priorityCapacity?: number;
   readonly restart?: ModuleRestartPolicy;
   /** Time the module gets to stop before it is killed. Default the node's. */
   readonly shutdownTimeoutMs?: number;
@@ -97,7 +99,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  * });
  * ```
  */
-export function defineModule<Map extends EventMap = NodeEventMap>(spec: ModuleSpec<Map>): ModuleDefinition<Map> {
+export function defineModule<Map extends EventMap = NodeEventMap>(spec: ModuleSpec<NoInfer<Map>>): ModuleDefinition<Map> {
   const bad = (field: string, expected: string, got: unknown): never => {
     throw new ModactorError('invalid-argument', `Invalid module definition: ${field}: expected ${expected}, got ${describeValue(got)}`, {
       issues: [{ path: field, message: `expected ${expected}, got ${describeValue(got)}` }],

@@ -114,13 +114,18 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     return result;
   };
 
-  const events = eventManagerFacade(system, eventManager, router, async (moduleId, eventTypes) => {
-    const incarnation = router.current(moduleId);
-    if (incarnation === undefined) throw new ModactorError('unknown-module', `Expected a loaded module, got "${moduleId}"`);
-    for (const type of eventTypes) {
+  const changeSubscription = async (name: string, types: readonly string[], unsubscribe: boolean): Promise<void> => {
+    for (const type of types) {
       if (!catalogue.has(type)) throw new ModactorError('unknown-event-type', `Expected a known event type, got "${String(type)}"`);
     }
-    await system.ask<string[], EventManagerMessage<E>>(eventManager, (reply) => ({ kind: 'subscribe', incarnation, types: eventTypes, reply }));
+    await askSupervisor<undefined>((reply) => ({ kind: 'subscribe-module', name, types, unsubscribe, reply }));
+  };
+  const events = eventManagerFacade(system, eventManager, router, {
+    subscribe: (name, types) => changeSubscription(name, types, false),
+    unsubscribe: (name, types) =>
+      types === undefined
+        ? system.ask<void, EventManagerMessage<E>>(eventManager, (reply) => ({ kind: 'unsubscribe', name, types, reply }))
+        : changeSubscription(name, types, true),
   });
 
   let shutdownPromise: Promise<void> | null = null;
