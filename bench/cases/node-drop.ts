@@ -1,0 +1,13 @@
+/** The drop path through the node layer: 9 of 10 modules stuck. Same workload as drop.ts. */
+import { parseArgs } from '../lib/args.js';
+import { timing } from '../lib/impls.js';
+import { runCase } from '../lib/report.js';
+import { runDrop } from '../lib/workloads.js';
+import { loadNodeApi, nodeSubject, NODE_SKIPPED } from '../subjects/node.js';
+
+runCase(async () => {
+  const args = parseArgs();
+  const api = await loadNodeApi();
+  if (api === null) return { metrics: {}, skipped: NODE_SKIPPED };
+  return runDrop(nodeSubject(api), { n: 10, stuck: 9, ...timing(args) });
+});

@@ -1,0 +1,548 @@
+/**
+ * The benchmark driver: `npm run bench` (full) and `npm run bench -- --quick` (under a minute).
+ *
+ * Every configuration runs in a fresh child process (`node --import tsx bench/cases/<case>.ts`),
+ * `reps` times, interleaved (rep 1 of everything, then rep 2, ...) so that drift in the machine's
+ * load hits every configuration alike. Each case prints one JSON result line; the driver takes the
+ * median over processes and prints, per section, the medians side by side with the ratios of
+ * modactor to its baselines, then every target with its measured ratio and PASS or MISS.
+ *
+ * Options:
+ *   --quick            fewer repetitions, shorter rounds
+ *   --reps N           processes per configuration (default 5, quick 1)
+ *   --only REGEX       run only configurations whose key matches (targets print when measured)
+ *   --json [FILE]      also write machine-readable results (default bench/results.json)
+ *   --cpu-prof         run the children with --cpu-prof into bench/profiles/ and print the top
+ *                      self-time functions of each profile (use with --only)
+ *   --list             print the configuration keys and exit
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, availableParallelism } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from './lib/args.js';
+import { summarizeProfile } from './lib/profile.js';
+import { median, RESULT_MARKER, type CaseResult } from './lib/report.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// ---- Options ------------------------------------------------------------------------------------
+
+const argv = process.argv.slice(2);
+const args = parseArgs(argv);
+const quick = args.flag('quick');
+const reps = args.number('reps', quick ? 1 : 5);
+const only = args.string('only', '') === '' ? null : new RegExp(args.string('only', ''));
+const cpuProf = args.flag('cpu-prof');
+const jsonIndex = argv.indexOf('--json');
+const jsonPath =
+  jsonIndex < 0 ? null : argv[jsonIndex + 1] !== undefined && !(argv[jsonIndex + 1] as string).startsWith('--') ? (argv[jsonIndex + 1] as string) : 'bench/results.json';
+
+/** Round timing of the time-bounded cases (fan-out, drop, simulator). */
+const T = quick ? ['--warmup-ms', '100', '--round-ms', '100', '--rounds', '3'] : ['--warmup-ms', '300', '--round-ms', '200', '--rounds', '5'];
+const LATENCY = quick ? ['--warmup-events', '1000', '--events', '3000'] : ['--warmup-events', '2000', '--events', '10000'];
+const MEMORY_COUNT = '100000';
+/**
+ * Modules loaded for the node memory case. Not 100,000: loading is superlinear in the module count
+ * in the node layer as it stands (3,000 load in ~0.9 s, 10,000 in ~4.4 s, 100,000 did not finish
+ * in 6 minutes), see docs/performance.md.
+ */
+const NODE_MEMORY_COUNT = quick ? '3000' : '10000';
+const RESTARTS = quick ? '20000' : '50000';
+
+// ---- What runs ----------------------------------------------------------------------------------
+
+/** One configuration: a case file with its arguments, run in its own process `reps` times. */
+interface Measurement {
+  readonly key: string;
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly gc?: boolean;
+  /** Needs the node layer (createNode); skipped until src/index.ts exports it. */
+  readonly node?: boolean;
+  /** Fewer processes for slow, low-noise cases. */
+  readonly maxReps?: number;
+}
+
+/** A table: rows of configurations, one column per implementation, plus ratio columns. */
+interface Section {
+  readonly title: string;
+  readonly metric: string;
+  readonly format: (value: number) => string;
+  readonly rows: readonly { readonly label: string; readonly cells: Readonly<Record<string, Measurement>> }[];
+  readonly columns: readonly string[];
+  /** Ratio columns [numerator, denominator]; `ratio` = numerator value / denominator value. */
+  readonly ratios?: readonly (readonly [string, string])[];
+  /** Extra columns: another metric of one implementation's measurement (e.g. its drop rate). */
+  readonly extras?: readonly { readonly label: string; readonly impl: string; readonly metric: string; readonly format: (v: number) => string }[];
+  /** Printed instead of the table while the case cannot exist yet. */
+  readonly pending?: string;
+}
+
+interface Target {
+  readonly label: string;
+  /** The measurement under test and the metric compared. */
+  readonly measured: () => Measurement;
+  readonly metric: string;
+  /** Ratio against a baseline measurement, or an absolute bound when absent. */
+  readonly baseline?: () => Measurement;
+  readonly op: '>=' | '<=';
+  readonly value: number;
+  readonly format: (value: number) => string;
+}
+
+const cases = (name: string): string => `bench/cases/${name}.ts`;
+const BASELINES = ['ring', 'emitter', 'xstate'] as const;
+const SUBJECTS = ['kernel', 'node'] as const;
+
+function fanout(impl: string, n: number, mode: 'burst' | 'yield'): Measurement {
+  const key = `fanout ${mode} n=${n} ${impl}`;
+  if (impl === 'node') return { key, file: cases('node-fanout'), args: ['--n', String(n), '--mode', mode, ...T], node: true };
+  return { key, file: cases('fanout'), args: ['--impl', impl, '--n', String(n), '--mode', mode, ...T] };
+}
+
+function latency(impl: string, mode: 'burst' | 'yield'): Measurement {
+  const key = `latency ${mode} n=100 ${impl}`;
+  if (impl === 'node') return { key, file: cases('node-latency'), args: ['--n', '100', '--mode', mode, ...LATENCY], node: true };
+  return { key, file: cases('latency'), args: ['--impl', impl, '--n', '100', '--mode', mode, ...LATENCY] };
+}
+
+function drop(impl: string): Measurement {
+  const key = `drop 90% ${impl}`;
+  if (impl === 'node') return { key, file: cases('node-drop'), args: [...T], node: true };
+  return { key, file: cases('drop'), args: ['--impl', impl, ...T] };
+}
+
+function memory(impl: string): Measurement {
+  const key = `memory idle ${impl}`;
+  if (impl === 'node') return { key, file: cases('node-memory'), args: ['--count', NODE_MEMORY_COUNT], gc: true, node: true, maxReps: 3 };
+  return { key, file: cases('memory'), args: ['--impl', impl, '--count', MEMORY_COUNT], gc: true, maxReps: 3 };
+}
+
+const spawnStop = (batch: number): Measurement => ({
+  key: `lifecycle spawn-stop batch=${batch} kernel`,
+  file: cases('lifecycle'),
+  args: ['--what', 'spawn-stop', '--batch', String(batch), ...(batch > 1000 ? ['--rounds', quick ? '1' : '2', '--warmup-rounds', '0'] : ['--rounds', quick ? '5' : '10'])],
+  maxReps: 3,
+});
+const restart: Measurement = { key: 'lifecycle restart kernel', file: cases('lifecycle'), args: ['--what', 'restart', '--restarts', RESTARTS], maxReps: 3 };
+const simulator = (mode: 'real' | 'sim'): Measurement => ({ key: `simulator ${mode} n=10 kernel`, file: cases('simulator'), args: ['--mode', mode, '--n', '10', ...T] });
+
+const row = (label: string, make: (impl: string) => Measurement, impls: readonly string[]): Section['rows'][number] => ({
+  label,
+  cells: Object.fromEntries(impls.map((impl) => [impl, make(impl)])),
+});
+
+const rate = (v: number): string => si(v, '/s');
+const ns = (v: number): string => `${v.toFixed(v < 100 ? 1 : 0)} ns`;
+const us = (v: number): string => `${v.toFixed(v < 100 ? 1 : 0)} µs`;
+const bytes = (v: number): string => `${v.toFixed(0)} B`;
+const ms = (v: number): string => `${v.toFixed(0)} ms`;
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+const times = (v: number): string => `${v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toFixed(3)}x`;
+
+const FANOUT_IMPLS = [...SUBJECTS, ...BASELINES];
+const fanoutSection = (mode: 'burst' | 'yield'): Section => ({
+  title: mode === 'burst' ? 'fan-out, bursts of 100 between yields: events delivered to handlers per second' : 'fan-out, a yield after every publish: events delivered to handlers per second',
+  metric: 'eventsPerSec',
+  format: rate,
+  columns: FANOUT_IMPLS,
+  rows: [1, 10, 100].map((n) => row(`N=${n}`, (impl) => fanout(impl, n, mode), FANOUT_IMPLS)),
+  ratios: [
+    ['kernel', 'ring'],
+    ['kernel', 'xstate'],
+    ['node', 'ring'],
+    ['node', 'xstate'],
+  ],
+  extras: [
+    { label: 'kernel drops', impl: 'kernel', metric: 'dropRate', format: pct },
+    { label: 'node drops', impl: 'node', metric: 'dropRate', format: pct },
+  ],
+});
+
+const LATENCY_IMPLS = quick ? (['kernel', 'node', 'ring'] as const) : FANOUT_IMPLS;
+const SECTIONS: Section[] = [
+  fanoutSection('burst'),
+  fanoutSection('yield'),
+  {
+    title: 'drop path: 9 of 10 subscribers stuck (90% of offers dropped): publish time per drop',
+    metric: 'nsPerDrop',
+    format: ns,
+    columns: ['kernel', 'node', 'ring'],
+    rows: [row('N=10', drop, ['kernel', 'node', 'ring'])],
+    ratios: [
+      ['kernel', 'ring'],
+      ['node', 'ring'],
+    ],
+    extras: [{ label: 'kernel dropped', impl: 'kernel', metric: 'dropRate', format: pct }],
+  },
+  {
+    title: 'latency: publish -> handler, N=100, p50',
+    metric: 'p50Us',
+    format: us,
+    columns: LATENCY_IMPLS,
+    rows: [
+      row('yield after each', (impl) => latency(impl, 'yield'), LATENCY_IMPLS),
+      row('bursts of 100', (impl) => latency(impl, 'burst'), ['kernel', 'node', 'ring']),
+    ],
+    ratios: [
+      ['kernel', 'ring'],
+      ['node', 'ring'],
+    ],
+  },
+  {
+    title: 'latency: publish -> handler, N=100, p99',
+    metric: 'p99Us',
+    format: us,
+    columns: LATENCY_IMPLS,
+    rows: [
+      row('yield after each', (impl) => latency(impl, 'yield'), LATENCY_IMPLS),
+      row('bursts of 100', (impl) => latency(impl, 'burst'), ['kernel', 'node', 'ring']),
+    ],
+    ratios: [
+      ['kernel', 'ring'],
+      ['node', 'ring'],
+    ],
+    extras: [{ label: 'kernel drops', impl: 'kernel', metric: 'dropRate', format: pct }],
+  },
+  {
+    title: `memory: heap bytes per idle actor / bare subscriber (100-slot mailbox, ${MEMORY_COUNT} spawned)`,
+    metric: 'bytesPerActor',
+    format: bytes,
+    columns: ['kernel', 'ring'],
+    rows: [row('idle', memory, ['kernel', 'ring'])],
+    ratios: [['kernel', 'ring']],
+  },
+  {
+    title: `memory: heap bytes per idle module (node layer, 100-slot mailbox, ${NODE_MEMORY_COUNT} loaded)`,
+    metric: 'bytesPerModule',
+    format: bytes,
+    columns: ['node'],
+    rows: [row('idle', memory, ['node'])],
+  },
+  {
+    title: 'lifecycle: top-level spawns per second (spawned and started)',
+    metric: 'spawnPerSec',
+    format: rate,
+    columns: ['kernel'],
+    rows: [1000, 10000].map((b) => ({ label: `batch of ${b}`, cells: { kernel: spawnStop(b) } })),
+  },
+  {
+    title: 'lifecycle: stops per second (system.stop, awaited)',
+    metric: 'stopPerSec',
+    format: rate,
+    columns: ['kernel'],
+    rows: [1000, 10000].map((b) => ({ label: `batch of ${b}`, cells: { kernel: spawnStop(b) } })),
+  },
+  {
+    title: 'supervision: restarts per second (child throws on every message, one-for-one, unlimited intensity)',
+    metric: 'restartsPerSec',
+    format: rate,
+    columns: ['kernel'],
+    rows: [{ label: '1 child', cells: { kernel: restart } }],
+    extras: [{ label: 'event-loop stall', impl: 'kernel', metric: 'eventLoopStallMs', format: ms }],
+  },
+  {
+    title: 'simulator: kernel fan-out N=10, bursts of 100, events delivered per second',
+    metric: 'eventsPerSec',
+    format: rate,
+    columns: ['real', 'simulated'],
+    rows: [{ label: 'N=10', cells: { real: simulator('real'), simulated: simulator('sim') } }],
+    ratios: [['simulated', 'real']],
+  },
+  // ---- IPC hook (issue 4) ---------------------------------------------------------------------
+  // Once process modules exist: add bench/cases/ipc.ts (batched host -> process module, events/s)
+  // and bench/baselines/raw-ipc.ts (a forked child receiving one process.send per event), replace
+  // `pending` below with rows { batched: ..., raw: ... } and ratios [['batched', 'raw']].
+  {
+    title: 'IPC: batched host -> process module vs raw fork IPC, one message per event',
+    metric: 'eventsPerSec',
+    format: rate,
+    columns: [],
+    rows: [],
+    pending: 'not measured yet: process modules do not exist yet (issue 4)',
+  },
+];
+
+const fan = (impl: string, n: number, mode: 'burst' | 'yield'): (() => Measurement) => () => fanout(impl, n, mode);
+/** The issue's targets; node-level targets, checked on the kernel too until the node layer lands. */
+const TARGETS: Target[] = SUBJECTS.flatMap((s): Target[] => [
+  { label: 'fan-out bursts, N=100: >= 50% of the bare baseline', measured: fan(s, 100, 'burst'), baseline: fan('ring', 100, 'burst'), metric: 'eventsPerSec', op: '>=', value: 0.5, format: times },
+  { label: 'fan-out yield after each publish, N=100: >= 30% of the bare baseline', measured: fan(s, 100, 'yield'), baseline: fan('ring', 100, 'yield'), metric: 'eventsPerSec', op: '>=', value: 0.3, format: times },
+  { label: 'fan-out bursts, N=100: >= 30x xstate', measured: fan(s, 100, 'burst'), baseline: fan('xstate', 100, 'burst'), metric: 'eventsPerSec', op: '>=', value: 30, format: times },
+  { label: 'fan-out yield after each publish, N=100: >= 30x xstate', measured: fan(s, 100, 'yield'), baseline: fan('xstate', 100, 'yield'), metric: 'eventsPerSec', op: '>=', value: 30, format: times },
+  {
+    label: s === 'kernel' ? 'memory: <= 1.5 KiB per idle actor' : 'memory: <= 1.5 KiB per idle module',
+    measured: () => memory(s),
+    metric: s === 'kernel' ? 'bytesPerActor' : 'bytesPerModule',
+    op: '<=',
+    value: 1536,
+    format: bytes,
+  },
+  { label: 'drop path: <= 2x the baseline cost per drop', measured: () => drop(s), baseline: () => drop('ring'), metric: 'nsPerDrop', op: '<=', value: 2, format: times },
+  { label: 'latency p99, N=100 (yield after each): <= 2x the baseline', measured: () => latency(s, 'yield'), baseline: () => latency('ring', 'yield'), metric: 'p99Us', op: '<=', value: 2, format: times },
+]);
+
+// ---- Running ------------------------------------------------------------------------------------
+
+interface Outcome {
+  readonly measurement: Measurement;
+  readonly runs: CaseResult[];
+  readonly errors: string[];
+  skipped?: string;
+}
+
+async function nodeLayerBuilt(): Promise<boolean> {
+  const api = (await import('../src/index.js')) as Record<string, unknown>;
+  return typeof api['createNode'] === 'function' && typeof api['defineModule'] === 'function';
+}
+
+function runOnce(m: Measurement, rep: number): Promise<CaseResult> {
+  const flags = ['--import', 'tsx'];
+  if (m.gc === true) flags.unshift('--expose-gc');
+  if (cpuProf) {
+    const name = `${m.key.replace(/[^a-z0-9=]+/gi, '-')}-${rep}.cpuprofile`;
+    flags.unshift('--cpu-prof', '--cpu-prof-dir=bench/profiles', `--cpu-prof-name=${name}`);
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...flags, m.file, ...m.args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
+      if (code !== 0 || line === undefined) {
+        reject(new Error(`exit ${String(code)}: ${stderr.trim().split('\n').slice(-5).join(' | ') || 'no result line'}`));
+        return;
+      }
+      resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as CaseResult);
+    });
+  });
+}
+
+function collectMeasurements(): Measurement[] {
+  const byKey = new Map<string, Measurement>();
+  for (const section of SECTIONS) for (const r of section.rows) for (const m of Object.values(r.cells)) byKey.set(m.key, m);
+  return [...byKey.values()].filter((m) => only === null || only.test(m.key));
+}
+
+async function main(): Promise<void> {
+  const measurements = collectMeasurements();
+  if (args.flag('list')) {
+    for (const m of measurements) console.log(`${m.key}\t${m.file} ${m.args.join(' ')}`);
+    return;
+  }
+  const nodeBuilt = await nodeLayerBuilt();
+  const outcomes = new Map<string, Outcome>();
+  for (const m of measurements) outcomes.set(m.key, { measurement: m, runs: [], errors: [] });
+  if (!nodeBuilt) for (const m of measurements) if (m.node === true) (outcomes.get(m.key) as Outcome).skipped = 'node layer not built yet';
+  if (cpuProf) mkdirSync(join(ROOT, 'bench/profiles'), { recursive: true });
+
+  const todo = measurements.filter((m) => outcomes.get(m.key)?.skipped === undefined);
+  const total = todo.reduce((sum, m) => sum + Math.min(reps, m.maxReps ?? reps), 0);
+  const started = performance.now();
+  let done = 0;
+  console.error(`modactor bench: ${todo.length} configurations, ${total} processes${quick ? ' (quick)' : ''}`);
+  for (let rep = 0; rep < reps; rep++) {
+    for (const m of todo) {
+      if (rep >= (m.maxReps ?? reps)) continue;
+      const outcome = outcomes.get(m.key) as Outcome;
+      done++;
+      try {
+        const result = await runOnce(m, rep);
+        if (result.skipped !== undefined) outcome.skipped = result.skipped;
+        else outcome.runs.push(result);
+        const first = Object.entries(result.metrics)[0];
+        const shown = result.skipped ?? (first === undefined ? '' : `${first[0]} ${first[1].toPrecision(4)}`);
+        console.error(`  [${done}/${total}] ${m.key}: ${shown}`);
+      } catch (error) {
+        outcome.errors.push(error instanceof Error ? error.message : String(error));
+        console.error(`  [${done}/${total}] ${m.key}: FAILED ${outcome.errors.at(-1) ?? ''}`);
+      }
+    }
+  }
+  const elapsed = (performance.now() - started) / 1000;
+
+  const medianOf = (m: Measurement, metric: string): number | undefined => {
+    const outcome = outcomes.get(m.key);
+    if (outcome === undefined || outcome.runs.length === 0) return undefined;
+    const values = outcome.runs.map((r) => r.metrics[metric]).filter((v): v is number => typeof v === 'number');
+    return values.length === 0 ? undefined : median(values);
+  };
+  const cellText = (m: Measurement | undefined, metric: string, format: (v: number) => string): string => {
+    if (m === undefined) return '';
+    const outcome = outcomes.get(m.key);
+    if (outcome === undefined) return '';
+    if (outcome.skipped !== undefined) return 'skipped';
+    const v = medianOf(m, metric);
+    if (v === undefined) return outcome.errors.length > 0 ? 'FAILED' : '';
+    return format(v);
+  };
+
+  const machine = machineInfo();
+  console.log('');
+  console.log(`modactor bench${quick ? ' --quick' : ''}: ${machine.date}, ${machine.cpu}, ${machine.nproc} cores, node ${machine.node}`);
+  console.log(`medians of ${reps} fresh process${reps === 1 ? '' : 'es'} per configuration (each the median of its own rounds); ${elapsed.toFixed(0)} s`);
+  if (!nodeBuilt) console.log('node layer: skipped (node layer not built yet): "node" columns and node targets are not measured');
+
+  for (const section of SECTIONS) {
+    console.log('');
+    console.log(section.title);
+    if (section.pending !== undefined) {
+      console.log(`  ${section.pending}`);
+      continue;
+    }
+    const rows = section.rows.filter((r) => Object.values(r.cells).some((m) => outcomes.has(m.key)));
+    if (rows.length === 0) {
+      console.log('  (not run)');
+      continue;
+    }
+    const ratios = (section.ratios ?? []).filter(([a, b]) => rows.some((r) => r.cells[a] !== undefined && r.cells[b] !== undefined));
+    const extras = (section.extras ?? []).filter((e) => rows.some((r) => r.cells[e.impl] !== undefined));
+    const header = ['', ...section.columns, ...ratios.map(([a, b]) => `${a}/${b}`), ...extras.map((e) => e.label)];
+    const body = rows.map((r) => {
+      const cells = section.columns.map((c) => cellText(r.cells[c], section.metric, section.format));
+      const ratioCells = ratios.map(([a, b]) => {
+        const ma = r.cells[a];
+        const mb = r.cells[b];
+        const va = ma === undefined ? undefined : medianOf(ma, section.metric);
+        const vb = mb === undefined ? undefined : medianOf(mb, section.metric);
+        return va === undefined || vb === undefined ? '' : times(va / vb);
+      });
+      const extraCells = extras.map((e) => cellText(r.cells[e.impl], e.metric, e.format));
+      return [r.label, ...cells, ...ratioCells, ...extraCells];
+    });
+    printTable(header, body);
+  }
+
+  console.log('');
+  console.log('targets (set for the node level; checked on the kernel too)');
+  const targetRows: string[][] = [];
+  const targetResults: Record<string, unknown>[] = [];
+  for (const t of TARGETS) {
+    const m = t.measured();
+    const subject = m.key.split(' ').at(-1) ?? '';
+    const outcome = outcomes.get(m.key);
+    if (outcome === undefined) continue; // not run (--only)
+    const v = medianOf(m, t.metric);
+    const b = t.baseline === undefined ? undefined : medianOf(t.baseline(), t.metric);
+    let measured: string;
+    let status: string;
+    let value: number | undefined;
+    if (outcome.skipped !== undefined) {
+      measured = 'skipped';
+      status = outcome.skipped;
+    } else if (v === undefined || (t.baseline !== undefined && b === undefined)) {
+      measured = 'n/a';
+      status = 'not measured';
+    } else {
+      value = b === undefined ? v : v / b;
+      measured =
+        t.baseline === undefined
+          ? t.format(value)
+          : `${t.format(value)} (${cellText(m, t.metric, formatFor(t.metric))} vs ${cellText(t.baseline(), t.metric, formatFor(t.metric))})`;
+      const pass = t.op === '>=' ? value >= t.value : value <= t.value;
+      const need = `${t.op} ${t.format(t.value)}`;
+      status = `${pass ? 'PASS' : 'MISS'} (needs ${need}${pass ? '' : `; ${missBy(value, t)}`})`;
+    }
+    targetRows.push([subject, t.label, measured, status]);
+    targetResults.push({ subject, target: t.label, metric: t.metric, op: t.op, value: t.value, measured: value ?? null, status });
+  }
+  printTable(['', 'target', 'measured', 'status'], targetRows, 'left');
+
+  if (cpuProf) {
+    console.log('');
+    console.log('CPU profiles (top self time; bench/profiles/)');
+    for (const file of readdirSync(join(ROOT, 'bench/profiles')).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+      console.log(`  ${file}`);
+      const profile = JSON.parse(readFileSync(join(ROOT, 'bench/profiles', file), 'utf8')) as unknown;
+      for (const line of summarizeProfile(profile, { top: 15, root: ROOT })) console.log(`    ${line}`);
+    }
+  }
+
+  if (jsonPath !== null) {
+    const out = {
+      machine,
+      quick,
+      reps,
+      elapsedSeconds: elapsed,
+      nodeLayer: nodeBuilt,
+      measurements: Object.fromEntries(
+        [...outcomes.values()].map((o) => [
+          o.measurement.key,
+          {
+            file: o.measurement.file,
+            args: o.measurement.args,
+            skipped: o.skipped ?? null,
+            errors: o.errors,
+            medians: medianMetrics(o.runs),
+            runs: o.runs,
+          },
+        ]),
+      ),
+      targets: targetResults,
+    };
+    writeFileSync(join(ROOT, jsonPath), `${JSON.stringify(out, null, 2)}\n`);
+    console.log('');
+    console.log(`JSON results written to ${relative(ROOT, join(ROOT, jsonPath))}`);
+  }
+  const failed = [...outcomes.values()].filter((o) => o.errors.length > 0);
+  if (failed.length > 0) {
+    console.log('');
+    for (const o of failed) console.log(`FAILED ${o.measurement.key}: ${o.errors.join(' / ')}`);
+    process.exitCode = 1;
+  }
+}
+
+function formatFor(metric: string): (v: number) => string {
+  if (metric.endsWith('PerSec')) return rate;
+  if (metric.startsWith('ns')) return ns;
+  if (metric.endsWith('Us')) return us;
+  if (metric.startsWith('bytes')) return bytes;
+  return (v) => v.toPrecision(4);
+}
+
+function missBy(value: number, t: Target): string {
+  if (t.op === '>=') return `at ${((value / t.value) * 100).toFixed(1)}% of the target`;
+  return `${((value / t.value - 1) * 100).toFixed(1)}% over the target`;
+}
+
+function medianMetrics(runs: readonly CaseResult[]): Record<string, number> {
+  const keys = new Set(runs.flatMap((r) => Object.keys(r.metrics)));
+  return Object.fromEntries([...keys].map((k) => [k, median(runs.map((r) => r.metrics[k]).filter((v): v is number => typeof v === 'number'))]));
+}
+
+function machineInfo(): { date: string; cpu: string; nproc: number; node: string } {
+  let cpu = cpus()[0]?.model ?? 'unknown CPU';
+  try {
+    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (match?.[1] !== undefined) cpu = match[1].trim();
+  } catch {
+    // not Linux: os.cpus() it is
+  }
+  return { date: new Date().toISOString().slice(0, 10), cpu, nproc: availableParallelism(), node: process.version };
+}
+
+/** Prints aligned columns: the first left-aligned, the others right-aligned (numbers) or left. */
+function printTable(header: readonly string[], rows: readonly (readonly string[])[], align: 'right' | 'left' = 'right'): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const pad = (c: string, i: number): string => (i === 0 || align === 'left' ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0));
+  const line = (cells: readonly string[]): string => `  ${cells.map(pad).join('  ')}`.trimEnd();
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}
+
+function si(v: number, unit: string): string {
+  if (v >= 1e9) return `${(v / 1e9).toFixed(2)}G${unit}`;
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M${unit}`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k${unit}`;
+  return `${v.toFixed(0)}${unit}`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
