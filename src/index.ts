@@ -53,6 +53,7 @@ export type {
   ModuleSpec,
   HandlerModuleDefinition,
   FactoryModuleDefinition,
+  MachineModuleDefinition,
   ModuleContext,
   ModuleHandlers,
   ModuleRestartPolicy,

@@ -63,17 +63,12 @@ export function eventManagerBehavior<Map extends EventMap>(router: EventRouter<M
         case 'gone':
           message.reply(router.retire(message.incarnation, message.crash?.message ?? null));
           return;
-        case 'stats': {
-          const stats = router.getStats(message.name);
-          message.reply(stats === undefined ? undefined : { ...stats });
+        case 'stats':
+          message.reply(statsSnapshot(router, message.name));
           return;
-        }
-        case 'all-stats': {
-          const all = new Map<string, DeliveryStats>();
-          for (const [name, stats] of router.allStats()) all.set(name, { ...stats });
-          message.reply(all);
+        case 'all-stats':
+          message.reply(allStatsSnapshot(router));
           return;
-        }
         case 'reset':
           router.resetStats(message.name);
           message.reply();
@@ -87,6 +82,17 @@ export function eventManagerBehavior<Map extends EventMap>(router: EventRouter<M
       }
     },
   };
+}
+
+function statsSnapshot<E extends EventMap>(router: EventRouter<E>, name: string): DeliveryStats | undefined {
+  const stats = router.getStats(name);
+  return stats === undefined ? undefined : { ...stats };
+}
+
+function allStatsSnapshot<E extends EventMap>(router: EventRouter<E>): Map_<string, DeliveryStats> {
+  const all = new Map<string, DeliveryStats>();
+  for (const [name, stats] of router.allStats()) all.set(name, { ...stats });
+  return all;
 }
 
 /**
@@ -118,18 +124,20 @@ export function eventManagerFacade<Map extends EventMap>(
   router: EventRouter<Map>,
   subscriptions: Pick<EventManager<Map>, 'subscribe' | 'unsubscribe'>,
 ): EventManager<Map> {
-  const ask = <R>(build: (reply: (value: R) => void) => EventManagerMessage<Map>): Promise<R> => system.ask(ref, build);
+  // Queries go through the actor; once it stopped (after shutdown) they read the final state.
+  const ask = <R>(build: (reply: (value: R) => void) => EventManagerMessage<Map>, after: () => R): Promise<R> =>
+    ref.isAlive ? system.ask(ref, build) : Promise.resolve(after());
   return {
     publish(event) {
       return router.publish(router.catalogue.validate(event));
     },
     subscribe: subscriptions.subscribe,
     unsubscribe: subscriptions.unsubscribe,
-    getDeliveryStats: (name) => ask((reply) => ({ kind: 'stats', name, reply })),
-    getAllDeliveryStats: () => ask((reply) => ({ kind: 'all-stats', reply })),
-    resetDeliveryStats: (name) => ask<void>((reply) => ({ kind: 'reset', name, reply })),
-    getSubscribers: (type) => ask((reply) => ({ kind: 'subscribers', type, reply })),
-    getLoadedModules: () => ask((reply) => ({ kind: 'announced', reply })),
+    getDeliveryStats: (name) => ask((reply) => ({ kind: 'stats', name, reply }), () => statsSnapshot(router, name)),
+    getAllDeliveryStats: () => ask((reply) => ({ kind: 'all-stats', reply }), () => allStatsSnapshot(router)),
+    resetDeliveryStats: (name) => ask<void>((reply) => ({ kind: 'reset', name, reply }), () => router.resetStats(name)),
+    getSubscribers: (type) => ask((reply) => ({ kind: 'subscribers', type, reply }), () => router.subscribers(type)),
+    getLoadedModules: () => ask((reply) => ({ kind: 'announced', reply }), () => router.announcedNames()),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createActor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import type { BackoffOptions, RestartType } from '../kernel/supervision.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
@@ -78,8 +79,24 @@ export interface FactoryModuleDefinition<Map extends EventMap = NodeEventMap> ex
   readonly create: (ctx: ModuleContext<Map>) => ModuleHandlers<Map> | Promise<ModuleHandlers<Map>>;
 }
 
+/**
+ * A module that is an xstate v5 machine: every event it receives is sent to the machine (events
+ * are `{ type, payload }`, so they are machine events as they are); a machine that errors is a
+ * crash of the module; every (re)start runs a fresh machine.
+ */
+export interface MachineModuleDefinition<Map extends EventMap = NodeEventMap> extends ModuleDefinitionBase<Map> {
+  readonly machine: AnyStateMachine;
+  /** The machine's input; a function gets the module context (to publish from actions). */
+  readonly input?: (ctx: ModuleContext<Map>) => unknown;
+  /** Called with each snapshot (for observation and tests). */
+  readonly onSnapshot?: (snapshot: SnapshotFrom<AnyStateMachine>, ctx: ModuleContext<Map>) => void;
+}
+
 /** An in-process module, as given to {@link defineModule}. */
-export type ModuleSpec<Map extends EventMap = NodeEventMap> = HandlerModuleDefinition<Map> | FactoryModuleDefinition<Map>;
+export type ModuleSpec<Map extends EventMap = NodeEventMap> =
+  | HandlerModuleDefinition<Map>
+  | FactoryModuleDefinition<Map>
+  | MachineModuleDefinition<Map>;
 
 /** A validated in-process module definition. */
 export type ModuleDefinition<Map extends EventMap = NodeEventMap> = ModuleSpec<Map> & { readonly kind: 'in-process' };
@@ -111,9 +128,12 @@ export function defineModule<Map extends EventMap = NodeEventMap>(spec: ModuleSp
   if (spec.mailboxCapacity !== undefined && (!Number.isSafeInteger(spec.mailboxCapacity) || spec.mailboxCapacity < 1)) {
     bad('mailboxCapacity', 'a positive integer', spec.mailboxCapacity);
   }
-  const hasHandle = typeof (spec as Partial<HandlerModuleDefinition<Map>>).handle === 'function';
-  const hasCreate = typeof (spec as Partial<FactoryModuleDefinition<Map>>).create === 'function';
-  if (hasHandle === hasCreate) bad('handle', 'exactly one of handle(event, ctx) or create(ctx)', hasHandle ? 'both' : undefined);
+  const kinds = [
+    typeof (spec as Partial<HandlerModuleDefinition<Map>>).handle === 'function',
+    typeof (spec as Partial<FactoryModuleDefinition<Map>>).create === 'function',
+    typeof (spec as Partial<MachineModuleDefinition<Map>>).machine === 'object',
+  ].filter(Boolean).length;
+  if (kinds !== 1) bad('handle', 'exactly one of handle(event, ctx), create(ctx) or machine', kinds === 0 ? undefined : 'several');
   return Object.freeze({ ...spec, kind: 'in-process' as const });
 }
 
@@ -123,7 +143,33 @@ export async function handlersOf<Map extends EventMap>(
   ctx: ModuleContext<Map>,
 ): Promise<ModuleHandlers<Map>> {
   if ('create' in definition) return definition.create(ctx);
+  if ('machine' in definition) return machineHandlers(definition, ctx);
   await definition.setup?.(ctx);
   const stop = definition.stop;
   return stop === undefined ? { handle: definition.handle } : { handle: definition.handle, stop };
+}
+
+function machineHandlers<Map extends EventMap>(definition: MachineModuleDefinition<Map>, ctx: ModuleContext<Map>): ModuleHandlers<Map> {
+  const actor = createActor(definition.machine, definition.input === undefined ? {} : { input: definition.input(ctx) });
+  let failure: unknown = null;
+  actor.subscribe({
+    next: (snapshot) => definition.onSnapshot?.(snapshot, ctx),
+    error: (error) => {
+      failure = error;
+    },
+  });
+  const check = (): void => {
+    if (failure !== null) throw failure instanceof Error ? failure : new Error(`machine of ${definition.name} failed`);
+  };
+  actor.start();
+  check();
+  return {
+    handle(event) {
+      actor.send(event);
+      check();
+    },
+    stop() {
+      actor.stop();
+    },
+  };
 }
