@@ -15,7 +15,7 @@ import {
 } from '../../src/index.js';
 import { withTerminatedAlwaysDelivered } from './broken/double-delivering-watch.js';
 import { kernelWatch, naiveWatch, type WatchImpl } from './broken/naive-watch.js';
-import { propertySeed } from './seed.js';
+import { defined, propertySeed } from './support.js';
 
 /** One step of a watcher's handler; `yield` lets every other runnable actor go first. */
 type Step<T> = { readonly op: 'watch' | 'unwatch'; readonly target: T } | { readonly op: 'yield' };
@@ -102,7 +102,7 @@ async function runScenario(seed: number, actions: readonly Action[], makeWatch: 
   };
   const lastTarget: (ActorRef<unknown> | undefined)[] = [];
   const targetRef = (i: number): ActorRef<unknown> => {
-    const ref = system.lookup(`/t${i}`) ?? (lastTarget[i]);
+    const ref = system.lookup(`/t${i}`) ?? defined(lastTarget[i], `target t${i}`);
     lastTarget[i] = ref;
     targets.set(ref.id, ref);
     return ref;
@@ -113,7 +113,7 @@ async function runScenario(seed: number, actions: readonly Action[], makeWatch: 
   }
   const watchers = Array.from({ length: WATCHERS }, (_, i) => system.spawn(watcherBehavior, { name: `w${i}` }));
   const watcherRef = (i: number): ActorRef<WatcherMessage> => {
-    const ref = system.lookup<WatcherMessage>(`/w${i}`) ?? (watchers[i]);
+    const ref = system.lookup<WatcherMessage>(`/w${i}`) ?? defined(watchers[i], `watcher w${i}`);
     watchers[i] = ref;
     return ref;
   };

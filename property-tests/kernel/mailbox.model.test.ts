@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OfferResult } from '../../src/index.js';
 import { offByOneMailbox, realMailbox, sloppyRingMailbox, type MailboxFactory, type MailboxUnderTest } from './broken/mailboxes.js';
-import { propertySeed } from './seed.js';
+import { propertySeed } from './support.js';
 
 interface Model {
   readonly capacity: number;

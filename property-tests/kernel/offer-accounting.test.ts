@@ -16,7 +16,7 @@ import {
 } from '../../src/index.js';
 import { withKillForgettingTheMessageInHand } from './broken/forgetful-kill.js';
 import { withForgetfulClose } from './broken/mailboxes.js';
-import { propertySeed } from './seed.js';
+import { defined, propertySeed } from './support.js';
 
 type Kind = 'work' | 'slow' | 'crash' | 'hang';
 interface Message {
@@ -80,7 +80,7 @@ async function runScenario(seed: number, actions: readonly Action[]): Promise<Le
     system.spawn<Message>(behavior, { name: `a${i}`, mailboxCapacity: 3, priorityCapacity: 2 });
   const last: ActorRef<Message>[] = Array.from({ length: ACTORS }, (_, i) => spawn(i));
   const current = (i: number): ActorRef<Message> => {
-    const ref = system.lookup<Message>(`/a${i}`) ?? (last[i]);
+    const ref = system.lookup<Message>(`/a${i}`) ?? defined(last[i], `actor a${i}`);
     last[i] = ref;
     return ref;
   };

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RestartWindow, createActorSystem, createSimulatedScheduler, type Failure } from '../../src/index.js';
 import { NeverPruningWindow, SecondsForMillisWindow, withWindow } from './broken/restart-windows.js';
-import { propertySeed } from './seed.js';
+import { propertySeed } from './support.js';
 
 type WindowFactory = (maxRestarts: number, withinMs: number) => RestartWindow;
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createActorSystem, type ActorRef } from '../../src/index.js';
 import { seedIgnoringScheduler, seededScheduler, unseededScheduler, type SchedulerFactory } from './broken/schedulers.js';
-import { propertySeed } from './seed.js';
+import { propertySeed } from './support.js';
 
 /** What the driver does between sends: a few turns, all work, or virtual time. */
 type Drive = { readonly type: 'turns'; readonly n: number } | { readonly type: 'idle' } | { readonly type: 'advance'; readonly ms: number };
