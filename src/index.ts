@@ -67,3 +67,59 @@ export { emptyStats, offeredCount, pendingCount } from './node/delivery-stats.js
 export { createEventPublisher } from './node/event-publisher.js';
 export type { EventPublisher } from './node/event-publisher.js';
 export type { ModuleServices } from './node/module-instance.js';
+
+// IPC
+export { defineProcessModule, defineWorkerModule } from './ipc/process-module.js';
+export type { ProcessModule, ProcessModuleOptions, ProcessModuleStatus } from './ipc/process-module.js';
+export { validateManifest } from './ipc/manifest.js';
+export type {
+  ProcessModuleManifest,
+  NormalizedManifest,
+  ModuleIsolation,
+  HeartbeatOptions,
+  PublishRateLimit,
+} from './ipc/manifest.js';
+export { runModule, MAX_PENDING_PUBLISHES } from './ipc/sdk.js';
+export type {
+  ChildModuleContext,
+  ChildModuleHandlers,
+  ChildModuleDefinition,
+  ChildHandlerDefinition,
+  ChildFactoryDefinition,
+} from './ipc/sdk.js';
+export { ProcessModuleFailure, isProcessModuleFailure, describeCloseReason } from './ipc/failure.js';
+export type { ChannelCloseReason } from './ipc/failure.js';
+export { isJsonSafe, MAX_JSON_DEPTH, MAX_JSON_NODES } from './ipc/json-safe.js';
+export {
+  PROTOCOL_VERSION,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  parseChildMessage,
+  validateChildMessage,
+} from './ipc/protocol.js';
+export type { HostMessage, ChildMessage, WelcomeMessage, ProtocolViolation } from './ipc/protocol.js';
+
+// Simulation
+export { simulate, simulateWithTrace } from './sim/simulator.js';
+export type { SimulateOptions } from './sim/simulator.js';
+export { parseScenario, parseScenarioText, INVARIANT_NAMES, TRAFFIC_KINDS, COMMAND_KINDS } from './sim/scenario.js';
+export type {
+  Scenario,
+  ScenarioModule,
+  TrafficSpec,
+  TrafficKind,
+  FaultSpec,
+  ScenarioCommand,
+  TimedAction,
+  Expectation,
+  InvariantName,
+} from './sim/scenario.js';
+export { withFaults, InjectedFault } from './sim/faults.js';
+export type { Fault, FaultController } from './sim/faults.js';
+export { scenarioFromCommands, commandsOfScenario, formatScenario, writeScenarioFile } from './sim/commands.js';
+export type { ModelCommand, ScenarioFile, FromCommandsOptions } from './sim/commands.js';
+export { checkInvariants, INVARIANTS } from './sim/invariants.js';
+export type { Invariant, InvariantResult } from './sim/invariants.js';
+export type { Trace, TraceModule, TraceIncarnation, TraceOp, TraceEvent, Checkpoint } from './sim/trace.js';
+export type { SimulationReport, ModuleRow, TimelineEntry, ReportSeries } from './sim/report.js';
+export { renderText } from './sim/render-text.js';
+export { renderHtml } from './sim/render-html.js';

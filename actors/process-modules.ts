@@ -1,0 +1,49 @@
+/**
+ * Manifests of the bundled process modules. The module code runs in a child process (or a worker
+ * thread) from its entry file; these definitions are what a node loads:
+ *
+ * ```ts
+ * await node.load(blockIndexerModule());
+ * await node.load(echoModule({ name: 'echo-2', isolation: 'worker' }));
+ * ```
+ */
+import { EventType, defineProcessModule, type ProcessModule, type ProcessModuleManifest } from '../src/index.js';
+
+/** Manifest fields a caller may change. */
+export type ManifestOverrides = Partial<Omit<ProcessModuleManifest, 'entry'>>;
+
+/**
+ * The block indexer (process-block-indexer.ts): follows NewBlock, BlockDisconnected and
+ * DataMaintenance, publishes its maintenance figures.
+ */
+export function blockIndexerModule(overrides: ManifestOverrides = {}): ProcessModule {
+  return defineProcessModule({
+    name: 'block-indexer',
+    version: '1.0.0',
+    entry: new URL('./process-block-indexer.ts', import.meta.url),
+    subscribe: [EventType.NewBlock, EventType.BlockDisconnected, EventType.DataMaintenance],
+    publishes: [EventType.MaintenanceStarted, EventType.MaintenanceCompleted],
+    restart: { maxRestarts: 5, withinMs: 60_000 },
+    ...overrides,
+  });
+}
+
+/**
+ * The echo module (process-echo.ts): echoes each event it handles as a HealthCheck whose
+ * `healthReport` is the event in short (`NewBlock(12)`) and `checkType` is `echo:<instance id>`.
+ * A different `name` is passed on to the child, so several echoes can run side by side.
+ */
+export function echoModule(overrides: ManifestOverrides = {}): ProcessModule {
+  const name = overrides.name ?? 'echo';
+  const version = overrides.version ?? '1.0.0';
+  return defineProcessModule({
+    name,
+    version,
+    entry: new URL('./process-echo.ts', import.meta.url),
+    subscribe: [EventType.ModuleLoaded, EventType.NewBlock],
+    publishes: [EventType.HealthCheck],
+    publishRateLimit: { perSecond: 10_000, burst: 10_000 },
+    ...overrides,
+    args: ['--name', name, '--version', version, ...(overrides.args ?? [])],
+  });
+}

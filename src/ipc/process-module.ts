@@ -1,0 +1,102 @@
+import type { Catalogue, EventMap } from '../events/catalogue.js';
+import { nodeCatalogue, type NodeEventMap } from '../events/node-catalogue.js';
+import type { ModuleServices } from '../node/module-instance.js';
+import type { LoadableModule } from '../node/module-supervisor.js';
+import { validateManifest, type ModuleIsolation, type NormalizedManifest, type ProcessModuleManifest } from './manifest.js';
+import { processHostBehavior, type CurrentChild, type ProcessModuleCounters } from './process-host.js';
+
+/** A snapshot of a process or worker module: its current child and its counters so far. */
+export interface ProcessModuleStatus extends Readonly<ProcessModuleCounters> {
+  readonly name: string;
+  readonly isolation: ModuleIsolation;
+  /** The current child's process id (process isolation), while one runs. */
+  readonly pid: number | undefined;
+  /** The current worker's thread id (worker isolation), while one runs. */
+  readonly threadId: number | undefined;
+  /** The current incarnation's instance id. */
+  readonly instanceId: string | undefined;
+  /** Where the current incarnation's connection is. */
+  readonly state: 'spawning' | 'welcomed' | 'running' | 'stopping' | 'closed' | 'down';
+}
+
+/** A module that runs in its own child process or worker thread; load it with `node.load`. */
+export interface ProcessModule<E extends EventMap = NodeEventMap> extends LoadableModule<E> {
+  readonly kind: ModuleIsolation;
+  /** The validated manifest, defaults filled in. */
+  readonly manifest: NormalizedManifest;
+  /** The current child and the module's counters (refused publishes, violations, ...). */
+  status(): ProcessModuleStatus;
+}
+
+/** Options of {@link defineProcessModule}. */
+export interface ProcessModuleOptions<E extends EventMap> {
+  /** The catalogue the manifest's event types are checked against; default the node catalogue. */
+  readonly catalogue?: Catalogue<E>;
+}
+
+/**
+ * Defines a module that runs out of process, from its manifest. Checks the manifest at once and
+ * throws a `ModactorError` with code `invalid-manifest` naming every bad field. The entry file
+ * calls `runModule(...)` (the module SDK); each (re)start of the module spawns a fresh child.
+ *
+ * @example
+ * ```ts
+ * const indexer = defineProcessModule({
+ *   name: 'block-indexer', version: '1.0.0',
+ *   entry: new URL('./process-block-indexer.ts', import.meta.url),
+ *   subscribe: [EventType.NewBlock], publishes: [EventType.MaintenanceCompleted],
+ *   restart: { maxRestarts: 5, withinMs: 60_000 },
+ * });
+ * await node.load(indexer); // resolves once the child handshook, subscribed and was announced
+ * ```
+ */
+export function defineProcessModule<E extends EventMap = NodeEventMap>(
+  manifest: ProcessModuleManifest<E>,
+  options: ProcessModuleOptions<E> = {},
+): ProcessModule<E> {
+  const catalogue = options.catalogue ?? (nodeCatalogue as unknown as Catalogue<E>);
+  const normalized = validateManifest(manifest, catalogue);
+  const counters: ProcessModuleCounters = {
+    spawned: 0,
+    published: 0,
+    refusedNotPermitted: 0,
+    refusedRateLimited: 0,
+    refusedInvalid: 0,
+    refusedSubscriptions: 0,
+    serializationFailed: 0,
+    protocolViolations: 0,
+    heartbeatTimeouts: 0,
+    crashes: 0,
+    lastFailure: undefined,
+  };
+  const current: CurrentChild = { pid: undefined, threadId: undefined, instanceId: undefined, state: 'down' };
+  return Object.freeze({
+    kind: normalized.isolation,
+    name: normalized.name,
+    version: normalized.version,
+    subscribe: normalized.subscribe,
+    mailboxCapacity: normalized.mailboxCapacity,
+    restart: normalized.restart,
+    shutdownTimeoutMs: normalized.shutdownTimeoutMs,
+    manifest: normalized,
+    instanceBehavior: (services: ModuleServices<E>) => processHostBehavior<E>(normalized, services, counters, current),
+    status: (): ProcessModuleStatus => ({
+      name: normalized.name,
+      isolation: normalized.isolation,
+      ...counters,
+      ...current,
+    }),
+  });
+}
+
+/**
+ * Defines a module that runs in a worker thread of the node's process: the same manifest, protocol
+ * and contract as {@link defineProcessModule}, cheaper to start, but sharing the process (memory,
+ * environment, a crash of the process). For trusted modules.
+ */
+export function defineWorkerModule<E extends EventMap = NodeEventMap>(
+  manifest: Omit<ProcessModuleManifest<E>, 'isolation' | 'env' | 'execArgv'>,
+  options: ProcessModuleOptions<E> = {},
+): ProcessModule<E> {
+  return defineProcessModule<E>({ ...manifest, isolation: 'worker' }, options);
+}

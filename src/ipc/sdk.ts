@@ -1,0 +1,405 @@
+/**
+ * The module SDK: the child side of a process or worker module. An entry file calls
+ * {@link runModule} once; the SDK connects to the node that started it, handshakes, runs the
+ * module's setup, then hands it events one at a time, in order, acknowledging them (which returns
+ * credits to the host), and carries its publishes, subscriptions, health reports and heartbeats.
+ * When the node goes away, the child exits: no orphans.
+ *
+ * This file is the SDK's entry point and imports only what a child needs (no actor system), so a
+ * module child starts fast. Everything it exports is also exported by the package index.
+ */
+import { Socket } from 'node:net';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { pino, type Logger } from 'pino';
+import { ModactorError, type ModactorErrorCode } from '../kernel/errors.js';
+import { createRealScheduler, type TimerHandle } from '../kernel/scheduler.js';
+import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
+import type { ModuleHealth, NodeEventMap } from '../events/node-catalogue.js';
+import type { PublishReceipt } from '../node/delivery-stats.js';
+import { LineSplitter } from './frame-reader.js';
+import { CHANNEL_FD_ENV, PROTOCOL_VERSION, type ChildMessage, type HostMessage, type WelcomeMessage } from './protocol.js';
+
+export type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
+export type { ModuleHealth, NodeEvent, NodeEventMap, NodeEventType } from '../events/node-catalogue.js';
+export type { PublishReceipt } from '../node/delivery-stats.js';
+
+/** What a process module's code sees of its node. */
+export interface ChildModuleContext<Map extends EventMap = NodeEventMap> {
+  readonly name: string;
+  readonly version: string;
+  /** The module's id on the node (its name). */
+  readonly moduleId: string;
+  /** Unique per incarnation: a restart gets a new one. */
+  readonly instanceId: string;
+  /** A pino logger writing to the child's stderr, at the node's level. */
+  readonly log: Logger;
+  /**
+   * Publishes an event through the node. Resolves with the receipt; rejects with a ModactorError:
+   * `not-permitted` (the manifest does not permit the type), `rate-limited`, or the catalogue's
+   * validation codes (`invalid-payload`, ...).
+   */
+  publish(event: EventOf<Map>): Promise<PublishReceipt>;
+  /** Subscribes to more types (only types the manifest lists; others are refused). */
+  subscribe(types: readonly EventTypeOf<Map>[]): void;
+  unsubscribe(types: readonly EventTypeOf<Map>[]): void;
+  /** Reports this module's health; a change publishes ModuleHealthChanged. */
+  reportHealth(health: ModuleHealth): void;
+  /** The wall clock, in ms. */
+  now(): number;
+  /** Waits `ms`. */
+  delay(ms: number): Promise<void>;
+}
+
+/** The handlers of one incarnation of a process module. */
+export interface ChildModuleHandlers<Map extends EventMap = NodeEventMap> {
+  /** Called once per event, one at a time, in order. A throw or rejection crashes the module. */
+  handle(event: EventOf<Map>, ctx: ChildModuleContext<Map>): void | Promise<void>;
+  /** Runs when the node stops the module (unload, reload, shutdown), within its timeout. */
+  stop?: (ctx: ChildModuleContext<Map>) => void | Promise<void>;
+}
+
+interface ChildModuleBase {
+  /** Must match the manifest's name and version: checked at handshake. */
+  readonly name: string;
+  readonly version: string;
+}
+
+/** A process module given by its handlers. */
+export interface ChildHandlerDefinition<Map extends EventMap = NodeEventMap> extends ChildModuleBase, ChildModuleHandlers<Map> {
+  /** Runs after the handshake, before the module is subscribed and announced. */
+  readonly setup?: (ctx: ChildModuleContext<Map>) => void | Promise<void>;
+}
+
+/** A process module given by a factory of its handlers. */
+export interface ChildFactoryDefinition<Map extends EventMap = NodeEventMap> extends ChildModuleBase {
+  readonly create: (ctx: ChildModuleContext<Map>) => ChildModuleHandlers<Map> | Promise<ChildModuleHandlers<Map>>;
+}
+
+/** What {@link runModule} takes. */
+export type ChildModuleDefinition<Map extends EventMap = NodeEventMap> = ChildHandlerDefinition<Map> | ChildFactoryDefinition<Map>;
+
+/** At most this many publishes may wait for their receipt. */
+export const MAX_PENDING_PUBLISHES = 1024;
+
+/**
+ * Runs a process or worker module: call it once from the module's entry file. Resolves once the
+ * module is connected and its setup ran; the child then lives until the node stops it or goes
+ * away. Throws a ModactorError (`invalid-argument`) when not started by a node.
+ *
+ * @example
+ * ```ts
+ * // actors/process-echo.ts, the entry of defineProcessModule({ entry: new URL('./process-echo.ts', import.meta.url), ... })
+ * import { runModule } from '../src/ipc/sdk.js';
+ * await runModule({
+ *   name: 'echo', version: '1.0.0',
+ *   async handle(event, ctx) {
+ *     await ctx.publish({ type: 'HealthCheck', payload: { checkType: 'echo', nodeHealthy: true, healthReport: event.type } });
+ *   },
+ * });
+ * ```
+ */
+export function runModule<Map extends EventMap = NodeEventMap>(definition: ChildModuleDefinition<Map>): Promise<void> {
+  if (typeof definition !== 'object' || definition === null) {
+    throw new ModactorError('invalid-argument', 'Expected a module definition { name, version, handle | create }');
+  }
+  if (typeof definition.name !== 'string' || typeof definition.version !== 'string') {
+    throw new ModactorError('invalid-argument', 'Expected the module definition to have a string name and version');
+  }
+  const hasHandle = typeof (definition as Partial<ChildHandlerDefinition<Map>>).handle === 'function';
+  const hasCreate = typeof (definition as Partial<ChildFactoryDefinition<Map>>).create === 'function';
+  if (hasHandle === hasCreate) {
+    throw new ModactorError('invalid-argument', 'Expected the module definition to have exactly one of handle(event, ctx) or create(ctx)');
+  }
+  const runtime = new ChildRuntime<Map>(definition);
+  return runtime.start();
+}
+
+// ---- Transports ---------------------------------------------------------------------------------
+
+interface Transport {
+  send(message: ChildMessage): void;
+  /** Flushes what was sent, then calls `done`. */
+  end(done: () => void): void;
+}
+
+interface WorkerBoot {
+  readonly modactor?: { readonly protocol?: number };
+}
+
+function connect(onMessage: (message: HostMessage) => void, onHostGone: () => void): Transport {
+  if (!isMainThread && parentPort !== null && (workerData as WorkerBoot | null)?.modactor !== undefined) {
+    const port = parentPort;
+    port.on('message', (message: HostMessage) => onMessage(message));
+    port.on('close', onHostGone);
+    return {
+      send: (message) => port.postMessage(JSON.stringify(message)),
+      end: (done) => done(),
+    };
+  }
+  const fd = process.env[CHANNEL_FD_ENV];
+  if (fd === undefined) {
+    throw new ModactorError(
+      'invalid-argument',
+      'runModule must run in a child started by a modactor node (defineProcessModule / defineWorkerModule), got a plain process',
+    );
+  }
+  // The channel is ours alone: a process this module starts must not think it is connected too.
+  delete process.env[CHANNEL_FD_ENV];
+  const socket = new Socket({ fd: Number(fd), readable: true, writable: true });
+  socket.setEncoding('utf8');
+  const splitter = new LineSplitter((line) => onMessage(JSON.parse(line) as HostMessage));
+  socket.on('data', (chunk: string) => splitter.push(chunk));
+  // The node went away (or closed the channel): nothing left to serve.
+  socket.on('end', onHostGone);
+  socket.on('error', onHostGone);
+  return {
+    send(message) {
+      if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+    },
+    end(done) {
+      if (socket.destroyed) done();
+      else socket.end(done);
+    },
+  };
+}
+
+// ---- The runtime --------------------------------------------------------------------------------
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 4000 ? `${text.slice(0, 4000)}...` : text;
+}
+
+type RuntimeState = 'connecting' | 'setup' | 'running' | 'stopping';
+
+class ChildRuntime<Map extends EventMap> {
+  private state: RuntimeState = 'connecting';
+  private transport: Transport | null = null;
+  private readonly scheduler = createRealScheduler();
+  private heartbeat: TimerHandle | null = null;
+  private handlers: ChildModuleHandlers<Map> | null = null;
+  private ctx: ChildModuleContext<Map> | null = null;
+  private credits = 1;
+  private ackEvery = 1;
+  private queue: (EventOf<Map> | undefined)[] = [];
+  private head = 0;
+  private received = 0;
+  private acked = 0;
+  private unacked = 0;
+  private pumping = false;
+  private failed = false;
+  private exiting = false;
+  private idleWaiters: (() => void)[] = [];
+  private nextPublishId = 0;
+  private readonly pending = new Map<number, { resolve: (receipt: PublishReceipt) => void; reject: (error: unknown) => void }>();
+  private connected!: () => void;
+  private readonly connectedPromise = new Promise<void>((resolve) => {
+    this.connected = resolve;
+  });
+
+  constructor(private readonly definition: ChildModuleDefinition<Map>) {}
+
+  start(): Promise<void> {
+    // The node went away: there is nobody to flush anything to, and nothing left to serve.
+    this.transport = connect(
+      (message) => this.onMessage(message),
+      () => process.exit(0),
+    );
+    process.on('uncaughtException', (error) => this.fatal(error));
+    process.on('unhandledRejection', (error) => this.fatal(error));
+    this.send({ t: 'hello', protocol: PROTOCOL_VERSION, name: this.definition.name, version: this.definition.version });
+    return this.connectedPromise;
+  }
+
+  private send(message: ChildMessage): void {
+    this.transport?.send(message);
+  }
+
+  private onMessage(message: HostMessage): void {
+    switch (message.t) {
+      case 'welcome':
+        void this.welcome(message);
+        return;
+      case 'reject':
+        process.stderr.write(`modactor module ${this.definition.name}: rejected by the node: ${message.reason}\n`);
+        this.exit(1);
+        return;
+      case 'events':
+        this.received += message.events.length;
+        if (this.received - this.acked > this.credits) {
+          this.fatal(new Error(`the node sent ${this.received - this.acked} events un-acknowledged, over the window of ${this.credits}`));
+          return;
+        }
+        for (const event of message.events) this.queue.push(event as EventOf<Map>);
+        this.pump();
+        return;
+      case 'receipt': {
+        const waiter = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        waiter?.resolve(message.receipt);
+        return;
+      }
+      case 'refused': {
+        const waiter = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        waiter?.reject(new ModactorError(message.code as ModactorErrorCode, message.message));
+        return;
+      }
+      case 'error':
+        this.ctx?.log.warn({ code: message.code }, message.message);
+        return;
+      case 'stop':
+        void this.stop();
+        return;
+    }
+  }
+
+  private async welcome(welcome: WelcomeMessage): Promise<void> {
+    if (this.state !== 'connecting') return;
+    this.state = 'setup';
+    this.credits = welcome.credits;
+    this.ackEvery = Math.max(1, Math.floor(welcome.credits / 2));
+    const log = pino(
+      { name: welcome.name, level: welcome.logLevel, base: { module: welcome.name, instance: welcome.instanceId, pid: process.pid } },
+      pino.destination({ fd: 2, sync: true }),
+    );
+    const ctx = this.context(welcome, log);
+    this.ctx = ctx;
+    this.beat(welcome.heartbeatMs);
+    try {
+      const definition = this.definition;
+      if ('create' in definition) {
+        this.handlers = await definition.create(ctx);
+      } else {
+        await definition.setup?.(ctx);
+        this.handlers = definition;
+      }
+    } catch (error) {
+      this.fatal(error);
+      return;
+    }
+    if (this.state !== 'setup') return;
+    this.state = 'running';
+    this.send({ t: 'ready' });
+    this.connected();
+    this.pump();
+  }
+
+  private context(welcome: WelcomeMessage, log: Logger): ChildModuleContext<Map> {
+    return {
+      name: welcome.name,
+      version: welcome.version,
+      moduleId: welcome.moduleId,
+      instanceId: welcome.instanceId,
+      log,
+      publish: (event) =>
+        new Promise<PublishReceipt>((resolve, reject) => {
+          if (this.pending.size >= MAX_PENDING_PUBLISHES) {
+            reject(new ModactorError('rate-limited', `More than ${MAX_PENDING_PUBLISHES} publishes are waiting for their receipt`));
+            return;
+          }
+          const id = this.nextPublishId++;
+          this.pending.set(id, { resolve, reject });
+          this.send({ t: 'publish', id, event });
+        }),
+      subscribe: (types) => this.send({ t: 'subscribe', types }),
+      unsubscribe: (types) => this.send({ t: 'unsubscribe', types }),
+      reportHealth: (health) => this.send({ t: 'health', health }),
+      now: () => this.scheduler.now(),
+      delay: (ms) =>
+        new Promise<void>((resolve) => {
+          this.scheduler.setTimer(ms, resolve);
+        }),
+    };
+  }
+
+  /** Sends a heartbeat every `intervalMs` until the child ends. */
+  private beat(intervalMs: number): void {
+    this.send({ t: 'heartbeat' });
+    this.heartbeat = this.scheduler.setTimer(intervalMs, () => this.beat(intervalMs));
+  }
+
+  private pump(): void {
+    if (this.pumping || this.state !== 'running' || this.failed) return;
+    void this.drain();
+  }
+
+  /** Handles queued events one at a time, in order, acknowledging them in groups. */
+  private async drain(): Promise<void> {
+    this.pumping = true;
+    const handlers = this.handlers as ChildModuleHandlers<Map>;
+    const ctx = this.ctx as ChildModuleContext<Map>;
+    try {
+      while (this.head < this.queue.length && this.state === 'running' && !this.failed) {
+        const event = this.queue[this.head] as EventOf<Map>;
+        this.queue[this.head++] = undefined;
+        try {
+          const result = handlers.handle(event, ctx);
+          if (isThenable(result)) await result;
+        } catch (error) {
+          this.flushAcks();
+          this.failed = true;
+          this.send({ t: 'fail', error: messageOf(error) });
+          return;
+        }
+        this.unacked++;
+        if (this.unacked >= this.ackEvery) this.flushAcks();
+      }
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      }
+      this.flushAcks();
+    } finally {
+      this.pumping = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const waiter of waiters) waiter();
+    }
+  }
+
+  private flushAcks(): void {
+    if (this.unacked === 0) return;
+    this.send({ t: 'ack', n: this.unacked });
+    this.acked += this.unacked;
+    this.unacked = 0;
+  }
+
+  private async stop(): Promise<void> {
+    if (this.state === 'stopping') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    if (this.pumping) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.flushAcks();
+    if (wasRunning && this.ctx !== null) {
+      try {
+        await this.handlers?.stop?.(this.ctx);
+      } catch (error) {
+        this.ctx.log.error({ error: messageOf(error) }, 'stop failed');
+      }
+    }
+    this.exit(0);
+  }
+
+  private fatal(error: unknown): void {
+    if (this.failed && this.state === 'stopping') return;
+    this.failed = true;
+    const text = messageOf(error);
+    process.stderr.write(`modactor module ${this.definition.name}: ${text}\n`);
+    this.send({ t: 'fatal', error: text });
+    this.exit(1);
+  }
+
+  private exit(code: number): void {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.heartbeat?.cancel();
+    const transport = this.transport;
+    if (transport === null) process.exit(code);
+    else transport.end(() => process.exit(code));
+  }
+}
