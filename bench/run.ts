@@ -13,12 +13,12 @@
  *   --only REGEX       run only configurations whose key matches (targets print when measured)
  *   --json [FILE]      also write machine-readable results (default bench/results.json)
  *   --cpu-prof         run the children with --cpu-prof into bench/profiles/ and print the top
- *                      self-time functions of each profile (use with --only)
+ *                      self-time functions of each main-thread profile (use with --only)
  *   --list             print the configuration keys and exit
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus, availableParallelism } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './lib/args.js';
@@ -40,7 +40,7 @@ const jsonPath =
   jsonIndex < 0 ? null : argv[jsonIndex + 1] !== undefined && !(argv[jsonIndex + 1] as string).startsWith('--') ? (argv[jsonIndex + 1] as string) : 'bench/results.json';
 
 /** Round timing of the time-bounded cases (fan-out, drop, simulator). */
-const T = quick ? ['--warmup-ms', '100', '--round-ms', '100', '--rounds', '3'] : ['--warmup-ms', '300', '--round-ms', '200', '--rounds', '5'];
+const T = quick ? ['--warmup-ms', '50', '--round-ms', '70', '--rounds', '3'] : ['--warmup-ms', '300', '--round-ms', '200', '--rounds', '5'];
 const LATENCY = quick ? ['--warmup-events', '1000', '--events', '3000'] : ['--warmup-events', '2000', '--events', '10000'];
 const MEMORY_COUNT = '100000';
 /**
@@ -108,10 +108,11 @@ function latency(impl: string, mode: 'burst' | 'yield'): Measurement {
   return { key, file: cases('latency'), args: ['--impl', impl, '--n', '100', '--mode', mode, ...LATENCY] };
 }
 
-function drop(impl: string): Measurement {
-  const key = `drop 90% ${impl}`;
-  if (impl === 'node') return { key, file: cases('node-drop'), args: [...T], node: true };
-  return { key, file: cases('drop'), args: ['--impl', impl, ...T] };
+function drop(impl: string, n = 10): Measurement {
+  const key = `drop 90% n=${n} ${impl}`;
+  const shape = ['--n', String(n), '--stuck', String((n * 9) / 10)];
+  if (impl === 'node') return { key, file: cases('node-drop'), args: [...shape, ...T], node: true };
+  return { key, file: cases('drop'), args: ['--impl', impl, ...shape, ...T] };
 }
 
 function memory(impl: string): Measurement {
@@ -166,11 +167,11 @@ const SECTIONS: Section[] = [
   fanoutSection('burst'),
   fanoutSection('yield'),
   {
-    title: 'drop path: 9 of 10 subscribers stuck (90% of offers dropped): publish time per drop',
+    title: 'drop path: 90% of subscribers stuck (90% of offers dropped): publish time per drop',
     metric: 'nsPerDrop',
     format: ns,
     columns: ['kernel', 'node', 'ring'],
-    rows: [row('N=10', drop, ['kernel', 'node', 'ring'])],
+    rows: [10, 100].map((n) => row(`N=${n}, ${(n * 9) / 10} stuck`, (impl) => drop(impl, n), ['kernel', 'node', 'ring'])),
     ratios: [
       ['kernel', 'ring'],
       ['node', 'ring'],
@@ -280,7 +281,17 @@ const TARGETS: Target[] = SUBJECTS.flatMap((s): Target[] => [
     value: 1536,
     format: bytes,
   },
-  { label: 'drop path: <= 2x the baseline cost per drop', measured: () => drop(s), baseline: () => drop('ring'), metric: 'nsPerDrop', op: '<=', value: 2, format: times },
+  ...[10, 100].map(
+    (n): Target => ({
+      label: `drop path, N=${n}: <= 2x the baseline cost per drop`,
+      measured: () => drop(s, n),
+      baseline: () => drop('ring', n),
+      metric: 'nsPerDrop',
+      op: '<=',
+      value: 2,
+      format: times,
+    }),
+  ),
   { label: 'latency p99, N=100 (yield after each): <= 2x the baseline', measured: () => latency(s, 'yield'), baseline: () => latency('ring', 'yield'), metric: 'p99Us', op: '<=', value: 2, format: times },
 ]);
 
@@ -302,8 +313,8 @@ function runOnce(m: Measurement, rep: number): Promise<CaseResult> {
   const flags = ['--import', 'tsx'];
   if (m.gc === true) flags.unshift('--expose-gc');
   if (cpuProf) {
-    const name = `${m.key.replace(/[^a-z0-9=]+/gi, '-')}-${rep}.cpuprofile`;
-    flags.unshift('--cpu-prof', '--cpu-prof-dir=bench/profiles', `--cpu-prof-name=${name}`);
+    // One directory per process: V8 writes a profile per thread (main and tsx's loader worker).
+    flags.unshift('--cpu-prof', `--cpu-prof-dir=${profileDir(m, rep)}`);
   }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...flags, m.file, ...m.args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -336,6 +347,7 @@ async function main(): Promise<void> {
     return;
   }
   const nodeBuilt = await nodeLayerBuilt();
+  const loadBefore = loadavg()[0] ?? 0;
   const outcomes = new Map<string, Outcome>();
   for (const m of measurements) outcomes.set(m.key, { measurement: m, runs: [], errors: [] });
   if (!nodeBuilt) for (const m of measurements) if (m.node === true) (outcomes.get(m.key) as Outcome).skipped = 'node layer not built yet';
@@ -351,13 +363,14 @@ async function main(): Promise<void> {
       if (rep >= (m.maxReps ?? reps)) continue;
       const outcome = outcomes.get(m.key) as Outcome;
       done++;
+      const t0 = performance.now();
       try {
         const result = await runOnce(m, rep);
         if (result.skipped !== undefined) outcome.skipped = result.skipped;
         else outcome.runs.push(result);
         const first = Object.entries(result.metrics)[0];
         const shown = result.skipped ?? (first === undefined ? '' : `${first[0]} ${first[1].toPrecision(4)}`);
-        console.error(`  [${done}/${total}] ${m.key}: ${shown}`);
+        console.error(`  [${done}/${total}] ${m.key}: ${shown} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (error) {
         outcome.errors.push(error instanceof Error ? error.message : String(error));
         console.error(`  [${done}/${total}] ${m.key}: FAILED ${outcome.errors.at(-1) ?? ''}`);
@@ -365,6 +378,7 @@ async function main(): Promise<void> {
     }
   }
   const elapsed = (performance.now() - started) / 1000;
+  const load = { before: loadBefore, after: loadavg()[0] ?? 0 };
 
   const medianOf = (m: Measurement, metric: string): number | undefined => {
     const outcome = outcomes.get(m.key);
@@ -386,6 +400,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`modactor bench${quick ? ' --quick' : ''}: ${machine.date}, ${machine.cpu}, ${machine.nproc} cores, node ${machine.node}`);
   console.log(`medians of ${reps} fresh process${reps === 1 ? '' : 'es'} per configuration (each the median of its own rounds); ${elapsed.toFixed(0)} s`);
+  console.log(`1-minute load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after (above ${machine.nproc} means other work shared the CPUs)`);
   if (!nodeBuilt) console.log('node layer: skipped (node layer not built yet): "node" columns and node targets are not measured');
 
   for (const section of SECTIONS) {
@@ -455,17 +470,23 @@ async function main(): Promise<void> {
 
   if (cpuProf) {
     console.log('');
-    console.log('CPU profiles (top self time; bench/profiles/)');
-    for (const file of readdirSync(join(ROOT, 'bench/profiles')).filter((f) => f.endsWith('.cpuprofile')).sort()) {
-      console.log(`  ${file}`);
-      const profile = JSON.parse(readFileSync(join(ROOT, 'bench/profiles', file), 'utf8')) as unknown;
-      for (const line of summarizeProfile(profile, { top: 15, root: ROOT })) console.log(`    ${line}`);
+    console.log('CPU profiles (main thread; self time)');
+    for (const m of todo) {
+      for (let rep = 0; rep < Math.min(reps, m.maxReps ?? reps); rep++) {
+        const dir = join(ROOT, profileDir(m, rep));
+        const main = mainThreadProfile(dir);
+        if (main === null) continue;
+        console.log(`  ${m.key} (rep ${rep + 1}): ${relative(ROOT, main.file)}`);
+        for (const line of summarizeProfile(main.profile, { top: 12, root: ROOT })) console.log(`    ${line}`);
+        for (const line of summarizeProfile(main.profile, { top: 12, root: ROOT, filter: 'src/' })) console.log(`    ${line}`);
+      }
     }
   }
 
   if (jsonPath !== null) {
     const out = {
       machine,
+      loadAverage: load,
       quick,
       reps,
       elapsedSeconds: elapsed,
@@ -495,6 +516,29 @@ async function main(): Promise<void> {
     for (const o of failed) console.log(`FAILED ${o.measurement.key}: ${o.errors.join(' / ')}`);
     process.exitCode = 1;
   }
+}
+
+function profileDir(m: Measurement, rep: number): string {
+  return `bench/profiles/${m.key.replace(/[^a-z0-9=]+/gi, '-')}-${rep + 1}`;
+}
+
+/** Of the profiles in `dir` (one per thread), the one with the most non-idle samples. */
+function mainThreadProfile(dir: string): { file: string; profile: unknown } | null {
+  let best: { file: string; profile: unknown; busy: number } | null = null;
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  } catch {
+    return null;
+  }
+  for (const f of files) {
+    const file = join(dir, f);
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes?: { id: number; callFrame: { functionName: string } }[]; samples?: number[] };
+    const idle = new Set((profile.nodes ?? []).filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+    const busy = (profile.samples ?? []).filter((id) => !idle.has(id)).length;
+    if (best === null || busy > best.busy) best = { file, profile, busy };
+  }
+  return best;
 }
 
 function formatFor(metric: string): (v: number) => string {

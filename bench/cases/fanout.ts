@@ -11,5 +11,5 @@ import { runThroughput } from '../lib/workloads.js';
 
 runCase(async () => {
   const args = parseArgs();
-  return runThroughput(pickImpl(args), { n: args.number('n', 100), mode: pickMode(args), ...timing(args) });
+  return runThroughput(await pickImpl(args), { n: args.number('n', 100), mode: pickMode(args), ...timing(args) });
 });

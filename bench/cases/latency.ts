@@ -10,7 +10,7 @@ import { runLatency } from '../lib/workloads.js';
 
 runCase(async () => {
   const args = parseArgs();
-  return runLatency(pickImpl(args), {
+  return runLatency(await pickImpl(args), {
     n: args.number('n', 100),
     mode: pickMode(args),
     warmupEvents: args.number('warmup-events', 2000),

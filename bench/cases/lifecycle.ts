@@ -10,7 +10,8 @@
  *     is restarted back to back; reports restarts/s. Also reports how long a setImmediate queued
  *     at the start of the storm had to wait (the event loop's longest stall).
  */
-import { createActorSystem, type ActorContext, type ActorRef, type BehaviorObject, type BehaviorFactory } from '../../src/index.js';
+import type { ActorContext, ActorRef, BehaviorFactory, BehaviorObject } from '../../src/kernel/behavior.js';
+import { createActorSystem } from '../../src/kernel/system.js';
 import { parseArgs, type Args } from '../lib/args.js';
 import { median, runCase, type CaseResult } from '../lib/report.js';
 import { macrotask } from '../lib/subject.js';

@@ -9,7 +9,8 @@
  * under one parent is quadratic in the current kernel (see the spawn/stop case), which is why the
  * default spreads them; the bytes per actor do not depend on the layout.
  */
-import { createActorSystem, type ActorContext, type BehaviorObject } from '../../src/index.js';
+import type { ActorContext, BehaviorObject } from '../../src/kernel/behavior.js';
+import { createActorSystem } from '../../src/kernel/system.js';
 import { RunQueue, BareSubscriber } from '../baselines/ring-mailbox.js';
 import { parseArgs } from '../lib/args.js';
 import { runCase, type CaseResult } from '../lib/report.js';

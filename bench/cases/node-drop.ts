@@ -1,4 +1,4 @@
-/** The drop path through the node layer: 9 of 10 modules stuck. Same workload as drop.ts. */
+/** The drop path through the node layer: 9 of 10 (or 90 of 100) modules stuck. Same workload and arguments as drop.ts. */
 import { parseArgs } from '../lib/args.js';
 import { timing } from '../lib/impls.js';
 import { runCase } from '../lib/report.js';
@@ -9,5 +9,5 @@ runCase(async () => {
   const args = parseArgs();
   const api = await loadNodeApi();
   if (api === null) return { metrics: {}, skipped: NODE_SKIPPED };
-  return runDrop(nodeSubject(api), { n: 10, stuck: 9, ...timing(args) });
+  return runDrop(nodeSubject(api), { n: args.number('n', 10), stuck: args.number('stuck', 9), ...timing(args) });
 });

@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/cases/simulator.ts --mode real|sim --n 10
  */
-import { createSimulatedScheduler } from '../../src/index.js';
+import { createSimulatedScheduler } from '../../src/kernel/simulated-scheduler.js';
 import { parseArgs } from '../lib/args.js';
 import { timing } from '../lib/impls.js';
 import { runCase } from '../lib/report.js';

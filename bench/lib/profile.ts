@@ -46,33 +46,57 @@ function area(file: string): string {
   return parts[0] === 'src' ? `src/${parts[1] ?? ''}` : (parts[0] ?? file);
 }
 
-/** Lines of text: self time per area, then the top functions by self time. */
-export function summarizeProfile(profile: unknown, options: SummaryOptions): string[] {
-  if (!isProfile(profile)) return ['(not a .cpuprofile)'];
+interface Tally {
+  /** Non-idle sampled time, µs. */
+  readonly busy: number;
+  readonly idle: number;
+  readonly byFunction: Map<string, number>;
+  readonly byArea: Map<string, number>;
+}
+
+function tally(profile: CpuProfile, root: string): Tally {
   const byId = new Map<number, ProfileNode>(profile.nodes.map((n) => [n.id, n]));
-  const selfByFunction = new Map<string, number>();
-  const selfByArea = new Map<string, number>();
-  let total = 0;
+  const byFunction = new Map<string, number>();
+  const byArea = new Map<string, number>();
+  let busy = 0;
+  let idle = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const node = byId.get(profile.samples[i] as number);
     const dt = profile.timeDeltas[i] ?? 0;
     if (node === undefined) continue;
-    total += dt;
-    const file = where(node.callFrame, options.root);
+    if (node.callFrame.functionName === '(idle)') {
+      idle += dt;
+      continue;
+    }
+    busy += dt;
+    const file = where(node.callFrame, root);
     const name = node.callFrame.functionName === '' ? '(anonymous)' : node.callFrame.functionName;
     const key = `${name}  ${file}`;
-    selfByFunction.set(key, (selfByFunction.get(key) ?? 0) + dt);
+    byFunction.set(key, (byFunction.get(key) ?? 0) + dt);
     const a = area(file.replace(/:\d+$/, ''));
-    selfByArea.set(a, (selfByArea.get(a) ?? 0) + dt);
+    byArea.set(a, (byArea.get(a) ?? 0) + dt);
   }
-  const share = (t: number): string => `${((t / total) * 100).toFixed(1).padStart(5)}%`;
-  const lines = [`total ${(total / 1000).toFixed(0)} ms sampled; self time by area:`];
-  for (const [a, t] of [...selfByArea].sort((x, y) => y[1] - x[1]).slice(0, 8)) lines.push(`  ${share(t)}  ${a}`);
+  return { busy, idle, byFunction, byArea };
+}
+
+/**
+ * Lines of text: busy and idle time, self time per area, then the top functions by self time
+ * (only those whose file contains `filter`, when given). Shares are of the busy (non-idle) time.
+ */
+export function summarizeProfile(profile: unknown, options: SummaryOptions): string[] {
+  if (!isProfile(profile)) return ['(not a .cpuprofile)'];
+  const t = tally(profile, options.root);
+  const share = (us: number): string => `${((us / t.busy) * 100).toFixed(1).padStart(5)}%`;
+  const lines: string[] = [];
+  if (options.filter === undefined) {
+    lines.push(`${(t.busy / 1000).toFixed(0)} ms busy, ${(t.idle / 1000).toFixed(0)} ms idle; self time by area:`);
+    for (const [a, us] of [...t.byArea].sort((x, y) => y[1] - x[1]).slice(0, 8)) lines.push(`  ${share(us)}  ${a}`);
+  }
   lines.push(`top functions by self time${options.filter === undefined ? '' : ` in ${options.filter}`}:`);
-  const functions = [...selfByFunction]
+  const functions = [...t.byFunction]
     .filter(([key]) => options.filter === undefined || key.includes(options.filter))
     .sort((x, y) => y[1] - x[1])
     .slice(0, options.top);
-  for (const [key, t] of functions) lines.push(`  ${share(t)}  ${key}`);
+  for (const [key, us] of functions) lines.push(`  ${share(us)}  ${key}`);
   return lines;
 }

@@ -1,4 +1,8 @@
-import { createActorSystem, type ActorRef, type Scheduler } from '../../src/index.js';
+// The kernel modules directly rather than src/index.ts: same code, and a case process that needs
+// only the kernel starts faster without loading the node layer, IPC and simulator.
+import type { ActorRef } from '../../src/kernel/behavior.js';
+import type { Scheduler } from '../../src/kernel/scheduler.js';
+import { createActorSystem } from '../../src/kernel/system.js';
 import { macrotask, type BenchEvent, type Subject, type SubjectFactory } from '../lib/subject.js';
 
 /**
