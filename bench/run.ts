@@ -40,7 +40,8 @@ const jsonPath =
   jsonIndex < 0 ? null : argv[jsonIndex + 1] !== undefined && !(argv[jsonIndex + 1] as string).startsWith('--') ? (argv[jsonIndex + 1] as string) : 'bench/results.json';
 
 /** Round timing of the time-bounded cases (fan-out, drop, simulator). */
-const T = quick ? ['--warmup-ms', '50', '--round-ms', '70', '--rounds', '3'] : ['--warmup-ms', '300', '--round-ms', '200', '--rounds', '5'];
+// Warm-up matters: xstate needs ~200 ms of traffic before its rate settles (the kernel ~100 ms).
+const T = quick ? ['--warmup-ms', '200', '--round-ms', '60', '--rounds', '3'] : ['--warmup-ms', '500', '--round-ms', '200', '--rounds', '5'];
 const LATENCY = quick ? ['--warmup-events', '1000', '--events', '3000'] : ['--warmup-events', '2000', '--events', '10000'];
 const MEMORY_COUNT = '100000';
 /**
