@@ -5,7 +5,7 @@ import { ModactorError } from './errors.js';
 import { Inspector, type DeadLetter, type DeadLetterReason, type InspectionObserver, reportObserverError } from './inspection.js';
 import { silentLogger } from './logger.js';
 import { DEFAULT_MAILBOX_CAPACITY } from './mailbox.js';
-import { createRealScheduler, type Scheduler } from './scheduler.js';
+import { createRealScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 import { validateSupervisorOptions, type ExitReason, type Failure, type SupervisorOptions } from './supervision.js';
 import type { SystemInternals } from './system-internals.js';
 
@@ -176,19 +176,15 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
       return new Promise((resolve) => cell.onTermination(resolve));
     },
     ask<R, M>(ref: ActorRef<M>, build: (reply: (value: R) => void) => M, askOptions: { timeoutMs?: number } = {}) {
-      const cell = internals.cellOf(ref) as unknown as ActorCell<M>;
+      // Everything runs inside the executor: a foreign ref or a throwing `build` rejects.
       return new Promise<R>((resolve, reject) => {
+        const cell = internals.cellOf(ref) as unknown as ActorCell<M>;
         let settled = false;
-        const timeoutMs = askOptions.timeoutMs ?? 5000;
-        const timer = scheduler.setTimer(timeoutMs, () => {
-          if (settled) return;
-          settled = true;
-          reject(new ModactorError('ask-timeout', `No reply from ${cell.path} within ${timeoutMs} ms`));
-        });
+        let timer: TimerHandle | null = null;
         const settle = (fn: () => void): void => {
           if (settled) return;
           settled = true;
-          timer.cancel();
+          timer?.cancel();
           fn();
         };
         const result = cell.tell(build((value) => settle(() => resolve(value))));
@@ -202,6 +198,10 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
           );
           return;
         }
+        const timeoutMs = askOptions.timeoutMs ?? 5000;
+        timer = scheduler.setTimer(timeoutMs, () =>
+          settle(() => reject(new ModactorError('ask-timeout', `No reply from ${cell.path} within ${timeoutMs} ms`))),
+        );
         cell.onTermination((reason) =>
           settle(() => reject(new ModactorError('actor-terminated', `${cell.path} terminated before replying (${reason.kind})`))),
         );

@@ -72,3 +72,23 @@ describe('ask', () => {
     await shutdown(sim);
   });
 });
+
+describe('ask misuse', () => {
+  it('rejects (never throws) for a ref of another system or a build that throws', async () => {
+    const one = simulated();
+    const two = simulated();
+    const foreign = two.system.spawn(server(), { name: 'foreign' });
+    await expect(one.system.ask<number, Query>(foreign, (reply) => ({ type: 'get', reply }))).rejects.toMatchObject({
+      code: 'unknown-actor',
+    });
+    const local = one.system.spawn(server(), { name: 'local' });
+    await expect(
+      one.system.ask<number, Query>(local, () => {
+        throw new Error('cannot build');
+      }),
+    ).rejects.toThrow('cannot build');
+    expect(one.scheduler.pendingTimers).toBe(0);
+    await shutdown(one);
+    await shutdown(two);
+  });
+});
