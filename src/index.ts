@@ -98,3 +98,28 @@ export {
 } from './ipc/protocol.js';
 export type { HostMessage, ChildMessage, WelcomeMessage, ProtocolViolation } from './ipc/protocol.js';
 
+// Simulation
+export { simulate, simulateWithTrace } from './sim/simulator.js';
+export type { SimulateOptions } from './sim/simulator.js';
+export { parseScenario, parseScenarioText, INVARIANT_NAMES, TRAFFIC_KINDS, COMMAND_KINDS } from './sim/scenario.js';
+export type {
+  Scenario,
+  ScenarioModule,
+  TrafficSpec,
+  TrafficKind,
+  FaultSpec,
+  ScenarioCommand,
+  TimedAction,
+  Expectation,
+  InvariantName,
+} from './sim/scenario.js';
+export { withFaults, InjectedFault } from './sim/faults.js';
+export type { Fault, FaultController } from './sim/faults.js';
+export { scenarioFromCommands, commandsOfScenario, formatScenario, writeScenarioFile } from './sim/commands.js';
+export type { ModelCommand, ScenarioFile, FromCommandsOptions } from './sim/commands.js';
+export { checkInvariants, INVARIANTS } from './sim/invariants.js';
+export type { Invariant, InvariantResult } from './sim/invariants.js';
+export type { Trace, TraceModule, TraceIncarnation, TraceOp, TraceEvent, Checkpoint } from './sim/trace.js';
+export type { SimulationReport, ModuleRow, TimelineEntry, ReportSeries } from './sim/report.js';
+export { renderText } from './sim/render-text.js';
+export { renderHtml } from './sim/render-html.js';

@@ -1,0 +1,30 @@
+import { EventType, defineModule, type EventTypeOf, type ModuleDefinition, type NodeEventMap } from '../src/index.js';
+
+/** Options of the {@link slowConsumer} module. */
+export interface SlowConsumerOptions {
+  readonly name?: string;
+  /** Time each event takes, on the node's clock. Default 50 ms (at most 20 events a second). */
+  readonly workMs?: number;
+  /** Mailbox capacity. Default 20, so a steady stream soon overflows it. */
+  readonly mailboxCapacity?: number;
+  /** What it consumes. Default `NewTransaction`. */
+  readonly subscribe?: readonly EventTypeOf<NodeEventMap>[];
+}
+
+/**
+ * The slow consumer: spends `workMs` of the node's clock on every event, so a stream faster than
+ * it fills its small mailbox and the EventManager drops the excess for it (counted as
+ * `channelFull`) while the publisher never waits and the module stays subscribed: slow, not dead.
+ */
+export default function slowConsumer(options: SlowConsumerOptions = {}): ModuleDefinition {
+  const workMs = options.workMs ?? 50;
+  return defineModule({
+    name: options.name ?? 'slow-consumer',
+    version: '1.0.0',
+    subscribe: options.subscribe ?? [EventType.NewTransaction],
+    mailboxCapacity: options.mailboxCapacity ?? 20,
+    async handle(_event, ctx) {
+      await ctx.delay(workMs);
+    },
+  });
+}

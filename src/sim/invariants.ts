@@ -1,0 +1,436 @@
+import { offeredCount, pendingCount, type DeliveryStats } from '../node/delivery-stats.js';
+import { INVARIANT_NAMES, RECORDER_NAME, type InvariantName } from './scenario.js';
+import type { Checkpoint, Trace, TraceEvent, TraceIncarnation, TraceLane, TraceModule, TraceOp } from './trace.js';
+
+/** The outcome of one invariant (or expectation) over a run. */
+export interface InvariantResult {
+  readonly id: string;
+  readonly title: string;
+  readonly status: 'pass' | 'fail' | 'skip';
+  /** What was checked, e.g. "2412 takes at 9 modules". */
+  readonly checked: string;
+  /** The first violations, each a sentence naming module, time and what went wrong. */
+  readonly violations: readonly string[];
+  /** Violations beyond those listed. */
+  readonly more: number;
+}
+
+/** One invariant: a pure function of a trace. */
+export interface Invariant {
+  readonly id: InvariantName;
+  readonly title: string;
+  check(trace: Trace): { readonly checked: string; readonly violations: readonly string[] } | null;
+}
+
+const MAX_LISTED = 10;
+
+/** Seconds with milliseconds, for messages: `12.345s`. */
+export function secs(t: number): string {
+  return `${(t / 1000).toFixed(3)}s`;
+}
+
+const label = (m: TraceModule, inc: TraceIncarnation): string =>
+  m.incarnations.length === 1 ? m.name : `${m.name} (incarnation ${m.incarnations.indexOf(inc) + 1})`;
+
+const eventName = (events: readonly TraceEvent[], ev: number): string => {
+  const e = events[ev];
+  if (e === undefined) return `event #${ev}`;
+  return e.about === null ? e.type : `${e.type}(${e.about.module})`;
+};
+
+/** Ops of an incarnation up to a checkpoint's cut (all when no cut). */
+function opsUpTo(m: TraceModule, index: number, cut: Checkpoint | undefined): readonly TraceOp[] {
+  const inc = m.incarnations[index] as TraceIncarnation;
+  const limit = cut?.cut[m.name]?.[index];
+  return limit === undefined ? (cut === undefined ? inc.ops : []) : inc.ops.slice(0, limit);
+}
+
+const fifo: Invariant = {
+  id: 'fifo',
+  title: 'per-module FIFO: each module takes its events in the order they were enqueued (priority lane first)',
+  check(trace) {
+    const violations: string[] = [];
+    let takes = 0;
+    let modules = 0;
+    for (const m of trace.modules.values()) {
+      if (m.kind !== 'in-process') continue;
+      modules++;
+      for (const inc of m.incarnations) {
+        const queues: Record<TraceLane, number[]> = { user: [], priority: [] };
+        const lanes = new Map<number, TraceLane>();
+        for (const op of inc.ops) {
+          if (op.op === 'offer') {
+            queues[op.lane].push(op.ev);
+            lanes.set(op.ev, op.lane);
+          } else if (op.op === 'take') {
+            takes++;
+            const lane = lanes.get(op.ev) ?? 'user';
+            const expected = queues[lane].shift();
+            if (expected !== op.ev) {
+              violations.push(
+                expected === undefined
+                  ? `${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)}, which was never enqueued for it`
+                  : `${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)} before ${eventName(trace.events, expected)}, enqueued earlier`,
+              );
+              const at = queues[lane].indexOf(op.ev);
+              if (at >= 0) queues[lane].splice(at, 1);
+            } else if (lane === 'user' && queues.priority.length > 0) {
+              violations.push(`${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)} while a priority event was waiting`);
+            }
+          }
+        }
+      }
+    }
+    return { checked: `${takes} events taken at ${modules} in-process modules`, violations };
+  },
+};
+
+/** The ModuleLoaded keys (module#announcement) offered or dropped at an incarnation, counted. */
+function loadedKeys(trace: Trace, ops: readonly TraceOp[]): Map<string, number> {
+  const keys = new Map<string, number>();
+  for (const op of ops) {
+    if (op.op !== 'offer' && op.op !== 'drop') continue;
+    if (op.op === 'drop' && op.reason === 'closed') continue;
+    const e = trace.events[op.ev];
+    if (e?.type !== 'ModuleLoaded' || e.about === null) continue;
+    const key = `${e.about.module}#${e.about.epoch}`;
+    keys.set(key, (keys.get(key) ?? 0) + 1);
+  }
+  return keys;
+}
+
+const moduleLoadedOnce: Invariant = {
+  id: 'module-loaded-once',
+  title: 'ModuleLoaded exactly once: every live ModuleLoaded subscriber gets each announcement of each module once (replay or live)',
+  check(trace) {
+    const violations: string[] = [];
+    let pairs = 0;
+    for (const m of trace.modules.values()) {
+      for (const inc of m.incarnations) {
+        for (const [key, count] of loadedKeys(trace, inc.ops)) {
+          pairs++;
+          if (count > 1) violations.push(`${label(m, inc)} got ModuleLoaded(${key.replace(/#\d+$/, '')}) ${count} times for one announcement`);
+        }
+      }
+    }
+    // Never neither: at the checkpoint before shutdown, every live subscriber has every announced module.
+    const cp = trace.checkpoints.find((c) => c.label === 'before-shutdown');
+    if (cp !== undefined) {
+      for (const name of cp.announced) {
+        const m = trace.modules.get(name);
+        if (m === undefined || !m.subscribesLoaded || !cp.live.includes(name) || m.incarnations.length === 0) continue;
+        const index = m.incarnations.length - 1;
+        const keys = loadedKeys(trace, opsUpTo(m, index, cp));
+        for (const other of cp.announced) {
+          const key = `${other}#${cp.epochs[other] ?? 0}`;
+          pairs++;
+          if (!keys.has(key)) {
+            violations.push(`${name} never got ModuleLoaded(${other}) for its announcement #${cp.epochs[other] ?? 0} (checked at ${secs(cp.t)})`);
+          }
+        }
+      }
+    }
+    return { checked: `${pairs} (subscriber, announcement) pairs`, violations };
+  },
+};
+
+const unloadedAfterLoaded: Invariant = {
+  id: 'unloaded-after-loaded',
+  title: 'ModuleUnloaded only after ModuleLoaded: globally and at every subscriber of both',
+  check(trace) {
+    const violations: string[] = [];
+    let checked = 0;
+    // The global stream (the recorder is subscribed to everything from the start).
+    const announced = new Set<string>();
+    for (const rec of trace.lifecycle) {
+      const name = typeof rec.payload.moduleName === 'string' ? rec.payload.moduleName : '';
+      if (rec.type === 'ModuleLoaded') {
+        checked++;
+        if (announced.has(name)) violations.push(`ModuleLoaded(${name}) published at ${secs(rec.t)} while it was already loaded`);
+        announced.add(name);
+      } else if (rec.type === 'ModuleUnloaded') {
+        checked++;
+        if (!announced.delete(name)) violations.push(`ModuleUnloaded(${name}) published at ${secs(rec.t)} without a ModuleLoaded(${name}) before it`);
+      } else if (rec.type === 'ModuleCrashed') {
+        checked++;
+        if (!announced.has(name)) violations.push(`ModuleCrashed(${name}) published at ${secs(rec.t)} while it was not loaded`);
+      }
+    }
+    // Each subscriber of both, per incarnation.
+    for (const m of trace.modules.values()) {
+      if (!m.subscribesLoaded || !m.subscribesUnloaded) continue;
+      for (const inc of m.incarnations) {
+        const open = new Map<string, number>();
+        for (const op of inc.ops) {
+          if (op.op !== 'offer' && op.op !== 'drop') continue;
+          const e = trace.events[op.ev];
+          if (e?.about == null) continue;
+          if (e.type === 'ModuleLoaded') open.set(e.about.module, e.about.epoch);
+          else if (e.type === 'ModuleUnloaded') {
+            checked++;
+            if (open.get(e.about.module) !== e.about.epoch) {
+              violations.push(`${label(m, inc)} got ModuleUnloaded(${e.about.module}) at ${secs(op.t)} without its ModuleLoaded before it`);
+            }
+            open.delete(e.about.module);
+          }
+        }
+      }
+    }
+    return { checked: `${checked} lifecycle events`, violations };
+  },
+};
+
+interface Observed {
+  enq: number;
+  full: number;
+  closed: number;
+  done: number;
+  lost: number;
+  eventFails: number;
+}
+
+/** Counts what was observed at a module's incarnations up to a checkpoint. */
+export function observedCounts(m: TraceModule, cut: Checkpoint | undefined): Observed {
+  const o: Observed = { enq: 0, full: 0, closed: 0, done: 0, lost: 0, eventFails: 0 };
+  m.incarnations.forEach((_inc, index) => {
+    let inHand: number | null = null;
+    for (const op of opsUpTo(m, index, cut)) {
+      switch (op.op) {
+        case 'offer':
+          o.enq++;
+          break;
+        case 'drop':
+          if (op.reason === 'full') o.full++;
+          else o.closed++;
+          break;
+        case 'take':
+          inHand = op.ev;
+          break;
+        case 'done':
+          o.done++;
+          if (op.ev === inHand) inHand = null;
+          break;
+        case 'lost':
+          o.lost++;
+          if (op.ev === inHand) inHand = null;
+          break;
+        case 'fail':
+          if (m.kind !== 'in-process' || inHand !== null) o.eventFails++;
+          inHand = null;
+          break;
+      }
+    }
+  });
+  return o;
+}
+
+const accounting: Invariant = {
+  id: 'accounting',
+  title:
+    'accounting law: offered = channelFull + failed + filtered + serializationFailed + handled + handlerFailed + lostOnCrash + pending, for every module, matching what was observed',
+  check(trace) {
+    if (trace.checkpoints.length === 0) return null;
+    const violations: string[] = [];
+    let checked = 0;
+    for (const cp of trace.checkpoints) {
+      for (const [name, stats] of Object.entries(cp.stats)) {
+        const m = trace.modules.get(name);
+        if (m === undefined) continue;
+        checked++;
+        const at = `${name} at ${secs(cp.t)} (${cp.label})`;
+        const o = observedCounts(m, cp);
+        const s: DeliveryStats = stats;
+        let pending: number;
+        if (m.kind === 'in-process') {
+          const mismatches: string[] = [];
+          const compare = (field: string, got: number, seen: number): void => {
+            if (got !== seen) mismatches.push(`${field} ${got} but ${seen} observed`);
+          };
+          compare('successful', s.successful, o.enq);
+          compare('channelFull', s.channelFull, o.full);
+          compare('failed', s.failed, o.closed);
+          compare('handled', s.handled, o.done);
+          compare('handlerFailed', s.handlerFailed, o.eventFails);
+          compare('lostOnCrash', s.lostOnCrash, o.lost);
+          if (mismatches.length > 0) violations.push(`${at}: stats say ${mismatches.join(', ')}`);
+          pending = o.enq - o.done - o.eventFails - o.lost;
+        } else {
+          pending = pendingCount(s);
+        }
+        const offered = offeredCount(s);
+        const settled = s.channelFull + s.failed + s.filtered + s.serializationFailed + s.handled + s.handlerFailed + s.lostOnCrash;
+        if (pending < 0) violations.push(`${at}: ${-pending} more events settled than were enqueued`);
+        if (offered !== settled + pending) {
+          violations.push(`${at}: offered ${offered} != ${settled} settled + ${pending} pending`);
+        }
+        const stopped = cp.label === 'after-modules-stopped' && name !== RECORDER_NAME;
+        if (stopped && pending !== 0) violations.push(`${at}: ${pending} events still pending after the module stopped`);
+      }
+    }
+    return { checked: `${checked} module statistics at ${trace.checkpoints.length} checkpoints`, violations };
+  },
+};
+
+const mailboxBound: Invariant = {
+  id: 'mailbox-bound',
+  title: 'mailbox bound: no lane ever holds more than its capacity, and nothing is dropped as "full" while there is room',
+  check(trace) {
+    const violations: string[] = [];
+    let offers = 0;
+    for (const m of trace.modules.values()) {
+      const wrapped = m.kind === 'in-process';
+      for (const inc of m.incarnations) {
+        const queued: Record<TraceLane, number> = { user: 0, priority: 0 };
+        let worst: { n: number; t: number; lane: TraceLane } | null = null;
+        let early: { n: number; t: number } | null = null;
+        const lanes = new Map<number, TraceLane>();
+        for (const op of inc.ops) {
+          const lane = op.op === 'fail' ? 'user' : lanes.get(op.ev) ?? trace.events[op.ev]?.lane ?? null;
+          if (op.op === 'offer') {
+            lanes.set(op.ev, op.lane);
+            offers++;
+            queued[op.lane]++;
+            // In-process: takes are observed, so this is the queue itself; otherwise one may be in hand.
+            const limit = wrapped ? m.capacity : m.capacity + 1;
+            if (queued[op.lane] > limit && (worst === null || queued[op.lane] > worst.n)) worst = { n: queued[op.lane], t: op.t, lane: op.lane };
+          } else if (op.op === 'drop' && op.reason === 'full' && wrapped && lane !== null && queued[lane] < m.capacity && early === null) {
+            early = { n: queued[lane], t: op.t };
+          } else if (lane !== null && (wrapped ? op.op === 'take' : op.op === 'done' || op.op === 'lost')) {
+            // In-process: a take leaves the queue. Otherwise: a completion or a loss leaves the mailbox.
+            queued[lane] = Math.max(0, queued[lane] - 1);
+          }
+        }
+        if (worst !== null) {
+          violations.push(`${label(m, inc)} held ${worst.n} events in its ${worst.lane} lane at ${secs(worst.t)} (capacity ${m.capacity})`);
+        }
+        if (early !== null) {
+          violations.push(`${label(m, inc)} dropped an event as full at ${secs(early.t)} with only ${early.n} of ${m.capacity} queued`);
+        }
+      }
+    }
+    return { checked: `${offers} enqueued events`, violations };
+  },
+};
+
+const nothingAfterTermination: Invariant = {
+  id: 'nothing-after-termination',
+  title: 'nothing after termination: a dead incarnation gets nothing more and is listed nowhere',
+  check(trace) {
+    const violations: string[] = [];
+    let checked = 0;
+    for (const m of trace.modules.values()) {
+      checked += m.incarnations.length;
+      for (const a of m.afterTermination) violations.push(`${m.name} ${a.what} (at ${secs(a.t)})`);
+    }
+    const cp = trace.checkpoints.find((c) => c.label === 'before-shutdown');
+    if (cp !== undefined) {
+      for (const [type, names] of Object.entries(cp.subscribers)) {
+        for (const name of names) {
+          checked++;
+          if (!cp.live.includes(name)) violations.push(`${name} is still a subscriber of ${type} at ${secs(cp.t)} but is not alive`);
+        }
+      }
+      for (const name of cp.announced) {
+        if (!cp.live.includes(name)) violations.push(`${name} is still listed as loaded at ${secs(cp.t)} but is not alive`);
+      }
+    }
+    return { checked: `${checked} incarnations and subscriptions`, violations };
+  },
+};
+
+const restartPolicy: Invariant = {
+  id: 'restart-policy',
+  title: 'restart policy: a crashed module is restarted while within its intensity (max N in T ms) and given up once past it',
+  check(trace) {
+    const violations: string[] = [];
+    let crashes = 0;
+    for (const m of trace.modules.values()) {
+      const { type, maxRestarts, withinMs } = m.restart;
+      const loads = new Set(m.supervision.map((s) => s.load));
+      for (const load of loads) {
+        const entries = m.supervision.filter((s) => s.load === load);
+        const window: number[] = [];
+        entries.forEach((entry, i) => {
+          if (entry.what !== 'crash') return;
+          crashes++;
+          const outcome = entries.slice(i + 1).find((e) => e.what !== 'crash') ?? null;
+          if (outcome === null || outcome.what === 'stopped') return; // stopped before a decision, or the run ended
+          const inWindow = window.filter((t) => t > entry.t - withinMs).length;
+          const expectRestart = type !== 'temporary' && inWindow < maxRestarts;
+          const at = `${m.name} crashed at ${secs(entry.t)} with ${inWindow} restart(s) in the last ${withinMs} ms (limit ${maxRestarts}, ${type})`;
+          if (outcome.what === 'restart') {
+            if (!expectRestart) violations.push(`${at} but was restarted`);
+            window.push(entry.t);
+          } else if (expectRestart) {
+            violations.push(`${at} but was given up`);
+          }
+        });
+      }
+    }
+    return { checked: `${crashes} crashes`, violations };
+  },
+};
+
+const gracefulShutdown: Invariant = {
+  id: 'graceful-shutdown',
+  title: 'graceful shutdown: NodeShutdown to every live subscriber, every module stopped, the system stopped, no failure escalated',
+  check(trace) {
+    const s = trace.shutdown;
+    const violations: string[] = [];
+    if (s.requestedAt === null) return { checked: 'no shutdown requested', violations: ['the run ended without a shutdown'] };
+    if (s.error !== null) violations.push(`shutdown failed: ${s.error}`);
+    if (s.completedAt === null) violations.push('shutdown did not complete');
+    if (!s.systemStopped) violations.push('the actor system is still running after shutdown');
+    for (const failure of s.rootFailures) violations.push(`a failure reached the root: ${failure}`);
+    if (!trace.lifecycle.some((r) => r.type === 'NodeShutdown')) violations.push('NodeShutdown was never published');
+    const before = trace.checkpoints.find((c) => c.label === 'before-shutdown');
+    let checked = 0;
+    if (before !== undefined) {
+      for (const name of before.live) {
+        const m = trace.modules.get(name);
+        if (m === undefined || !m.subscribesShutdown) continue;
+        checked++;
+        const inc = m.incarnations.at(-1);
+        const got = inc?.ops.some((op) => (op.op === 'offer' || op.op === 'drop') && trace.events[op.ev]?.type === 'NodeShutdown');
+        if (got !== true) violations.push(`${name} was live at the shutdown but never got NodeShutdown`);
+      }
+    }
+    const after = trace.checkpoints.find((c) => c.label === 'after-modules-stopped');
+    if (after === undefined) violations.push('the modules were not all stopped (no final checkpoint)');
+    else for (const name of after.live) if (name !== RECORDER_NAME) violations.push(`${name} is still alive after the shutdown stopped the modules`);
+    return { checked: `${checked} NodeShutdown subscribers`, violations };
+  },
+};
+
+/** Every built-in invariant, by name. */
+export const INVARIANTS: Readonly<Record<InvariantName, Invariant>> = {
+  fifo,
+  'module-loaded-once': moduleLoadedOnce,
+  'unloaded-after-loaded': unloadedAfterLoaded,
+  accounting,
+  'mailbox-bound': mailboxBound,
+  'nothing-after-termination': nothingAfterTermination,
+  'restart-policy': restartPolicy,
+  'graceful-shutdown': gracefulShutdown,
+};
+
+/** Runs the named invariants over a trace (all by default). */
+export function checkInvariants(
+  trace: Trace,
+  names: readonly InvariantName[] = INVARIANT_NAMES,
+  invariants: Readonly<Record<InvariantName, Invariant>> = INVARIANTS,
+): InvariantResult[] {
+  return names.map((name) => {
+    const invariant = invariants[name];
+    const result = invariant.check(trace);
+    if (result === null) return { id: name, title: invariant.title, status: 'skip', checked: 'nothing to check', violations: [], more: 0 };
+    return {
+      id: name,
+      title: invariant.title,
+      status: result.violations.length === 0 ? 'pass' : 'fail',
+      checked: result.checked,
+      violations: result.violations.slice(0, MAX_LISTED),
+      more: Math.max(0, result.violations.length - MAX_LISTED),
+    };
+  });
+}

@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
+import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
+import type { NodeEventMap } from '../events/node-catalogue.js';
+
+type LoadableModule = AnyLoadable<NodeEventMap>;
+
+/**
+ * Where the cast lives: `actors/` next to `src/` (from the sources) or next to `dist/src/` (from a
+ * build, where the actors are compiled too).
+ */
+export function castDirectory(): string {
+  return fileURLToPath(new URL('../../actors/', import.meta.url));
+}
+
+/** The file of an actor named in a scenario, or null when there is none. */
+export function resolveActorFile(actor: string, baseDir: string): string | null {
+  const local = actor.startsWith('.') || isAbsolute(actor);
+  const base = local ? resolve(baseDir, actor) : resolve(castDirectory(), actor.replace(/^actors[\\/]/, ''));
+  const candidates = /\.(m?[jt]s)$/.test(base) ? [base, base.replace(/\.ts$/, '.js')] : [`${base}.ts`, `${base}.js`, `${base}.mts`, `${base}.mjs`];
+  return candidates.find((file) => existsSync(file)) ?? null;
+}
+
+/** True when `value` looks like something `node.load` takes. */
+function isLoadable(value: unknown): value is LoadableModule {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Partial<LoadableModule>;
+  return typeof m.name === 'string' && typeof m.version === 'string' && Array.isArray(m.subscribe);
+}
+
+/**
+ * Loads the module definition a scenario names: imports the actor's file and takes its default
+ * export, a definition or a factory `(options) => definition` (called with `options`). Problems
+ * are reported as issues at `path` (the scenario field that named the actor).
+ */
+export async function loadActor(
+  actor: string,
+  options: Readonly<Record<string, unknown>> | undefined,
+  path: string,
+  baseDir: string,
+): Promise<LoadableModule | ValidationIssue> {
+  const file = resolveActorFile(actor, baseDir);
+  if (file === null) {
+    const where = actor.startsWith('.') || isAbsolute(actor) ? `relative to ${baseDir}` : `in ${castDirectory()}`;
+    return { path: `${path}.actor`, message: `expected an actor file ${where}, got "${actor}" (no such file)` };
+  }
+  let exported: unknown;
+  try {
+    exported = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+  } catch (error) {
+    return { path: `${path}.actor`, message: `could not import ${file}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  let definition: unknown = exported;
+  if (typeof exported === 'function') {
+    try {
+      definition = (exported as (options: unknown) => unknown)(options ?? {});
+    } catch (error) {
+      const issues = error instanceof ModactorError ? error.issues : [];
+      const detail = issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : error instanceof Error ? error.message : String(error);
+      return { path: `${path}.options`, message: `the factory of "${actor}" refused its options: ${detail}` };
+    }
+  } else if (options !== undefined) {
+    return { path: `${path}.options`, message: `expected no options: "${actor}" exports a definition, not a factory` };
+  }
+  if (!isLoadable(definition)) {
+    return {
+      path: `${path}.actor`,
+      message: `expected "${actor}" to export (by default) a module definition or a factory of one, got ${describeValue(definition)}`,
+    };
+  }
+  return definition;
+}

@@ -1,0 +1,195 @@
+import type { DeliveryStats } from '../node/delivery-stats.js';
+import type { InvariantResult } from './invariants.js';
+import { secs } from './invariants.js';
+import type { Bound, ExpectMetric, Expectation, Scenario } from './scenario.js';
+import { RECORDER_NAME } from './scenario.js';
+import type { Trace, TraceModule } from './trace.js';
+
+/** One line of the timeline: a lifecycle event, or something the simulator did. */
+export interface TimelineEntry {
+  /** Virtual ms (in `--real` mode: ms since the start, scaled back to virtual). */
+  readonly t: number;
+  readonly module: string | null;
+  /** `loaded`, `unloaded`, `crashed`, `health`, `gave-up`, `hotload`, `fault`, `flood`, `shutdown`, `error`, ... */
+  readonly kind: string;
+  readonly text: string;
+}
+
+/** One row of the per-module table. */
+export interface ModuleRow {
+  readonly name: string;
+  readonly actor: string;
+  readonly kind: 'in-process' | 'process';
+  /** False for rows outside the byte-identical guarantee (process modules). */
+  readonly deterministic: boolean;
+  /** Events enqueued into its mailbox (the guide's successful deliveries). */
+  readonly delivered: number;
+  /** Events its handler finished. */
+  readonly handled: number;
+  /** Events dropped because its mailbox was full (channelFull). */
+  readonly dropped: number;
+  /** Handler failures, offers to a closed mailbox and serialization failures. */
+  readonly failed: number;
+  /** Events lost with the mailbox when an incarnation crashed or was stopped. */
+  readonly lost: number;
+  readonly filtered: number;
+  /** Restarts by its restart policy (not reloads). */
+  readonly restarts: number;
+  readonly health: 'healthy' | 'degraded' | 'unhealthy';
+  /** How it ended: `stopped at shutdown`, `gave up at 12.000s`, `unloaded at ...`. */
+  readonly end: string;
+  readonly gaveUp: boolean;
+}
+
+/** Per-module counts per time bucket, for the chart. */
+export interface ReportSeries {
+  readonly bucketMs: number;
+  readonly buckets: number;
+  readonly modules: Readonly<Record<string, { readonly delivered: readonly number[]; readonly dropped: readonly number[]; readonly handled: readonly number[] }>>;
+}
+
+/** What `modactor simulate` reports: deterministic runs give byte-identical JSON for one seed. */
+export interface SimulationReport {
+  readonly version: 1;
+  readonly scenario: {
+    readonly name: string;
+    readonly seed: number;
+    readonly mode: 'deterministic' | 'real';
+    /** Virtual ms covered (to the end of the shutdown). */
+    readonly endMs: number;
+    readonly shutdownAtMs: number;
+    /** Real ms per virtual ms (`--real` only). */
+    readonly timeScale?: number;
+  };
+  /** Events the traffic generators and floods published, by type. */
+  readonly traffic: Readonly<Record<string, number>>;
+  readonly timeline: readonly TimelineEntry[];
+  readonly modules: readonly ModuleRow[];
+  readonly invariants: readonly InvariantResult[];
+  readonly series: ReportSeries;
+  readonly notes: readonly string[];
+  readonly passed: boolean;
+}
+
+const CHART_BUCKETS = 120;
+
+function finalStats(trace: Trace): Readonly<Record<string, DeliveryStats>> {
+  const after = trace.checkpoints.find((c) => c.label === 'after-modules-stopped');
+  const before = trace.checkpoints.find((c) => c.label === 'before-shutdown');
+  return { ...before?.stats, ...after?.stats };
+}
+
+function endOf(m: TraceModule, shutdownAt: number | null): { end: string; gaveUp: boolean } {
+  const last = m.supervision.filter((s) => s.what !== 'crash' && s.what !== 'restart').at(-1);
+  if (last?.what === 'gave-up') return { end: `gave up at ${secs(last.t)}`, gaveUp: true };
+  if (last?.what === 'stopped') {
+    if (shutdownAt !== null && last.t >= shutdownAt) return { end: 'stopped at shutdown', gaveUp: false };
+    return { end: `unloaded at ${secs(last.t)}`, gaveUp: false };
+  }
+  return { end: m.incarnations.length === 0 ? 'never started' : 'running', gaveUp: false };
+}
+
+/** Builds the rows of the per-module table (the recorder module left out). */
+export function moduleRows(trace: Trace, deterministic: (m: TraceModule) => boolean): ModuleRow[] {
+  const stats = finalStats(trace);
+  const rows: ModuleRow[] = [];
+  for (const m of trace.modules.values()) {
+    if (m.name === RECORDER_NAME || m.loads.length === 0) continue;
+    const s = stats[m.name];
+    let health: ModuleRow['health'] = 'healthy';
+    for (const rec of trace.lifecycle) {
+      if (rec.type === 'ModuleHealthChanged' && rec.payload.moduleName === m.name) health = rec.payload.newHealth as ModuleRow['health'];
+    }
+    const { end, gaveUp } = endOf(m, trace.shutdown.requestedAt);
+    rows.push({
+      name: m.name,
+      actor: m.actor,
+      kind: m.kind,
+      deterministic: deterministic(m),
+      delivered: s?.successful ?? 0,
+      handled: s?.handled ?? 0,
+      dropped: s?.channelFull ?? 0,
+      failed: (s?.handlerFailed ?? 0) + (s?.failed ?? 0) + (s?.serializationFailed ?? 0),
+      lost: s?.lostOnCrash ?? 0,
+      filtered: s?.filtered ?? 0,
+      restarts: m.supervision.filter((x) => x.what === 'restart').length,
+      health,
+      end,
+      gaveUp,
+    });
+  }
+  return rows;
+}
+
+/** Deliveries, drops and completions per module per time bucket. */
+export function buildSeries(trace: Trace, endMs: number): ReportSeries {
+  const bucketMs = Math.max(1, Math.ceil(endMs / CHART_BUCKETS));
+  const buckets = Math.max(1, Math.ceil(endMs / bucketMs));
+  const modules: Record<string, { delivered: number[]; dropped: number[]; handled: number[] }> = {};
+  for (const m of trace.modules.values()) {
+    if (m.name === RECORDER_NAME || m.loads.length === 0) continue;
+    const series = { delivered: new Array<number>(buckets).fill(0), dropped: new Array<number>(buckets).fill(0), handled: new Array<number>(buckets).fill(0) };
+    const at = (t: number): number => Math.min(buckets - 1, Math.floor(t / bucketMs));
+    for (const inc of m.incarnations) {
+      for (const op of inc.ops) {
+        const list = op.op === 'offer' ? series.delivered : op.op === 'drop' && op.reason === 'full' ? series.dropped : op.op === 'done' ? series.handled : null;
+        if (list !== null) list[at(op.t)] = (list[at(op.t)] ?? 0) + 1;
+      }
+    }
+    modules[m.name] = series;
+  }
+  return { bucketMs, buckets, modules };
+}
+
+function describeBound(metric: string, bound: Bound): string {
+  if (bound.min !== undefined && bound.min === bound.max) return `${metric} = ${bound.min}`;
+  const parts: string[] = [];
+  if (bound.min !== undefined) parts.push(`${metric} >= ${bound.min}`);
+  if (bound.max !== undefined) parts.push(`${metric} <= ${bound.max}`);
+  return parts.join(', ');
+}
+
+/** Checks the scenario's expectations against the table; each one reported like an invariant. */
+export function checkExpectations(expectations: readonly Expectation[], rows: readonly ModuleRow[]): InvariantResult[] {
+  return expectations.map((e) => {
+    const parts: string[] = [];
+    const violations: string[] = [];
+    const row = rows.find((r) => r.name === e.module);
+    for (const [metric, bound] of Object.entries(e.metrics) as [ExpectMetric, Bound][]) {
+      parts.push(describeBound(metric, bound));
+      const value = row === undefined ? 0 : row[metric];
+      if ((bound.min !== undefined && value < bound.min) || (bound.max !== undefined && value > bound.max)) {
+        violations.push(`${e.module}: ${metric} is ${value}, expected ${describeBound(metric, bound)}`);
+      }
+    }
+    if (e.health !== undefined) {
+      parts.push(`health ${e.health}`);
+      if (row?.health !== e.health) violations.push(`${e.module}: health is ${row?.health ?? 'unknown'}, expected ${e.health}`);
+    }
+    if (e.gaveUp !== undefined) {
+      parts.push(e.gaveUp ? 'given up' : 'not given up');
+      if ((row?.gaveUp ?? false) !== e.gaveUp) violations.push(`${e.module}: ${e.gaveUp ? 'was never given up' : `was given up (${row?.end ?? ''})`}`);
+    }
+    if (row === undefined) violations.unshift(`${e.module} was never loaded`);
+    return {
+      id: `expect ${e.module}`,
+      title: `expectation: ${e.module} ${parts.join(', ')}`,
+      status: violations.length === 0 ? 'pass' : 'fail',
+      checked: e.module,
+      violations,
+      more: 0,
+    } satisfies InvariantResult;
+  });
+}
+
+/** The scenario part of the report. */
+export function reportHeader(scenario: Scenario, seed: number, real: boolean, endMs: number, timeScale: number): SimulationReport['scenario'] {
+  return {
+    name: scenario.name,
+    seed,
+    mode: real ? 'real' : 'deterministic',
+    endMs,
+    shutdownAtMs: scenario.shutdown.at,
+    ...(real ? { timeScale } : {}),
+  };
+}

@@ -1,0 +1,477 @@
+import type { Logger } from 'pino';
+import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
+import { createRandom } from '../kernel/random.js';
+import { createRealScheduler, type Scheduler } from '../kernel/scheduler.js';
+import { createSimulatedScheduler, type SimulatedScheduler } from '../kernel/simulated-scheduler.js';
+import { nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
+import { createNode, type ModactorNode } from '../node/node.js';
+import { defineModule, type ModuleDefinition } from '../node/module.js';
+import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
+import type { NodeEventMap } from '../events/node-catalogue.js';
+
+type LoadableModule = AnyLoadable<NodeEventMap>;
+import { renamed, withFaults, type Fault, type FaultController } from './faults.js';
+import { checkInvariants, secs } from './invariants.js';
+import { loadActor } from './load-actor.js';
+import { buildSeries, checkExpectations, moduleRows, reportHeader, type SimulationReport, type TimelineEntry } from './report.js';
+import { RECORDER_NAME, baseName, type Scenario, type ScenarioCommand, type TimedAction } from './scenario.js';
+import { TraceRecorder, type Checkpoint, type Trace, type TraceModule } from './trace.js';
+import { TrafficSource, nextGap } from './traffic.js';
+
+/** Options of {@link simulate}. */
+export interface SimulateOptions {
+  /** Overrides the scenario's seed. */
+  readonly seed?: number;
+  /** Runs on the real scheduler: virtual ms become `timeScale` real ms. Not deterministic. */
+  readonly real?: boolean;
+  /** Overrides the scenario's time scale (real mode). */
+  readonly timeScale?: number;
+  /** Directory that relative actor paths resolve against (the scenario file's). Default the cwd. */
+  readonly baseDir?: string;
+  /** Called now and then with the virtual time and the expected end (for a progress line). */
+  readonly onProgress?: (t: number, end: number) => void;
+  readonly logger?: Logger;
+}
+
+/** The lifecycle events the recorder module witnesses (everything the node announces). */
+const LIFECYCLE_TYPES = [
+  'ModuleLoaded',
+  'ModuleUnloaded',
+  'ModuleReloaded',
+  'ModuleCrashed',
+  'ModuleHealthChanged',
+  'ModuleStopped',
+  'NodeShutdown',
+] as const;
+
+/** Real ms per virtual ms: the real scheduler with its clock and timers scaled, starting at 0. */
+function scaledRealScheduler(scale: number): Scheduler {
+  const base = createRealScheduler();
+  const origin = base.now();
+  return {
+    kind: 'real',
+    throughput: base.throughput,
+    now: () => (base.now() - origin) / scale,
+    enqueue: (task) => base.enqueue(task),
+    setTimer: (ms, fn) => base.setTimer(ms === Number.POSITIVE_INFINITY ? ms : ms * scale, fn),
+    random: () => base.random(),
+    newId: () => base.newId(),
+  };
+}
+
+/** Per-module fault state the simulator arms at virtual times. */
+interface FaultState {
+  crashes: string[];
+  /** A pending hang: ms, or null for "until stopped"; undefined when none. */
+  hang: number | null | undefined;
+  slow: { readonly delayMs: number; readonly until: number } | null;
+}
+
+/**
+ * Runs a scenario and returns its report. In deterministic mode (the default) the node runs on a
+ * seeded simulated scheduler in virtual time: the same scenario and seed give a byte-identical
+ * report. Throws `invalid-scenario` when an actor cannot be loaded.
+ *
+ * @example
+ * ```ts
+ * const report = await simulate(parseScenario(json), { seed: 7 });
+ * console.log(report.passed);
+ * ```
+ */
+export async function simulate(scenario: Scenario, options: SimulateOptions = {}): Promise<SimulationReport> {
+  return (await simulateWithTrace(scenario, options)).report;
+}
+
+/** Like {@link simulate}, also returning the trace the invariants were checked on. */
+export async function simulateWithTrace(scenario: Scenario, options: SimulateOptions = {}): Promise<{ report: SimulationReport; trace: Trace }> {
+  const seed = options.seed ?? scenario.seed;
+  const real = options.real ?? false;
+  const timeScale = options.timeScale ?? scenario.timeScale;
+  const baseDir = options.baseDir ?? process.cwd();
+  const shutdownAt = scenario.shutdown.at;
+
+  // Every actor is resolved before anything runs, so a bad one is a scenario error, not a crash.
+  const issues: ValidationIssue[] = [];
+  const definitions = new Map<object, LoadableModule>();
+  const resolveActor = async (key: object, actor: string, moduleOptions: Readonly<Record<string, unknown>> | undefined, path: string, name: string): Promise<void> => {
+    const result = await loadActor(actor, moduleOptions, path, baseDir);
+    if ('path' in result && 'message' in result) {
+      issues.push(result);
+      return;
+    }
+    definitions.set(key, result.name === name || !isInProcess(result) ? result : renamed(result, name));
+  };
+  const actorOf = new Map<string, string>();
+  for (const [i, m] of scenario.modules.entries()) {
+    const name = m.name ?? baseName(m.actor);
+    actorOf.set(name, m.actor);
+    await resolveActor(m, m.actor, m.options, `modules[${i}]`, name);
+  }
+  const commands: [ScenarioCommand | TimedAction, string][] = [
+    ...scenario.actions.map((a, i): [TimedAction, string] => [a, `actions[${i}]`]),
+    ...scenario.script.map((s, i): [ScenarioCommand, string] => [s, `script[${i}]`]),
+  ];
+  for (const [command, path] of commands) {
+    if (command.do === 'load' || command.do === 'hotload') {
+      actorOf.set(command.module, command.actor);
+      await resolveActor(command, command.actor, command.options, path, command.module);
+    }
+  }
+  for (const [command, path] of commands) {
+    if (command.do === 'reload' && command.options !== undefined) {
+      const actor = actorOf.get(command.module) ?? command.module;
+      await resolveActor(command, actor, command.options, path, command.module);
+    }
+  }
+  if (issues.length > 0) {
+    const lines = issues.slice(0, 5).map((i) => `  ${i.path}: ${i.message}`);
+    throw new ModactorError('invalid-scenario', `Invalid scenario ${scenario.name}:\n${lines.join('\n')}`, { issues });
+  }
+
+  const sim: SimulatedScheduler | null = real ? null : createSimulatedScheduler({ seed, autoRun: false });
+  const scheduler: Scheduler = sim ?? scaledRealScheduler(timeScale);
+  const node: ModactorNode = createNode({
+    scheduler,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(scenario.node.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: scenario.node.shutdownTimeoutMs }),
+    ...(scenario.node.defaultMailboxCapacity === undefined ? {} : { defaultMailboxCapacity: scenario.node.defaultMailboxCapacity }),
+  });
+  const defaultCapacity = scenario.node.defaultMailboxCapacity ?? 100;
+  const now = (): number => scheduler.now();
+
+  const timeline: TimelineEntry[] = [];
+  const note = (module: string | null, kind: string, text: string): void => {
+    timeline.push({ t: now(), module, kind, text });
+  };
+  // A give-up is observed (at the module's host) before the lifecycle events that follow from it;
+  // the timeline tells it after them, right after the module turns unhealthy.
+  const gaveUp = new Map<string, string>();
+  const recorder = new TraceRecorder({
+    onLifecycle: (t, type, payload) => {
+      const entry = lifecycleEntry(t, type, payload);
+      if (entry !== null) timeline.push(entry);
+      const module = String(payload.moduleName);
+      const detail = gaveUp.get(module);
+      if (type === 'ModuleHealthChanged' && payload.newHealth === 'unhealthy' && detail !== undefined) {
+        gaveUp.delete(module);
+        timeline.push({ t, module, kind: 'gave-up', text: `gave up ${module}: ${detail}` });
+      }
+    },
+    onGaveUp: (_t, module, detail) => gaveUp.set(module, detail.replace(/\(last: instance: /, '(last crash: ')),
+  });
+  const stopInspecting = node.system.inspect(recorder.observe);
+  const trace = recorder.trace;
+
+  // ---- Faults ------------------------------------------------------------------------------------
+  const faults = new Map<string, FaultState>();
+  const faultsOf = (name: string): FaultState => {
+    let state = faults.get(name);
+    if (state === undefined) {
+      state = { crashes: [], hang: undefined, slow: null };
+      faults.set(name, state);
+    }
+    return state;
+  };
+  const controllerFor = (name: string): FaultController => ({
+    decide(event, ctx): Fault | undefined {
+      recorder.take(name, ctx.instanceId, event, now());
+      const state = faults.get(name);
+      if (state === undefined) return undefined;
+      const crash = state.crashes.shift();
+      if (crash !== undefined) return { kind: 'crash', message: crash };
+      if (state.hang !== undefined) {
+        const forMs = state.hang;
+        state.hang = undefined;
+        return { kind: 'hang', forMs };
+      }
+      if (state.slow !== null) {
+        if (now() < state.slow.until) return { kind: 'slow', delayMs: state.slow.delayMs };
+        state.slow = null;
+      }
+      return undefined;
+    },
+  });
+
+  // ---- Loading -----------------------------------------------------------------------------------
+  const describe = (name: string, definition: LoadableModule, actor: string): TraceModule => {
+    const m = recorder.module(name);
+    m.kind = isInProcess(definition) ? 'in-process' : 'process';
+    m.actor = actor;
+    m.capacity = definition.mailboxCapacity ?? defaultCapacity;
+    m.subscribesLoaded = definition.subscribe.includes('ModuleLoaded');
+    m.subscribesUnloaded = definition.subscribe.includes('ModuleUnloaded');
+    m.subscribesShutdown = definition.subscribe.includes('NodeShutdown');
+    const policy = definition.restart ?? {};
+    m.restart = { type: policy.type ?? 'permanent', maxRestarts: policy.maxRestarts ?? 3, withinMs: policy.withinMs ?? 10_000 };
+    return m;
+  };
+  const prepared = (name: string, definition: LoadableModule): LoadableModule =>
+    isInProcess(definition) ? withFaults(definition, controllerFor(name)) : definition;
+  const settle = (what: string, module: string, promise: Promise<unknown>): Promise<void> =>
+    promise.then(
+      () => undefined,
+      (error: unknown) => note(module, 'error', `${what} failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  const load = (name: string, definition: LoadableModule, actor: string, how: 'load' | 'hotload'): Promise<void> => {
+    const m = describe(name, definition, actor);
+    m.loads.push({ t: now(), how });
+    if (how === 'hotload') note(name, 'hotload', `hotload ${name} ${definition.version}`);
+    return settle(how, name, node.load(prepared(name, definition)));
+  };
+
+  // ---- Traffic -----------------------------------------------------------------------------------
+  const source = new TrafficSource(createRandom((seed ^ 0x9e3779b9) >>> 0));
+  const published: Record<string, number> = {};
+  let shuttingDown = false;
+  const publish = (event: NodeEvent): void => {
+    published[event.type] = (published[event.type] ?? 0) + 1;
+    node.events.publish(event);
+  };
+  const at = (t: number, fn: () => void): void => {
+    scheduler.setTimer(Math.max(0, t - now()), fn);
+  };
+
+  // ---- Commands (timed actions and the script share them) ----------------------------------------
+  const perform = (command: ScenarioCommand | TimedAction): Promise<void> => {
+    switch (command.do) {
+      case 'load':
+      case 'hotload': {
+        const definition = definitions.get(command) as LoadableModule;
+        return load(command.module, definition, command.actor, command.do);
+      }
+      case 'subscribe': {
+        const m = recorder.module(command.module);
+        if (command.types.includes('ModuleLoaded')) m.subscribesLoaded = true;
+        if (command.types.includes('ModuleUnloaded')) m.subscribesUnloaded = true;
+        if (command.types.includes('NodeShutdown')) m.subscribesShutdown = true;
+        note(command.module, 'subscribe', `subscribe ${command.module} to ${command.types.join(', ')}`);
+        return settle('subscribe', command.module, node.events.subscribe(command.module, command.types));
+      }
+      case 'publish':
+        for (let i = 0; i < command.count; i++) {
+          try {
+            publish({ ...command.event, payload: { ...command.event.payload } } as NodeEvent);
+          } catch (error) {
+            note(null, 'error', `publish failed: ${error instanceof Error ? error.message : String(error)}`);
+            break;
+          }
+        }
+        return Promise.resolve();
+      case 'slow':
+        faultsOf(command.module).slow = { delayMs: command.delayMs, until: command.forMs === undefined ? Number.POSITIVE_INFINITY : now() + command.forMs };
+        note(command.module, 'fault', `slow ${command.module}: +${command.delayMs} ms per event${command.forMs === undefined ? '' : ` for ${command.forMs} ms`}`);
+        return Promise.resolve();
+      case 'crash':
+        faultsOf(command.module).crashes.push(`injected crash at ${secs(now())}`);
+        note(command.module, 'fault', `crash ${command.module} on its next event`);
+        return Promise.resolve();
+      case 'restart': {
+        const m = recorder.module(command.module);
+        m.loads.push({ t: now(), how: 'restart' });
+        note(command.module, 'restart', `restart ${command.module}`);
+        return settle('restart', command.module, node.reload(command.module));
+      }
+      case 'reload': {
+        const m = recorder.module(command.module);
+        const definition = definitions.get(command);
+        m.loads.push({ t: now(), how: 'reload' });
+        note(command.module, 'reload', `reload ${command.module}${definition === undefined ? '' : ` as ${definition.version}`}`);
+        if (definition !== undefined) describe(command.module, definition, m.actor);
+        return settle('reload', command.module, node.reload(command.module, definition === undefined ? undefined : prepared(command.module, definition)));
+      }
+      case 'unload':
+        note(command.module, 'unload', `unload ${command.module}`);
+        return settle('unload', command.module, node.unload(command.module));
+      case 'advance':
+        return new Promise((resolve) => {
+          scheduler.setTimer(command.ms, resolve);
+        });
+    }
+  };
+
+  // ---- Checkpoints and shutdown ------------------------------------------------------------------
+  const checkpoint = async (label: Checkpoint['label']): Promise<void> => {
+    const t = now();
+    const stats = Object.fromEntries(await node.events.getAllDeliveryStats());
+    const announced = await node.events.getLoadedModules();
+    const subscribers: Record<string, string[]> = {};
+    if (label === 'before-shutdown') {
+      for (const type of nodeCatalogue.types) {
+        const names = await node.events.getSubscribers(type);
+        if (names.length > 0) subscribers[type] = names;
+      }
+    }
+    recorder.checkpoint(label, t, { stats, announced, subscribers });
+  };
+
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const shutdown = async (): Promise<void> => {
+    shuttingDown = true;
+    trace.shutdown.requestedAt = now();
+    try {
+      await checkpoint('before-shutdown');
+      note(null, 'shutdown', `shutdown requested: ${scenario.shutdown.reason}`);
+      await node.shutdown(scenario.shutdown.reason);
+      trace.shutdown.completedAt = now();
+      note(null, 'shutdown', 'shutdown completed: every module stopped, the actor system stopped');
+    } catch (error) {
+      trace.shutdown.error = error instanceof Error ? error.message : String(error);
+    }
+    trace.shutdown.systemStopped = !node.system.isRunning;
+    trace.shutdown.rootFailures = node.system.rootFailures().map((f) => f.message);
+    finish();
+  };
+
+  // The recorder: witnesses every lifecycle event in publish order, and, stopping last (it is
+  // loaded first), takes the final checkpoint once every other module has stopped.
+  const recorderModule: ModuleDefinition = defineModule({
+    name: RECORDER_NAME,
+    version: '1.0.0',
+    subscribe: [...LIFECYCLE_TYPES],
+    mailboxCapacity: 1_000_000,
+    handle() {},
+    stop: () => (shuttingDown ? checkpoint('after-modules-stopped') : undefined),
+  });
+  describe(RECORDER_NAME, recorderModule, 'recorder').loads.push({ t: 0, how: 'load' });
+  const recorderLoaded = node.load(prepared(RECORDER_NAME, recorderModule));
+  if (sim !== null) await drive(sim, recorderLoaded, 'the recorder module did not start');
+  else await recorderLoaded;
+
+  // ---- The schedule ------------------------------------------------------------------------------
+  for (const m of scenario.modules) {
+    const name = m.name ?? baseName(m.actor);
+    const definition = definitions.get(m) as LoadableModule;
+    at(m.at, () => void load(name, definition, m.actor, m.at > 0 ? 'hotload' : 'load'));
+  }
+  scenario.traffic.forEach((spec, i) => {
+    const gaps = createRandom((seed * 1_000_003 + (i + 1) * 7919) >>> 0);
+    const stopAt = Math.min(spec.until ?? Number.POSITIVE_INFINITY, shutdownAt);
+    const tick = (): void => {
+      if (shuttingDown || now() >= stopAt) return;
+      for (const event of source.next(spec.kind, spec.reorgEvery === undefined ? {} : { reorgEvery: spec.reorgEvery })) publish(event);
+      scheduler.setTimer(nextGap(gaps, spec), tick);
+    };
+    at(spec.from, tick);
+  });
+  scenario.faults.forEach((fault) => {
+    at(fault.at, () => {
+      if (shuttingDown) return;
+      switch (fault.kind) {
+        case 'crash':
+          for (let i = 0; i < fault.count; i++) faultsOf(fault.module).crashes.push(`injected crash at ${secs(fault.at)}`);
+          note(fault.module, 'fault', `crash ${fault.module} on its next ${fault.count === 1 ? 'event' : `${fault.count} events`}`);
+          return;
+        case 'hang':
+          faultsOf(fault.module).hang = fault.for ?? null;
+          note(fault.module, 'fault', `hang ${fault.module} on its next event ${fault.for === undefined ? 'until it is stopped' : `for ${fault.for} ms`}`);
+          return;
+        case 'slow':
+          faultsOf(fault.module).slow = { delayMs: fault.delayMs, until: fault.for === undefined ? Number.POSITIVE_INFINITY : fault.at + fault.for };
+          note(fault.module, 'fault', `slow ${fault.module}: +${fault.delayMs} ms per event${fault.for === undefined ? '' : ` for ${fault.for} ms`}`);
+          return;
+        case 'flood': {
+          note(null, 'flood', `flood of ${fault.count} events (${fault.traffic}) ${fault.over > 0 ? `over ${fault.over} ms` : 'at once'}`);
+          const burst = (n: number): void => {
+            for (let i = 0; i < n; i++) for (const event of source.next(fault.traffic)) publish(event);
+          };
+          if (fault.over === 0) {
+            burst(fault.count);
+            return;
+          }
+          const gap = fault.over / fault.count;
+          for (let i = 0; i < fault.count; i++) at(fault.at + Math.round(i * gap), () => (shuttingDown ? undefined : burst(1)));
+          return;
+        }
+      }
+    });
+  });
+  for (const action of scenario.actions) at(action.at, () => void (shuttingDown ? undefined : perform(action)));
+  if (scenario.script.length > 0) {
+    at(0, () => {
+      void (async () => {
+        for (const step of scenario.script) {
+          if (shuttingDown) return;
+          await perform(step);
+        }
+      })();
+    });
+  }
+  const progressEvery = Math.max(1, Math.ceil(shutdownAt / 50));
+  for (let t = progressEvery; t < shutdownAt; t += progressEvery) at(t, () => options.onProgress?.(t, shutdownAt));
+  at(shutdownAt, () => void shutdown());
+
+  // ---- Run ---------------------------------------------------------------------------------------
+  if (sim !== null) {
+    await drive(sim, finished, 'the simulation went quiet before its shutdown completed');
+  } else {
+    await finished;
+  }
+  stopInspecting();
+  const endMs = trace.shutdown.completedAt ?? now();
+  options.onProgress?.(endMs, endMs);
+
+  // ---- Report ------------------------------------------------------------------------------------
+  const rows = moduleRows(trace, (m) => !real && m.kind === 'in-process');
+  const invariants = [...checkInvariants(trace, scenario.invariants), ...checkExpectations(scenario.expect, rows)];
+  const notes: string[] = [];
+  if (real) notes.push(`real time: 1 virtual ms = ${timeScale} real ms; timings and counts vary from run to run`);
+  else notes.push(`deterministic: virtual time, seed ${seed}; the same scenario and seed give this same report`);
+  const nonDeterministic = rows.filter((r) => !r.deterministic && !real);
+  if (nonDeterministic.length > 0) notes.push(`not deterministic: ${nonDeterministic.map((r) => r.name).join(', ')} (process modules)`);
+  const report: SimulationReport = {
+    version: 1,
+    scenario: reportHeader(scenario, seed, real, endMs, timeScale),
+    traffic: Object.fromEntries(Object.entries(published).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    timeline,
+    modules: rows,
+    invariants,
+    series: buildSeries(trace, endMs),
+    notes,
+    passed: invariants.every((i) => i.status !== 'fail'),
+  };
+  return { report, trace };
+}
+
+function isInProcess(definition: LoadableModule): definition is ModuleDefinition {
+  return (definition as { kind?: unknown }).kind === 'in-process';
+}
+
+/** Drives a simulated scheduler (actors and virtual timers) until `promise` settles. */
+async function drive(sim: SimulatedScheduler, promise: Promise<unknown>, quiet: string): Promise<void> {
+  let settled = false;
+  const tracked = promise.finally(() => {
+    settled = true;
+  });
+  for (let rounds = 0; !settled; rounds++) {
+    if (rounds > 3) throw new Error(`modactor simulate: ${quiet}`);
+    await sim.runAll();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await tracked;
+}
+
+/** The timeline line of a lifecycle event, or null for the ones left out (and the recorder's own). */
+function lifecycleEntry(t: number, type: string, payload: Readonly<Record<string, unknown>>): TimelineEntry | null {
+  const module = typeof payload.moduleName === 'string' ? payload.moduleName : null;
+  if (module === RECORDER_NAME) return null;
+  const s = (key: string): string => String(payload[key]);
+  switch (type) {
+    case 'ModuleLoaded':
+      return { t, module, kind: 'loaded', text: `loaded ${s('moduleName')} ${s('version')}` };
+    case 'ModuleUnloaded':
+      return { t, module, kind: 'unloaded', text: `unloaded ${s('moduleName')}` };
+    case 'ModuleReloaded':
+      return { t, module, kind: 'reloaded', text: `reloaded ${s('moduleName')} ${s('oldVersion')} -> ${s('newVersion')}` };
+    case 'ModuleCrashed':
+      return { t, module, kind: 'crashed', text: `crashed ${s('moduleName')}: ${s('error')}` };
+    case 'ModuleHealthChanged':
+      return { t, module, kind: 'health', text: `health ${s('moduleName')}: ${s('oldHealth')} -> ${s('newHealth')}` };
+    case 'NodeShutdown':
+      return { t, module: null, kind: 'shutdown', text: `NodeShutdown (${s('reason')}, ${s('timeoutSeconds')} s to stop)` };
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,313 @@
+import type { InspectionEvent } from '../kernel/inspection.js';
+import type { RestartType } from '../kernel/supervision.js';
+import { nodeCatalogue } from '../events/node-catalogue.js';
+import type { DeliveryStats } from '../node/delivery-stats.js';
+import { RECORDER_NAME } from './scenario.js';
+
+/**
+ * What the simulator observes of a run, as plain data: every offer, drop, take, completion and
+ * loss of an event at every module incarnation (from the actor system's inspection stream and the
+ * fault wrapper), the lifecycle events in publish order (through the recorder module), crashes,
+ * restarts and checkpoints of the node's own statistics. The invariants are pure functions of a
+ * trace, so a test can hand them a doctored one and see them fail.
+ */
+
+export type TraceLane = 'user' | 'priority';
+
+/** One thing that happened to an event at one module incarnation. */
+export type TraceOp =
+  /** Enqueued into the incarnation's mailbox. */
+  | { readonly op: 'offer'; readonly ev: number; readonly lane: TraceLane; readonly t: number }
+  /** Not enqueued: the mailbox was full or closed. */
+  | { readonly op: 'drop'; readonly ev: number; readonly reason: 'full' | 'closed'; readonly t: number }
+  /** Taken by the module's handler (seen by the fault wrapper; in-process modules only). */
+  | { readonly op: 'take'; readonly ev: number; readonly t: number }
+  /** The handler finished it. */
+  | { readonly op: 'done'; readonly ev: number; readonly t: number }
+  /** The incarnation failed (a handler threw or rejected). */
+  | { readonly op: 'fail'; readonly t: number }
+  /** Lost with the mailbox when the incarnation terminated (queued or in hand). */
+  | { readonly op: 'lost'; readonly ev: number; readonly t: number };
+
+/** An event as the trace knows it. */
+export interface TraceEvent {
+  readonly type: string;
+  /** The lane the router chose for it, from its first offer (null if it was never enqueued anywhere). */
+  lane: TraceLane | null;
+  /** For ModuleLoaded / ModuleUnloaded: the module it is about and that module's announcement number. */
+  readonly about: { readonly module: string; readonly epoch: number } | null;
+}
+
+export interface TraceIncarnation {
+  readonly id: string;
+  /** Which load of the module (host) this incarnation belongs to, from 1. */
+  readonly load: number;
+  readonly spawnedAt: number;
+  endedAt: number | null;
+  readonly ops: TraceOp[];
+}
+
+export interface TraceModule {
+  readonly name: string;
+  /** In-process modules are wrapped by the simulator, so their takes are observed. */
+  kind: 'in-process' | 'process';
+  actor: string;
+  capacity: number;
+  /** Subscribed to ModuleLoaded / ModuleUnloaded / NodeShutdown by its definition or a command. */
+  subscribesLoaded: boolean;
+  subscribesUnloaded: boolean;
+  subscribesShutdown: boolean;
+  restart: { readonly type: RestartType; readonly maxRestarts: number; readonly withinMs: number };
+  /** Each load (load, hotload, reload, restart command) starts a new host. */
+  readonly loads: { readonly t: number; readonly how: string }[];
+  readonly incarnations: TraceIncarnation[];
+  /** Incarnation failures (crashes), restarts by the module's host, and the give-up, in time order. */
+  readonly supervision: { readonly t: number; readonly what: 'crash' | 'restart' | 'gave-up' | 'stopped'; readonly load: number }[];
+  /** Offers or takes seen at a terminated incarnation. */
+  readonly afterTermination: { readonly t: number; readonly what: string }[];
+}
+
+/** The node's view at one moment, for the checks that compare it with what was observed. */
+export interface Checkpoint {
+  readonly label: 'before-shutdown' | 'after-modules-stopped';
+  readonly t: number;
+  readonly stats: Readonly<Record<string, DeliveryStats>>;
+  /** Announced (loaded) modules, per the EventManager. */
+  readonly announced: readonly string[];
+  /** Subscribers per event type, per the EventManager (before-shutdown only). */
+  readonly subscribers: Readonly<Record<string, readonly string[]>>;
+  /** Modules live per the observed trace (current incarnation alive) at that moment. */
+  readonly live: readonly string[];
+  /** Announcement number of each module at that moment (from the recorder's stream). */
+  readonly epochs: Readonly<Record<string, number>>;
+  /** How many ops each incarnation of each module had at that moment (module → per incarnation). */
+  readonly cut: Readonly<Record<string, readonly number[]>>;
+}
+
+/** A lifecycle event in publish order, as the recorder module was offered it. */
+export interface LifecycleRecord {
+  readonly t: number;
+  readonly type: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+export interface Trace {
+  readonly events: TraceEvent[];
+  readonly modules: Map<string, TraceModule>;
+  readonly lifecycle: LifecycleRecord[];
+  readonly checkpoints: Checkpoint[];
+  shutdown: { requestedAt: number | null; completedAt: number | null; systemStopped: boolean; rootFailures: string[]; error: string | null };
+}
+
+export function emptyTrace(): Trace {
+  return {
+    events: [],
+    modules: new Map(),
+    lifecycle: [],
+    checkpoints: [],
+    shutdown: { requestedAt: null, completedAt: null, systemStopped: false, rootFailures: [], error: null },
+  };
+}
+
+const INSTANCE = /^\/modules\/([^/]+)\/instance$/;
+const HOST = /^\/modules\/([^/]+)$/;
+const RECORDER_PATH = `/modules/${RECORDER_NAME}/instance`;
+
+function isEvent(message: unknown): message is { type: string; payload: Record<string, unknown> } {
+  if (typeof message !== 'object' || message === null) return false;
+  const { type, payload } = message as { type?: unknown; payload?: unknown };
+  return typeof type === 'string' && typeof payload === 'object' && payload !== null && nodeCatalogue.has(type);
+}
+
+/**
+ * Builds a {@link Trace} from the actor system's inspection stream (install {@link observe} with
+ * `node.system.inspect`) and from the fault wrapper's takes ({@link take}).
+ */
+export interface TraceHooks {
+  /** A lifecycle event was offered to the recorder module (publish order). */
+  readonly onLifecycle?: (t: number, type: string, payload: Readonly<Record<string, unknown>>) => void;
+  /** A module's host gave it up (restart intensity exceeded). */
+  readonly onGaveUp?: (t: number, module: string, detail: string) => void;
+}
+
+export class TraceRecorder {
+  readonly trace: Trace = emptyTrace();
+
+  constructor(private readonly hooks: TraceHooks = {}) {}
+
+  private readonly ids = new WeakMap<object, number>();
+  /** Current incarnation per module (the latest spawned), alive or not. */
+  private readonly current = new Map<string, { inc: TraceIncarnation; alive: boolean }>();
+  private readonly loadsSeen = new Map<string, number>();
+  private readonly epochs = new Map<string, number>();
+  private readonly announced = new Set<string>();
+
+  /** The module record, created with defaults on first sight. */
+  module(name: string): TraceModule {
+    let m = this.trace.modules.get(name);
+    if (m === undefined) {
+      m = {
+        name,
+        kind: 'in-process',
+        actor: name,
+        capacity: 100,
+        subscribesLoaded: false,
+        subscribesUnloaded: false,
+        subscribesShutdown: false,
+        restart: { type: 'permanent', maxRestarts: 3, withinMs: 10_000 },
+        loads: [],
+        incarnations: [],
+        supervision: [],
+        afterTermination: [],
+      };
+      this.trace.modules.set(name, m);
+    }
+    return m;
+  }
+
+  /** Announcement numbers so far, per module. */
+  epochsNow(): Record<string, number> {
+    return Object.fromEntries(this.epochs);
+  }
+
+  /** Records a checkpoint: the node's view given, the trace's own view taken now. */
+  checkpoint(
+    label: Checkpoint['label'],
+    t: number,
+    view: { stats: Readonly<Record<string, DeliveryStats>>; announced: readonly string[]; subscribers: Readonly<Record<string, readonly string[]>> },
+  ): Checkpoint {
+    const cut: Record<string, number[]> = {};
+    for (const m of this.trace.modules.values()) cut[m.name] = m.incarnations.map((inc) => inc.ops.length);
+    const checkpoint: Checkpoint = { label, t, ...view, live: this.liveNow(), epochs: this.epochsNow(), cut };
+    this.trace.checkpoints.push(checkpoint);
+    return checkpoint;
+  }
+
+  /** Modules whose current incarnation is alive. */
+  liveNow(): string[] {
+    return [...this.current].filter(([, c]) => c.alive).map(([name]) => name);
+  }
+
+  private eventId(message: { type: string; payload: Record<string, unknown> }): number {
+    const known = this.ids.get(message);
+    if (known !== undefined) return known;
+    const id = this.trace.events.length;
+    let about: TraceEvent['about'] = null;
+    if (message.type === 'ModuleLoaded' || message.type === 'ModuleUnloaded') {
+      const module = String(message.payload.moduleName);
+      about = { module, epoch: this.epochs.get(module) ?? 0 };
+    }
+    this.trace.events.push({ type: message.type, lane: null, about });
+    this.ids.set(message, id);
+    return id;
+  }
+
+  /** Called by the fault wrapper when a module's handler takes an event. */
+  take(module: string, incarnation: string, event: object, t: number): void {
+    if (!isEvent(event)) return;
+    const ev = this.eventId(event);
+    const c = this.current.get(module);
+    if (c === undefined || c.inc.id !== incarnation) {
+      this.module(module).afterTermination.push({ t, what: `an incarnation the trace does not know took ${event.type}` });
+      return;
+    }
+    if (!c.alive) this.module(module).afterTermination.push({ t, what: `took ${event.type} after it terminated` });
+    c.inc.ops.push({ op: 'take', ev, t });
+  }
+
+  /** The inspection observer: install with `node.system.inspect(recorder.observe)`. */
+  readonly observe = (event: InspectionEvent, t: number): void => {
+    const actor = event.actor;
+    const instance = INSTANCE.exec(actor);
+    if (instance === null) {
+      if (event.type === 'spawned' || event.type === 'failed') {
+        const host = HOST.exec(actor);
+        if (host !== null) this.onHost(host[1] as string, event, t);
+      }
+      return;
+    }
+    const name = instance[1] as string;
+    if (event.type === 'offered' && actor === RECORDER_PATH && isEvent(event.message)) this.onLifecycle(event.message, t);
+    switch (event.type) {
+      case 'spawned': {
+        const m = this.module(name);
+        const inc: TraceIncarnation = { id: event.incarnation, load: this.loadsSeen.get(name) ?? 1, spawnedAt: t, endedAt: null, ops: [] };
+        m.incarnations.push(inc);
+        this.current.set(name, { inc, alive: true });
+        return;
+      }
+      case 'restarted': {
+        const m = this.module(name);
+        m.supervision.push({ t, what: 'restart', load: this.loadsSeen.get(name) ?? 1 });
+        return;
+      }
+      case 'terminated': {
+        const c = this.current.get(name);
+        if (c !== undefined) {
+          c.alive = false;
+          c.inc.endedAt = t;
+        }
+        return;
+      }
+      case 'failed': {
+        const c = this.current.get(name);
+        if (c === undefined) return;
+        c.inc.ops.push({ op: 'fail', t });
+        this.module(name).supervision.push({ t, what: 'crash', load: c.inc.load });
+        return;
+      }
+      case 'offered':
+      case 'dropped':
+      case 'handled':
+      case 'dead-letter': {
+        if (!isEvent(event.message)) return;
+        const c = this.current.get(name);
+        if (c === undefined) return;
+        const ev = this.eventId(event.message);
+        const ops = c.inc.ops;
+        if (event.type === 'offered') {
+          if (!c.alive) this.module(name).afterTermination.push({ t, what: `was offered ${event.message.type} after it terminated` });
+          ops.push({ op: 'offer', ev, lane: event.lane, t });
+          const info = this.trace.events[ev];
+          if (info !== undefined && info.lane === null) info.lane = event.lane;
+        } else if (event.type === 'dropped') {
+          ops.push({ op: 'drop', ev, reason: event.reason, t });
+        } else if (event.type === 'handled') {
+          ops.push({ op: 'done', ev, t });
+        } else if (event.reason === 'lost-on-termination') {
+          ops.push({ op: 'lost', ev, t });
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  };
+
+  private onHost(name: string, event: InspectionEvent, t: number): void {
+    if (event.type === 'spawned') {
+      this.loadsSeen.set(name, (this.loadsSeen.get(name) ?? 0) + 1);
+      return;
+    }
+    if (event.type === 'failed' && event.failure.kind === 'intensity-exceeded') {
+      this.module(name).supervision.push({ t, what: 'gave-up', load: this.loadsSeen.get(name) ?? 1 });
+      this.hooks.onGaveUp?.(t, name, event.failure.message);
+    }
+  }
+
+  private onLifecycle(message: { type: string; payload: Record<string, unknown> }, t: number): void {
+    const module = typeof message.payload.moduleName === 'string' ? message.payload.moduleName : '';
+    if (message.type === 'ModuleLoaded') {
+      this.epochs.set(module, (this.epochs.get(module) ?? 0) + 1);
+      this.announced.add(module);
+    } else if (message.type === 'ModuleUnloaded') {
+      this.announced.delete(module);
+    } else if (message.type === 'ModuleStopped') {
+      const m = this.trace.modules.get(module);
+      m?.supervision.push({ t, what: 'stopped', load: this.loadsSeen.get(module) ?? 1 });
+    }
+    const record = { t, type: message.type, payload: { ...message.payload } };
+    this.trace.lifecycle.push(record);
+    this.hooks.onLifecycle?.(t, record.type, record.payload);
+  }
+}

@@ -1,0 +1,119 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../../bin/modactor.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'modactor-cli-'));
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI in a child process, from the sources, the way `npm start` does. */
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { ...process.env, MODACTOR_FROM_SOURCE: '1' }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+function scenarioFile(name: string, value: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+  return path;
+}
+
+const small = {
+  name: 'small',
+  seed: 3,
+  duration: 3000,
+  modules: [{ actor: 'slow-consumer', options: { mailboxCapacity: 5 } }, { actor: 'indexer' }],
+  traffic: [
+    { kind: 'transactions', rate: 50 },
+    { kind: 'blocks', every: 500 },
+  ],
+};
+
+// Every child process starts at once; each test awaits its own.
+let runs: {
+  seven: Promise<Run>;
+  sevenAgain: Promise<Run>;
+  json: Promise<Run>;
+  html: Promise<Run>;
+  invalid: Promise<Run>;
+  failing: Promise<Run>;
+  usage: Promise<Run>;
+};
+const htmlFile = join(dir, 'report.html');
+beforeAll(() => {
+  runs = {
+    seven: cli('simulate', '--seed', '7'),
+    sevenAgain: cli('simulate', '--seed', '7'),
+    json: cli('simulate', scenarioFile('small.json', small), '--json'),
+    html: cli('simulate', scenarioFile('small-html.json', small), '--html', htmlFile),
+    invalid: cli('simulate', scenarioFile('bad.json', { ...small, faults: [{ kind: 'crash', module: 'indexer', at: 'x' }] })),
+    failing: cli('simulate', scenarioFile('failing.json', { ...small, expect: [{ module: 'slow-consumer', dropped: 0 }] })),
+    usage: cli('simulate', '--seed', 'seven'),
+  };
+});
+
+describe('modactor simulate (child processes)', () => {
+  it('runs the default scenario, and `--seed 7` twice prints identical output', async () => {
+    const [first, second] = await Promise.all([runs.seven, runs.sevenAgain]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('modactor simulate: scenario "default", seed 7, deterministic (virtual time)');
+    expect(first.stdout).toContain('Result: PASS');
+    expect(second.stdout).toBe(first.stdout);
+    expect(first.stderr).toBe(''); // no progress line when stderr is not a terminal
+  });
+
+  it('prints the report as JSON with --json', async () => {
+    const run = await runs.json;
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { passed: boolean; scenario: { name: string }; modules: { name: string }[] };
+    expect(report).toMatchObject({ passed: true, scenario: { name: 'small' } });
+    expect(report.modules.map((m) => m.name)).toEqual(['slow-consumer', 'indexer']);
+  });
+
+  it('writes a self-contained HTML page with an SVG chart with --html', async () => {
+    const run = await runs.html;
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`wrote ${htmlFile}`);
+    const html = readFileSync(htmlFile, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|<link/);
+  });
+
+  it('exits non-zero for an invalid scenario, naming the bad field on stderr', async () => {
+    const run = await runs.invalid;
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('faults[0].at: expected a non-negative number, got "x"');
+  });
+
+  it('exits non-zero when a check fails, and says which', async () => {
+    const run = await runs.failing;
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/FAIL {2}expect slow-consumer/);
+    expect(run.stdout).toMatch(/- slow-consumer: dropped is \d+, expected dropped = 0/);
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('Result: FAIL, 1 of 9 checks failed: expect slow-consumer');
+  });
+
+  it('exits non-zero for bad arguments', async () => {
+    const run = await runs.usage;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--seed: expected a non-negative integer, got "seven"');
+  });
+});

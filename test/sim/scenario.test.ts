@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { INVARIANT_NAMES, isModactorError, parseScenario, parseScenarioText } from '../../src/index.js';
+
+const minimal = { name: 'tiny', seed: 3, duration: 1000, modules: [{ actor: 'indexer' }] };
+
+/** The issues of the error `parseScenario` throws for `value`, as "path: message" lines. */
+function issuesOf(value: unknown): string[] {
+  try {
+    parseScenario(value, 'test.json');
+  } catch (error) {
+    if (!isModactorError(error, 'invalid-scenario')) throw error;
+    return error.issues.map((i) => `${i.path}: ${i.message}`);
+  }
+  throw new Error('expected parseScenario to throw');
+}
+
+describe('parseScenario', () => {
+  it('accepts the default scenario and fills in the defaults', () => {
+    const scenario = parseScenarioText(readFileSync(new URL('../../scenarios/default.json', import.meta.url), 'utf8'), 'default.json');
+    expect(scenario.name).toBe('default');
+    expect(scenario.seed).toBe(7);
+    expect(scenario.shutdown.at).toBe(58_000);
+    expect(scenario.invariants).toEqual(INVARIANT_NAMES);
+    expect(scenario.modules.map((m) => m.actor)).toContain('peer-monitor');
+    expect(scenario.modules.find((m) => m.actor === 'peer-monitor')?.at).toBe(20_000);
+  });
+
+  it('defaults the shutdown to the duration, the seed to 1 and a module to load at 0', () => {
+    const scenario = parseScenario({ duration: 500, modules: [{ actor: 'crashy' }] });
+    expect(scenario).toMatchObject({ name: 'unnamed', seed: 1, shutdown: { at: 500 }, modules: [{ actor: 'crashy', at: 0 }] });
+    expect(scenario.traffic).toEqual([]);
+  });
+
+  it('names a bad fault time with its index, what was expected and what came', () => {
+    const issues = issuesOf({
+      ...minimal,
+      faults: [
+        { kind: 'crash', module: 'indexer', at: 10 },
+        { kind: 'flood', traffic: 'transactions', at: 10, count: 5 },
+        { kind: 'crash', module: 'indexer', at: 'x' },
+      ],
+    });
+    expect(issues).toEqual(['faults[2].at: expected a non-negative number, got "x"']);
+  });
+
+  it.each([
+    ['an unknown top-level field', { ...minimal, sed: 4 }, 'sed: unknown field (expected one of $comment, name, description, seed, duration'],
+    ['a fractional seed', { ...minimal, seed: 1.5 }, 'seed: expected a non-negative integer, got number 1.5'],
+    ['a missing duration', { name: 'x' }, 'duration: expected a positive number of virtual ms, got nothing'],
+    ['a module without actor', { ...minimal, modules: [{ name: 'x' }] }, 'modules[0].actor: expected a non-empty string, got undefined'],
+    ['a negative load time', { ...minimal, modules: [{ actor: 'indexer', at: -5 }] }, 'modules[0].at: expected a non-negative number, got number -5'],
+    ['a bad module name', { ...minimal, modules: [{ actor: 'indexer', name: 'a b' }] }, 'modules[0].name: expected a module name'],
+    ['a module loaded twice under one name', { ...minimal, modules: [{ actor: 'indexer' }, { actor: 'indexer' }] }, 'modules[1].name: expected a module name not used twice'],
+    ['an unknown traffic kind', { ...minimal, traffic: [{ kind: 'blobs', every: 10 }] }, 'traffic[0].kind: expected one of blocks, transactions, peers, governance, maintenance, got "blobs"'],
+    ['traffic with both every and rate', { ...minimal, traffic: [{ kind: 'blocks', every: 10, rate: 2 }] }, 'traffic[0].rate: expected exactly one of every'],
+    ['traffic with neither', { ...minimal, traffic: [{ kind: 'blocks' }] }, 'traffic[0]: expected exactly one of every (ms) or rate (per second), got neither'],
+    ['reorgs on transactions', { ...minimal, traffic: [{ kind: 'transactions', rate: 2, reorgEvery: 3 }] }, 'traffic[0].reorgEvery: only blocks traffic has reorgs'],
+    ['an unknown fault kind', { ...minimal, faults: [{ kind: 'explode', at: 1 }] }, 'faults[0].kind: expected one of crash, hang, slow, flood, got "explode"'],
+    ['a fault on a module the scenario does not load', { ...minimal, faults: [{ kind: 'crash', module: 'ghost', at: 1 }] }, `faults[0].module: expected one of the scenario's modules (indexer), got "ghost"`],
+    ['a slow fault without delay', { ...minimal, faults: [{ kind: 'slow', module: 'indexer', at: 1 }] }, 'faults[0].delayMs: expected a positive number, got undefined'],
+    ['a flood of zero events', { ...minimal, faults: [{ kind: 'flood', traffic: 'blocks', at: 1, count: 0 }] }, 'faults[0].count: expected an integer >= 1, got number 0'],
+    ['an unknown action', { ...minimal, actions: [{ at: 5, do: 'explode' }] }, 'actions[0].do: expected one of load, hotload, subscribe, publish, slow, crash, restart, reload, unload, advance, got "explode"'],
+    ['an action without time', { ...minimal, actions: [{ do: 'unload', module: 'indexer' }] }, 'actions[0].at: expected a non-negative number, got undefined'],
+    ['advance as a timed action', { ...minimal, actions: [{ at: 5, do: 'advance', ms: 3 }] }, 'actions[0].do: advance belongs in the script'],
+    ['a published event with a bad payload', { ...minimal, script: [{ do: 'publish', event: { type: 'NewBlock', payload: { blockHash: 'ab'.repeat(32), height: -1 } } }] }, 'script[0].event.payload.height: expected a non-negative safe integer'],
+    ['a subscription to an unknown type', { ...minimal, script: [{ do: 'subscribe', module: 'indexer', types: ['NewBlok'] }] }, 'script[0].types[0]: expected an event type of the node catalogue, got "NewBlok"'],
+    ['a script that runs past the shutdown', { ...minimal, script: [{ do: 'advance', ms: 5000 }] }, "script: expected the script's advances to end by the shutdown at 1000 ms, got 5000 ms"],
+    ['an unknown invariant', { ...minimal, invariants: ['fifo', 'fast'] }, 'invariants[1]: expected one of fifo, module-loaded-once'],
+    ['an expectation with a bad bound', { ...minimal, expect: [{ module: 'indexer', dropped: { min: -1 } }] }, 'expect[0].dropped.min: expected a non-negative integer, got number -1'],
+    ['a shutdown after the end', { ...minimal, shutdown: { at: 2000 } }, 'shutdown.at: expected a time within the duration (1000), got number 2000'],
+  ])('rejects %s, naming the field', (_what, value, expected) => {
+    const issues = issuesOf(value);
+    expect(issues.some((issue) => issue.startsWith(expected)), `${issues.join('\n')}\ndoes not contain\n${expected}`).toBe(true);
+  });
+
+  it('reports every bad field at once, and names the first ones in the message', () => {
+    let error: unknown;
+    try {
+      parseScenario({ duration: -1, seed: 'x', modules: [{ actor: 3 }] }, 'bad.json');
+    } catch (e) {
+      error = e;
+    }
+    expect(isModactorError(error, 'invalid-scenario')).toBe(true);
+    if (!isModactorError(error)) return;
+    expect(error.issues.map((i) => i.path)).toEqual(['seed', 'duration', 'modules[0].actor']);
+    expect(error.message).toContain('Invalid scenario bad.json:');
+    expect(error.message).toContain('modules[0].actor: expected a non-empty string, got number 3');
+  });
+
+  it('turns a JSON syntax error into an invalid-scenario error', () => {
+    expect(() => parseScenarioText('{ "seed": 1,', 'broken.json')).toThrow(/Invalid scenario broken.json: not JSON/);
+  });
+});

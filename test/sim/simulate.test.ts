@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { renderHtml, renderText, simulate } from '../../src/index.js';
+import { defaultRun, defaultScenario, smallScenario } from './support.js';
+
+describe('simulate: determinism', () => {
+  it('gives a byte-identical JSON report for the same seed, and another one for another seed', async () => {
+    const { report: first } = await defaultRun();
+    const second = await simulate(defaultScenario(), { seed: 7 });
+    const other = await simulate(defaultScenario(), { seed: 8 });
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+    expect(JSON.stringify(other)).not.toBe(JSON.stringify(first));
+    expect(other.scenario.seed).toBe(8);
+  });
+
+  it('renders the same text for the same seed, with no wall-clock time in it', async () => {
+    const { report } = await defaultRun();
+    const again = await simulate(smallScenario());
+    const twice = await simulate(smallScenario());
+    expect(renderText(twice)).toBe(renderText(again));
+    expect(renderText(report)).not.toMatch(/\d{4}-\d{2}-\d{2}|took \d+ ?ms/);
+  });
+});
+
+describe('simulate: the default scenario', () => {
+  it('passes every invariant and expectation', async () => {
+    const { report } = await defaultRun();
+    const failed = report.invariants.filter((i) => i.status !== 'pass');
+    expect(failed).toEqual([]);
+    expect(report.passed).toBe(true);
+    expect(report.invariants.map((i) => i.id).slice(0, 8)).toEqual([
+      'fifo',
+      'module-loaded-once',
+      'unloaded-after-loaded',
+      'accounting',
+      'mailbox-bound',
+      'nothing-after-termination',
+      'restart-policy',
+      'graceful-shutdown',
+    ]);
+  });
+
+  it('has one row per module of the cast with what happened to it', async () => {
+    const { report } = await defaultRun();
+    const row = (name: string) => report.modules.find((m) => m.name === name);
+    expect(report.modules.map((m) => m.name)).toEqual([
+      'indexer',
+      'mempool-watcher',
+      'governance-webhook',
+      'slow-consumer',
+      'crashy',
+      'maintenance-coordinator',
+      'peer-monitor',
+    ]);
+    expect(row('slow-consumer')?.dropped).toBeGreaterThan(0);
+    expect(row('slow-consumer')?.end).toBe('stopped at shutdown');
+    expect(row('crashy')).toMatchObject({ restarts: 2, failed: 3, health: 'unhealthy', gaveUp: true, end: 'gave up at 14.000s' });
+    expect(row('indexer')).toMatchObject({ restarts: 1, dropped: 0, health: 'healthy' });
+    expect(row('maintenance-coordinator')?.handled).toBeGreaterThan(0);
+    for (const r of report.modules) {
+      expect(r.delivered).toBe(r.handled + r.lost + (r.name === 'crashy' || r.name === 'indexer' ? r.failed : 0));
+      expect(r).toMatchObject({ kind: 'in-process', deterministic: true });
+    }
+  });
+
+  it('tells the story on the timeline: crashes until given up, the hotload, the reload, the shutdown', async () => {
+    const { report } = await defaultRun();
+    const lines = report.timeline.map((e) => `${e.t} ${e.text}`);
+    expect(lines).toContain('4000 crashed crashy: cannot index block 5');
+    expect(lines).toContain('14000 gave up crashy: more than 2 restarts within 20000 ms (last crash: cannot index block 15)');
+    expect(lines).toContain('20000 hotload peer-monitor 1.2.0');
+    expect(lines).toContain('20000 loaded peer-monitor 1.2.0');
+    expect(lines).toContain('50000 reloaded governance-webhook 1.0.0 -> 1.1.0');
+    expect(lines).toContain('58000 NodeShutdown (end of the default scenario, 2 s to stop)');
+    expect(lines.at(-1)).toMatch(/^\d+ shutdown completed/);
+    const times = report.timeline.map((e) => e.t);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+
+  it('has a JSON shape for machines', async () => {
+    const { report } = await defaultRun();
+    const json = JSON.parse(JSON.stringify(report)) as Record<string, unknown>;
+    expect(Object.keys(json)).toEqual(['version', 'scenario', 'traffic', 'timeline', 'modules', 'invariants', 'series', 'notes', 'passed']);
+    expect(json.scenario).toEqual({ name: 'default', seed: 7, mode: 'deterministic', endMs: 58_100, shutdownAtMs: 58_000 });
+    expect(report.series.modules['slow-consumer']?.dropped.reduce((a, b) => a + b, 0)).toBe(report.modules.find((m) => m.name === 'slow-consumer')?.dropped);
+    expect(Object.keys(report.modules[0] ?? {})).toEqual([
+      'name', 'actor', 'kind', 'deterministic', 'delivered', 'handled', 'dropped', 'failed', 'lost', 'filtered', 'restarts', 'health', 'end', 'gaveUp',
+    ]);
+  });
+
+  it('renders a self-contained HTML page with an inline SVG chart', async () => {
+    const { report } = await defaultRun();
+    const html = renderHtml(report);
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<svg');
+    expect(html).toContain('</svg>');
+    expect(html).toContain('slow-consumer at');
+    expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+  });
+
+  it('renders the text report: timeline, table, invariants, verdict', async () => {
+    const { report } = await defaultRun();
+    const text = renderText(report);
+    expect(text).toContain('modactor simulate: scenario "default", seed 7, deterministic (virtual time)');
+    expect(text).toMatch(/\n {2}module +kind +delivered +handled +dropped +failed +lost +restarts +health +end\n/);
+    expect(text).toMatch(/\n {2}crashy +in-process +15 +12 +0 +3 +0 +2 +unhealthy +gave up at 14\.000s\n/);
+    expect(text).toContain('  PASS  fifo');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('Result: PASS, 8 invariants and 4 expectations hold');
+  });
+});
+
+describe('simulate: a failing expectation', () => {
+  it('fails the report, naming the module and the value', async () => {
+    const report = await simulate(smallScenario({ expect: [{ module: 'slow', dropped: 0 }] }));
+    const expectation = report.invariants.find((i) => i.id === 'expect slow');
+    expect(expectation?.status).toBe('fail');
+    expect(expectation?.violations[0]).toMatch(/^slow: dropped is \d+, expected dropped = 0$/);
+    expect(report.passed).toBe(false);
+    expect(report.invariants.filter((i) => !i.id.startsWith('expect')).every((i) => i.status === 'pass')).toBe(true);
+  });
+});
