@@ -36,21 +36,21 @@ describe('restart backoff', () => {
       throw new Error('flaky');
     }, { name: 'flaky' });
 
-    /** Crashes /flaky and returns how long (virtual ms) until it is back. */
-    const crashAndWait = async (): Promise<number> => {
+    /** Crashes /flaky and checks that it is back after exactly `delayMs` of virtual time. */
+    const crashAndExpectBackAfter = async (delayMs: number): Promise<void> => {
       system.lookup<'boom'>('/flaky')?.tell('boom');
       await scheduler.runUntilIdle();
-      const crashedAt = scheduler.now();
-      expect(system.lookup('/flaky')).toBeUndefined(); // waiting out the backoff
-      while (system.lookup('/flaky') === undefined) await scheduler.advanceBy(1);
-      return scheduler.now() - crashedAt;
+      await scheduler.advanceBy(delayMs - 1);
+      expect(system.lookup('/flaky'), `still waiting ${delayMs - 1} ms after the crash`).toBeUndefined();
+      await scheduler.advanceBy(1);
+      expect(system.lookup('/flaky')?.isAlive, `back ${delayMs} ms after the crash`).toBe(true);
     };
 
-    expect(await crashAndWait()).toBe(100);
-    expect(await crashAndWait()).toBe(200);
-    expect(await crashAndWait()).toBe(400);
-    await scheduler.advanceBy(5000);
-    expect(await crashAndWait()).toBe(100);
+    await crashAndExpectBackAfter(100);
+    await crashAndExpectBackAfter(200);
+    await crashAndExpectBackAfter(400);
+    await scheduler.advanceBy(5000); // a quiet period: the next delay starts from minMs again
+    await crashAndExpectBackAfter(100);
     expect(trace.filter((l) => l.includes('restarted'))).toEqual([
       '100 restarted /flaky after 100 ms',
       '300 restarted /flaky after 200 ms',
