@@ -337,9 +337,13 @@ class ChildRuntime<Map extends EventMap> {
       while (this.head < this.queue.length && this.state === 'running' && !this.failed) {
         const event = this.queue[this.head] as EventOf<Map>;
         this.queue[this.head++] = undefined;
+        let waited = false;
         try {
           const result = handlers.handle(event, ctx);
-          if (isThenable(result)) await result;
+          if (isThenable(result)) {
+            waited = true;
+            await result;
+          }
         } catch (error) {
           this.flushAcks();
           this.failed = true;
@@ -347,7 +351,9 @@ class ChildRuntime<Map extends EventMap> {
           return;
         }
         this.unacked++;
-        if (this.unacked >= this.ackEvery) this.flushAcks();
+        // After an async handler the turn is spent anyway: acknowledge at once, so a crash loses
+        // as few handled-but-unacknowledged events as possible. Sync handlers are acknowledged in groups.
+        if (waited || this.unacked >= this.ackEvery) this.flushAcks();
       }
       if (this.head === this.queue.length) {
         this.queue = [];
