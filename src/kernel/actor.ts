@@ -139,15 +139,15 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     return this;
   }
 
-  tell(message: M): OfferResult {
-    return this.deliver(message, this.mailbox.offer(message), 'user');
+  tell(message: M, sender?: ActorRef<unknown>): OfferResult {
+    return this.deliver(message, this.mailbox.offer(message), 'user', sender);
   }
 
-  tellPriority(message: M): OfferResult {
-    return this.deliver(message, this.mailbox.offerPriority(message), 'priority');
+  tellPriority(message: M, sender?: ActorRef<unknown>): OfferResult {
+    return this.deliver(message, this.mailbox.offerPriority(message), 'priority', sender);
   }
 
-  private deliver(message: M, result: OfferResult, lane: 'user' | 'priority'): OfferResult {
+  private deliver(message: M, result: OfferResult, lane: 'user' | 'priority', sender: ActorRef<unknown> | undefined): OfferResult {
     const system = this.system;
     if (result === 'enqueued') {
       if (system.inspector.active) system.inspector.emit({ type: 'offered', actor: this.path, lane, message });
@@ -160,9 +160,9 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       if (this.dropStreak++ === 0) {
         this.log.warn({ capacity: this.mailbox.capacity }, 'mailbox full: dropping messages until it drains');
       }
-      system.deadLetter(null, this, message, 'mailbox-full');
+      system.deadLetter(sender?.path ?? null, this, message, 'mailbox-full');
     } else {
-      system.deadLetter(null, this, message, 'closed');
+      system.deadLetter(sender?.path ?? null, this, message, 'closed');
     }
     return result;
   }
@@ -252,7 +252,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     const timers = (this.timers ??= new Set());
     const handle = this.system.scheduler.setTimer(delayMs, () => {
       timers.delete(handle);
-      this.tell(message);
+      this.tell(message, this);
     });
     timers.add(handle);
     return {

@@ -16,10 +16,13 @@ export interface ActorRef<M> {
   readonly isAlive: boolean;
   /** Messages queued in the user lane right now (never more than the mailbox capacity). */
   readonly queued: number;
-  /** Non-blocking send to the user lane: `enqueued`, `full` (dropped) or `closed`. Never throws. */
-  tell(message: M): OfferResult;
+  /**
+   * Non-blocking send to the user lane: `enqueued`, `full` (dropped) or `closed`. Never throws.
+   * `sender` (e.g. `ctx.self`) is named in the dead letter if the message cannot be delivered.
+   */
+  tell(message: M, sender?: ActorRef<unknown>): OfferResult;
   /** Non-blocking send to the priority lane, handled before the user lane. */
-  tellPriority(message: M): OfferResult;
+  tellPriority(message: M, sender?: ActorRef<unknown>): OfferResult;
 }
 
 /** What a behaviour sees of its actor and the system while handling a message. */

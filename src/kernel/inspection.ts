@@ -17,6 +17,7 @@ export type DeadLetterReason = 'mailbox-full' | 'closed' | 'lost-on-termination'
 
 /** A message that could not be delivered. */
 export interface DeadLetter {
+  /** Path of the sender given to `tell`, if any; null when unknown (always for `lost-on-termination`). */
   readonly sender: string | null;
   readonly recipient: string;
   readonly message: unknown;

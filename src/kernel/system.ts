@@ -172,8 +172,8 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
       return cell === undefined || cell === root ? undefined : cell;
     },
     whenTerminated(ref) {
-      const cell = internals.cellOf(ref);
-      return new Promise((resolve) => cell.onTermination(resolve));
+      // A foreign ref rejects (unknown-actor), like stop and ask.
+      return new Promise((resolve) => internals.cellOf(ref).onTermination(resolve));
     },
     ask<R, M>(ref: ActorRef<M>, build: (reply: (value: R) => void) => M, askOptions: { timeoutMs?: number } = {}) {
       // Everything runs inside the executor: a foreign ref or a throwing `build` rejects.

@@ -196,7 +196,7 @@ describe('actors', () => {
     const one = simulated();
     const two = simulated();
     const foreign = two.system.spawn(() => undefined, { name: 'foreign' });
-    expect(() => one.system.whenTerminated(foreign)).toThrow(expect.objectContaining({ code: 'unknown-actor' }));
+    await expect(one.system.whenTerminated(foreign)).rejects.toMatchObject({ code: 'unknown-actor' });
     await expect(one.system.stop(foreign)).rejects.toMatchObject({ code: 'unknown-actor' });
     let watchError: unknown;
     one.system.spawn<never>(

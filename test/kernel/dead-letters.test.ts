@@ -34,6 +34,24 @@ describe('dead letters', () => {
     await shutdown(sim);
   });
 
+  it('names the sender given to tell in the dead letter', async () => {
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    const letters: DeadLetter[] = [];
+    system.onDeadLetter((letter) => letters.push(letter));
+    const full = system.spawn<string>(() => undefined, { name: 'full', mailboxCapacity: 1 });
+    system.spawn<string>(
+      (m, ctx) => {
+        full.tell(m, ctx.self);
+        full.tell(m, ctx.self);
+      },
+      { name: 'sender' },
+    ).tell('twice');
+    await scheduler.runUntilIdle({ maxTurns: 2 }); // the sender's start and message, not full's turn
+    expect(letters).toEqual([{ sender: '/sender', recipient: '/full', message: 'twice', reason: 'mailbox-full' }]);
+    await shutdown(sim);
+  });
+
   it('rate-limits the dead-letter log to one summary line per interval', async () => {
     const { logger, lines } = memoryLogger('warn');
     const sim = simulated({ logger, deadLetterLogIntervalMs: 1000 });
