@@ -15,12 +15,19 @@ export function castDirectory(): string {
   return fileURLToPath(new URL('../../actors/', import.meta.url));
 }
 
-/** The file of an actor named in a scenario, or null when there is none. */
+/** The file of an actor named in a scenario (`file` or `file#export`), or null when there is none. */
 export function resolveActorFile(actor: string, baseDir: string): string | null {
+  actor = splitActor(actor).file;
   const local = actor.startsWith('.') || isAbsolute(actor);
   const base = local ? resolve(baseDir, actor) : resolve(castDirectory(), actor.replace(/^actors[\\/]/, ''));
   const candidates = /\.(m?[jt]s)$/.test(base) ? [base, base.replace(/\.ts$/, '.js')] : [`${base}.ts`, `${base}.js`, `${base}.mts`, `${base}.mjs`];
   return candidates.find((file) => existsSync(file)) ?? null;
+}
+
+/** `process-modules#blockIndexerModule` → its file and the export to use (default `default`). */
+export function splitActor(actor: string): { file: string; exportName: string } {
+  const hash = actor.lastIndexOf('#');
+  return hash < 0 ? { file: actor, exportName: 'default' } : { file: actor.slice(0, hash), exportName: actor.slice(hash + 1) };
 }
 
 /** True when `value` looks like something `node.load` takes. */
@@ -32,14 +39,16 @@ function isLoadable(value: unknown): value is LoadableModule {
 
 /**
  * Loads the module definition a scenario names: imports the actor's file and takes its default
- * export, a definition or a factory `(options) => definition` (called with `options`). Problems
- * are reported as issues at `path` (the scenario field that named the actor).
+ * export (or the one named after `#`), a definition or a factory `(options) => definition`, called
+ * with the scenario's options and the module's `name`. Problems are reported as issues at `path`
+ * (the scenario field that named the actor).
  */
 export async function loadActor(
   actor: string,
   options: Readonly<Record<string, unknown>> | undefined,
   path: string,
   baseDir: string,
+  name?: string,
 ): Promise<LoadableModule | ValidationIssue> {
   const file = resolveActorFile(actor, baseDir);
   if (file === null) {
@@ -48,14 +57,19 @@ export async function loadActor(
   }
   let exported: unknown;
   try {
-    exported = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+    const { exportName } = splitActor(actor);
+    const namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    if (!(exportName in namespace)) {
+      return { path: `${path}.actor`, message: `expected ${file} to export "${exportName}", got exports ${Object.keys(namespace).join(', ') || 'none'}` };
+    }
+    exported = namespace[exportName];
   } catch (error) {
     return { path: `${path}.actor`, message: `could not import ${file}: ${error instanceof Error ? error.message : String(error)}` };
   }
   let definition: unknown = exported;
   if (typeof exported === 'function') {
     try {
-      definition = (exported as (options: unknown) => unknown)(options ?? {});
+      definition = (exported as (options: unknown) => unknown)({ ...options, ...(name === undefined ? {} : { name }) });
     } catch (error) {
       const issues = error instanceof ModactorError ? error.issues : [];
       const detail = issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : error instanceof Error ? error.message : String(error);

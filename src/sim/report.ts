@@ -2,7 +2,7 @@ import type { DeliveryStats } from '../node/delivery-stats.js';
 import type { InvariantResult } from './invariants.js';
 import { secs } from './invariants.js';
 import type { Bound, ExpectMetric, Expectation, Scenario } from './scenario.js';
-import { RECORDER_NAME } from './scenario.js';
+import { BRIDGE_NAME, RECORDER_NAME } from './scenario.js';
 import type { Trace, TraceModule } from './trace.js';
 
 /** One line of the timeline: a lifecycle event, or something the simulator did. */
@@ -94,7 +94,7 @@ export function moduleRows(trace: Trace, deterministic: (m: TraceModule) => bool
   const stats = finalStats(trace);
   const rows: ModuleRow[] = [];
   for (const m of trace.modules.values()) {
-    if (m.name === RECORDER_NAME || m.loads.length === 0) continue;
+    if (m.name === RECORDER_NAME || m.name === BRIDGE_NAME || m.loads.length === 0) continue;
     const s = stats[m.name];
     let health: ModuleRow['health'] = 'healthy';
     for (const rec of trace.lifecycle) {
@@ -127,7 +127,7 @@ export function buildSeries(trace: Trace, endMs: number): ReportSeries {
   const buckets = Math.max(1, Math.ceil(endMs / bucketMs));
   const modules: Record<string, { delivered: number[]; dropped: number[]; handled: number[] }> = {};
   for (const m of trace.modules.values()) {
-    if (m.name === RECORDER_NAME || m.loads.length === 0) continue;
+    if (m.name === RECORDER_NAME || m.name === BRIDGE_NAME || m.loads.length === 0) continue;
     const series = { delivered: new Array<number>(buckets).fill(0), dropped: new Array<number>(buckets).fill(0), handled: new Array<number>(buckets).fill(0) };
     const at = (t: number): number => Math.min(buckets - 1, Math.floor(t / bucketMs));
     for (const inc of m.incarnations) {

@@ -153,8 +153,9 @@ export interface Scenario {
   readonly expect: readonly Expectation[];
 }
 
-/** Names the simulator reserves for itself. */
+/** Names the simulator reserves for itself: its recorder and its bridge to process modules. */
 export const RECORDER_NAME = 'sim.recorder';
+export const BRIDGE_NAME = 'sim.bridge';
 
 type Json = unknown;
 
@@ -435,7 +436,10 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   const known = new Set<string>();
   modules.forEach((m, i) => {
     const n = m.name ?? baseName(m.actor);
-    if (n === RECORDER_NAME) r.note(join(join('modules', i), 'name'), `"${RECORDER_NAME}" is reserved for the simulator's recorder`);
+    if (m.name === undefined && m.actor.includes('#')) {
+      r.note(join(join('modules', i), 'name'), `expected a name for an actor given as file#export ("${m.actor}"), got nothing`);
+    }
+    if (n === RECORDER_NAME || n === BRIDGE_NAME) r.note(join(join('modules', i), 'name'), `"${n}" is reserved for the simulator`);
     if (known.has(n)) r.note(join(join('modules', i), 'name'), `expected a module name not used twice, got "${n}" again (give it a name)`);
     known.add(n);
   });
@@ -469,7 +473,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
 
 /** The base name of an actor path: `./x/peer-monitor.ts` → `peer-monitor`. */
 export function baseName(actor: string): string {
-  const last = actor.split(/[\\/]/).pop() ?? actor;
+  const last = actor.replace(/#.*$/, '').split(/[\\/]/).pop() ?? actor;
   return last.replace(/\.(m?[jt]s)$/, '');
 }
 

@@ -4,6 +4,8 @@ import { createRandom } from '../kernel/random.js';
 import { createRealScheduler, type Scheduler } from '../kernel/scheduler.js';
 import { createSimulatedScheduler, type SimulatedScheduler } from '../kernel/simulated-scheduler.js';
 import { nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
+import type { EventTypeOf } from '../events/catalogue.js';
+import { pendingCount } from '../node/delivery-stats.js';
 import { createNode, type ModactorNode } from '../node/node.js';
 import { defineModule, type ModuleDefinition } from '../node/module.js';
 import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
@@ -13,8 +15,8 @@ type LoadableModule = AnyLoadable<NodeEventMap>;
 import { renamed, withFaults, type Fault, type FaultController } from './faults.js';
 import { checkInvariants, secs } from './invariants.js';
 import { loadActor } from './load-actor.js';
-import { buildSeries, checkExpectations, moduleRows, reportHeader, type SimulationReport, type TimelineEntry } from './report.js';
-import { RECORDER_NAME, baseName, type Scenario, type ScenarioCommand, type TimedAction } from './scenario.js';
+import { buildSeries, checkExpectations, moduleRows, reportHeader, type ModuleRow, type SimulationReport, type TimelineEntry } from './report.js';
+import { BRIDGE_NAME, RECORDER_NAME, baseName, type Scenario, type ScenarioCommand, type TimedAction } from './scenario.js';
 import { TraceRecorder, type Checkpoint, type Trace, type TraceModule } from './trace.js';
 import { TrafficSource, nextGap } from './traffic.js';
 
@@ -94,12 +96,16 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
   const issues: ValidationIssue[] = [];
   const definitions = new Map<object, LoadableModule>();
   const resolveActor = async (key: object, actor: string, moduleOptions: Readonly<Record<string, unknown>> | undefined, path: string, name: string): Promise<void> => {
-    const result = await loadActor(actor, moduleOptions, path, baseDir);
+    const result = await loadActor(actor, moduleOptions, path, baseDir, name);
     if ('path' in result && 'message' in result) {
       issues.push(result);
       return;
     }
-    definitions.set(key, result.name === name || !isInProcess(result) ? result : renamed(result, name));
+    if (result.name !== name && !isInProcess(result)) {
+      issues.push({ path: `${path}.name`, message: `expected the name of the process module's manifest, "${result.name}", got "${name}"` });
+      return;
+    }
+    definitions.set(key, result.name === name ? result : renamed(result as ModuleDefinition, name));
   };
   const actorOf = new Map<string, string>();
   for (const [i, m] of scenario.modules.entries()) {
@@ -121,6 +127,30 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
     if (command.do === 'reload' && command.options !== undefined) {
       const actor = actorOf.get(command.module) ?? command.module;
       await resolveActor(command, actor, command.options, path, command.module);
+    }
+  }
+  // Process modules run real child processes: faults cannot be injected into them, and (unless the
+  // run is in real time at scale 1) they run in a companion node beside the simulated one.
+  const processModules = new Map<string, LoadableModule>();
+  for (const m of scenario.modules) {
+    const definition = definitions.get(m);
+    if (definition !== undefined && !isInProcess(definition)) processModules.set(m.name ?? baseName(m.actor), definition);
+  }
+  const companionMode = processModules.size > 0 && (!real || timeScale !== 1);
+  scenario.faults.forEach((fault, i) => {
+    if (fault.kind !== 'flood' && processModules.has(fault.module)) {
+      issues.push({ path: `faults[${i}].module`, message: `expected an in-process module (faults are injected into those only), got process module "${fault.module}"` });
+    }
+  });
+  for (const [command, path] of commands) {
+    if ((command.do === 'slow' || command.do === 'crash') && processModules.has(command.module)) {
+      issues.push({ path: `${path}.module`, message: `expected an in-process module (faults are injected into those only), got process module "${command.module}"` });
+    }
+    if ((command.do === 'load' || command.do === 'hotload') && companionMode) {
+      const definition = definitions.get(command);
+      if (definition !== undefined && !isInProcess(definition)) {
+        issues.push({ path: `${path}.actor`, message: `expected an in-process module: process modules are listed under modules (unless --real --time-scale 1), got "${command.actor}"` });
+      }
     }
   }
   if (issues.length > 0) {
@@ -233,6 +263,10 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
 
   // ---- Commands (timed actions and the script share them) ----------------------------------------
   const perform = (command: ScenarioCommand | TimedAction): Promise<void> => {
+    if (companion !== null && 'module' in command && processModules.has(command.module)) {
+      note(command.module, 'skipped', `skipped: ${command.do} ${command.module} (a process module; only with --real --time-scale 1)`);
+      return Promise.resolve();
+    }
     switch (command.do) {
       case 'load':
       case 'hotload': {
@@ -340,10 +374,55 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
   if (sim !== null) await drive(sim, recorderLoaded, 'the recorder module did not start');
   else await recorderLoaded;
 
+  // Process modules, when they cannot join the node itself: a companion node on the real
+  // scheduler runs them, and a bridge module of the simulated node forwards them the events they
+  // subscribe to (lifecycle events excepted: those are the companion's own).
+  const companion: ModactorNode | null = companionMode
+    ? createNode({
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
+        ...(scenario.node.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: scenario.node.shutdownTimeoutMs }),
+      })
+    : null;
+  const companionFailures = new Map<string, string>();
+  if (companion !== null) {
+    for (const [name, definition] of processModules) {
+      const m = describe(name, definition, actorOf.get(name) ?? name);
+      m.kind = 'process';
+      try {
+        await companion.load(definition);
+      } catch (error) {
+        companionFailures.set(name, error instanceof Error ? error.message : String(error));
+      }
+    }
+    const forwarded = [...new Set([...processModules.values()].flatMap((d) => d.subscribe))].filter(
+      (type): type is EventTypeOf<NodeEventMap> => nodeCatalogue.has(type) && !LIFECYCLE_FAMILY.has(type),
+    );
+    if (forwarded.length > 0) {
+      const bridge = defineModule({
+        name: BRIDGE_NAME,
+        version: '1.0.0',
+        subscribe: forwarded,
+        mailboxCapacity: 1_000_000,
+        handle(event) {
+          try {
+            companion.events.publish(event);
+          } catch {
+            // The companion refuses only after its shutdown, which comes after this node's.
+          }
+        },
+      });
+      describe(BRIDGE_NAME, bridge, 'bridge').loads.push({ t: 0, how: 'load' });
+      const bridgeLoaded = node.load(prepared(BRIDGE_NAME, bridge));
+      if (sim !== null) await drive(sim, bridgeLoaded, 'the bridge module did not start');
+      else await bridgeLoaded;
+    }
+  }
+
   // ---- The schedule ------------------------------------------------------------------------------
   for (const m of scenario.modules) {
     const name = m.name ?? baseName(m.actor);
     const definition = definitions.get(m) as LoadableModule;
+    if (companion !== null && processModules.has(name)) continue;
     at(m.at, () => void load(name, definition, m.actor, m.at > 0 ? 'hotload' : 'load'));
   }
   scenario.traffic.forEach((spec, i) => {
@@ -410,17 +489,24 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
     await finished;
   }
   stopInspecting();
+  const processRows = companion === null ? [] : await retireCompanion(companion, processModules, companionFailures, trace);
   const endMs = trace.shutdown.completedAt ?? now();
   options.onProgress?.(endMs, endMs);
 
   // ---- Report ------------------------------------------------------------------------------------
-  const rows = moduleRows(trace, (m) => !real && m.kind === 'in-process');
+  const rows = [...moduleRows(trace, (m) => !real && m.kind === 'in-process'), ...processRows];
   const invariants = [...checkInvariants(trace, scenario.invariants), ...checkExpectations(scenario.expect, rows)];
   const notes: string[] = [];
   if (real) notes.push(`real time: 1 virtual ms = ${timeScale} real ms; timings and counts vary from run to run`);
   else notes.push(`deterministic: virtual time, seed ${seed}; the same scenario and seed give this same report`);
-  const nonDeterministic = rows.filter((r) => !r.deterministic && !real);
-  if (nonDeterministic.length > 0) notes.push(`not deterministic: ${nonDeterministic.map((r) => r.name).join(', ')} (process modules)`);
+  if (companion !== null) {
+    notes.push(
+      `process modules (${[...processModules.keys()].join(', ')}) ran as real child processes in a companion node on the real scheduler, ` +
+        `fed the simulated node's events by a bridge (lifecycle events excepted, their publications stay there); ` +
+        `their rows are outside the same-seed guarantee`,
+    );
+  }
+  for (const [name, failure] of companionFailures) notes.push(`process module ${name} did not start: ${failure}`);
   const report: SimulationReport = {
     version: 1,
     scenario: reportHeader(scenario, seed, real, endMs, timeScale),
@@ -456,7 +542,7 @@ async function drive(sim: SimulatedScheduler, promise: Promise<unknown>, quiet: 
 /** The timeline line of a lifecycle event, or null for the ones left out (and the recorder's own). */
 function lifecycleEntry(t: number, type: string, payload: Readonly<Record<string, unknown>>): TimelineEntry | null {
   const module = typeof payload.moduleName === 'string' ? payload.moduleName : null;
-  if (module === RECORDER_NAME) return null;
+  if (module === RECORDER_NAME || module === BRIDGE_NAME) return null;
   const s = (key: string): string => String(payload[key]);
   switch (type) {
     case 'ModuleLoaded':
@@ -474,4 +560,77 @@ function lifecycleEntry(t: number, type: string, payload: Readonly<Record<string
     default:
       return null;
   }
+}
+
+/** The lifecycle family: never forwarded to the companion node, which has its own. */
+const LIFECYCLE_FAMILY: ReadonlySet<string> = new Set([
+  'ModuleLoaded',
+  'ModuleUnloaded',
+  'ModuleReloaded',
+  'ModuleStarted',
+  'ModuleStopped',
+  'ModuleCrashed',
+  'ModuleHealthChanged',
+  'ModuleStateChanged',
+  'NodeStartupCompleted',
+  'NodeShutdown',
+  'NodeShutdownCompleted',
+]);
+
+/** Real ms the companion gets to take the last forwarded events before it is shut down. */
+const DRAIN_MS = 15_000;
+
+/**
+ * Lets the companion node's process modules take what was forwarded to them, shuts it down, adds
+ * their final statistics to the trace's last checkpoint (so the accounting law is checked for them
+ * too) and returns their rows.
+ */
+async function retireCompanion(
+  companion: ModactorNode,
+  modules: ReadonlyMap<string, LoadableModule>,
+  failures: ReadonlyMap<string, string>,
+  trace: Trace,
+): Promise<ModuleRow[]> {
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      companion.scheduler.setTimer(ms, resolve);
+    });
+  for (let waited = 0; waited < DRAIN_MS; waited += 10) {
+    const stats = await companion.events.getAllDeliveryStats();
+    if ([...stats.values()].every((s) => pendingCount(s) === 0)) break;
+    await pause(10);
+  }
+  const infos = new Map((await companion.modules()).map((info) => [info.name, info]));
+  await companion.shutdown('simulation over');
+  const stats = await companion.events.getAllDeliveryStats();
+  const index = trace.checkpoints.findIndex((c) => c.label === 'after-modules-stopped');
+  const last = trace.checkpoints[index];
+  if (last !== undefined) {
+    const added = Object.fromEntries([...modules.keys()].flatMap((name) => {
+      const s = stats.get(name);
+      return s === undefined ? [] : [[name, s] as const];
+    }));
+    trace.checkpoints[index] = { ...last, stats: { ...last.stats, ...added } };
+  }
+  return [...modules.keys()].map((name): ModuleRow => {
+    const s = stats.get(name);
+    const info = infos.get(name);
+    const failure = failures.get(name);
+    return {
+      name,
+      actor: trace.modules.get(name)?.actor ?? name,
+      kind: 'process',
+      deterministic: false,
+      delivered: s?.successful ?? 0,
+      handled: s?.handled ?? 0,
+      dropped: s?.channelFull ?? 0,
+      failed: (s?.handlerFailed ?? 0) + (s?.failed ?? 0) + (s?.serializationFailed ?? 0),
+      lost: s?.lostOnCrash ?? 0,
+      filtered: s?.filtered ?? 0,
+      restarts: info?.restarts ?? 0,
+      health: failure !== undefined ? 'unhealthy' : info?.health ?? 'unhealthy',
+      end: failure !== undefined ? 'did not start' : info === undefined ? 'gave up' : 'stopped at shutdown',
+      gaveUp: failure === undefined && info === undefined,
+    };
+  });
 }

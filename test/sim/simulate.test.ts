@@ -50,6 +50,7 @@ describe('simulate: the default scenario', () => {
       'crashy',
       'maintenance-coordinator',
       'peer-monitor',
+      'block-indexer',
     ]);
     expect(row('slow-consumer')?.dropped).toBeGreaterThan(0);
     expect(row('slow-consumer')?.end).toBe('stopped at shutdown');
@@ -58,8 +59,13 @@ describe('simulate: the default scenario', () => {
     expect(row('maintenance-coordinator')?.handled).toBeGreaterThan(0);
     for (const r of report.modules) {
       expect(r.delivered).toBe(r.handled + r.lost + (r.name === 'crashy' || r.name === 'indexer' ? r.failed : 0));
-      expect(r).toMatchObject({ kind: 'in-process', deterministic: true });
+      if (r.name !== 'block-indexer') expect(r).toMatchObject({ kind: 'in-process', deterministic: true });
     }
+    // The process module ran as a real child process beside the simulation, fed the chain events.
+    expect(row('block-indexer')).toMatchObject({ kind: 'process', deterministic: false, dropped: 0, end: 'stopped at shutdown' });
+    expect(row('block-indexer')?.handled).toBe(
+      (report.traffic.NewBlock ?? 0) + (report.traffic.BlockDisconnected ?? 0) + (report.traffic.DataMaintenance ?? 0),
+    );
   });
 
   it('tells the story on the timeline: crashes until given up, the hotload, the reload, the shutdown', async () => {
