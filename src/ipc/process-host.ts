@@ -65,7 +65,13 @@ const CHANNEL_CLOSED: unique symbol = Symbol('modactor.channel-closed');
 type SessionState = 'spawning' | 'welcomed' | 'running' | 'stopping' | 'closed';
 
 /** The longest pause between two watchdog checks. */
-const MAX_TICK_MS = 250;
+const MAX_TICK_MS = 100;
+
+/**
+ * How much longer than the manifest's shutdown timeout the kernel waits for a stopping host actor:
+ * room for the watchdog to kill the child at the timeout and for its exit to be seen. @internal
+ */
+export const STOP_MARGIN_MS = 1000;
 /** Minimum ms between two log lines of the same throttled kind. */
 const LOG_INTERVAL_MS = 10_000;
 
@@ -216,8 +222,9 @@ class Session<E extends EventMap> {
     if (this.failure === null) {
       this.state = 'stopping';
       this.setCurrent('stopping');
-      // The kernel kills this actor after the shutdown timeout; the child is killed a bit earlier.
-      this.stopDeadline = this.actx.now() + Math.floor(this.manifest.shutdownTimeoutMs * 0.8);
+      // The child gets its shutdown timeout, then SIGKILL. (The kernel's timeout for this actor is
+      // longer, see STOP_MARGIN_MS, so that the kill and the child's exit happen inside it.)
+      this.stopDeadline = this.actx.now() + this.manifest.shutdownTimeoutMs;
       this.channel.send({ t: 'stop' });
     }
     await this.closed.promise;
@@ -476,10 +483,10 @@ class Session<E extends EventMap> {
   private async watchdog(): Promise<void> {
     const tickMs = Math.min(MAX_TICK_MS, this.manifest.heartbeatMs);
     while (!this.channelClosed) {
-      await this.actx.delay(tickMs);
+      await this.actx.delay(Math.max(1, Math.min(tickMs, this.stopDeadline - this.actx.now())));
       if (this.channelClosed) return;
       const now = this.actx.now();
-      const stalled = now - this.lastTick > 3 * tickMs;
+      const stalled = now - this.lastTick > 3 * tickMs + 50;
       this.lastTick = now;
       if (!this.actx.self.isAlive || now >= this.stopDeadline) {
         this.channel?.kill();

@@ -3,7 +3,7 @@ import { nodeCatalogue, type NodeEventMap } from '../events/node-catalogue.js';
 import type { ModuleServices } from '../node/module-instance.js';
 import type { LoadableModule } from '../node/module-supervisor.js';
 import { validateManifest, type ModuleIsolation, type NormalizedManifest, type ProcessModuleManifest } from './manifest.js';
-import { processHostBehavior, type CurrentChild, type ProcessModuleCounters } from './process-host.js';
+import { STOP_MARGIN_MS, processHostBehavior, type CurrentChild, type ProcessModuleCounters } from './process-host.js';
 
 /** A snapshot of a process or worker module: its current child and its counters so far. */
 export interface ProcessModuleStatus extends Readonly<ProcessModuleCounters> {
@@ -77,7 +77,8 @@ export function defineProcessModule<E extends EventMap = NodeEventMap>(
     subscribe: normalized.subscribe,
     mailboxCapacity: normalized.mailboxCapacity,
     restart: normalized.restart,
-    shutdownTimeoutMs: normalized.shutdownTimeoutMs,
+    // The kernel's backstop: the host kills the child at the manifest's timeout itself.
+    shutdownTimeoutMs: normalized.shutdownTimeoutMs + STOP_MARGIN_MS,
     manifest: normalized,
     instanceBehavior: (services: ModuleServices<E>) => processHostBehavior<E>(normalized, services, counters, current),
     status: (): ProcessModuleStatus => ({

@@ -25,7 +25,7 @@ export function brief(event: NodeEvent): string {
     case 'ModuleHealthChanged':
       return `${event.type}(${String(p['moduleName'])}: ${String(p['oldHealth'])}->${String(p['newHealth'])})`;
     case 'HealthCheck':
-      return `echo ${String(p['healthReport'])}`;
+      return String(p['checkType']).startsWith('echo:') ? `echo ${String(p['healthReport'])}` : `HealthCheck(${String(p['checkType'])})`;
     default:
       if (typeof p['moduleName'] === 'string') return `${event.type}(${p['moduleName']})`;
       if (typeof p['height'] === 'number') return `${event.type}(${p['height']})`;
