@@ -510,6 +510,8 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
 
   private async stopSequence(reason: ExitReason): Promise<void> {
     await this.stopAllChildren();
+    // Killed meanwhile (its own stop timeout): it is gone, its onStop no longer runs.
+    if (this.state === 'terminated') return;
     const onStop = this.behavior?.onStop;
     if (onStop !== undefined) {
       try {

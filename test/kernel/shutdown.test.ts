@@ -57,6 +57,31 @@ describe('shutdown', () => {
     expect(log).toEqual(['hanging: onStop entered', 'first']);
   });
 
+  it('kills a parent whose child outlasts the parent timeout, and does not run its onStop afterwards', async () => {
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    const log: string[] = [];
+    const parent = system.spawn<never>(
+      {
+        onStart: (ctx) =>
+          void ctx.spawn<never>(
+            { receive: () => undefined, onStop: () => new Promise<void>(() => undefined) },
+            { name: 'child', shutdownTimeoutMs: 1000 },
+          ),
+        receive: () => undefined,
+        onStop: () => void log.push(`parent onStop at ${scheduler.now()}`),
+      },
+      { name: 'parent', shutdownTimeoutMs: 100 },
+    );
+    await scheduler.runUntilIdle();
+    const child = system.lookup('/parent/child') as ActorRef<unknown>;
+    await shutdown(sim);
+    expect(scheduler.now()).toBe(100);
+    expect(await system.whenTerminated(parent)).toMatchObject({ kind: 'killed', failure: { kind: 'stop-timeout', timeoutMs: 100 } });
+    expect(await system.whenTerminated(child)).toMatchObject({ kind: 'killed' });
+    expect(log).toEqual([]);
+  });
+
   it('kills a child stuck in a handler after the default timeout of the system', async () => {
     const sim = simulated({ shutdownTimeoutMs: 250 });
     const { scheduler, system } = sim;
