@@ -241,4 +241,35 @@ describe('actors', () => {
     expect(child.isAlive).toBe(false);
     await shutdown(sim);
   });
+
+  it('stops the incarnation it was given: a restart that came first lives on', async () => {
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    const parentBusy = gate();
+    const parent = system.spawn<'hold'>(
+      {
+        onStart: (ctx) =>
+          void ctx.spawn<'boom'>(() => {
+            throw new Error('boom');
+          }, { name: 'child' }),
+        receive: () => parentBusy.promise,
+      },
+      { name: 'parent' },
+    );
+    await scheduler.runUntilIdle();
+    parent.tell('hold');
+    await scheduler.runUntilIdle();
+    const first = system.lookup<'boom'>('/parent/child') as ActorRef<'boom'>;
+    first.tell('boom');
+    await scheduler.runUntilIdle(); // failed; the parent decides once it is free
+    const stopped = outcome(system.stop(first));
+    parentBusy.open();
+    await scheduler.runUntilIdle();
+    expect(await stopped).toEqual({ ok: true, value: undefined });
+    expect(first.isAlive).toBe(false);
+    const second = system.lookup('/parent/child');
+    expect(second).not.toBe(first);
+    expect(second?.isAlive).toBe(true);
+    await shutdown(sim);
+  });
 });

@@ -3,7 +3,7 @@
  * checkout's src/index.ts) and compares its output with the `// Output:` comment at its end.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -74,8 +74,12 @@ async function runAll(): Promise<{ outputs: string[][]; stderr: string }> {
       'process.stdout.write(JSON.stringify(outputs));',
     ].join('\n'),
   );
-  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', driver], { cwd: root, timeout: 60_000 });
-  return { outputs: JSON.parse(stdout) as string[][], stderr };
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', driver], { cwd: root, timeout: 60_000 });
+    return { outputs: JSON.parse(stdout) as string[][], stderr };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 describe('docs/kernel.md examples', () => {
