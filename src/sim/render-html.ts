@@ -49,34 +49,41 @@ export function renderChart(report: SimulationReport): string {
   const { bucketMs } = report.series;
   names.forEach((name, lane) => {
     const y0 = top + lane * laneHeight;
-    const base = y0 + laneHeight - 8;
+    const base = y0 + laneHeight - 14;
     parts.push(`<text x="${left - 8}" y="${y0 + laneHeight / 2 + 4}" font-size="12" text-anchor="end" fill="#222">${esc(name)}</text>`);
     parts.push(`<line x1="${left}" y1="${base}" x2="${left + plot}" y2="${base}" stroke="#bbbbbb"/>`);
     const series = report.series.modules[name];
-    if (series !== undefined) {
-      const peak = Math.max(1, ...series.delivered.map((d, i) => d + (series.dropped[i] ?? 0)));
-      const scale = (laneHeight - 14) / peak;
+    if (series === undefined) {
+      parts.push(`<text x="${left + 6}" y="${base - 6}" font-size="10" fill="#888">not traced: runs beside the simulation</text>`);
+    } else {
+      // Deliveries up, drops down, each on a square-root scale so a burst does not flatten the rest.
+      const up = laneHeight - 22;
+      const down = 10;
+      const peakUp = Math.sqrt(Math.max(1, ...series.delivered));
+      const peakDown = Math.sqrt(Math.max(1, ...series.dropped));
       const barWidth = Math.max(1, (bucketMs / end) * plot - 0.5);
       series.delivered.forEach((delivered, i) => {
         const dropped = series.dropped[i] ?? 0;
         const bx = x(i * bucketMs).toFixed(1);
         const from = fmt(i * bucketMs);
         if (delivered > 0) {
-          const h = delivered * scale;
+          const h = Math.max(1, (Math.sqrt(delivered) / peakUp) * up);
           parts.push(
             `<rect x="${bx}" y="${(base - h).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}" fill="#64b5f6"><title>${esc(name)} at ${from}: ${delivered} delivered</title></rect>`,
           );
         }
         if (dropped > 0) {
-          const h = dropped * scale;
+          const h = Math.max(1, (Math.sqrt(dropped) / peakDown) * down);
           parts.push(
-            `<rect x="${bx}" y="${(base - delivered * scale - h).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}" fill="#e53935"><title>${esc(name)} at ${from}: ${dropped} dropped</title></rect>`,
+            `<rect x="${bx}" y="${base}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}" fill="#e53935"><title>${esc(name)} at ${from}: ${dropped} dropped</title></rect>`,
           );
         }
       });
     }
-    for (const e of report.timeline) {
-      if (e.module !== name) continue;
+    // Markers, the ones that matter most drawn last (on top).
+    const rank = (kind: string): number => ['crashed', 'gave-up', 'fault'].indexOf(kind) + 1;
+    const markers = report.timeline.filter((e) => e.module === name).sort((a, b) => rank(a.kind) - rank(b.kind) || a.t - b.t);
+    for (const e of markers) {
       const colour = MARKERS[e.kind] ?? '#455a64';
       const mx = x(e.t).toFixed(1);
       parts.push(
