@@ -117,6 +117,8 @@ export { withFaults, InjectedFault } from './sim/faults.js';
 export type { Fault, FaultController } from './sim/faults.js';
 export { scenarioFromCommands, commandsOfScenario, formatScenario, writeScenarioFile } from './sim/commands.js';
 export type { ModelCommand, ScenarioFile, FromCommandsOptions } from './sim/commands.js';
+export { scenarioFromModelRun, parseModelRun } from './sim/model-run.js';
+export type { ModelStep, ModelRunOptions } from './sim/model-run.js';
 export { checkInvariants, INVARIANTS } from './sim/invariants.js';
 export type { Invariant, InvariantResult } from './sim/invariants.js';
 export type { Trace, TraceModule, TraceIncarnation, TraceOp, TraceEvent, Checkpoint } from './sim/trace.js';

@@ -2,20 +2,8 @@ import { writeFileSync } from 'node:fs';
 import type { InvariantName, Scenario, ScenarioCommand } from './scenario.js';
 
 /**
- * A step of the model-based property test (property-tests/node-model.test.ts): the same shape as
- * a scenario's script step, so a failing command list becomes a scenario 1:1.
- *
- * | model command | script step |
- * |---|---|
- * | load a module | `{ "do": "load", "module": "m1", "actor": "probe", "options": { "subscribe": [...], "mailboxCapacity": 5 } }` |
- * | hotload | `{ "do": "hotload", ... }` (same fields) |
- * | subscribe | `{ "do": "subscribe", "module": "m1", "types": ["NewBlock"] }` |
- * | publish | `{ "do": "publish", "event": { "type": "NewBlock", "payload": { ... } }, "count": 1 }` |
- * | slow down | `{ "do": "slow", "module": "m1", "delayMs": 50, "forMs": 1000 }` |
- * | crash | `{ "do": "crash", "module": "m1" }` (throws on its next event) |
- * | restart | `{ "do": "restart", "module": "m1" }` (node.reload as is) |
- * | unload | `{ "do": "unload", "module": "m1" }` |
- * | advance | `{ "do": "advance", "ms": 100 }` (virtual time) |
+ * A command in the script vocabulary: the same shape as a scenario's script step. The property
+ * test's own commands map onto these with {@link scenarioFromModelRun} (src/sim/model-run.ts).
  */
 export type ModelCommand = ScenarioCommand;
 

@@ -9,7 +9,9 @@ export type Fault =
   /** The module hangs on the event for `forMs` (null: until it is stopped), then handles it. */
   | { readonly kind: 'hang'; readonly forMs: number | null }
   /** The event costs `delayMs` more, on the node's clock. */
-  | { readonly kind: 'slow'; readonly delayMs: number };
+  | { readonly kind: 'slow'; readonly delayMs: number }
+  /** The module is held on the event until `until` settles, then handles it. */
+  | { readonly kind: 'hold'; readonly until: PromiseLike<void> };
 
 /**
  * Decides the fault for each event a module takes. Called once per event, in the order the
@@ -53,6 +55,8 @@ export function withFaults<Map extends EventMap>(definition: ModuleDefinition<Ma
           return (fault.forMs === null ? never : ctx.delay(fault.forMs)).then(() => handlers.handle(event, ctx));
         case 'slow':
           return ctx.delay(fault.delayMs).then(() => handlers.handle(event, ctx));
+        case 'hold':
+          return Promise.resolve(fault.until).then(() => handlers.handle(event, ctx));
       }
     },
     ...(handlers.stop === undefined ? {} : { stop: handlers.stop }),

@@ -122,6 +122,9 @@ const moduleLoadedOnce: Invariant = {
         const index = m.incarnations.length - 1;
         const keys = loadedKeys(trace, opsUpTo(m, index, cp));
         for (const other of cp.announced) {
+          // Its own announcement reaches it only if it subscribed before it (a late subscriber's
+          // replay is of the *other* loaded modules), so "never neither" is about the others.
+          if (other === name) continue;
           const key = `${other}#${cp.epochs[other] ?? 0}`;
           pairs++;
           if (!keys.has(key)) {
@@ -281,8 +284,8 @@ const mailboxBound: Invariant = {
       const wrapped = m.kind === 'in-process';
       for (const inc of m.incarnations) {
         const queued: Record<TraceLane, number> = { user: 0, priority: 0 };
-        let worst: { n: number; t: number; lane: TraceLane } | null = null;
-        let early: { n: number; t: number } | null = null;
+        let worst: { n: number; t: number; lane: TraceLane; capacity: number } | null = null;
+        let early: { n: number; t: number; capacity: number } | null = null;
         const lanes = new Map<number, TraceLane>();
         for (const op of inc.ops) {
           const lane = op.op === 'fail' ? 'user' : lanes.get(op.ev) ?? trace.events[op.ev]?.lane ?? null;
@@ -291,20 +294,21 @@ const mailboxBound: Invariant = {
             offers++;
             queued[op.lane]++;
             // In-process: takes are observed, so this is the queue itself; otherwise one may be in hand.
-            const limit = wrapped ? m.capacity : m.capacity + 1;
-            if (queued[op.lane] > limit && (worst === null || queued[op.lane] > worst.n)) worst = { n: queued[op.lane], t: op.t, lane: op.lane };
-          } else if (op.op === 'drop' && op.reason === 'full' && wrapped && lane !== null && queued[lane] < m.capacity && early === null) {
-            early = { n: queued[lane], t: op.t };
+            const capacity = op.lane === 'priority' ? m.priorityCapacity : m.capacity;
+            const limit = wrapped ? capacity : capacity + 1;
+            if (queued[op.lane] > limit && (worst === null || queued[op.lane] > worst.n)) worst = { n: queued[op.lane], t: op.t, lane: op.lane, capacity };
+          } else if (op.op === 'drop' && op.reason === 'full' && wrapped && lane !== null && queued[lane] < (lane === 'priority' ? m.priorityCapacity : m.capacity) && early === null) {
+            early = { n: queued[lane], t: op.t, capacity: lane === 'priority' ? m.priorityCapacity : m.capacity };
           } else if (lane !== null && (wrapped ? op.op === 'take' : op.op === 'done' || op.op === 'lost')) {
             // In-process: a take leaves the queue. Otherwise: a completion or a loss leaves the mailbox.
             queued[lane] = Math.max(0, queued[lane] - 1);
           }
         }
         if (worst !== null) {
-          violations.push(`${label(m, inc)} held ${worst.n} events in its ${worst.lane} lane at ${secs(worst.t)} (capacity ${m.capacity})`);
+          violations.push(`${label(m, inc)} held ${worst.n} events in its ${worst.lane} lane at ${secs(worst.t)} (capacity ${worst.capacity})`);
         }
         if (early !== null) {
-          violations.push(`${label(m, inc)} dropped an event as full at ${secs(early.t)} with only ${early.n} of ${m.capacity} queued`);
+          violations.push(`${label(m, inc)} dropped an event as full at ${secs(early.t)} with only ${early.n} of ${early.capacity} queued`);
         }
       }
     }

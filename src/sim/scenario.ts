@@ -77,18 +77,25 @@ export type ModuleOptions = Readonly<Record<string, unknown>>;
  * model-based property test (`scenarioFromCommands` maps its commands 1:1 onto script steps).
  */
 export type ScenarioCommand =
-  /** Loads a module (by default the generic `probe` actor) now. */
+  /** Loads a module (by default the generic `probe` actor); a script waits until it is announced. */
   | { readonly do: 'load'; readonly module: string; readonly actor: string; readonly options?: ModuleOptions }
-  /** Same as load, into a running node; reported as a hotload. */
+  /** Loads a module into the running node; a script goes on at once, while it starts up. */
   | { readonly do: 'hotload'; readonly module: string; readonly actor: string; readonly options?: ModuleOptions }
   /** Subscribes a loaded module to more event types. */
   | { readonly do: 'subscribe'; readonly module: string; readonly types: readonly string[] }
   /** Publishes `count` copies of an event (validated against the node catalogue). */
   | { readonly do: 'publish'; readonly event: NodeEvent; readonly count: number }
-  /** Every event the module takes costs `delayMs` more, for `forMs` (default: to the end). */
-  | { readonly do: 'slow'; readonly module: string; readonly delayMs: number; readonly forMs?: number }
-  /** The module throws on the next event it takes. */
-  | { readonly do: 'crash'; readonly module: string }
+  /** Publishes the next `count` events of a traffic kind (blocks continue the simulated chain). */
+  | { readonly do: 'publish'; readonly traffic: TrafficKind; readonly count: number }
+  /**
+   * Slows the module down: with `delayMs`, every event it takes costs that much more (for `forMs`,
+   * default to the end); without, it is held: every event it takes waits until a `release`.
+   */
+  | { readonly do: 'slow'; readonly module: string; readonly delayMs?: number; readonly forMs?: number }
+  /** Lets a held module go on (and ends any slow down of it). */
+  | { readonly do: 'release'; readonly module: string }
+  /** The module throws on the next event it takes (of type `on`, if given). */
+  | { readonly do: 'crash'; readonly module: string; readonly on?: string }
   /** Restarts a module as it is (node.reload without a new definition). */
   | { readonly do: 'restart'; readonly module: string }
   /** Reloads a module with new options of the same actor (a new version if the options say so). */
@@ -104,6 +111,7 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'subscribe',
   'publish',
   'slow',
+  'release',
   'crash',
   'restart',
   'reload',
@@ -501,9 +509,10 @@ const COMMAND_FIELDS: Record<CommandKind, readonly string[]> = {
   load: ['do', 'module', 'actor', 'options'],
   hotload: ['do', 'module', 'actor', 'options'],
   subscribe: ['do', 'module', 'types'],
-  publish: ['do', 'event', 'count'],
+  publish: ['do', 'event', 'traffic', 'count'],
   slow: ['do', 'module', 'delayMs', 'forMs'],
-  crash: ['do', 'module'],
+  release: ['do', 'module'],
+  crash: ['do', 'module', 'on'],
   restart: ['do', 'module'],
   reload: ['do', 'module', 'options'],
   unload: ['do', 'module'],
@@ -548,6 +557,12 @@ function readCommand(
     }
     case 'publish': {
       const count = c.count === undefined ? 1 : r.count(c.count, join(path, 'count'));
+      if (c.traffic !== undefined || c.event === undefined) {
+        if (c.event !== undefined) r.note(join(path, 'traffic'), 'expected one of event or traffic, got both');
+        const traffic = r.oneOf(c.traffic, join(path, 'traffic'), TRAFFIC_KINDS);
+        if (traffic === undefined || count === undefined) return undefined;
+        return { do: kind, traffic, count };
+      }
       const result = nodeCatalogue.check(c.event);
       if (result instanceof ModactorError) {
         if (result.issues.length === 0) r.note(join(path, 'event'), result.message);
@@ -559,12 +574,23 @@ function readCommand(
     }
     case 'slow': {
       const m = module();
-      const delayMs = r.positive(c.delayMs, join(path, 'delayMs'));
+      const delayMs = c.delayMs === undefined ? undefined : r.positive(c.delayMs, join(path, 'delayMs'));
       const forMs = c.forMs === undefined ? undefined : r.positive(c.forMs, join(path, 'forMs'));
-      if (m === undefined || delayMs === undefined) return undefined;
-      return { do: kind, module: m, delayMs, ...(forMs === undefined ? {} : { forMs }) };
+      if (c.delayMs === undefined && c.forMs !== undefined) r.note(join(path, 'forMs'), 'a hold (slow without delayMs) lasts until a release, got forMs');
+      if (m === undefined || (c.delayMs !== undefined && delayMs === undefined)) return undefined;
+      return { do: kind, module: m, ...(delayMs === undefined ? {} : { delayMs }), ...(forMs === undefined ? {} : { forMs }) };
     }
-    case 'crash':
+    case 'crash': {
+      const m = module();
+      let on: string | undefined;
+      if (c.on !== undefined) {
+        if (typeof c.on === 'string' && nodeCatalogue.has(c.on)) on = c.on;
+        else r.bad(join(path, 'on'), 'an event type of the node catalogue', c.on);
+      }
+      if (m === undefined) return undefined;
+      return { do: kind, module: m, ...(on === undefined ? {} : { on }) };
+    }
+    case 'release':
     case 'restart':
     case 'unload': {
       const m = module();

@@ -61,9 +61,15 @@ function scaledRealScheduler(scale: number): Scheduler {
   };
 }
 
+/** The priority lane's capacity when a module does not set one (ModuleDefinition.priorityCapacity). */
+const DEFAULT_PRIORITY_CAPACITY = 100;
+
 /** Per-module fault state the simulator arms at virtual times. */
 interface FaultState {
-  crashes: string[];
+  /** Pending crashes, each on the next event (of type `on`, if given). */
+  crashes: { readonly message: string; readonly on?: string }[];
+  /** While held, every event taken waits for the release. */
+  held: { readonly released: Promise<void>; readonly release: () => void } | null;
   /** A pending hang: ms, or null for "until stopped"; undefined when none. */
   hang: number | null | undefined;
   slow: { readonly delayMs: number; readonly until: number } | null;
@@ -197,7 +203,7 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
   const faultsOf = (name: string): FaultState => {
     let state = faults.get(name);
     if (state === undefined) {
-      state = { crashes: [], hang: undefined, slow: null };
+      state = { crashes: [], held: null, hang: undefined, slow: null };
       faults.set(name, state);
     }
     return state;
@@ -207,8 +213,10 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
       recorder.take(name, ctx.instanceId, event, now());
       const state = faults.get(name);
       if (state === undefined) return undefined;
-      const crash = state.crashes.shift();
-      if (crash !== undefined) return { kind: 'crash', message: crash };
+      const index = state.crashes.findIndex((c) => c.on === undefined || c.on === event.type);
+      const crash = index < 0 ? undefined : state.crashes.splice(index, 1)[0];
+      if (crash !== undefined) return { kind: 'crash', message: crash.message };
+      if (state.held !== null) return { kind: 'hold', until: state.held.released };
       if (state.hang !== undefined) {
         const forMs = state.hang;
         state.hang = undefined;
@@ -228,6 +236,8 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
     m.kind = isInProcess(definition) ? 'in-process' : 'process';
     m.actor = actor;
     m.capacity = definition.mailboxCapacity ?? defaultCapacity;
+    // The node's default for the priority lane (ModuleDefinition.priorityCapacity) is 100.
+    m.priorityCapacity = definition.priorityCapacity ?? DEFAULT_PRIORITY_CAPACITY;
     m.subscribesLoaded = definition.subscribe.includes('ModuleLoaded');
     m.subscribesUnloaded = definition.subscribe.includes('ModuleUnloaded');
     m.subscribesShutdown = definition.subscribe.includes('NodeShutdown');
@@ -271,7 +281,9 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
       case 'load':
       case 'hotload': {
         const definition = definitions.get(command) as LoadableModule;
-        return load(command.module, definition, command.actor, command.do);
+        const loading = load(command.module, definition, command.actor, command.do);
+        // A load is waited for; a hotload happens while everything else goes on.
+        return command.do === 'load' ? loading : Promise.resolve();
       }
       case 'subscribe': {
         const m = recorder.module(command.module);
@@ -284,20 +296,42 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
       case 'publish':
         for (let i = 0; i < command.count; i++) {
           try {
-            publish({ ...command.event, payload: { ...command.event.payload } } as NodeEvent);
+            if ('traffic' in command) for (const event of source.next(command.traffic)) publish(event);
+            else publish({ ...command.event, payload: { ...command.event.payload } } as NodeEvent);
           } catch (error) {
             note(null, 'error', `publish failed: ${error instanceof Error ? error.message : String(error)}`);
             break;
           }
         }
         return Promise.resolve();
-      case 'slow':
-        faultsOf(command.module).slow = { delayMs: command.delayMs, until: command.forMs === undefined ? Number.POSITIVE_INFINITY : now() + command.forMs };
+      case 'slow': {
+        const state = faultsOf(command.module);
+        if (command.delayMs === undefined) {
+          if (state.held === null) {
+            let release!: () => void;
+            const released = new Promise<void>((resolve) => {
+              release = resolve;
+            });
+            state.held = { released, release };
+          }
+          note(command.module, 'fault', `hold ${command.module}: every event it takes waits for a release`);
+          return Promise.resolve();
+        }
+        state.slow = { delayMs: command.delayMs, until: command.forMs === undefined ? Number.POSITIVE_INFINITY : now() + command.forMs };
         note(command.module, 'fault', `slow ${command.module}: +${command.delayMs} ms per event${command.forMs === undefined ? '' : ` for ${command.forMs} ms`}`);
         return Promise.resolve();
+      }
+      case 'release': {
+        const state = faultsOf(command.module);
+        state.held?.release();
+        state.held = null;
+        state.slow = null;
+        note(command.module, 'fault', `release ${command.module}`);
+        return Promise.resolve();
+      }
       case 'crash':
-        faultsOf(command.module).crashes.push(`injected crash at ${secs(now())}`);
-        note(command.module, 'fault', `crash ${command.module} on its next event`);
+        faultsOf(command.module).crashes.push({ message: `injected crash at ${secs(now())}`, ...(command.on === undefined ? {} : { on: command.on }) });
+        note(command.module, 'fault', `crash ${command.module} on its next ${command.on ?? 'event'}`);
         return Promise.resolve();
       case 'restart': {
         const m = recorder.module(command.module);
@@ -440,7 +474,7 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
       if (shuttingDown) return;
       switch (fault.kind) {
         case 'crash':
-          for (let i = 0; i < fault.count; i++) faultsOf(fault.module).crashes.push(`injected crash at ${secs(fault.at)}`);
+          for (let i = 0; i < fault.count; i++) faultsOf(fault.module).crashes.push({ message: `injected crash at ${secs(fault.at)}` });
           note(fault.module, 'fault', `crash ${fault.module} on its next ${fault.count === 1 ? 'event' : `${fault.count} events`}`);
           return;
         case 'hang':

@@ -52,7 +52,9 @@ export interface TraceModule {
   /** In-process modules are wrapped by the simulator, so their takes are observed. */
   kind: 'in-process' | 'process';
   actor: string;
+  /** Capacity of its mailbox's user lane, and of its priority lane (critical and membership events). */
   capacity: number;
+  priorityCapacity: number;
   /** Subscribed to ModuleLoaded / ModuleUnloaded / NodeShutdown by its definition or a command. */
   subscribesLoaded: boolean;
   subscribesUnloaded: boolean;
@@ -151,6 +153,7 @@ export class TraceRecorder {
         kind: 'in-process',
         actor: name,
         capacity: 100,
+        priorityCapacity: 100,
         subscribesLoaded: false,
         subscribesUnloaded: false,
         subscribesShutdown: false,

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   commandsOfScenario,
+  parseModelRun,
   parseScenario,
   parseScenarioText,
   scenarioFromCommands,
+  scenarioFromModelRun,
   simulate,
   writeScenarioFile,
   type ModelCommand,
@@ -64,5 +66,52 @@ describe('scenarioFromCommands', () => {
     const scenario = parseScenarioText(readFileSync(path, 'utf8'), path);
     expect(scenario.seed).toBe(9);
     expect(scenario.script).toHaveLength(commands.length);
+  });
+});
+
+describe('scenarioFromModelRun (the property test\'s printed counterexamples)', () => {
+  const printed =
+    '[load(m0, watches),load(m1),hotload(m2, watches),subscribe(m1, membership),publish(5),slowDown(m1),publish(7),crash(m0),restart(m2),advance(100),unload(m2),advance(5000)]';
+
+  it('reads the printed command list', () => {
+    const steps = parseModelRun(printed);
+    expect(steps).toHaveLength(12);
+    expect(steps[0]).toEqual({ kind: 'load', name: 'm0', watches: true });
+    expect(steps[1]).toEqual({ kind: 'load', name: 'm1', watches: false });
+    expect(steps[4]).toEqual({ kind: 'publish', count: 5 });
+    expect(steps[11]).toEqual({ kind: 'advance', ms: 5000 });
+    expect(() => parseModelRun('load(m0),explode(m1)')).toThrow(/Cannot read step 2 of the command list: "explode\(m1\)"/);
+  });
+
+  it('maps each command onto the script (hotload and crash onto the actions they are made of)', () => {
+    const file = scenarioFromModelRun(printed, { seed: 1234 });
+    const kinds = file.script.map((s) => s.do);
+    expect(kinds).toEqual([
+      'load', 'load',
+      'publish', 'hotload', 'publish', // hotload(m2, watches): a load between two blocks
+      'subscribe', 'publish', 'slow', 'publish',
+      'crash', 'publish', // crash(m0): armed on the next NewBlock, and one published
+      'restart', 'advance', 'unload', 'advance',
+      'release', 'advance', // the end of every property run: release everything, settle
+    ]);
+    expect(file.script[0]).toEqual({
+      do: 'load',
+      module: 'm0',
+      actor: 'probe',
+      options: { subscribe: ['NewBlock', 'ModuleLoaded', 'ModuleUnloaded', 'ModuleCrashed'], mailboxCapacity: 4, restart: { maxRestarts: 1_000_000, withinMs: 1 } },
+    });
+  });
+
+  it('replays the case with every invariant checked, deterministically', async () => {
+    const scenario = parseScenario(scenarioFromModelRun(printed, { seed: 1234 }));
+    const report = await simulate(scenario);
+    expect(report.invariants.filter((i) => i.status === 'fail')).toEqual([]);
+    const m1 = report.modules.find((m) => m.name === 'm1');
+    // Script steps at one virtual instant run back to back, as the property's commands do: m1's
+    // mailbox of 4 takes 4 of publish(5) (1 dropped); held, it then drops all 7 of publish(7) and
+    // the block of crash(m0).
+    expect(m1).toMatchObject({ dropped: 9 });
+    expect(report.modules.find((m) => m.name === 'm0')).toMatchObject({ restarts: 1 });
+    expect(JSON.stringify(await simulate(scenario))).toBe(JSON.stringify(report));
   });
 });
