@@ -1,7 +1,8 @@
 /**
  * The benchmark driver: `npm run bench` (full) and `npm run bench -- --quick` (under a minute).
  *
- * Every configuration runs in a fresh child process (`node --import tsx bench/cases/<case>.ts`),
+ * Every configuration runs in a fresh child process (`node bench/cases/<case>.ts`, transpiled once
+ * per run with esbuild, or through `node --import tsx` with --tsx),
  * `reps` times, interleaved (rep 1 of everything, then rep 2, ...) so that drift in the machine's
  * load hits every configuration alike. Each case prints one JSON result line; the driver takes the
  * median over processes and prints, per section, the medians side by side with the ratios of
@@ -14,6 +15,8 @@
  *   --json [FILE]      also write machine-readable results (default bench/results.json)
  *   --cpu-prof         run the children with --cpu-prof into bench/profiles/ and print the top
  *                      self-time functions of each main-thread profile (use with --only)
+ *   --tsx              run the cases through `node --import tsx bench/cases/<case>.ts` instead of
+ *                      transpiling src/ and bench/ once with esbuild (see lib/prebuild.ts)
  *   --list             print the configuration keys and exit
  */
 import { spawn } from 'node:child_process';
@@ -22,6 +25,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './lib/args.js';
+import { prebuild } from './lib/prebuild.js';
 import { summarizeProfile } from './lib/profile.js';
 import { median, RESULT_MARKER, type CaseResult } from './lib/report.js';
 
@@ -64,6 +68,8 @@ interface Measurement {
   readonly node?: boolean;
   /** Fewer processes for slow, low-noise cases. */
   readonly maxReps?: number;
+  /** Run through `node --import tsx` even when the cases are prebuilt (e.g. a case spawning .ts children). */
+  readonly tsx?: boolean;
 }
 
 /** A table: rows of configurations, one column per implementation, plus ratio columns. */
@@ -254,9 +260,11 @@ const SECTIONS: Section[] = [
     ratios: [['simulated', 'real']],
   },
   // ---- IPC hook (issue 4) ---------------------------------------------------------------------
-  // Once process modules exist: add bench/cases/ipc.ts (batched host -> process module, events/s)
-  // and bench/baselines/raw-ipc.ts (a forked child receiving one process.send per event), replace
-  // `pending` below with rows { batched: ..., raw: ... } and ratios [['batched', 'raw']].
+  // Once process modules exist: a case bench/cases/ipc.ts with --impl batched (host -> process
+  // module, events/s) and --impl raw (a forked child, one child.send per event); then replace
+  // `pending` below with rows: [{ label: '1 module', cells: { batched: ipc('batched'), raw: ipc('raw') } }],
+  // columns ['batched', 'raw'] and ratios [['batched', 'raw']], where ipc(impl) is a Measurement
+  // like fanout()'s (add `tsx: true` if the case forks .ts children through tsx).
   {
     title: 'IPC: batched host -> process module vs raw fork IPC, one message per event',
     metric: 'eventsPerSec',
@@ -310,15 +318,19 @@ async function nodeLayerBuilt(): Promise<boolean> {
   return typeof api['createNode'] === 'function' && typeof api['defineModule'] === 'function';
 }
 
+/** Set by main: where the transpiled cases are, or null to run them through tsx. */
+let buildDir: string | null = null;
+
 function runOnce(m: Measurement, rep: number): Promise<CaseResult> {
-  const flags = ['--import', 'tsx'];
+  const flags = buildDir === null || m.tsx === true ? ['--import', 'tsx'] : [];
+  const file = flags.length === 0 ? join(buildDir as string, m.file.replace(/\.ts$/, '.js')) : m.file;
   if (m.gc === true) flags.unshift('--expose-gc');
   if (cpuProf) {
-    // One directory per process: V8 writes a profile per thread (main and tsx's loader worker).
+    // One directory per process: V8 writes a profile per thread (main, and tsx's loader worker).
     flags.unshift('--cpu-prof', `--cpu-prof-dir=${profileDir(m, rep)}`);
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...flags, m.file, ...m.args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...flags, file, ...m.args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -353,6 +365,10 @@ async function main(): Promise<void> {
   for (const m of measurements) outcomes.set(m.key, { measurement: m, runs: [], errors: [] });
   if (!nodeBuilt) for (const m of measurements) if (m.node === true) (outcomes.get(m.key) as Outcome).skipped = 'node layer not built yet';
   if (cpuProf) mkdirSync(join(ROOT, 'bench/profiles'), { recursive: true });
+  if (!args.flag('tsx')) {
+    buildDir = await prebuild(ROOT);
+    if (buildDir === null) console.error('esbuild not found: running the cases through node --import tsx (slower to start)');
+  }
 
   const todo = measurements.filter((m) => outcomes.get(m.key)?.skipped === undefined);
   const total = todo.reduce((sum, m) => sum + Math.min(reps, m.maxReps ?? reps), 0);

@@ -1,3 +1,5 @@
+import { BUILD_DIR } from './prebuild.js';
+
 /**
  * Reads a V8 `.cpuprofile` (from `node --cpu-prof`) and lists the functions with the most self
  * time, and self time per area (src/kernel, src/node, bench, node_modules, V8/Node internals).
@@ -35,6 +37,7 @@ function where(frame: CallFrame, root: string): string {
   let url = frame.url;
   if (url.startsWith('file://')) url = decodeURIComponent(url.slice('file://'.length));
   if (url.startsWith(root)) url = url.slice(root.length + 1);
+  if (url.startsWith(`${BUILD_DIR}/`)) url = url.slice(BUILD_DIR.length + 1).replace(/\.js$/, '.ts');
   return url === '' ? '' : `${url}:${frame.lineNumber + 1}`;
 }
 
