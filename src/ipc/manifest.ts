@@ -48,7 +48,7 @@ export interface ProcessModuleManifest<Map extends EventMap = NodeEventMap> {
   readonly publishes?: readonly EventTypeOf<Map>[];
   /** The host-side mailbox: the bound of queued events. Default 100. */
   readonly mailboxCapacity?: number;
-  /** Events at most un-acknowledged in the child (the credit window). Default 32. */
+  /** Events at most un-acknowledged in the child (the credit window): the child-side bound. Default 128. */
   readonly credits?: number;
   readonly restart?: ModuleRestartPolicy;
   readonly heartbeat?: HeartbeatOptions;
@@ -120,7 +120,7 @@ const TS = /\.[mc]?ts$/;
 /** Defaults of the optional manifest fields. */
 const DEFAULTS = {
   mailboxCapacity: 100,
-  credits: 32,
+  credits: 128,
   heartbeatMs: 1000,
   heartbeatMissed: 3,
   ratePerSecond: 100,

@@ -51,7 +51,7 @@ export interface ProcessModuleOptions<E extends EventMap> {
  * ```
  */
 export function defineProcessModule<E extends EventMap = NodeEventMap>(
-  manifest: ProcessModuleManifest<E>,
+  manifest: ProcessModuleManifest<NoInfer<E>>,
   options: ProcessModuleOptions<E> = {},
 ): ProcessModule<E> {
   const catalogue = options.catalogue ?? (nodeCatalogue as unknown as Catalogue<E>);
@@ -96,7 +96,7 @@ export function defineProcessModule<E extends EventMap = NodeEventMap>(
  * environment, a crash of the process). For trusted modules.
  */
 export function defineWorkerModule<E extends EventMap = NodeEventMap>(
-  manifest: Omit<ProcessModuleManifest<E>, 'isolation' | 'env' | 'execArgv'>,
+  manifest: Omit<ProcessModuleManifest<NoInfer<E>>, 'isolation' | 'env' | 'execArgv'>,
   options: ProcessModuleOptions<E> = {},
 ): ProcessModule<E> {
   return defineProcessModule<E>({ ...manifest, isolation: 'worker' }, options);
