@@ -114,7 +114,7 @@ const moduleLoadedOnce: Invariant = {
       }
     }
     // Never neither: at the checkpoint before shutdown, every live subscriber has every announced module.
-    const cp = trace.checkpoints.find((c) => c.label === 'before-shutdown');
+    const cp = trace.checkpoints.find((c) => c.label === 'before-shutdown' && c.settled);
     if (cp !== undefined) {
       for (const name of cp.announced) {
         const m = trace.modules.get(name);
@@ -232,10 +232,11 @@ const accounting: Invariant = {
   title:
     'accounting law: offered = channelFull + failed + filtered + serializationFailed + handled + handlerFailed + lostOnCrash + pending, for every module, matching what was observed',
   check(trace) {
-    if (trace.checkpoints.length === 0) return null;
+    const settled = trace.checkpoints.filter((c) => c.settled);
+    if (settled.length === 0) return null;
     const violations: string[] = [];
     let checked = 0;
-    for (const cp of trace.checkpoints) {
+    for (const cp of settled) {
       for (const [name, stats] of Object.entries(cp.stats)) {
         const m = trace.modules.get(name);
         if (m === undefined) continue;
@@ -261,16 +262,16 @@ const accounting: Invariant = {
           pending = pendingCount(s);
         }
         const offered = offeredCount(s);
-        const settled = s.channelFull + s.failed + s.filtered + s.serializationFailed + s.handled + s.handlerFailed + s.lostOnCrash;
+        const outcomes = s.channelFull + s.failed + s.filtered + s.serializationFailed + s.handled + s.handlerFailed + s.lostOnCrash;
         if (pending < 0) violations.push(`${at}: ${-pending} more events settled than were enqueued`);
-        if (offered !== settled + pending) {
-          violations.push(`${at}: offered ${offered} != ${settled} settled + ${pending} pending`);
+        if (offered !== outcomes + pending) {
+          violations.push(`${at}: offered ${offered} != ${outcomes} settled + ${pending} pending`);
         }
         const stopped = cp.label === 'after-modules-stopped' && name !== RECORDER_NAME;
         if (stopped && pending !== 0) violations.push(`${at}: ${pending} events still pending after the module stopped`);
       }
     }
-    return { checked: `${checked} module statistics at ${trace.checkpoints.length} checkpoints`, violations };
+    return { checked: `${checked} module statistics at ${settled.length} checkpoint${settled.length === 1 ? '' : 's'}`, violations };
   },
 };
 
@@ -326,7 +327,7 @@ const nothingAfterTermination: Invariant = {
       checked += m.incarnations.length;
       for (const a of m.afterTermination) violations.push(`${m.name} ${a.what} (at ${secs(a.t)})`);
     }
-    const cp = trace.checkpoints.find((c) => c.label === 'before-shutdown');
+    const cp = trace.checkpoints.find((c) => c.label === 'before-shutdown' && c.settled);
     if (cp !== undefined) {
       for (const [type, names] of Object.entries(cp.subscribers)) {
         for (const name of names) {
@@ -387,7 +388,7 @@ const gracefulShutdown: Invariant = {
     if (!s.systemStopped) violations.push('the actor system is still running after shutdown');
     for (const failure of s.rootFailures) violations.push(`a failure reached the root: ${failure}`);
     if (!trace.lifecycle.some((r) => r.type === 'NodeShutdown')) violations.push('NodeShutdown was never published');
-    const before = trace.checkpoints.find((c) => c.label === 'before-shutdown');
+    const before = trace.checkpoints.find((c) => c.label === 'before-shutdown' && c.settled);
     let checked = 0;
     if (before !== undefined) {
       for (const name of before.live) {

@@ -369,7 +369,9 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
         if (names.length > 0) subscribers[type] = names;
       }
     }
-    recorder.checkpoint(label, t, { stats, announced, subscribers });
+    // In virtual time nothing runs between these queries; in real time modules run on, except once
+    // they have all stopped.
+    recorder.checkpoint(label, t, { stats, announced, subscribers, settled: sim !== null || label === 'after-modules-stopped' });
   };
 
   let finish!: () => void;

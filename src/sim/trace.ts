@@ -73,6 +73,12 @@ export interface TraceModule {
 export interface Checkpoint {
   readonly label: 'before-shutdown' | 'after-modules-stopped';
   readonly t: number;
+  /**
+   * True when nothing ran while the checkpoint was taken, so the node's view and the trace's are
+   * of one moment: always in deterministic mode, and after every module stopped. A checkpoint
+   * taken in real time while modules run is not, and the checks that compare views skip it.
+   */
+  readonly settled: boolean;
   readonly stats: Readonly<Record<string, DeliveryStats>>;
   /** Announced (loaded) modules, per the EventManager. */
   readonly announced: readonly string[];
@@ -177,7 +183,12 @@ export class TraceRecorder {
   checkpoint(
     label: Checkpoint['label'],
     t: number,
-    view: { stats: Readonly<Record<string, DeliveryStats>>; announced: readonly string[]; subscribers: Readonly<Record<string, readonly string[]>> },
+    view: {
+      stats: Readonly<Record<string, DeliveryStats>>;
+      announced: readonly string[];
+      subscribers: Readonly<Record<string, readonly string[]>>;
+      settled: boolean;
+    },
   ): Checkpoint {
     const cut: Record<string, number[]> = {};
     for (const m of this.trace.modules.values()) cut[m.name] = m.incarnations.map((inc) => inc.ops.length);

@@ -124,3 +124,14 @@ describe('simulate: a failing expectation', () => {
     expect(report.invariants.filter((i) => !i.id.startsWith('expect')).every((i) => i.status === 'pass')).toBe(true);
   });
 });
+
+describe('simulate --real', () => {
+  it('runs a scenario on the real scheduler, time scaled, with the same invariants', async () => {
+    const report = await simulate(smallScenario({ timeScale: 0.02 }), { real: true });
+    expect(report.scenario).toMatchObject({ mode: 'real', timeScale: 0.02 });
+    expect(report.invariants.filter((i) => i.status !== 'pass')).toEqual([]);
+    expect(report.modules.map((m) => m.name)).toEqual(['watcher', 'slow', 'crashy', 'late']);
+    expect(report.modules.every((m) => !m.deterministic)).toBe(true);
+    expect(report.notes[0]).toMatch(/^real time: 1 virtual ms = 0\.02 real ms/);
+  });
+});
