@@ -29,28 +29,32 @@ const SELF = fileURLToPath(import.meta.url);
 const events = args.number('events', 20_000);
 const rounds = args.number('rounds', 5);
 
-if (args.string('child', '') === 'raw') {
-  // The raw baseline's child: one message per event, a reply after each round.
-  let count = 0;
-  process.on('message', () => {
-    if (++count % events === 0) process.send?.('done');
-  });
-  process.on('disconnect', () => process.exit(0));
-} else if (process.env['MODACTOR_CHANNEL_FD'] !== undefined) {
-  // The process module: counts events, says so at the end of each round.
-  const { runModule } = await import('../../src/ipc/sdk.js');
-  let count = 0;
-  await runModule({
-    name: 'bench-sink',
-    version: '1.0.0',
-    handle(_event, ctx) {
-      if (++count % events === 0) {
-        void ctx.publish({ type: 'HealthCheck', payload: { checkType: 'round', nodeHealthy: true, healthReport: String(count) } });
-      }
-    },
-  });
-} else {
-  runCase(() => (args.string('impl', 'batched') === 'raw' ? raw() : batched()));
+/**
+ * CPU time per event in each process, after the warm-up round: a figure that holds on a busy
+ * machine, where the events/s of two processes competing for cores with others do not.
+ */
+class CpuMeter {
+  private host = 0;
+  private child = 0;
+  private hostNow = 0;
+  private childNow = 0;
+
+  round(round: number, childCpuUs: number): void {
+    const hostCpu = process.cpuUsage();
+    const hostUs = hostCpu.user + hostCpu.system;
+    if (round === 0) {
+      this.host = hostUs;
+      this.child = childCpuUs;
+    } else {
+      this.hostNow = hostUs;
+      this.childNow = childCpuUs;
+    }
+  }
+
+  perEvent(): { hostCpuUsPerEvent: number; childCpuUsPerEvent: number } {
+    const n = events * rounds;
+    return { hostCpuUsPerEvent: (this.hostNow - this.host) / n, childCpuUsPerEvent: (this.childNow - this.child) / n };
+  }
 }
 
 function result(times: number[], info: Record<string, unknown>): CaseResult {
@@ -61,30 +65,31 @@ function result(times: number[], info: Record<string, unknown>): CaseResult {
 async function raw(): Promise<CaseResult> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const child = fork(SELF, ['--child', 'raw', '--events', String(events)], { execArgv: ['--import', tsx], serialization: 'json' });
-  let done: () => void = () => undefined;
-  child.on('message', () => done());
+  let done: (childCpu: number) => void = () => undefined;
+  child.on('message', (cpu: NodeJS.CpuUsage) => done(cpu.user + cpu.system));
   const times: number[] = [];
+  const cpu = new CpuMeter();
   for (let round = 0; round <= rounds; round++) {
-    const finished = new Promise<void>((resolve) => (done = resolve));
+    const finished = new Promise<number>((resolve) => (done = resolve));
     const started = performance.now();
     for (let i = 0; i < events; i++) child.send(newBlock(round * events + i));
-    await finished;
+    cpu.round(round, await finished);
     if (round > 0) times.push(performance.now() - started);
   }
   child.kill();
-  return result(times, { transport: 'fork IPC, json, one message per event' });
+  return result(times, { transport: 'fork IPC, json, one message per event', ...cpu.perEvent() });
 }
 
 async function batched(): Promise<CaseResult> {
   const { createNode, defineModule, defineProcessModule, EventType } = await import('../../src/index.js');
   const node = createNode();
-  let done: () => void = () => undefined;
+  let done: (childCpu: number) => void = () => undefined;
   await node.load(
     defineModule({
       name: 'round-watcher',
       version: '1.0.0',
       subscribe: [EventType.HealthCheck],
-      handle: () => done(),
+      handle: (event) => done(event.type === 'HealthCheck' ? Number(event.payload.healthReport) : 0),
     }),
   );
   const credits = args.number('credits', 0);
@@ -102,9 +107,10 @@ async function batched(): Promise<CaseResult> {
     });
   await node.load(sink);
   const times: number[] = [];
+  const cpu = new CpuMeter();
   let backoffs = 0;
   for (let round = 0; round <= rounds; round++) {
-    const finished = new Promise<void>((resolve) => (done = resolve));
+    const finished = new Promise<number>((resolve) => (done = resolve));
     const started = performance.now();
     for (let i = 0; i < events; ) {
       if (node.events.publish(newBlock(round * events + i)).dropped === 0) i++;
@@ -113,11 +119,36 @@ async function batched(): Promise<CaseResult> {
         await macrotask();
       }
     }
-    await finished;
+    cpu.round(round, await finished);
     if (round > 0) times.push(performance.now() - started);
   }
   const stats = await node.events.getDeliveryStats('bench-sink');
   await node.shutdown();
   const { credits: window, mailboxCapacity } = sink.manifest;
-  return result(times, { transport: 'process module, batched under credits', credits: window, capacity: mailboxCapacity, backoffs, stats });
+  return result(times, { transport: 'process module, batched under credits', credits: window, capacity: mailboxCapacity, backoffs, ...cpu.perEvent(), stats });
+}
+
+if (args.string('child', '') === 'raw') {
+  // The raw baseline's child: one message per event, a reply after each round.
+  let count = 0;
+  process.on('message', () => {
+    if (++count % events === 0) process.send?.(process.cpuUsage());
+  });
+  process.on('disconnect', () => process.exit(0));
+} else if (process.env['MODACTOR_CHANNEL_FD'] !== undefined) {
+  // The process module: counts events, says so at the end of each round.
+  const { runModule } = await import('../../src/ipc/sdk.js');
+  let count = 0;
+  await runModule({
+    name: 'bench-sink',
+    version: '1.0.0',
+    handle(_event, ctx) {
+      if (++count % events === 0) {
+        const cpu = process.cpuUsage();
+        void ctx.publish({ type: 'HealthCheck', payload: { checkType: 'round', nodeHealthy: true, healthReport: `${cpu.user + cpu.system}` } });
+      }
+    },
+  });
+} else {
+  runCase(() => (args.string('impl', 'batched') === 'raw' ? raw() : batched()));
 }
