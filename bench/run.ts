@@ -25,7 +25,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './lib/args.js';
-import { prebuild } from './lib/prebuild.js';
+import { prebuild, removeBuild } from './lib/prebuild.js';
 import { summarizeProfile } from './lib/profile.js';
 import { median, RESULT_MARKER, type CaseResult } from './lib/report.js';
 
@@ -603,7 +603,11 @@ function si(v: number, unit: string): string {
   return `${v.toFixed(0)}${unit}`;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    if (buildDir !== null) removeBuild(ROOT, buildDir);
+  });

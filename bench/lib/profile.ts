@@ -1,4 +1,4 @@
-import { BUILD_DIR } from './prebuild.js';
+import { BUILD_ROOT } from './prebuild.js';
 
 /**
  * Reads a V8 `.cpuprofile` (from `node --cpu-prof`) and lists the functions with the most self
@@ -37,7 +37,7 @@ function where(frame: CallFrame, root: string): string {
   let url = frame.url;
   if (url.startsWith('file://')) url = decodeURIComponent(url.slice('file://'.length));
   if (url.startsWith(root)) url = url.slice(root.length + 1);
-  if (url.startsWith(`${BUILD_DIR}/`)) url = url.slice(BUILD_DIR.length + 1).replace(/\.js$/, '.ts');
+  if (url.startsWith(`${BUILD_ROOT}/`)) url = url.slice(BUILD_ROOT.length + 1).replace(/^[^/]+\//, '').replace(/\.js$/, '.ts');
   return url === '' ? '' : `${url}:${frame.lineNumber + 1}`;
 }
 
