@@ -63,8 +63,9 @@ function result(times: number[], info: Record<string, unknown>): CaseResult {
 }
 
 async function raw(): Promise<CaseResult> {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = fork(SELF, ['--child', 'raw', '--events', String(events)], { execArgv: ['--import', tsx], serialization: 'json' });
+  // Run as TypeScript through tsx, or transpiled by the bench driver: the child is this very file.
+  const execArgv = SELF.endsWith('.ts') ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
+  const child = fork(SELF, ['--child', 'raw', '--events', String(events)], { execArgv, serialization: 'json' });
   let done: (childCpu: number) => void = () => undefined;
   child.on('message', (cpu: NodeJS.CpuUsage) => done(cpu.user + cpu.system));
   const times: number[] = [];
