@@ -135,6 +135,12 @@ const spawnStop = (batch: number): Measurement => ({
   maxReps: 3,
 });
 const restart: Measurement = { key: 'lifecycle restart kernel', file: cases('lifecycle'), args: ['--what', 'restart', '--restarts', RESTARTS], maxReps: 3 };
+const ipc = (impl: 'batched' | 'raw'): Measurement => ({
+  key: `ipc ${impl}`,
+  file: cases('ipc'),
+  args: ['--impl', impl, ...(quick ? ['--events', '5000', '--rounds', '3'] : [])],
+  node: impl === 'batched',
+});
 const simulator = (mode: 'real' | 'sim'): Measurement => ({ key: `simulator ${mode} n=10 kernel`, file: cases('simulator'), args: ['--mode', mode, '--n', '10', ...T] });
 
 const row = (label: string, make: (impl: string) => Measurement, impls: readonly string[]): Section['rows'][number] => ({
@@ -259,19 +265,17 @@ const SECTIONS: Section[] = [
     rows: [{ label: 'N=10', cells: { real: simulator('real'), simulated: simulator('sim') } }],
     ratios: [['simulated', 'real']],
   },
-  // ---- IPC hook (issue 4) ---------------------------------------------------------------------
-  // Once process modules exist: a case bench/cases/ipc.ts with --impl batched (host -> process
-  // module, events/s) and --impl raw (a forked child, one child.send per event); then replace
-  // `pending` below with rows: [{ label: '1 module', cells: { batched: ipc('batched'), raw: ipc('raw') } }],
-  // columns ['batched', 'raw'] and ratios [['batched', 'raw']], where ipc(impl) is a Measurement
-  // like fanout()'s (add `tsx: true` if the case forks .ts children through tsx).
+  // ---- IPC (issue 4) ---------------------------------------------------------------------------
+  // bench/cases/ipc.ts (written with the process modules): --impl batched (a node publishing to one
+  // process module) and --impl raw (a forked child, one child.send per event). More IPC
+  // configurations go here as rows; the issue sets no target for them.
   {
-    title: 'IPC: batched host -> process module vs raw fork IPC, one message per event',
+    title: 'IPC: host -> one out-of-process module, events handled per second (batched process module vs raw fork IPC, one message per event)',
     metric: 'eventsPerSec',
     format: rate,
-    columns: [],
-    rows: [],
-    pending: 'not measured yet: process modules do not exist yet (issue 4)',
+    columns: ['batched', 'raw'],
+    rows: [{ label: '1 module', cells: { batched: ipc('batched'), raw: ipc('raw') } }],
+    ratios: [['batched', 'raw']],
   },
 ];
 
