@@ -149,8 +149,7 @@ class Session<E extends EventMap> {
     this.permitted = new Set(manifest.publishes);
     this.subscribable = new Set(manifest.subscribe);
     this.bucket = new TokenBucket(manifest.ratePerSecond, manifest.rateBurst, actx.now());
-    // `retired` is set by routers that track it (an extra field for those that do not).
-    const incarnation = {
+    this.incarnation = {
       name: manifest.name,
       version: manifest.version,
       ref: actx.self,
@@ -161,7 +160,6 @@ class Session<E extends EventMap> {
       settled: 0,
       retired: false,
     };
-    this.incarnation = incarnation;
   }
 
   // ---- Lifecycle (called in the actor's turns) --------------------------------------------------
@@ -243,7 +241,8 @@ class Session<E extends EventMap> {
   private acknowledge(n: number, failed: boolean): void {
     this.acked += n;
     const { incarnation } = this;
-    if (!(incarnation as { retired?: boolean }).retired) {
+    // Once retired (terminated, its remainder counted lost), late acknowledgements change nothing.
+    if (!incarnation.retired) {
       incarnation.settled += n;
       if (failed) incarnation.stats.handlerFailed += n;
       else incarnation.stats.handled += n;
