@@ -303,10 +303,9 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
         continue;
       }
       if (this.state !== 'running' || handled >= budget) break;
-      const next = mailbox.takeUser();
-      if (next === undefined) break;
+      if (!mailbox.hasUserMessages) break;
       handled++;
-      this.invoke(next.message);
+      this.invoke(mailbox.takeNext());
     }
     if (!this.busy) this.wake();
   }

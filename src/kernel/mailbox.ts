@@ -156,9 +156,19 @@ export class Mailbox<M, S = unknown> {
     return { message: this.user.shift() as M, lane: 'user' };
   }
 
-  /** Fast path for the hot loop: takes the next user-lane message when no other lane has one. */
-  takeUserFast(): M | undefined {
-    return this.user.shift();
+  /** True when the priority or user lane holds a message. */
+  get hasUserMessages(): boolean {
+    return this.user.size > 0 || (this.priority !== null && this.priority.size > 0);
+  }
+
+  /**
+   * The hot loop's take: the next user-level message (priority lane first) without allocating.
+   * Call only when {@link Mailbox.hasUserMessages} is true.
+   */
+  takeNext(): M {
+    const priority = this.priority;
+    if (priority !== null && priority.size > 0) return priority.shift() as M;
+    return this.user.shift() as M;
   }
 
   /** Removes system messages matching `predicate` (used by unwatch). */

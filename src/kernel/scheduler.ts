@@ -36,30 +36,38 @@ export interface Scheduler {
 export interface RealSchedulerOptions {
   /** Messages per actor turn. Default 32. */
   throughput?: number;
-  /** Actor turns per drain before yielding to the event loop (timers, I/O). Default 256. */
+  /** Longest time one drain runs before it yields to the event loop (timers, I/O). Default 4 ms. */
+  sliceMs?: number;
+  /** Most actor turns per drain before it yields, whatever the time. Default 4096. */
   turnsPerYield?: number;
 }
 
+/** Turns between two looks at the clock while draining. */
+const CLOCK_EVERY_TURNS = 32;
+
 /**
  * The production scheduler: one shared FIFO run queue of runnable actors, drained in a microtask
- * batch that yields to the event loop (via `setImmediate`) after `turnsPerYield` turns, so timers and
- * I/O are never starved by a busy system.
+ * batch that yields to the event loop (via `setImmediate`) once it has run for `sliceMs` or
+ * `turnsPerYield` turns, so timers and I/O are never starved by a busy system, while a burst of
+ * work that fits in a slice runs to the end without a detour through the event loop.
  */
 export function createRealScheduler(options: RealSchedulerOptions = {}): Scheduler {
   const throughput = options.throughput ?? 32;
-  const turnsPerYield = options.turnsPerYield ?? 256;
+  const sliceMs = options.sliceMs ?? 4;
+  const turnsPerYield = options.turnsPerYield ?? 4096;
   let queue: Schedulable[] = [];
   let next: Schedulable[] = [];
   let drainPending = false;
 
   const drain = (): void => {
+    const started = performance.now();
     let turns = 0;
     while (queue.length > 0) {
       const batch = queue;
       queue = next;
       for (let i = 0; i < batch.length; i++) {
         const task = batch[i] as Schedulable;
-        if (turns++ >= turnsPerYield) {
+        if (++turns > turnsPerYield || (turns % CLOCK_EVERY_TURNS === 0 && performance.now() - started >= sliceMs)) {
           // Put the unrun rest back at the front, then yield to the event loop.
           const rest = batch.slice(i);
           batch.length = 0;

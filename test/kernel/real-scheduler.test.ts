@@ -59,7 +59,8 @@ describe('the real scheduler', () => {
 
   it('yields to the event loop while it drains a huge backlog', async () => {
     const total = 50_000;
-    const system = createActorSystem(); // the defaults: 32 messages per turn, 256 turns per yield
+    // 32 messages per turn, a yield at the latest after 256 turns (the default also yields after 4 ms)
+    const system = createActorSystem({ scheduler: createRealScheduler({ turnsPerYield: 256 }) });
     const order: string[] = [];
     let handled = 0;
     let handledWhenImmediateRan = -1;
