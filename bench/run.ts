@@ -19,7 +19,7 @@
  *                      transpiling src/ and bench/ once with esbuild (see lib/prebuild.ts)
  *   --list             print the configuration keys and exit
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -365,6 +365,7 @@ async function main(): Promise<void> {
   }
   const nodeBuilt = await nodeLayerBuilt();
   const loadBefore = loadavg()[0] ?? 0;
+  const measured = revision(); // before the build: that is the code the cases run
   const outcomes = new Map<string, Outcome>();
   for (const m of measurements) outcomes.set(m.key, { measurement: m, runs: [], errors: [] });
   if (!nodeBuilt) for (const m of measurements) if (m.node === true) (outcomes.get(m.key) as Outcome).skipped = 'node layer not built yet';
@@ -420,6 +421,7 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   console.log('');
   console.log(`modactor bench${quick ? ' --quick' : ''}: ${machine.date}, ${machine.cpu}, ${machine.nproc} cores, node ${machine.node}`);
+  console.log(`commit ${measured}`);
   console.log(`medians of ${reps} fresh process${reps === 1 ? '' : 'es'} per configuration (each the median of its own rounds); ${elapsed.toFixed(0)} s`);
   console.log(`1-minute load average ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after (above ${machine.nproc} means other work shared the CPUs)`);
   if (!nodeBuilt) console.log('node layer: skipped (node layer not built yet): "node" columns and node targets are not measured');
@@ -507,6 +509,7 @@ async function main(): Promise<void> {
   if (jsonPath !== null) {
     const out = {
       machine,
+      commit: measured,
       loadAverage: load,
       quick,
       reps,
@@ -578,6 +581,17 @@ function missBy(value: number, t: Target): string {
 function medianMetrics(runs: readonly CaseResult[]): Record<string, number> {
   const keys = new Set(runs.flatMap((r) => Object.keys(r.metrics)));
   return Object.fromEntries([...keys].map((k) => [k, median(runs.map((r) => r.metrics[k]).filter((v): v is number => typeof v === 'number'))]));
+}
+
+/** The commit measured, and whether src/ or bench/ had uncommitted changes (measured too). */
+function revision(): string {
+  try {
+    const git = (...argv: string[]): string => execFileSync('git', argv, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--', 'src', 'bench') === '' ? head : `${head} + uncommitted changes in src/ or bench/`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
 }
 
 function machineInfo(): { date: string; cpu: string; nproc: number; node: string } {
