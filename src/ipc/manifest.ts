@@ -48,7 +48,12 @@ export interface ProcessModuleManifest<Map extends EventMap = NodeEventMap> {
   readonly publishes?: readonly EventTypeOf<Map>[];
   /** The host-side mailbox: the bound of queued events. Default 100. */
   readonly mailboxCapacity?: number;
-  /** Events at most un-acknowledged in the child (the credit window): the child-side bound. Default 128. */
+  /**
+   * Events at most un-acknowledged in the child (the credit window): the child-side bound. Default
+   * 1000 (as JetStream's max ack pending): deep enough that throughput does not hang on the round
+   * trip to the child; set it lower to lose less in a crash or to get a critical event to a
+   * backlogged child sooner.
+   */
   readonly credits?: number;
   readonly restart?: ModuleRestartPolicy;
   readonly heartbeat?: HeartbeatOptions;
@@ -120,7 +125,7 @@ const TS = /\.[mc]?ts$/;
 /** Defaults of the optional manifest fields. */
 const DEFAULTS = {
   mailboxCapacity: 100,
-  credits: 128,
+  credits: 1000,
   heartbeatMs: 1000,
   heartbeatMissed: 3,
   ratePerSecond: 100,

@@ -64,6 +64,9 @@ const CHANNEL_CLOSED: unique symbol = Symbol('modactor.channel-closed');
 
 type SessionState = 'spawning' | 'welcomed' | 'running' | 'stopping' | 'closed';
 
+/** A batch this long is sent at once rather than at the end of the event loop iteration. */
+const FLUSH_AT = 256;
+
 /** The longest pause between two watchdog checks. */
 const MAX_TICK_MS = 100;
 
@@ -204,10 +207,16 @@ class Session<E extends EventMap> {
       this.creditWaiter = waiter;
       return waiter.promise;
     }
-    if (!this.flushQueued) {
-      // Everything this actor takes in the current scheduler drain goes out as one batch.
+    if (this.batch.length >= FLUSH_AT) {
+      this.flush();
+    } else if (!this.flushQueued) {
+      // Everything this actor takes until the event loop's next check phase goes out as one batch:
+      // what publishers offered from all the callbacks of this loop iteration. Not a timer (nothing
+      // waits on the clock), and the only place the host defers work past the current turn:
+      // one write per loop iteration instead of one per scheduler drain halves the host's cost
+      // per event (bench/cases/ipc.ts).
       this.flushQueued = true;
-      queueMicrotask(() => {
+      setImmediate(() => {
         this.flushQueued = false;
         this.flush();
       });
@@ -231,7 +240,7 @@ class Session<E extends EventMap> {
   // ---- Flow control -----------------------------------------------------------------------------
 
   private flush(): void {
-    if (this.batch.length === 0 || this.failure !== null || this.channel === null) return;
+    if (this.batch.length === 0 || this.failure !== null || this.channel === null || this.state !== 'running') return;
     const events = this.batch;
     this.batch = [];
     this.sent += events.length;

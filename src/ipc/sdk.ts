@@ -78,6 +78,9 @@ export interface ChildFactoryDefinition<Map extends EventMap = NodeEventMap> ext
 /** What {@link runModule} takes. */
 export type ChildModuleDefinition<Map extends EventMap = NodeEventMap> = ChildHandlerDefinition<Map> | ChildFactoryDefinition<Map>;
 
+/** Longest run of synchronous handlers before the SDK yields to the event loop (heartbeats, I/O). */
+const SLICE_MS = 20;
+
 /** At most this many publishes may wait for their receipt. */
 export const MAX_PENDING_PUBLISHES = 1024;
 
@@ -333,6 +336,7 @@ class ChildRuntime<Map extends EventMap> {
     this.pumping = true;
     const handlers = this.handlers as ChildModuleHandlers<Map>;
     const ctx = this.ctx as ChildModuleContext<Map>;
+    let sliceStart = this.scheduler.now();
     try {
       while (this.head < this.queue.length && this.state === 'running' && !this.failed) {
         const event = this.queue[this.head] as EventOf<Map>;
@@ -354,6 +358,13 @@ class ChildRuntime<Map extends EventMap> {
         // After an async handler the turn is spent anyway: acknowledge at once, so a crash loses
         // as few handled-but-unacknowledged events as possible. Sync handlers are acknowledged in groups.
         if (waited || this.unacked >= this.ackEvery) this.flushAcks();
+        if (waited) sliceStart = this.scheduler.now();
+        else if (this.scheduler.now() - sliceStart > SLICE_MS) {
+          // A long run of sync handlers must not starve heartbeats and the node's messages.
+          this.flushAcks();
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = this.scheduler.now();
+        }
       }
       if (this.head === this.queue.length) {
         this.queue = [];

@@ -25,7 +25,7 @@ describe('process module manifests', () => {
       subscribe: ['NewBlock'],
       publishes: [],
       mailboxCapacity: 100,
-      credits: 128,
+      credits: 1000,
       restart: {},
       heartbeatMs: 1000,
       heartbeatMissed: 3,
