@@ -155,13 +155,19 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       if (!this.scheduled && !this.busy && this.state === 'running') this.schedule();
       return result;
     }
-    if (system.inspector.active) system.inspector.emit({ type: 'dropped', actor: this.path, reason: result, message });
     if (result === 'full') {
       if (this.dropStreak++ === 0) {
         this.log.warn({ capacity: this.mailbox.capacity }, 'mailbox full: dropping messages until it drains');
       }
+      // The drop path: unobserved, a drop is one counter more.
+      if (!system.inspector.active && system.deadLetterObservers === 0) {
+        system.deadLetterCounts['mailbox-full']++;
+        return result;
+      }
+      if (system.inspector.active) system.inspector.emit({ type: 'dropped', actor: this.path, reason: result, message });
       system.deadLetter(sender?.path ?? null, this, message, 'mailbox-full');
     } else {
+      if (system.inspector.active) system.inspector.emit({ type: 'dropped', actor: this.path, reason: result, message });
       system.deadLetter(sender?.path ?? null, this, message, 'closed');
     }
     return result;

@@ -58,16 +58,29 @@ export function createRealScheduler(options: RealSchedulerOptions = {}): Schedul
   let queue: Schedulable[] = [];
   let next: Schedulable[] = [];
   let drainPending = false;
+  // A slice is the work done between two passes of the event loop. Promise continuations that
+  // make actors runnable again start new microtask drains; a marker macrotask tells when the
+  // event loop got a turn, so the slice's time counts across those drains too.
+  let sliceStart = 0;
+  let markerPending = false;
+  const clearMarker = (): void => {
+    markerPending = false;
+  };
+  const sliceUsed = (): boolean => markerPending && performance.now() - sliceStart >= sliceMs;
 
   const drain = (): void => {
-    const started = performance.now();
+    if (!markerPending) {
+      markerPending = true;
+      sliceStart = performance.now();
+      setImmediate(clearMarker);
+    }
     let turns = 0;
     while (queue.length > 0) {
       const batch = queue;
       queue = next;
       for (let i = 0; i < batch.length; i++) {
         const task = batch[i] as Schedulable;
-        if (++turns > turnsPerYield || (turns % CLOCK_EVERY_TURNS === 0 && performance.now() - started >= sliceMs)) {
+        if (++turns > turnsPerYield || (turns % CLOCK_EVERY_TURNS === 0 && sliceUsed())) {
           // Put the unrun rest back at the front, then yield to the event loop.
           const rest = batch.slice(i);
           batch.length = 0;
@@ -92,7 +105,9 @@ export function createRealScheduler(options: RealSchedulerOptions = {}): Schedul
       queue.push(task);
       if (!drainPending) {
         drainPending = true;
-        queueMicrotask(drain);
+        // Within the slice, drain in this microtask checkpoint; past it, after the event loop.
+        if (sliceUsed()) setImmediate(drain);
+        else queueMicrotask(drain);
       }
     },
     setTimer: setRealTimer,

@@ -19,5 +19,9 @@ export interface SystemInternals {
   unregister(cell: AnyCell): void;
   cellOf(ref: ActorRef<unknown>): AnyCell;
   deadLetter(sender: string | null, recipient: AnyCell, message: unknown, reason: DeadLetterReason): void;
+  /** Dead letters so far, by reason (the drop path counts here directly). */
+  readonly deadLetterCounts: Record<DeadLetterReason, number>;
+  /** How many dead-letter observers there are. */
+  deadLetterObservers: number;
   rootFailed(failure: Failure): void;
 }

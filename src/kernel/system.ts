@@ -111,6 +111,8 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
       if (ref instanceof ActorCell && ref.belongsTo(internals)) return ref as AnyCell;
       throw new ModactorError('unknown-actor', `Expected an actor of this system, got ${describeRef(ref)}`);
     },
+    deadLetterCounts: deadCounts,
+    deadLetterObservers: 0,
     deadLetter(sender, recipient, message, reason) {
       deadCounts[reason]++;
       if (inspector.active) inspector.emit({ type: 'dead-letter', actor: recipient.path, reason, message });
@@ -210,8 +212,10 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
     inspect: (observer) => inspector.subscribe(observer),
     onDeadLetter(observer) {
       deadObservers = [...deadObservers, observer];
+      internals.deadLetterObservers = deadObservers.length;
       return () => {
         deadObservers = deadObservers.filter((o) => o !== observer);
+        internals.deadLetterObservers = deadObservers.length;
       };
     },
     deadLetterCounts: () => ({ ...deadCounts }),

@@ -90,6 +90,42 @@ describe('the real scheduler', () => {
     await system.shutdown();
   });
 
+  it('yields to the event loop during a restart storm carried by promise continuations', async () => {
+    const restarts = 20_000;
+    const system = createActorSystem({
+      supervision: { maxRestarts: Number.MAX_SAFE_INTEGER, withinMs: 1000 },
+    });
+    const order: string[] = [];
+    let starts = 0;
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    system.spawn<'crash'>(
+      {
+        create: (ctx) => ({
+          onStart: () => {
+            starts++;
+            if (starts === 1) {
+              setImmediate(() => order.push(`immediate after ${starts < restarts ? 'some' : 'all'} restarts`));
+            }
+            if (starts === restarts) {
+              order.push('storm over');
+              finish();
+              return;
+            }
+            ctx.self.tell('crash');
+          },
+          receive: () => {
+            throw new Error('again');
+          },
+        }),
+      },
+      { name: 'storm' },
+    );
+    await finished;
+    await system.shutdown();
+    expect(order).toEqual(['immediate after some restarts', 'storm over']);
+  });
+
   it('lets many actors take turns from one run queue', async () => {
     const system = createActorSystem({ scheduler: createRealScheduler({ throughput: 1 }) });
     const order: string[] = [];
