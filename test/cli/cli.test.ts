@@ -20,7 +20,7 @@ function cli(...args: string[]): Promise<Run> {
     execFile(
       process.execPath,
       [bin, ...args],
-      { env: { ...process.env, MODACTOR_FROM_SOURCE: '1' }, maxBuffer: 64 * 1024 * 1024 },
+      { maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         resolve({ code, stdout, stderr });
