@@ -9,8 +9,10 @@
  *       JSON serialization and one `child.send(event)` per event, no flow control at all.
  *
  * Both measure the time from the first event sent to the child reporting it handled the last one,
- * over `--rounds` rounds of `--events` events after one warm-up round; the metric is the median.
- * Options: --events N (default 20000), --rounds N (default 5), --credits N and --capacity N (batched; default the
+ * over `--rounds` rounds of `--events` events after `--warmup-rounds` (the JIT warms up both
+ * processes); the metric is the median round.
+ * Options: --events N (default 20000), --rounds N (default 8), --warmup-rounds N (default 2),
+ * --credits N and --capacity N (batched; default the
  * manifest's defaults, 128 and 100),
  * --child-prof (batched: the module child writes a CPU profile into bench/profiles/).
  *
@@ -27,10 +29,11 @@ import { macrotask, newBlock } from '../lib/subject.js';
 const args = parseArgs();
 const SELF = fileURLToPath(import.meta.url);
 const events = args.number('events', 20_000);
-const rounds = args.number('rounds', 5);
+const rounds = args.number('rounds', 8);
+const warmup = Math.max(1, args.number('warmup-rounds', 2));
 
 /**
- * CPU time per event in each process, after the warm-up round: a figure that holds on a busy
+ * CPU time per event in each process, over the measured rounds: a figure that holds on a busy
  * machine, where the events/s of two processes competing for cores with others do not.
  */
 class CpuMeter {
@@ -42,10 +45,10 @@ class CpuMeter {
   round(round: number, childCpuUs: number): void {
     const hostCpu = process.cpuUsage();
     const hostUs = hostCpu.user + hostCpu.system;
-    if (round === 0) {
+    if (round === warmup - 1) {
       this.host = hostUs;
       this.child = childCpuUs;
-    } else {
+    } else if (round >= warmup) {
       this.hostNow = hostUs;
       this.childNow = childCpuUs;
     }
@@ -70,12 +73,12 @@ async function raw(): Promise<CaseResult> {
   child.on('message', (cpu: NodeJS.CpuUsage) => done(cpu.user + cpu.system));
   const times: number[] = [];
   const cpu = new CpuMeter();
-  for (let round = 0; round <= rounds; round++) {
+  for (let round = 0; round < warmup + rounds; round++) {
     const finished = new Promise<number>((resolve) => (done = resolve));
     const started = performance.now();
     for (let i = 0; i < events; i++) child.send(newBlock(round * events + i));
     cpu.round(round, await finished);
-    if (round > 0) times.push(performance.now() - started);
+    if (round >= warmup) times.push(performance.now() - started);
   }
   child.kill();
   return result(times, { transport: 'fork IPC, json, one message per event', ...cpu.perEvent() });
@@ -110,7 +113,7 @@ async function batched(): Promise<CaseResult> {
   const times: number[] = [];
   const cpu = new CpuMeter();
   let backoffs = 0;
-  for (let round = 0; round <= rounds; round++) {
+  for (let round = 0; round < warmup + rounds; round++) {
     const finished = new Promise<number>((resolve) => (done = resolve));
     const started = performance.now();
     let yielded = false;
@@ -128,7 +131,7 @@ async function batched(): Promise<CaseResult> {
       }
     }
     cpu.round(round, await finished);
-    if (round > 0) times.push(performance.now() - started);
+    if (round >= warmup) times.push(performance.now() - started);
   }
   const stats = await node.events.getDeliveryStats('bench-sink');
   await node.shutdown();
