@@ -267,8 +267,8 @@ const SECTIONS: Section[] = [
   },
   // ---- IPC (issue 4) ---------------------------------------------------------------------------
   // bench/cases/ipc.ts (written with the process modules): --impl batched (a node publishing to one
-  // process module) and --impl raw (a forked child, one child.send per event). More IPC
-  // configurations go here as rows; the issue sets no target for them.
+  // process module) and --impl raw (a forked child, one child.send per event). Target (issue 4):
+  // batched at least 2x raw.
   {
     title: 'IPC: host -> one out-of-process module, events handled per second (batched process module vs raw fork IPC, one message per event)',
     metric: 'eventsPerSec',
@@ -306,6 +306,9 @@ const TARGETS: Target[] = SUBJECTS.flatMap((s): Target[] => [
     }),
   ),
   { label: 'latency p99, N=100 (yield after each): <= 2x the baseline', measured: () => latency(s, 'yield'), baseline: () => latency('ring', 'yield'), metric: 'p99Us', op: '<=', value: 2, format: times },
+  ...(s === 'node'
+    ? [{ label: 'IPC: batched >= 2x raw fork IPC', measured: () => ipc('batched'), baseline: () => ipc('raw'), metric: 'eventsPerSec', op: '>=' as const, value: 2, format: times }]
+    : []),
 ]);
 
 // ---- Running ------------------------------------------------------------------------------------
