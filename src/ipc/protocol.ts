@@ -12,6 +12,7 @@
  * credit window un-acknowledged, and the child answers `ack`s, `publish`es, heartbeats and health
  * reports. `stop` asks the child to finish and exit.
  */
+import { describeValue } from '../kernel/errors.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 import type { PublishReceipt } from '../node/delivery-stats.js';
 
@@ -118,25 +119,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const shortString = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value);
-  switch (typeof value) {
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return `${typeof value} ${String(value)}`;
-    case 'undefined':
-      return 'undefined';
-    case 'symbol':
-      return 'a symbol';
-    case 'function':
-      return 'a function';
-    default:
-      return 'an object';
-  }
-}
 
 /**
  * Parses and validates one message from a child: size first (before parsing), then JSON, then
@@ -152,23 +134,23 @@ export function parseChildMessage(raw: string, maxBytes: number): ChildMessage |
   try {
     value = JSON.parse(raw);
   } catch {
-    return violation(`malformed message: not JSON (${describe(raw.slice(0, 40))})`);
+    return violation(`malformed message: not JSON (${describeValue(raw.slice(0, 40))})`);
   }
   return validateChildMessage(value);
 }
 
 /** Validates the shape of a parsed message from a child. */
 export function validateChildMessage(value: unknown): ChildMessage | ProtocolViolation {
-  if (!isRecord(value)) return violation(`malformed message: expected an object { t, ... }, got ${describe(value)}`);
+  if (!isRecord(value)) return violation(`malformed message: expected an object { t, ... }, got ${describeValue(value)}`);
   const t = value['t'];
-  if (typeof t !== 'string' || !Object.hasOwn(FIELDS, t)) return violation(`unknown message type ${describe(t)}`);
+  if (typeof t !== 'string' || !Object.hasOwn(FIELDS, t)) return violation(`unknown message type ${describeValue(t)}`);
   const type = t as ChildMessageType;
   const allowed = FIELDS[type];
   for (const key of Object.keys(value)) {
-    if (key !== 't' && !allowed.includes(key)) return violation(`unexpected field ${describe(key.slice(0, 40))} in ${type}`);
+    if (key !== 't' && !allowed.includes(key)) return violation(`unexpected field ${describeValue(key.slice(0, 40))} in ${type}`);
   }
   const bad = (field: string, expected: string): ProtocolViolation =>
-    violation(`${type}.${field}: expected ${expected}, got ${describe(value[field])}`);
+    violation(`${type}.${field}: expected ${expected}, got ${describeValue(value[field])}`);
   switch (type) {
     case 'hello':
       if (!isCount(value['protocol'])) return bad('protocol', 'a non-negative integer');

@@ -65,13 +65,15 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   switch (typeof value) {
     case 'string':
-      return value.length > 40 ? `a string of length ${value.length}` : `"${value}"`;
+      return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value);
     case 'number':
     case 'boolean':
     case 'bigint':
       return `${typeof value} ${String(value)}`;
     case 'undefined':
       return 'undefined';
+    case 'symbol':
+      return 'a symbol';
     case 'function':
       return 'a function';
     default:

@@ -3,7 +3,7 @@ import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
 import { createRandom } from '../kernel/random.js';
 import { createRealScheduler, type Scheduler } from '../kernel/scheduler.js';
 import { createSimulatedScheduler, type SimulatedScheduler } from '../kernel/simulated-scheduler.js';
-import { nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
+import { eventFamilies, nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
 import type { EventTypeOf } from '../events/catalogue.js';
 import { pendingCount } from '../node/delivery-stats.js';
 import { createNode, type ModactorNode } from '../node/node.js';
@@ -598,20 +598,8 @@ function lifecycleEntry(t: number, type: string, payload: Readonly<Record<string
   }
 }
 
-/** The lifecycle family: never forwarded to the companion node, which has its own. */
-const LIFECYCLE_FAMILY: ReadonlySet<string> = new Set([
-  'ModuleLoaded',
-  'ModuleUnloaded',
-  'ModuleReloaded',
-  'ModuleStarted',
-  'ModuleStopped',
-  'ModuleCrashed',
-  'ModuleHealthChanged',
-  'ModuleStateChanged',
-  'NodeStartupCompleted',
-  'NodeShutdown',
-  'NodeShutdownCompleted',
-]);
+/** The lifecycle and node families: never forwarded to the companion node, which has its own. */
+const LIFECYCLE_FAMILY: ReadonlySet<string> = new Set([...eventFamilies.lifecycle, ...eventFamilies.node]);
 
 /** Real ms the companion gets to take the last forwarded events before it is shut down. */
 const DRAIN_MS = 15_000;
