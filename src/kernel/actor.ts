@@ -90,7 +90,8 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   private busy = false;
   private behavior: BehaviorObject<M> | null = null;
   private logger: Logger | null = null;
-  private slots: ChildSlot[] | null = null;
+  /** Children by name, in start order (a Map keeps insertion order): O(1) lookup and removal. */
+  private slots: Map<string, ChildSlot> | null = null;
   private supervisor: Supervisor | null = null;
   private watchers: Set<AnyCell> | null = null;
   private watching: Set<AnyCell> | null = null;
@@ -190,8 +191,8 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     }
     const name = options.name ?? this.system.anonymousName();
     validateName(name);
-    const slots = (this.slots ??= []);
-    if (slots.some((s) => s.name === name)) {
+    const slots = (this.slots ??= new Map());
+    if (slots.has(name)) {
       throw new ModactorError('duplicate-name', `Expected a unique child name under ${this.path}, got "${name}" twice`);
     }
     validateSpawnOptions(options);
@@ -205,13 +206,13 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     };
     // Start first: a constructor error (bad capacity) must leave no slot behind.
     const cell = this.startSlot(slot);
-    slots.push(slot);
+    slots.set(name, slot);
     return cell;
   }
 
   children(): ActorRef<unknown>[] {
     const out: ActorRef<unknown>[] = [];
-    for (const slot of this.slots ?? []) if (slot.current !== null) out.push(slot.current);
+    for (const slot of this.slots?.values() ?? []) if (slot.current !== null) out.push(slot.current);
     return out;
   }
 
@@ -420,7 +421,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       }
       case 'restart-slots':
         for (const slot of message.slots) {
-          if (this.slots?.includes(slot) === true && slot.current === null && this.state !== 'stopping') {
+          if (this.slots?.get(slot.name) === slot && slot.current === null && this.state !== 'stopping') {
             const cell = this.startSlot(slot);
             if (this.system.inspector.active) {
               this.system.inspector.emit({ type: 'restarted', actor: cell.path, incarnation: cell.incarnation, delayMs: message.delayMs });
@@ -533,13 +534,13 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
    * `failed` child, if any, ends with its failure as exit reason; the others are `stopped`.
    */
   private async stopAllChildren(failed?: FailedSlot): Promise<void> {
-    const slots = this.slots;
-    if (slots === null) return;
+    if (this.slots === null) return;
+    const slots = [...this.slots.values()];
     for (let i = slots.length - 1; i >= 0; i--) {
       const slot = slots[i] as ChildSlot;
       await this.terminateSlot(slot, slot === failed?.slot ? failed.reason : { kind: 'stopped' });
     }
-    this.slots = [];
+    this.slots = new Map();
   }
 
   /** Stops the slot's current incarnation and waits for it, killing it after its timeout. */
@@ -565,7 +566,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   /** Terminates at once, abandoning any handler in flight, with this subtree. */
   kill(failure: Failure): void {
     if (this.state === 'terminated') return;
-    for (const slot of this.slots ?? []) slot.current?.kill(failure);
+    for (const slot of this.slots?.values() ?? []) slot.current?.kill(failure);
     this.finalize({ kind: 'killed', failure });
   }
 
@@ -579,7 +580,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     this.inFlight = null;
     for (const timer of this.timers ?? []) timer.cancel();
     this.timers = null;
-    for (const slot of this.slots ?? []) slot.current?.kill({ kind: 'crashed', message: `parent ${this.path} terminated` });
+    for (const slot of this.slots?.values() ?? []) slot.current?.kill({ kind: 'crashed', message: `parent ${this.path} terminated` });
     const system = this.system;
     // Killed mid-handler: the message in hand was never handled, so it is accounted as lost too.
     if (inFlight !== null) system.deadLetter(null, this, inFlight.message, 'lost-on-termination');
@@ -622,11 +623,12 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   }
 
   private slotOf(child: ActorRef<unknown>): ChildSlot | undefined {
-    return this.slots?.find((s) => s.current === child);
+    const slot = this.slots?.get(child.name);
+    return slot !== undefined && slot.current === child ? slot : undefined;
   }
 
   private removeSlot(slot: ChildSlot): void {
-    if (this.slots !== null) this.slots = this.slots.filter((s) => s !== slot);
+    if (this.slots?.get(slot.name) === slot) this.slots.delete(slot.name);
   }
 
   private async onChildFailed(child: AnyCell, failure: Failure): Promise<void> {
@@ -696,7 +698,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
    */
   private async restartFrom(slot: ChildSlot, failure: Failure, reason: ExitReason): Promise<void> {
     const supervisor = this.supervisorState();
-    const slots = this.slots ?? [];
+    const slots = [...(this.slots?.values() ?? [])];
     const strategy = supervisor.options.strategy ?? 'one-for-one';
     const index = slots.indexOf(slot);
     const affected = strategy === 'one-for-one' ? [slot] : strategy === 'one-for-all' ? [...slots] : slots.slice(index);

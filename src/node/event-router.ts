@@ -57,6 +57,7 @@ export class EventRouter<Map extends EventMap> {
   private readonly statsByName = new Map<string, DeliveryStats>();
   /** Announced (loaded) modules, in announcement order: the loaded-modules registry. */
   private readonly announced: ModuleIncarnation<Map>[] = [];
+  private readonly announcedName = new Set<string>();
 
   constructor(
     readonly catalogue: Catalogue<Map>,
@@ -167,8 +168,9 @@ export class EventRouter<Map extends EventMap> {
    * included). Returns false, doing nothing, when it is dead or its name is already announced.
    */
   announce(incarnation: ModuleIncarnation<Map>): boolean {
-    if (!incarnation.ref.isAlive || this.announced.some((a) => a.name === incarnation.name)) return false;
+    if (!incarnation.ref.isAlive || this.announcedName.has(incarnation.name)) return false;
     this.announced.push(incarnation);
+    this.announcedName.add(incarnation.name);
     this.publish(membershipEvent('ModuleLoaded', { moduleName: incarnation.name, version: incarnation.version }) as EventOf<Map>);
     return true;
   }
@@ -189,6 +191,7 @@ export class EventRouter<Map extends EventMap> {
     const index = this.announced.indexOf(incarnation);
     if (index < 0) return false;
     this.announced.splice(index, 1);
+    this.announcedName.delete(incarnation.name);
     if (crash !== null) {
       this.publish(membershipEvent('ModuleCrashed', { moduleName: incarnation.name, error: crash }) as EventOf<Map>);
     }
