@@ -96,7 +96,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   private watchers: Set<AnyCell> | null = null;
   private watching: Set<AnyCell> | null = null;
   private timers: Set<TimerHandle> | null = null;
-  private terminationListeners: ((reason: ExitReason) => void)[] | null = null;
+  private terminationListeners: Set<(reason: ExitReason) => void> | null = null;
   private dropStreak = 0;
   /** Behaviour-facing signals (Terminated, own timers) held while suspended, run on resume. */
   private deferred: SystemMessage[] | null = null;
@@ -272,10 +272,20 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
 
   // ---- Termination observation (system facade, ask, tests) -------------------------------------
 
-  /** Calls `listener` once when this incarnation terminates (immediately if it already has). */
-  onTermination(listener: (reason: ExitReason) => void): void {
-    if (this.exitReason !== null) listener(this.exitReason);
-    else (this.terminationListeners ??= []).push(listener);
+  /**
+   * Calls `listener` once when this incarnation terminates (immediately if it already has).
+   * Returns a function that removes the listener, for callers that stop caring (a settled ask).
+   */
+  onTermination(listener: (reason: ExitReason) => void): () => void {
+    if (this.exitReason !== null) {
+      listener(this.exitReason);
+      return () => undefined;
+    }
+    const listeners = (this.terminationListeners ??= new Set());
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
   }
 
   /** Asks this actor to stop; resolves when it terminated. */

@@ -183,10 +183,13 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
         const cell = internals.cellOf(ref) as unknown as ActorCell<M>;
         let settled = false;
         let timer: TimerHandle | null = null;
+        let unlisten: (() => void) | null = null;
         const settle = (fn: () => void): void => {
           if (settled) return;
           settled = true;
           timer?.cancel();
+          // A long-lived actor answers many asks: drop this one's listener, or they pile up.
+          unlisten?.();
           fn();
         };
         const result = cell.tell(build((value) => settle(() => resolve(value))));
@@ -204,9 +207,10 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
         timer = scheduler.setTimer(timeoutMs, () =>
           settle(() => reject(new ModactorError('ask-timeout', `No reply from ${cell.path} within ${timeoutMs} ms`))),
         );
-        cell.onTermination((reason) =>
+        unlisten = cell.onTermination((reason) =>
           settle(() => reject(new ModactorError('actor-terminated', `${cell.path} terminated before replying (${reason.kind})`))),
         );
+        if (settled) unlisten();
       });
     },
     inspect: (observer) => inspector.subscribe(observer),

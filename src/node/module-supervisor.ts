@@ -1,4 +1,4 @@
-import { createActor, type Actor } from 'xstate';
+import { getInitialSnapshot, getNextSnapshot, type SnapshotFrom } from 'xstate';
 import type { ActorContext, ActorRef, BehaviorFactory } from '../kernel/behavior.js';
 import { ModactorError } from '../kernel/errors.js';
 import type { ActorSystem } from '../kernel/system.js';
@@ -65,7 +65,11 @@ interface ModuleRecord<E extends EventMap> {
   readonly host: ActorRef<unknown>;
   readonly restartType: RestartType;
   current: ModuleIncarnation<E> | null;
-  readonly lifecycle: Actor<typeof moduleLifecycleMachine>;
+  /**
+   * Where the module is in its lifecycle: a snapshot of the lifecycle machine, advanced with the
+   * machine's pure transition (no actor per module: ~0.5 KB instead of ~3.8 KB).
+   */
+  lifecycle: SnapshotFrom<typeof moduleLifecycleMachine>;
   health: ModuleHealth;
   restarts: number;
   stopping: boolean;
@@ -115,7 +119,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
       const info = (name: string, record: ModuleRecord<E>): ModuleInfo => ({
         name,
         version: record.module.version,
-        state: record.lifecycle.getSnapshot().value as ModuleState,
+        state: record.lifecycle.value as ModuleState,
         health: record.health,
         restarts: record.restarts,
         instanceId: record.current?.ref.incarnation ?? null,
@@ -168,13 +172,12 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
           { name: module.name, supervision, shutdownTimeoutMs: shutdownTimeoutMs + 1000 },
         );
         ctx.watch(host);
-        const lifecycle = createActor(moduleLifecycleMachine);
         const record: ModuleRecord<E> = {
           module,
           host,
           restartType,
           current: null,
-          lifecycle,
+          lifecycle: getInitialSnapshot(moduleLifecycleMachine),
           health: 'healthy',
           restarts: 0,
           stopping: false,
@@ -182,20 +185,15 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
           extraTypes: new Set(extraTypes),
           waiters: [],
         };
-        let previous: ModuleState = 'loading';
-        lifecycle.subscribe((snapshot) => {
-          const state = snapshot.value as ModuleState;
-          if (state === previous) return;
-          publish('ModuleStateChanged', { moduleName: module.name, oldState: previous, newState: state });
-          previous = state;
-        });
-        lifecycle.start();
         records.set(module.name, record);
         return record;
       };
 
       const transition = (record: ModuleRecord<E>, event: ModuleLifecycleEvent['type']): void => {
-        record.lifecycle.send({ type: event });
+        const oldState = record.lifecycle.value as ModuleState;
+        record.lifecycle = getNextSnapshot(moduleLifecycleMachine, record.lifecycle, { type: event });
+        const newState = record.lifecycle.value as ModuleState;
+        if (newState !== oldState) publish('ModuleStateChanged', { moduleName: record.module.name, oldState, newState });
       };
 
       /** Stops a module's host (and so its incarnation) and publishes its unload. */
