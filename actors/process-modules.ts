@@ -9,6 +9,9 @@
  */
 import { EventType, defineProcessModule, type ProcessModule, type ProcessModuleManifest } from '../src/index.js';
 
+/** The entry file next to this one: `.ts` in a checkout, `.js` in a build (dist/). */
+const entry = (name: string): URL => new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
 /** Manifest fields a caller may change. */
 export type ManifestOverrides = Partial<Omit<ProcessModuleManifest, 'entry'>>;
 
@@ -20,7 +23,7 @@ export function blockIndexerModule(overrides: ManifestOverrides = {}): ProcessMo
   return defineProcessModule({
     name: 'block-indexer',
     version: '1.0.0',
-    entry: new URL('./process-block-indexer.ts', import.meta.url),
+    entry: entry('process-block-indexer'),
     subscribe: [EventType.NewBlock, EventType.BlockDisconnected, EventType.DataMaintenance],
     publishes: [EventType.MaintenanceStarted, EventType.MaintenanceCompleted],
     restart: { maxRestarts: 5, withinMs: 60_000 },
@@ -39,7 +42,7 @@ export function echoModule(overrides: ManifestOverrides = {}): ProcessModule {
   return defineProcessModule({
     name,
     version,
-    entry: new URL('./process-echo.ts', import.meta.url),
+    entry: entry('process-echo'),
     subscribe: [EventType.ModuleLoaded, EventType.NewBlock],
     publishes: [EventType.HealthCheck],
     publishRateLimit: { perSecond: 10_000, burst: 10_000 },
