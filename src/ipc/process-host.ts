@@ -15,7 +15,7 @@
 import type { ActorContext, BehaviorFactory } from '../kernel/behavior.js';
 import { isModactorError } from '../kernel/errors.js';
 import type { EventMap, EventOf } from '../events/catalogue.js';
-import type { ModuleIncarnation } from '../node/event-router.js';
+import { createIncarnation, type ModuleIncarnation } from '../node/event-router.js';
 import { Barrier, type ModuleServices } from '../node/module-instance.js';
 import { openChannel, type ChannelExit, type HostChannel } from './channel.js';
 import { ProcessModuleFailure, type ChannelCloseReason } from './failure.js';
@@ -152,17 +152,14 @@ class Session<E extends EventMap> {
     this.permitted = new Set(manifest.publishes);
     this.subscribable = new Set(manifest.subscribe);
     this.bucket = new TokenBucket(manifest.ratePerSecond, manifest.rateBurst, actx.now());
-    this.incarnation = {
+    this.incarnation = createIncarnation<E>({
       name: manifest.name,
       version: manifest.version,
       ref: actx.self,
       stats,
-      filter: undefined,
+      capacity: actx.mailboxCapacity,
       admit: (event: EventOf<E>) => this.admit(event),
-      enqueued: 0,
-      settled: 0,
-      retired: false,
-    };
+    });
   }
 
   // ---- Lifecycle (called in the actor's turns) --------------------------------------------------

@@ -136,6 +136,10 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     return this.mailbox.size;
   }
 
+  get mailboxCapacity(): number {
+    return this.mailbox.capacity;
+  }
+
   get self(): ActorRef<M> {
     return this;
   }

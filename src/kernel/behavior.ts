@@ -31,6 +31,8 @@ export interface ActorContext<M> {
   readonly name: string;
   readonly path: string;
   readonly incarnation: string;
+  /** The capacity of this actor's user lane. */
+  readonly mailboxCapacity: number;
   /** A pino child logger bound to this actor's path. */
   readonly log: Logger;
   /** Spawns a child supervised by this actor. */

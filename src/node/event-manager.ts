@@ -25,7 +25,8 @@ export type EventManagerMessage<Map extends EventMap> =
   | { readonly kind: 'all-stats'; readonly reply: (stats: Map_<string, DeliveryStats>) => void }
   | { readonly kind: 'reset'; readonly name: string; readonly reply: () => void }
   | { readonly kind: 'subscribers'; readonly type: string; readonly reply: (names: string[]) => void }
-  | { readonly kind: 'announced'; readonly reply: (names: string[]) => void };
+  | { readonly kind: 'announced'; readonly reply: (names: string[]) => void }
+  | { readonly kind: 'published'; readonly reply: (counts: Map_<string, number>) => void };
 
 type Map_<K, V> = globalThis.Map<K, V>;
 
@@ -79,6 +80,9 @@ export function eventManagerBehavior<Map extends EventMap>(router: EventRouter<M
         case 'announced':
           message.reply(router.announcedNames());
           return;
+        case 'published':
+          message.reply(new Map(router.publishedCounts()));
+          return;
       }
     },
   };
@@ -115,6 +119,8 @@ export interface EventManager<Map extends EventMap> {
   getSubscribers(eventType: string): Promise<string[]>;
   /** Announced (loaded) modules in announcement order. */
   getLoadedModules(): Promise<string[]>;
+  /** Accepted events so far, by type (whether or not anyone subscribed). */
+  getPublishedCounts(): Promise<Map_<string, number>>;
 }
 
 /** @internal */
@@ -138,6 +144,7 @@ export function eventManagerFacade<Map extends EventMap>(
     resetDeliveryStats: (name) => ask<void>((reply) => ({ kind: 'reset', name, reply }), () => router.resetStats(name)),
     getSubscribers: (type) => ask((reply) => ({ kind: 'subscribers', type, reply }), () => router.subscribers(type)),
     getLoadedModules: () => ask((reply) => ({ kind: 'announced', reply }), () => router.announcedNames()),
+    getPublishedCounts: () => ask((reply) => ({ kind: 'published', reply }), () => new Map(router.publishedCounts())),
   };
 }
 

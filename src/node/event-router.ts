@@ -28,6 +28,42 @@ export interface ModuleIncarnation<Map extends EventMap = EventMap> {
   settled: number;
   /** Set once the incarnation terminated and its remaining events were counted as lost. */
   retired: boolean;
+  /** The bound of routine events this incarnation may hold (its mailbox capacity). */
+  readonly capacity: number;
+  /**
+   * Events taken from the mailbox but not yet settled, beyond the one in hand: a process module's
+   * events in flight to its child. Routine offers count them against {@link capacity}, so the bound
+   * holds across a process boundary (queued + held <= capacity, plus the one in hand).
+   */
+  held: number;
+}
+
+/** What a module host gives to make an incarnation. @internal */
+export interface IncarnationSpec<Map extends EventMap> {
+  readonly name: string;
+  readonly version: string;
+  readonly ref: ActorRef<unknown>;
+  readonly stats: DeliveryStats;
+  readonly capacity: number;
+  readonly filter?: ((event: EventOf<Map>) => boolean) | undefined;
+  readonly admit?: ((event: EventOf<Map>) => boolean) | undefined;
+}
+
+/** A fresh incarnation record. @internal */
+export function createIncarnation<Map extends EventMap>(spec: IncarnationSpec<Map>): ModuleIncarnation<Map> {
+  return {
+    name: spec.name,
+    version: spec.version,
+    ref: spec.ref,
+    stats: spec.stats,
+    capacity: spec.capacity,
+    filter: spec.filter,
+    admit: spec.admit,
+    enqueued: 0,
+    settled: 0,
+    retired: false,
+    held: 0,
+  };
 }
 
 /**
@@ -58,6 +94,8 @@ export class EventRouter<Map extends EventMap> {
   /** Announced (loaded) modules, in announcement order: the loaded-modules registry. */
   private readonly announced: ModuleIncarnation<Map>[] = [];
   private readonly announcedName = new Set<string>();
+  /** Accepted events by type (what was published, whether or not anyone subscribed). */
+  private readonly published = new Map<string, number>();
 
   constructor(
     readonly catalogue: Catalogue<Map>,
@@ -199,6 +237,11 @@ export class EventRouter<Map extends EventMap> {
     return true;
   }
 
+  /** Accepted events so far, by type. */
+  publishedCounts(): ReadonlyMap<string, number> {
+    return this.published;
+  }
+
   /** Module names subscribed to `type`, in subscription order. */
   subscribers(type: string): string[] {
     return (this.byType.get(type) ?? []).map((i) => i.name);
@@ -209,6 +252,7 @@ export class EventRouter<Map extends EventMap> {
    * the priority lane. Closed mailboxes unsubscribe their module.
    */
   publish(event: EventOf<Map>): PublishReceipt {
+    this.published.set(event.type, (this.published.get(event.type) ?? 0) + 1);
     const subscribers = this.byType.get(event.type);
     if (subscribers === undefined || subscribers.length === 0) return NO_SUBSCRIBERS;
     const critical = this.prioritized(event);
@@ -260,6 +304,11 @@ export class EventRouter<Map extends EventMap> {
     if (incarnation.admit !== undefined && !incarnation.admit(event)) {
       stats.serializationFailed++;
       return 'serialization-failed';
+    }
+    if (!critical && incarnation.held > 0 && incarnation.ref.queued + incarnation.held >= incarnation.capacity) {
+      // Room is taken by events in flight beyond the mailbox (a process module's child).
+      stats.channelFull++;
+      return 'full';
     }
     const result = critical ? incarnation.ref.tellPriority(event) : incarnation.ref.tell(event);
     if (result === 'enqueued') {

@@ -1,7 +1,7 @@
 import type { BehaviorFactory } from '../kernel/behavior.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { PublishReceipt } from './delivery-stats.js';
-import type { EventRouter, ModuleIncarnation } from './event-router.js';
+import { createIncarnation, type EventRouter, type ModuleIncarnation } from './event-router.js';
 import { handlersOf, type ModuleContext, type ModuleDefinition, type ModuleHandlers } from './module.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 
@@ -47,17 +47,14 @@ export function moduleInstanceBehavior<E extends EventMap>(
     create(actx) {
       const stats = services.router.statsFor(definition.name);
       stats.incarnations++;
-      const incarnation: ModuleIncarnation<E> = {
+      const incarnation: ModuleIncarnation<E> = createIncarnation<E>({
         name: definition.name,
         version: definition.version,
         ref: actx.self,
         stats,
+        capacity: actx.mailboxCapacity,
         filter: definition.filter,
-        admit: undefined,
-        enqueued: 0,
-        settled: 0,
-        retired: false,
-      };
+      });
       const ctx: ModuleContext<E> = {
         name: definition.name,
         version: definition.version,

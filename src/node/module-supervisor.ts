@@ -37,6 +37,8 @@ export interface ModuleInfo {
   /** Restarts after crashes so far. */
   readonly restarts: number;
   readonly instanceId: string | null;
+  /** Events queued in the current incarnation's mailbox (0 when none runs). */
+  readonly queued: number;
 }
 
 /** Messages of the ModuleSupervisor actor. @internal */
@@ -123,6 +125,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         health: record.health,
         restarts: record.restarts,
         instanceId: record.current?.ref.incarnation ?? null,
+        queued: record.current?.ref.queued ?? 0,
       });
 
       const setHealth = (name: string, record: ModuleRecord<E>, health: ModuleHealth): void => {
