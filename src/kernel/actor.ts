@@ -25,6 +25,7 @@ import {
   type SpawnOptions,
 } from './behavior.js';
 import type { SystemInternals } from './system-internals.js';
+import { describeThrown, errorForLog, type LoggedError } from './foreign.js';
 
 /** Signals of the system lane: never bounded, never dropped, handled before user messages. */
 type SystemMessage =
@@ -35,7 +36,8 @@ type SystemMessage =
   | { readonly kind: 'child-exited'; readonly child: AnyCell; readonly reason: ExitReason }
   | { readonly kind: 'stop-child'; readonly child: AnyCell; readonly done: () => void }
   | { readonly kind: 'restart-slots'; readonly slots: readonly ChildSlot[]; readonly delayMs: number }
-  | { readonly kind: 'timer'; readonly fn: () => void };
+  | { readonly kind: 'timer'; readonly fn: () => void }
+  | { readonly kind: 'fail'; readonly error: unknown };
 
 /** A cell whatever its message type. @internal */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -117,7 +119,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     this.path = parent === null ? '/' : parent.path === '/' ? `/${name}` : `${parent.path}/${name}`;
     this.incarnation = system.scheduler.newId();
     const capacity = options.mailboxCapacity ?? system.defaultMailboxCapacity;
-    this.mailbox = new Mailbox<M, SystemMessage>(capacity, options.priorityCapacity ?? capacity);
+    this.mailbox = new Mailbox<M, SystemMessage>(capacity, options.priorityCapacity ?? capacity, options.reserveCapacity);
     this.mailbox.offerSystem({ kind: 'start' });
   }
 
@@ -150,6 +152,10 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
 
   tellPriority(message: M, sender?: ActorRef<unknown>): OfferResult {
     return this.deliver(message, this.mailbox.offerPriority(message), 'priority', sender);
+  }
+
+  tellReserved(message: M, sender?: ActorRef<unknown>): OfferResult {
+    return this.deliver(message, this.mailbox.offerReserved(message), 'user', sender);
   }
 
   private deliver(message: M, result: OfferResult, lane: 'user' | 'priority', sender: ActorRef<unknown> | undefined): OfferResult {
@@ -186,7 +192,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   // ---- ActorContext ---------------------------------------------------------------------------
 
   get log(): Logger {
-    return (this.logger ??= this.system.logger.child({ actor: this.path }));
+    return (this.logger ??= this.system.logger.child(this.options.logBindings ?? { actor: this.path }));
   }
 
   spawn<C>(behavior: Behavior<C>, options: SpawnOptions = {}): ActorRef<C> {
@@ -220,16 +226,20 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     return out;
   }
 
-  async stop(child: ActorRef<unknown>): Promise<void> {
+  async stop(child: ActorRef<unknown>, timeoutMs?: number): Promise<void> {
     const slot = this.slotOf(child);
     if (slot === undefined) return;
     this.removeSlot(slot);
-    await this.terminateSlot(slot, { kind: 'stopped' });
+    await this.terminateSlot(slot, { kind: 'stopped' }, timeoutMs);
   }
 
   stopSelf(): void {
     this.mailbox.offerSystem({ kind: 'stop', reason: { kind: 'normal' } });
     this.wake();
+  }
+
+  crash(error: unknown): void {
+    this.signal({ kind: 'fail', error });
   }
 
   watch(target: ActorRef<unknown>): void {
@@ -447,6 +457,9 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
         if (this.state === 'suspended') (this.deferred ??= []).push(message);
         else if (this.state === 'running') this.callHook(message.fn);
         return;
+      case 'fail':
+        if (this.state === 'running') this.fail(failureFrom('thrown', message.error));
+        return;
     }
   }
 
@@ -482,12 +495,12 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   /** Suspends this actor and reports the failure to its parent, which decides. */
   private fail(failure: Failure): void {
     if (this.state === 'terminated' || this.state === 'stopping') {
-      this.log.error({ failure: failure.message }, 'failure while stopping');
+      this.log.error({ err: failureForLog(failure) }, 'failure while stopping');
       return;
     }
     this.state = 'suspended';
     if (this.system.inspector.active) this.system.inspector.emit({ type: 'failed', actor: this.path, failure });
-    this.log.error({ failure: failure.message, kind: failure.kind }, 'actor failed');
+    this.log.error({ err: failureForLog(failure), kind: failure.kind }, 'actor failed');
     if (this.parent === null) {
       this.system.rootFailed(failure);
       return;
@@ -537,7 +550,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       try {
         await onStop.call(this.behavior, this, reason);
       } catch (error) {
-        this.log.error({ error: String(error) }, 'onStop failed');
+        this.log.error({ err: errorForLog(error) }, 'onStop failed');
       }
     }
     this.finalize(reason);
@@ -558,11 +571,11 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   }
 
   /** Stops the slot's current incarnation and waits for it, killing it after its timeout. */
-  private terminateSlot(slot: ChildSlot, reason: ExitReason): Promise<void> {
+  private terminateSlot(slot: ChildSlot, reason: ExitReason, timeoutOverride?: number): Promise<void> {
     const child = slot.current;
     if (child === null) return Promise.resolve();
     slot.expectingExit = true;
-    const timeoutMs = child.options.shutdownTimeoutMs ?? this.system.defaultShutdownTimeoutMs;
+    const timeoutMs = timeoutOverride ?? child.options.shutdownTimeoutMs ?? this.system.defaultShutdownTimeoutMs;
     return new Promise<void>((resolve) => {
       const timer = this.system.scheduler.setTimer(timeoutMs, () => {
         child.kill({ kind: 'stop-timeout', message: `did not stop within ${timeoutMs} ms`, timeoutMs });
@@ -654,7 +667,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     try {
       directive = decide(failure, { name: child.name, path: child.path });
     } catch (error) {
-      this.log.error({ error: String(error) }, 'supervisor decide() threw; escalating');
+      this.log.error({ err: errorForLog(error) }, 'supervisor decide() threw; escalating');
       directive = 'escalate';
     }
     if (this.system.inspector.active) {
@@ -678,7 +691,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
         await this.restartFrom(slot, failure, { kind: 'failed', failure });
         return;
       default:
-        this.log.error({ directive: String(directive) }, 'supervisor decide() returned an unknown directive; escalating');
+        this.log.error({ directive: describeThrown(directive) }, 'supervisor decide() returned an unknown directive; escalating');
         await this.giveUp(
           { kind: 'escalated', message: `escalated from ${child.path}: ${failure.message}`, child: child.path, cause: failure },
           { slot, reason: { kind: 'failed', failure } },
@@ -759,6 +772,11 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     await this.stopAllChildren(failed);
     this.fail(failure);
   }
+}
+
+/** The `err` of a failure's log line: the thrown value when there is one, else the failure's message. */
+function failureForLog(failure: Failure): LoggedError {
+  return failure.kind === 'thrown' || failure.kind === 'rejected' ? errorForLog(failure.error) : { type: failure.kind, message: failure.message };
 }
 
 function validateName(name: string): void {

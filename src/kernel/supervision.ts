@@ -1,4 +1,5 @@
 import { ModactorError, describeValue } from './errors.js';
+import { describeThrown } from './foreign.js';
 
 /** How a supervisor treats the siblings of a failed child. */
 export type SupervisionStrategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
@@ -158,10 +159,12 @@ export class Backoff {
   }
 }
 
-/** The failure carried by an error thrown or a promise rejected in a handler. */
+/**
+ * The failure carried by an error thrown or a promise rejected in a handler. Whatever `error` is,
+ * this never throws: its message is {@link describeThrown}'s.
+ */
 export function failureFrom(kind: 'thrown' | 'rejected', error: unknown): Failure {
-  const message = error instanceof Error ? error.message : String(error);
-  return { kind, message, error };
+  return { kind, message: describeThrown(error), error };
 }
 
 /** A one-line description of an exit reason. */
