@@ -159,6 +159,7 @@ class Session<E extends EventMap> {
       stats,
       capacity: actx.mailboxCapacity,
       admit: (event: EventOf<E>) => this.admit(event),
+      crash: (error) => actx.crash(error),
     });
   }
 
@@ -196,6 +197,8 @@ class Session<E extends EventMap> {
       else this.barriers.push({ target: this.sent, reached: message.reached });
       return undefined;
     }
+    // One taken: room for the next event of a paced replay, if one is pending.
+    if (this.incarnation.backlog !== null) this.services.router.pull(this.incarnation);
     this.batch.push(message);
     this.given++;
     if (this.given - this.acked >= this.manifest.credits) {

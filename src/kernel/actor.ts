@@ -138,6 +138,10 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     return this.mailbox.size;
   }
 
+  get queuedRoutine(): number {
+    return this.mailbox.routineSize;
+  }
+
   get mailboxCapacity(): number {
     return this.mailbox.capacity;
   }
@@ -155,10 +159,10 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   }
 
   tellReserved(message: M, sender?: ActorRef<unknown>): OfferResult {
-    return this.deliver(message, this.mailbox.offerReserved(message), 'user', sender);
+    return this.deliver(message, this.mailbox.offerReserved(message), 'reserved', sender);
   }
 
-  private deliver(message: M, result: OfferResult, lane: 'user' | 'priority', sender: ActorRef<unknown> | undefined): OfferResult {
+  private deliver(message: M, result: OfferResult, lane: 'user' | 'reserved' | 'priority', sender: ActorRef<unknown> | undefined): OfferResult {
     const system = this.system;
     if (result === 'enqueued') {
       if (system.inspector.active) system.inspector.emit({ type: 'offered', actor: this.path, lane, message });

@@ -14,8 +14,10 @@ export interface ActorRef<M> {
   readonly incarnation: string;
   /** False once the actor terminated. */
   readonly isAlive: boolean;
-  /** Messages queued in the user lane right now (never more than the mailbox capacity). */
+  /** Messages queued in the user lane right now, routine and reserved. */
   readonly queued: number;
+  /** Routine messages queued in the user lane right now (never more than the mailbox capacity). */
+  readonly queuedRoutine: number;
   /**
    * Non-blocking send to the user lane: `enqueued`, `full` (dropped) or `closed`. Never throws.
    * `sender` (e.g. `ctx.self`) is named in the dead letter if the message cannot be delivered.

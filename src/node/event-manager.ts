@@ -1,6 +1,5 @@
 import type { ActorSystem } from '../kernel/system.js';
 import type { ActorRef, BehaviorObject } from '../kernel/behavior.js';
-import type { Failure } from '../kernel/supervision.js';
 import type { EventMap, EventOf } from '../events/catalogue.js';
 import { offeredCount, pendingCount, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
 import type { EventRouter, ModuleIncarnation } from './event-router.js';
@@ -18,7 +17,8 @@ export type EventManagerMessage<Map extends EventMap> =
   | {
       readonly kind: 'gone';
       readonly incarnation: ModuleIncarnation<Map>;
-      readonly crash: Failure | null;
+      /** The crash's description, or null for a stop. */
+      readonly crash: string | null;
       readonly reply: (wasAnnounced: boolean) => void;
     }
   | { readonly kind: 'stats'; readonly name: string; readonly reply: (stats: DeliveryStats | undefined) => void }
@@ -26,7 +26,8 @@ export type EventManagerMessage<Map extends EventMap> =
   | { readonly kind: 'reset'; readonly name: string; readonly reply: () => void }
   | { readonly kind: 'subscribers'; readonly type: string; readonly reply: (names: string[]) => void }
   | { readonly kind: 'announced'; readonly reply: (names: string[]) => void }
-  | { readonly kind: 'published'; readonly reply: (counts: Map_<string, number>) => void };
+  | { readonly kind: 'published'; readonly reply: (counts: Map_<string, number>) => void }
+  | { readonly kind: 'fault'; readonly error: unknown };
 
 type Map_<K, V> = globalThis.Map<K, V>;
 
@@ -62,7 +63,7 @@ export function eventManagerBehavior<Map extends EventMap>(router: EventRouter<M
           message.reply(router.announce(message.incarnation));
           return;
         case 'gone':
-          message.reply(router.retire(message.incarnation, message.crash?.message ?? null));
+          message.reply(router.retire(message.incarnation, message.crash));
           return;
         case 'stats':
           message.reply(statsSnapshot(router, message.name));
@@ -83,6 +84,9 @@ export function eventManagerBehavior<Map extends EventMap>(router: EventRouter<M
         case 'published':
           message.reply(new Map(router.publishedCounts()));
           return;
+        case 'fault':
+          // Only the node's internal fault hook sends this: a failure of this actor, for tests.
+          throw message.error;
       }
     },
   };
@@ -106,7 +110,9 @@ function allStatsSnapshot<E extends EventMap>(router: EventRouter<E>): Map_<stri
 export interface EventManager<Map extends EventMap> {
   /**
    * Validates `event` (throws `unknown-event-type`, `invalid-payload` or `invalid-event`, delivering
-   * nothing) and offers it to every subscriber without waiting. Returns the receipt.
+   * nothing; `node-shutting-down` once the node's shutdown began; `node-failed` after a node actor
+   * failed), stamps it (`meta.source` = `node`, `meta.seq`, `meta.time`) and offers a frozen copy
+   * to every subscriber without waiting. Returns the receipt.
    */
   publish(event: EventOf<Map>): PublishReceipt;
   /** Subscribes a loaded module to more types (idempotent; a new ModuleLoaded subscription replays). */
@@ -128,17 +134,21 @@ export function eventManagerFacade<Map extends EventMap>(
   system: ActorSystem,
   ref: ActorRef<EventManagerMessage<Map>>,
   router: EventRouter<Map>,
-  subscriptions: Pick<EventManager<Map>, 'subscribe' | 'unsubscribe'>,
+  node: Pick<EventManager<Map>, 'publish' | 'subscribe' | 'unsubscribe'> & {
+    /** Rejects when the node failed: queries then answer with the error instead of asking a dead actor. */
+    readonly failure: () => Error | null;
+  },
 ): EventManager<Map> {
   // Queries go through the actor; once it stopped (after shutdown) they read the final state.
-  const ask = <R>(build: (reply: (value: R) => void) => EventManagerMessage<Map>, after: () => R): Promise<R> =>
-    ref.isAlive ? system.ask(ref, build) : Promise.resolve(after());
+  const ask = <R>(build: (reply: (value: R) => void) => EventManagerMessage<Map>, after: () => R): Promise<R> => {
+    const failure = node.failure();
+    if (failure !== null) return Promise.reject(failure);
+    return ref.isAlive ? system.ask(ref, build) : Promise.resolve(after());
+  };
   return {
-    publish(event) {
-      return router.publish(router.catalogue.validate(event));
-    },
-    subscribe: subscriptions.subscribe,
-    unsubscribe: subscriptions.unsubscribe,
+    publish: node.publish,
+    subscribe: node.subscribe,
+    unsubscribe: node.unsubscribe,
     getDeliveryStats: (name) => ask((reply) => ({ kind: 'stats', name, reply }), () => statsSnapshot(router, name)),
     getAllDeliveryStats: () => ask((reply) => ({ kind: 'all-stats', reply }), () => allStatsSnapshot(router)),
     resetDeliveryStats: (name) => ask<void>((reply) => ({ kind: 'reset', name, reply }), () => router.resetStats(name)),

@@ -57,8 +57,14 @@ interface ModuleDefinitionBase<Map extends EventMap> {
   readonly publishes?: readonly EventTypeOf<Map>[];
   /** Mailbox capacity; default the node's (100). */
   readonly mailboxCapacity?: number;
-  /** Capacity of the priority lane (critical and membership events); default 100. */
+  /** Capacity of the priority lane (critical events); default 100. */
   readonly priorityCapacity?: number;
+  /**
+   * Membership events (ModuleLoaded/Crashed/Unloaded) the module may hold past its routine bound,
+   * in order with everything else; default 1000. Past it they are counted (`membershipDropped`)
+   * and the module is reported unhealthy.
+   */
+  readonly membershipCapacity?: number;
   readonly restart?: ModuleRestartPolicy;
   /** Time the module gets to stop before it is killed. Default the node's. */
   readonly shutdownTimeoutMs?: number;

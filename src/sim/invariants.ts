@@ -47,7 +47,8 @@ function opsUpTo(m: TraceModule, index: number, cut: Checkpoint | undefined): re
 
 const fifo: Invariant = {
   id: 'fifo',
-  title: 'per-module FIFO: each module takes its events in the order they were enqueued (priority lane first)',
+  title:
+    'per-module FIFO: each module takes its events in the order they were enqueued, routine and membership events in one order; only critical events overtake',
   check(trace) {
     const violations: string[] = [];
     let takes = 0;
@@ -56,26 +57,28 @@ const fifo: Invariant = {
       if (m.kind !== 'in-process') continue;
       modules++;
       for (const inc of m.incarnations) {
-        const queues: Record<TraceLane, number[]> = { user: [], priority: [] };
-        const lanes = new Map<number, TraceLane>();
+        // One order for the user lane (routine and reserved), one for the priority lane.
+        const queues: { ordered: number[]; priority: number[] } = { ordered: [], priority: [] };
+        const queueOf = new Map<number, 'ordered' | 'priority'>();
         for (const op of inc.ops) {
           if (op.op === 'offer') {
-            queues[op.lane].push(op.ev);
-            lanes.set(op.ev, op.lane);
+            const queue = op.lane === 'priority' ? 'priority' : 'ordered';
+            queues[queue].push(op.ev);
+            queueOf.set(op.ev, queue);
           } else if (op.op === 'take') {
             takes++;
-            const lane = lanes.get(op.ev) ?? 'user';
-            const expected = queues[lane].shift();
+            const queue = queueOf.get(op.ev) ?? 'ordered';
+            const expected = queues[queue].shift();
             if (expected !== op.ev) {
               violations.push(
                 expected === undefined
                   ? `${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)}, which was never enqueued for it`
                   : `${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)} before ${eventName(trace.events, expected)}, enqueued earlier`,
               );
-              const at = queues[lane].indexOf(op.ev);
-              if (at >= 0) queues[lane].splice(at, 1);
-            } else if (lane === 'user' && queues.priority.length > 0) {
-              violations.push(`${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)} while a priority event was waiting`);
+              const at = queues[queue].indexOf(op.ev);
+              if (at >= 0) queues[queue].splice(at, 1);
+            } else if (queue === 'ordered' && queues.priority.length > 0) {
+              violations.push(`${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)} while a critical event was waiting`);
             }
           }
         }
@@ -277,14 +280,17 @@ const accounting: Invariant = {
 
 const mailboxBound: Invariant = {
   id: 'mailbox-bound',
-  title: 'mailbox bound: no lane ever holds more than its capacity, and nothing is dropped as "full" while there is room',
+  title:
+    'mailbox bound: routine events never above the capacity, membership events never above the reserve past it, critical ones never above the priority lane\'s, and nothing dropped as "full" while there is room',
   check(trace) {
     const violations: string[] = [];
     let offers = 0;
     for (const m of trace.modules.values()) {
       const wrapped = m.kind === 'in-process';
+      const capacityOf = (lane: TraceLane): number =>
+        lane === 'priority' ? m.priorityCapacity : lane === 'reserved' ? m.reserveCapacity : m.capacity;
       for (const inc of m.incarnations) {
-        const queued: Record<TraceLane, number> = { user: 0, priority: 0 };
+        const queued: Record<TraceLane, number> = { user: 0, reserved: 0, priority: 0 };
         let worst: { n: number; t: number; lane: TraceLane; capacity: number } | null = null;
         let early: { n: number; t: number; capacity: number } | null = null;
         const lanes = new Map<number, TraceLane>();
@@ -295,18 +301,19 @@ const mailboxBound: Invariant = {
             offers++;
             queued[op.lane]++;
             // In-process: takes are observed, so this is the queue itself; otherwise one may be in hand.
-            const capacity = op.lane === 'priority' ? m.priorityCapacity : m.capacity;
+            const capacity = capacityOf(op.lane);
             const limit = wrapped ? capacity : capacity + 1;
             if (queued[op.lane] > limit && (worst === null || queued[op.lane] > worst.n)) worst = { n: queued[op.lane], t: op.t, lane: op.lane, capacity };
-          } else if (op.op === 'drop' && op.reason === 'full' && wrapped && lane !== null && queued[lane] < (lane === 'priority' ? m.priorityCapacity : m.capacity) && early === null) {
-            early = { n: queued[lane], t: op.t, capacity: lane === 'priority' ? m.priorityCapacity : m.capacity };
+          } else if (op.op === 'drop' && op.reason === 'full' && wrapped && lane !== null && queued[lane] < capacityOf(lane) && early === null) {
+            early = { n: queued[lane], t: op.t, capacity: capacityOf(lane) };
           } else if (lane !== null && (wrapped ? op.op === 'take' : op.op === 'done' || op.op === 'lost')) {
             // In-process: a take leaves the queue. Otherwise: a completion or a loss leaves the mailbox.
             queued[lane] = Math.max(0, queued[lane] - 1);
           }
         }
         if (worst !== null) {
-          violations.push(`${label(m, inc)} held ${worst.n} events in its ${worst.lane} lane at ${secs(worst.t)} (capacity ${worst.capacity})`);
+          const where = worst.lane === 'reserved' ? 'reserve past its user lane' : `${worst.lane} lane`;
+          violations.push(`${label(m, inc)} held ${worst.n} events in its ${where} at ${secs(worst.t)} (capacity ${worst.capacity})`);
         }
         if (early !== null) {
           violations.push(`${label(m, inc)} dropped an event as full at ${secs(early.t)} with only ${early.n} of ${early.capacity} queued`);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
 import { createRandom } from '../kernel/random.js';
 import { createRealScheduler, type Scheduler } from '../kernel/scheduler.js';
+import { DEFAULT_RESERVE_CAPACITY } from '../kernel/mailbox.js';
 import { createSimulatedScheduler, type SimulatedScheduler } from '../kernel/simulated-scheduler.js';
 import { eventFamilies, nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
 import type { EventTypeOf } from '../events/catalogue.js';
@@ -238,6 +239,7 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
     m.capacity = definition.mailboxCapacity ?? defaultCapacity;
     // The node's default for the priority lane (ModuleDefinition.priorityCapacity) is 100.
     m.priorityCapacity = definition.priorityCapacity ?? DEFAULT_PRIORITY_CAPACITY;
+    m.reserveCapacity = definition.membershipCapacity ?? DEFAULT_RESERVE_CAPACITY;
     m.subscribesLoaded = definition.subscribe.includes('ModuleLoaded');
     m.subscribesUnloaded = definition.subscribe.includes('ModuleUnloaded');
     m.subscribesShutdown = definition.subscribe.includes('NodeShutdown');

@@ -12,7 +12,8 @@ import { RECORDER_NAME } from './scenario.js';
  * trace, so a test can hand them a doctored one and see them fail.
  */
 
-export type TraceLane = 'user' | 'priority';
+/** `reserved`: the user lane, in order with routine events, past the routine bound (membership events). */
+export type TraceLane = 'user' | 'reserved' | 'priority';
 
 /** One thing that happened to an event at one module incarnation. */
 export type TraceOp =
@@ -52,8 +53,9 @@ export interface TraceModule {
   /** In-process modules are wrapped by the simulator, so their takes are observed. */
   kind: 'in-process' | 'process';
   actor: string;
-  /** Capacity of its mailbox's user lane, and of its priority lane (critical and membership events). */
+  /** Capacity of its mailbox's user lane (routine events), its reserve past it (membership events) and its priority lane (critical events). */
   capacity: number;
+  reserveCapacity: number;
   priorityCapacity: number;
   /** Subscribed to ModuleLoaded / ModuleUnloaded / NodeShutdown by its definition or a command. */
   subscribesLoaded: boolean;
@@ -159,6 +161,7 @@ export class TraceRecorder {
         kind: 'in-process',
         actor: name,
         capacity: 100,
+        reserveCapacity: 1000,
         priorityCapacity: 100,
         subscribesLoaded: false,
         subscribesUnloaded: false,
