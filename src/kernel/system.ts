@@ -3,6 +3,7 @@ import { ActorCell, type AnyCell } from './actor.js';
 import type { ActorRef, Behavior, SpawnOptions } from './behavior.js';
 import { ModactorError } from './errors.js';
 import { Inspector, type DeadLetter, type DeadLetterReason, type InspectionObserver, reportObserverError } from './inspection.js';
+import { LogThrottle } from './log-throttle.js';
 import { silentLogger } from './logger.js';
 import { DEFAULT_MAILBOX_CAPACITY } from './mailbox.js';
 import { createRealScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
@@ -84,15 +85,14 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
   const registry = new Map<string, AnyCell>();
   const deadCounts: DeadLetterCounts = { 'mailbox-full': 0, closed: 0, 'lost-on-termination': 0 };
   let deadObservers: ((letter: DeadLetter) => void)[] = [];
-  let lastDeadLog = Number.NEGATIVE_INFINITY;
-  let unloggedDead = 0;
+  const deadLetterLog = new LogThrottle(logInterval);
   const rootFailures: Failure[] = [];
   let ids = 0;
   let anonymous = 0;
   let running = true;
   let shutdownPromise: Promise<void> | null = null;
 
-  const internals: SystemInternals = {
+  const internals: SystemInternals<AnyCell> = {
     scheduler,
     logger,
     inspector,
@@ -127,13 +127,8 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
         }
       }
       if (reason === 'mailbox-full') return; // the mailbox logs its own full/drained transitions
-      unloggedDead++;
-      const now = scheduler.now();
-      if (now - lastDeadLog >= logInterval) {
-        logger.warn({ deadLetters: unloggedDead, lastRecipient: recipient.path, lastReason: reason }, 'dead letters');
-        lastDeadLog = now;
-        unloggedDead = 0;
-      }
+      const count = deadLetterLog.hit(scheduler.now());
+      if (count > 0) logger.warn({ deadLetters: count, lastRecipient: recipient.path, lastReason: reason }, 'dead letters');
     },
     rootFailed(failure) {
       rootFailures.push(failure);
