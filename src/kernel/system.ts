@@ -10,6 +10,15 @@ import { createRealScheduler, type Scheduler, type TimerHandle } from './schedul
 import { validateSupervisorOptions, type ExitReason, type Failure, type SupervisorOptions } from './supervision.js';
 import type { SystemInternals } from './system-internals.js';
 
+/** Default time an actor gets to stop before it is killed (ActorSystemOptions.shutdownTimeoutMs). */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+
+/** Default time an ask waits for its reply. */
+const DEFAULT_ASK_TIMEOUT_MS = 5000;
+
+/** Default minimum ms between two dead-letter log lines. */
+const DEFAULT_DEAD_LETTER_LOG_INTERVAL_MS = 1000;
+
 /** Options of {@link createActorSystem}. */
 export interface ActorSystemOptions {
   /** Real (default) or simulated. */
@@ -80,7 +89,7 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
     throw new ModactorError('invalid-capacity', `Expected defaultMailboxCapacity to be a positive safe integer, got ${String(defaultMailboxCapacity)}`);
   }
   if (options.supervision !== undefined) validateSupervisorOptions(options.supervision);
-  const logInterval = options.deadLetterLogIntervalMs ?? 1000;
+  const logInterval = options.deadLetterLogIntervalMs ?? DEFAULT_DEAD_LETTER_LOG_INTERVAL_MS;
   const inspector = new Inspector(() => scheduler.now());
   const registry = new Map<string, AnyCell>();
   const deadCounts: DeadLetterCounts = { 'mailbox-full': 0, closed: 0, 'lost-on-termination': 0 };
@@ -97,7 +106,7 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
     logger,
     inspector,
     defaultMailboxCapacity,
-    defaultShutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
+    defaultShutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     defaultSupervision: options.supervision ?? {},
     nextId: () => ++ids,
     anonymousName: () => `$${++anonymous}`,
@@ -198,7 +207,7 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
           );
           return;
         }
-        const timeoutMs = askOptions.timeoutMs ?? 5000;
+        const timeoutMs = askOptions.timeoutMs ?? DEFAULT_ASK_TIMEOUT_MS;
         timer = scheduler.setTimer(timeoutMs, () =>
           settle(() => reject(new ModactorError('ask-timeout', `No reply from ${cell.path} within ${timeoutMs} ms`))),
         );

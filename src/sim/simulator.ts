@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
+import { DEFAULT_MAILBOX_CAPACITY } from '../kernel/mailbox.js';
 import { createRandom } from '../kernel/random.js';
 import { createRealScheduler, type Scheduler } from '../kernel/scheduler.js';
 import { createSimulatedScheduler, type SimulatedScheduler } from '../kernel/simulated-scheduler.js';
@@ -8,7 +9,7 @@ import type { EventTypeOf } from '../events/catalogue.js';
 import { pendingCount } from '../node/delivery-stats.js';
 import { createNode, type ModactorNode } from '../node/node.js';
 import { defineModule, type ModuleDefinition } from '../node/module.js';
-import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
+import { DEFAULT_PRIORITY_CAPACITY, DEFAULT_RESTART_POLICY, type LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
 
 type LoadableModule = AnyLoadable<NodeEventMap>;
@@ -60,9 +61,6 @@ function scaledRealScheduler(scale: number): Scheduler {
     newId: () => base.newId(),
   };
 }
-
-/** The priority lane's capacity when a module does not set one (ModuleDefinition.priorityCapacity). */
-const DEFAULT_PRIORITY_CAPACITY = 100;
 
 /** Per-module fault state the simulator arms at virtual times. */
 interface FaultState {
@@ -172,7 +170,7 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
     ...(scenario.node.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: scenario.node.shutdownTimeoutMs }),
     ...(scenario.node.defaultMailboxCapacity === undefined ? {} : { defaultMailboxCapacity: scenario.node.defaultMailboxCapacity }),
   });
-  const defaultCapacity = scenario.node.defaultMailboxCapacity ?? 100;
+  const defaultCapacity = scenario.node.defaultMailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY;
   const now = (): number => scheduler.now();
 
   const timeline: TimelineEntry[] = [];
@@ -236,13 +234,16 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
     m.kind = isInProcess(definition) ? 'in-process' : 'process';
     m.actor = actor;
     m.capacity = definition.mailboxCapacity ?? defaultCapacity;
-    // The node's default for the priority lane (ModuleDefinition.priorityCapacity) is 100.
     m.priorityCapacity = definition.priorityCapacity ?? DEFAULT_PRIORITY_CAPACITY;
     m.subscribesLoaded = definition.subscribe.includes('ModuleLoaded');
     m.subscribesUnloaded = definition.subscribe.includes('ModuleUnloaded');
     m.subscribesShutdown = definition.subscribe.includes('NodeShutdown');
     const policy = definition.restart ?? {};
-    m.restart = { type: policy.type ?? 'permanent', maxRestarts: policy.maxRestarts ?? 3, withinMs: policy.withinMs ?? 10_000 };
+    m.restart = {
+      type: policy.type ?? DEFAULT_RESTART_POLICY.type,
+      maxRestarts: policy.maxRestarts ?? DEFAULT_RESTART_POLICY.maxRestarts,
+      withinMs: policy.withinMs ?? DEFAULT_RESTART_POLICY.withinMs,
+    };
     return m;
   };
   const prepared = (name: string, definition: LoadableModule): LoadableModule =>

@@ -1,7 +1,9 @@
 import type { InspectionEvent } from '../kernel/inspection.js';
+import { DEFAULT_MAILBOX_CAPACITY } from '../kernel/mailbox.js';
 import type { RestartType } from '../kernel/supervision.js';
 import { nodeCatalogue } from '../events/node-catalogue.js';
 import type { DeliveryStats } from '../node/delivery-stats.js';
+import { DEFAULT_PRIORITY_CAPACITY, DEFAULT_RESTART_POLICY } from '../node/module-supervisor.js';
 import { RECORDER_NAME } from './scenario.js';
 
 /**
@@ -158,12 +160,12 @@ export class TraceRecorder {
         name,
         kind: 'in-process',
         actor: name,
-        capacity: 100,
-        priorityCapacity: 100,
+        capacity: DEFAULT_MAILBOX_CAPACITY,
+        priorityCapacity: DEFAULT_PRIORITY_CAPACITY,
         subscribesLoaded: false,
         subscribesUnloaded: false,
         subscribesShutdown: false,
-        restart: { type: 'permanent', maxRestarts: 3, withinMs: 10_000 },
+        restart: { ...DEFAULT_RESTART_POLICY },
         loads: [],
         incarnations: [],
         supervision: [],
