@@ -2,10 +2,17 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
+import type { ModuleDefinition } from '../node/module.js';
 import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
 
-type LoadableModule = AnyLoadable<NodeEventMap>;
+/** What a scenario's actor resolves to: an in-process module definition or a process module. */
+export type LoadableModule = AnyLoadable<NodeEventMap>;
+
+/** True for an in-process module definition (the simulator wraps those with faults). */
+export function isInProcess(definition: LoadableModule): definition is ModuleDefinition {
+  return (definition as { kind?: unknown }).kind === 'in-process';
+}
 
 /**
  * Where the cast lives: `actors/` next to `src/` (from the sources) or next to `dist/src/` (from a

@@ -443,7 +443,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   // Every module a fault, action or expectation names must be one the scenario loads.
   const known = new Set<string>();
   modules.forEach((m, i) => {
-    const n = m.name ?? baseName(m.actor);
+    const n = nameOf(m);
     if (m.name === undefined && m.actor.includes('#')) {
       r.note(join(join('modules', i), 'name'), `expected a name for an actor given as file#export ("${m.actor}"), got nothing`);
     }
@@ -477,6 +477,11 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     invariants,
     expect,
   };
+}
+
+/** The name a scenario module has in the node: its `name`, or its actor's base name. */
+export function nameOf(module: ScenarioModule): string {
+  return module.name ?? baseName(module.actor);
 }
 
 /** The base name of an actor path: `./x/peer-monitor.ts` → `peer-monitor`. */

@@ -1,0 +1,103 @@
+import type { EventTypeOf } from '../events/catalogue.js';
+import { eventFamilies, nodeCatalogue, type NodeEventMap } from '../events/node-catalogue.js';
+import { pendingCount } from '../node/delivery-stats.js';
+import { createNode, type ModactorNode } from '../node/node.js';
+import { bridgeModule } from './bridge-module.js';
+import type { LoadableModule } from './load-actor.js';
+import { rowCounts, type ModuleRow } from './report.js';
+import { BRIDGE_NAME } from './scenario.js';
+import type { SimulationRun } from './simulation-run.js';
+import type { Trace } from './trace.js';
+
+/** The lifecycle and node families: never forwarded to the companion node, which has its own. */
+const LIFECYCLE_FAMILY: ReadonlySet<string> = new Set([...eventFamilies.lifecycle, ...eventFamilies.node]);
+
+/** Real ms the companion gets to take the last forwarded events before it is shut down. */
+const DRAIN_MS = 15_000;
+
+/**
+ * Process modules, when they cannot join the simulated node: a companion node on the real
+ * scheduler runs them, and a bridge module of the simulated node forwards them the events they
+ * subscribe to (lifecycle events excepted: those are the companion's own).
+ */
+export class CompanionNode {
+  /** Process modules that did not start, with why. */
+  readonly failures = new Map<string, string>();
+
+  private constructor(
+    private readonly node: ModactorNode,
+    private readonly modules: ReadonlyMap<string, LoadableModule>,
+  ) {}
+
+  /** Starts the companion node with the plan's process modules, and the bridge to them in `run`'s node. */
+  static async start(run: SimulationRun): Promise<CompanionNode> {
+    const { plan } = run;
+    const { logger } = plan.options;
+    const { shutdownTimeoutMs } = plan.scenario.node;
+    const companion = new CompanionNode(
+      createNode({
+        ...(logger === undefined ? {} : { logger }),
+        ...(shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs }),
+      }),
+      plan.processModules,
+    );
+    for (const [name, definition] of plan.processModules) {
+      run.describe(name, definition, plan.actorOf(name));
+      try {
+        await companion.node.load(definition);
+      } catch (error) {
+        companion.failures.set(name, error instanceof Error ? error.message : String(error));
+      }
+    }
+    const forwarded = [...new Set([...plan.processModules.values()].flatMap((d) => d.subscribe))].filter(
+      (type): type is EventTypeOf<NodeEventMap> => nodeCatalogue.has(type) && !LIFECYCLE_FAMILY.has(type),
+    );
+    if (forwarded.length > 0) await run.loadOwn(BRIDGE_NAME, bridgeModule(companion.node.events, forwarded), 'bridge');
+    return companion;
+  }
+
+  /**
+   * Once the simulated node has shut down: lets the process modules take what was forwarded to
+   * them, shuts the companion down, adds their final statistics to the trace's last checkpoint (so
+   * the accounting law is checked for them too) and returns their rows.
+   */
+  async retire(trace: Trace): Promise<ModuleRow[]> {
+    const pause = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        this.node.scheduler.setTimer(ms, resolve);
+      });
+    for (let waited = 0; waited < DRAIN_MS; waited += 10) {
+      const stats = await this.node.events.getAllDeliveryStats();
+      if ([...stats.values()].every((s) => pendingCount(s) === 0)) break;
+      await pause(10);
+    }
+    const infos = new Map((await this.node.modules()).map((info) => [info.name, info]));
+    await this.node.shutdown('simulation over');
+    const stats = await this.node.events.getAllDeliveryStats();
+    const index = trace.checkpoints.findIndex((c) => c.label === 'after-modules-stopped');
+    const last = trace.checkpoints[index];
+    if (last !== undefined) {
+      const added = Object.fromEntries([...this.modules.keys()].flatMap((name) => {
+        const s = stats.get(name);
+        return s === undefined ? [] : [[name, s] as const];
+      }));
+      trace.checkpoints[index] = { ...last, stats: { ...last.stats, ...added } };
+    }
+    return [...this.modules.keys()].map((name): ModuleRow => {
+      const info = infos.get(name);
+      const failure = this.failures.get(name);
+      return {
+        name,
+        actor: trace.modules.get(name)?.actor ?? name,
+        kind: 'process',
+        deterministic: false,
+        ...rowCounts(stats.get(name)),
+        restarts: info?.restarts ?? 0,
+        health: failure !== undefined ? 'unhealthy' : info?.health ?? 'unhealthy',
+        end: failure !== undefined ? 'did not start' : info === undefined ? 'gave up' : 'stopped at shutdown',
+        gaveUp: failure === undefined && info === undefined,
+      };
+    });
+  }
+}
+
