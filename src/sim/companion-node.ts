@@ -1,6 +1,6 @@
 import type { EventTypeOf } from '../events/catalogue.js';
 import { eventFamilies, nodeCatalogue, type NodeEventMap } from '../events/node-catalogue.js';
-import { pendingCount } from '../node/delivery-stats.js';
+import { Barrier } from '../node/module-instance.js';
 import { createNode, type ModactorNode } from '../node/node.js';
 import { bridgeModule } from './bridge-module.js';
 import type { LoadableModule } from './load-actor.js';
@@ -12,7 +12,7 @@ import type { Trace } from './trace.js';
 /** The lifecycle and node families: never forwarded to the companion node, which has its own. */
 const LIFECYCLE_FAMILY: ReadonlySet<string> = new Set([...eventFamilies.lifecycle, ...eventFamilies.node]);
 
-/** Real ms the companion gets to take the last forwarded events before it is shut down. */
+/** Real ms the companion's modules get to take what was forwarded before it is shut down anyway. */
 const DRAIN_MS = 15_000;
 
 /**
@@ -62,15 +62,7 @@ export class CompanionNode {
    * the accounting law is checked for them too) and returns their rows.
    */
   async retire(trace: Trace): Promise<ModuleRow[]> {
-    const pause = (ms: number): Promise<void> =>
-      new Promise((resolve) => {
-        this.node.scheduler.setTimer(ms, resolve);
-      });
-    for (let waited = 0; waited < DRAIN_MS; waited += 10) {
-      const stats = await this.node.events.getAllDeliveryStats();
-      if ([...stats.values()].every((s) => pendingCount(s) === 0)) break;
-      await pause(10);
-    }
+    await Promise.all([...this.modules.keys()].map((name) => drained(this.node, name, DRAIN_MS)));
     const infos = new Map((await this.node.modules()).map((info) => [info.name, info]));
     await this.node.shutdown('simulation over');
     const stats = await this.node.events.getAllDeliveryStats();
@@ -101,3 +93,35 @@ export class CompanionNode {
   }
 }
 
+/**
+ * Resolves once module `name` of `node` has taken, and (a process module) its child has
+ * acknowledged, everything enqueued for it so far: a barrier queued behind it in its user lane is
+ * reached. Also when its incarnation terminates (what it held is counted lost), or after
+ * `timeoutMs` on the node's clock. While its user lane is full, the barrier waits for the module to
+ * take an event, then goes in. @internal
+ */
+export function drained(node: ModactorNode, name: string, timeoutMs: number): Promise<void> {
+  const { system, scheduler } = node;
+  const path = `/modules/${name}/instance`;
+  const instance = system.lookup(path);
+  if (instance === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    let stopWatching = (): void => undefined;
+    const timer = scheduler.setTimer(timeoutMs, () => done());
+    const done = (): void => {
+      timer.cancel();
+      stopWatching();
+      resolve();
+    };
+    const pass = (): boolean => {
+      const result = instance.tell(new Barrier(done));
+      if (result === 'closed') done();
+      return result !== 'full';
+    };
+    void system.whenTerminated(instance).then(done);
+    if (pass()) return;
+    stopWatching = system.inspect((event) => {
+      if (event.type === 'handled' && event.actor === path && pass()) stopWatching();
+    });
+  });
+}
