@@ -8,6 +8,7 @@ import { rowCounts, type ModuleRow } from './report.js';
 import { BRIDGE_NAME } from './scenario.js';
 import type { SimulationRun } from './simulation-run.js';
 import type { Trace } from './trace.js';
+import { errorMessage } from './error-message.js';
 
 /** The lifecycle and node families: never forwarded to the companion node, which has its own. */
 const LIFECYCLE_FAMILY: ReadonlySet<string> = new Set([...eventFamilies.lifecycle, ...eventFamilies.node]);
@@ -46,7 +47,7 @@ export class CompanionNode {
       try {
         await companion.node.load(definition);
       } catch (error) {
-        companion.failures.set(name, error instanceof Error ? error.message : String(error));
+        companion.failures.set(name, errorMessage(error));
       }
     }
     const forwarded = [...new Set([...plan.processModules.values()].flatMap((d) => d.subscribe))].filter(

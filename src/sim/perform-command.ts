@@ -2,6 +2,7 @@ import type { NodeEvent } from '../events/node-catalogue.js';
 import { secs } from './invariants.js';
 import type { ScenarioCommand, TimedAction } from './scenario.js';
 import type { SimulationRun } from './simulation-run.js';
+import { errorMessage } from './error-message.js';
 
 /**
  * The command interpreter: performs one command of a scenario's timed `actions` or its `script`
@@ -36,7 +37,7 @@ export function performCommand(run: SimulationRun, command: ScenarioCommand | Ti
           if ('traffic' in command) for (const event of run.traffic.next(command.traffic)) run.publish(event);
           else run.publish({ ...command.event, payload: { ...command.event.payload } } as NodeEvent);
         } catch (error) {
-          run.note(null, 'error', `publish failed: ${error instanceof Error ? error.message : String(error)}`);
+          run.note(null, 'error', `publish failed: ${errorMessage(error)}`);
           break;
         }
       }

@@ -1,5 +1,6 @@
 import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
 import { nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
+import { errorMessage } from './error-message.js';
 
 /**
  * The scenario format of `modactor simulate` (documented in docs/simulate.md). A scenario is JSON;
@@ -627,7 +628,7 @@ export function parseScenarioText(text: string, source = 'scenario'): Scenario {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new ModactorError('invalid-scenario', `Invalid scenario ${source}: not JSON: ${message}`, {
       issues: [{ path: '', message: `expected JSON, got a syntax error: ${message}` }],
     });

@@ -3,7 +3,7 @@ import { secs } from './invariants.js';
 import { performCommand } from './perform-command.js';
 import { nameOf, type FaultSpec, type ScenarioCommand, type TrafficSpec } from './scenario.js';
 import type { SimulationRun } from './simulation-run.js';
-import { nextGap } from './traffic.js';
+import { nextGap } from './traffic-source.js';
 
 /**
  * Sets the scenario's timers on the run's scheduler, in this order: the modules' loads, the

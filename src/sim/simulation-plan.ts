@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
 import type { ModuleDefinition } from '../node/module.js';
-import { isInProcess, loadActor, type LoadableModule } from './load-actor.js';
-import { renamed } from './faults.js';
+import { isInProcess, loadActor, renamed, type LoadableModule } from './load-actor.js';
 import { nameOf, type Scenario, type ScenarioCommand, type TimedAction } from './scenario.js';
 
 /** Options of {@link simulate}. */

@@ -14,7 +14,8 @@ import { RECORDER_NAME } from './scenario.js';
 import type { SimulationPlan } from './simulation-plan.js';
 import { Timeline } from './timeline.js';
 import { TraceRecorder, type Checkpoint, type Trace, type TraceModule } from './trace.js';
-import { TrafficSource } from './traffic.js';
+import { TrafficSource } from './traffic-source.js';
+import { errorMessage } from './error-message.js';
 
 /**
  * The state of one simulation run, passed explicitly to the pieces that drive it (the schedule,
@@ -153,7 +154,7 @@ export class SimulationRun {
   settle(what: string, module: string, promise: Promise<unknown>): Promise<void> {
     return promise.then(
       () => undefined,
-      (error: unknown) => this.note(module, 'error', `${what} failed: ${error instanceof Error ? error.message : String(error)}`),
+      (error: unknown) => this.note(module, 'error', `${what} failed: ${errorMessage(error)}`),
     );
   }
 
@@ -186,7 +187,7 @@ export class SimulationRun {
       trace.shutdown.completedAt = this.now();
       this.note(null, 'shutdown', 'shutdown completed: every module stopped, the actor system stopped');
     } catch (error) {
-      trace.shutdown.error = error instanceof Error ? error.message : String(error);
+      trace.shutdown.error = errorMessage(error);
     }
     trace.shutdown.systemStopped = !this.node.system.isRunning;
     trace.shutdown.rootFailures = this.node.system.rootFailures().map((f) => f.message);
