@@ -138,7 +138,7 @@ export function buildSeries(trace: Trace, endMs: number): ReportSeries {
     const at = (t: number): number => Math.min(buckets - 1, Math.floor(t / bucketMs));
     for (const inc of m.incarnations) {
       for (const op of inc.ops) {
-        const list = op.op === 'offer' ? series.delivered : op.op === 'drop' && op.reason === 'full' ? series.dropped : op.op === 'done' ? series.handled : null;
+        const list = op.op === 'enqueued' ? series.delivered : op.op === 'full' ? series.dropped : op.op === 'handled' ? series.handled : null;
         if (list !== null) list[at(op.t)] = (list[at(op.t)] ?? 0) + 1;
       }
     }
