@@ -1,4 +1,5 @@
 import type { BehaviorFactory } from '../kernel/behavior.js';
+import { isThenable } from '../kernel/is-thenable.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { PublishReceipt } from './delivery-stats.js';
 import { createIncarnation, type EventRouter, type ModuleIncarnation } from './event-router.js';
@@ -27,10 +28,6 @@ export interface ModuleServices<E extends EventMap> {
   readonly report: (message: InstanceReport<E>) => void;
   /** Validates and publishes on behalf of module `source`, enforcing its permitted types. */
   readonly publishFrom: (source: string, permitted: ReadonlySet<string> | null, event: unknown) => PublishReceipt;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /**

@@ -92,8 +92,10 @@ export interface SupervisorDeps<E extends EventMap> {
   readonly defaultShutdownTimeoutMs: number;
 }
 
-const DEFAULT_PRIORITY_CAPACITY = 100;
-const DEFAULT_POLICY = { maxRestarts: 3, withinMs: 10_000 } as const;
+/** A module's priority-lane capacity when it sets none (ModuleDefinition.priorityCapacity). @internal */
+export const DEFAULT_PRIORITY_CAPACITY = 100;
+/** A module's restart policy where it sets none (ModuleRestartPolicy): 3 restarts within 10 s. @internal */
+export const DEFAULT_RESTART_POLICY = { type: 'permanent', maxRestarts: 3, withinMs: 10_000 } as const;
 
 /**
  * The ModuleSupervisor actor: loads modules (each under a host actor that applies the module's
@@ -151,11 +153,11 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         const policy = module.restart ?? {};
         const supervision: SupervisorOptions = {
           strategy: 'one-for-one',
-          maxRestarts: policy.maxRestarts ?? DEFAULT_POLICY.maxRestarts,
-          withinMs: policy.withinMs ?? DEFAULT_POLICY.withinMs,
+          maxRestarts: policy.maxRestarts ?? DEFAULT_RESTART_POLICY.maxRestarts,
+          withinMs: policy.withinMs ?? DEFAULT_RESTART_POLICY.withinMs,
           ...(policy.backoff === undefined ? {} : { backoff: policy.backoff }),
         };
-        const restartType = policy.type ?? 'permanent';
+        const restartType = policy.type ?? DEFAULT_RESTART_POLICY.type;
         const instance =
           module.instanceBehavior?.(services) ?? moduleInstanceBehavior(module as unknown as ModuleDefinition<E>, services);
         const shutdownTimeoutMs = module.shutdownTimeoutMs ?? deps.defaultShutdownTimeoutMs;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createActorSystem, type ActorSystem } from '../kernel/system.js';
+import { createActorSystem, DEFAULT_SHUTDOWN_TIMEOUT_MS, type ActorSystem } from '../kernel/system.js';
 import type { Scheduler } from '../kernel/scheduler.js';
 import { ModactorError } from '../kernel/errors.js';
 import type { Catalogue, EventMap, EventOf } from '../events/catalogue.js';
@@ -103,7 +103,7 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
       router,
       eventManager,
       services: { router, publishFrom },
-      defaultShutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
+      defaultShutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     }),
     { name: 'modules', mailboxCapacity: controlCapacity, supervision: moduleSupervisorOptions },
   );
@@ -140,7 +140,7 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     modules: () => system.ask<ModuleInfo[], SupervisorMessage<E>>(supervisor, (reply) => ({ kind: 'modules', reply })),
     shutdown(reason = 'requested') {
       shutdownPromise ??= (async () => {
-        const timeoutSeconds = Math.ceil((options.shutdownTimeoutMs ?? 5000) / 1000);
+        const timeoutSeconds = Math.ceil((options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) / 1000);
         await system.ask<void, SupervisorMessage<E>>(supervisor, (reply) => ({ kind: 'shutdown', reason, timeoutSeconds, reply }), {
           timeoutMs: 24 * 3600_000,
         });
