@@ -20,7 +20,7 @@ import { Barrier, type ModuleServices } from '../node/module-instance.js';
 import { openChannel, type ChannelExit, type HostChannel } from './channel.js';
 import { ProcessModuleFailure, type ChannelCloseReason } from './failure.js';
 import { isJsonSafe } from './json-safe.js';
-import { LogThrottle } from './log-throttle.js';
+import { LogThrottle } from '../kernel/log-throttle.js';
 import type { NormalizedManifest } from './manifest.js';
 import { PROTOCOL_VERSION, isViolation, parseChildMessage, type ChildMessage, type HostMessage } from './protocol.js';
 import { TokenBucket } from './rate-limiter.js';

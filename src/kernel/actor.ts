@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ModactorError, describeValue } from './errors.js';
+import { isThenable } from './is-thenable.js';
 import { Mailbox, type OfferResult } from './mailbox.js';
 import type { TimerHandle } from './scheduler.js';
 import {
@@ -70,10 +71,6 @@ interface Supervisor {
 
 const DEFAULT_DIRECTIVE = (): Directive => 'restart';
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
 /**
  * One incarnation of an actor: its mailbox, its behaviour, its place in the supervision tree.
  * It is its own {@link ActorRef} and its own {@link ActorContext}, so an idle actor is a single
@@ -108,7 +105,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   exitReason: ExitReason | null = null;
 
   constructor(
-    private readonly system: SystemInternals,
+    private readonly system: SystemInternals<AnyCell>,
     readonly parent: AnyCell | null,
     private readonly spec: Behavior<M>,
     readonly options: SpawnOptions,
@@ -124,7 +121,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   }
 
   /** True when this cell was created by `system`. */
-  belongsTo(system: SystemInternals): boolean {
+  belongsTo(system: SystemInternals<AnyCell>): boolean {
     return this.system === system;
   }
 
@@ -274,10 +271,15 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   }
 
   scheduleOnce(delayMs: number, message: M): TimerHandle {
+    return this.ownTimer(delayMs, () => this.tell(message, this));
+  }
+
+  /** A timer of this incarnation: forgotten when it fires, cancelled when the incarnation terminates. */
+  private ownTimer(delayMs: number, fire: () => void): TimerHandle {
     const timers = (this.timers ??= new Set());
     const handle = this.system.scheduler.setTimer(delayMs, () => {
       timers.delete(handle);
-      this.tell(message, this);
+      fire();
     });
     timers.add(handle);
     return {
@@ -529,18 +531,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
    * @internal
    */
   scheduleInTurn(delayMs: number, fn: () => void): TimerHandle {
-    const timers = (this.timers ??= new Set());
-    const handle = this.system.scheduler.setTimer(delayMs, () => {
-      timers.delete(handle);
-      this.signal({ kind: 'timer', fn });
-    });
-    timers.add(handle);
-    return {
-      cancel: () => {
-        timers.delete(handle);
-        handle.cancel();
-      },
-    };
+    return this.ownTimer(delayMs, () => this.signal({ kind: 'timer', fn }));
   }
 
   // ---- Stopping -------------------------------------------------------------------------------
@@ -755,12 +746,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     if (restartable.length === 0) return;
     const delayMs = supervisor.backoff?.next(this.now(), () => this.system.scheduler.random()) ?? 0;
     if (delayMs > 0) {
-      const timers = (this.timers ??= new Set());
-      const handle = this.system.scheduler.setTimer(delayMs, () => {
-        timers.delete(handle);
-        this.signal({ kind: 'restart-slots', slots: restartable, delayMs });
-      });
-      timers.add(handle);
+      this.ownTimer(delayMs, () => this.signal({ kind: 'restart-slots', slots: restartable, delayMs }));
       return;
     }
     for (const s of restartable) {

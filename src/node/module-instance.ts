@@ -1,5 +1,6 @@
 import type { ActorContext, BehaviorFactory } from '../kernel/behavior.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
+import { isThenable } from '../kernel/is-thenable.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 import type { PublishReceipt } from './delivery-stats.js';
@@ -28,10 +29,6 @@ export interface ModuleServices<E extends EventMap> {
   readonly report: (message: InstanceReport<E>) => void;
   /** Validates and publishes on behalf of module `source`, enforcing its permitted types. */
   readonly publishFrom: (source: string, permitted: ReadonlySet<string> | null, event: unknown) => PublishReceipt;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 const HEALTH: ReadonlySet<unknown> = new Set(['healthy', 'degraded', 'unhealthy']);

@@ -116,8 +116,9 @@ export interface SupervisorDeps<E extends EventMap> {
   readonly healthIntervalMs: number;
 }
 
-/** Default capacity of a module's priority lane (critical events). */
+/** A module's priority-lane capacity when it sets none (ModuleDefinition.priorityCapacity). @internal */
 export const DEFAULT_PRIORITY_CAPACITY = 100;
+export { DEFAULT_RESTART_POLICY } from './loadable.js';
 
 /**
  * The ModuleSupervisor actor: loads modules (each under a host actor that applies the module's

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ActorRef } from '../kernel/behavior.js';
-import { createActorSystem, type ActorSystem } from '../kernel/system.js';
+import { createActorSystem, DEFAULT_SHUTDOWN_TIMEOUT_MS, type ActorSystem } from '../kernel/system.js';
 import type { Scheduler } from '../kernel/scheduler.js';
 import { DEFAULT_MAILBOX_CAPACITY } from '../kernel/mailbox.js';
 import { ModactorError } from '../kernel/errors.js';
@@ -24,8 +24,6 @@ import {
 import { normalizeModule, type ModuleDefaults } from './loadable.js';
 import type { LifecycleEventMap } from './lifecycle-events.js';
 
-/** Default time modules get to stop at shutdown (one deadline for all). */
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
 /** Default shortest time between two `ModuleHealthChanged` of one module. */
 export const DEFAULT_HEALTH_INTERVAL_MS = 1000;
 /** What `shutdown()` may take beyond the shutdown timeout: killing stragglers and stopping the node's actors. */
