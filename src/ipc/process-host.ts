@@ -159,7 +159,7 @@ class Session<E extends EventMap> {
       stats,
       capacity: actx.mailboxCapacity,
       admit: (event: EventOf<E>) => this.admit(event),
-      crash: (error) => actx.crash(error),
+      crash: actx,
     });
   }
 

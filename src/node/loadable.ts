@@ -1,10 +1,10 @@
-import type { BehaviorFactory } from '../kernel/behavior.js';
+import type { ActorContext, BehaviorFactory, BehaviorObject, SpawnOptions } from '../kernel/behavior.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
 import { describeThrown } from '../kernel/foreign.js';
 import { DEFAULT_RESERVE_CAPACITY } from '../kernel/mailbox.js';
 import { validateSupervisorOptions, type BackoffOptions, type RestartType } from '../kernel/supervision.js';
 import type { Catalogue, EventMap } from '../events/catalogue.js';
-import type { ModuleServices } from './module-instance.js';
+import { ModuleInstance, type ModuleServices } from './module-instance.js';
 import type { LoadableModule } from './module-supervisor.js';
 import type { ModuleDefinition } from './module.js';
 
@@ -21,26 +21,62 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = Object.freeze({ type: 'perm
 
 /**
  * A module as the supervisor takes it: read once, in the caller's context, validated, defaults
- * filled in, frozen. Nothing the supervisor reads later can be a getter of the caller's. @internal
+ * filled in. Nothing the supervisor reads later can be a getter of the caller's.
+ *
+ * It is also how the module's actor is spawned (its {@link SpawnOptions}): one actor per module, a
+ * child of the supervisor with the module's own restart policy (the kernel restarts it alone, and
+ * past its intensity stops it for good); and, for an in-process module, the factory of its
+ * incarnations. One object per module. @internal
  */
-export interface NormalizedModule<E extends EventMap> {
-  readonly name: string;
-  readonly version: string;
-  readonly subscribe: readonly string[];
-  readonly mailboxCapacity: number;
-  readonly priorityCapacity: number;
-  readonly membershipCapacity: number;
-  readonly policy: RestartPolicy;
-  readonly shutdownTimeoutMs: number;
-  /** Process and worker modules bring their own instance behaviour. */
-  readonly instanceBehavior: ((services: ModuleServices<E>) => BehaviorFactory<unknown>) | undefined;
-  /** In-process modules: the definition their instances run. */
-  readonly definition: ModuleDefinition<E> | undefined;
+export class NormalizedModule<E extends EventMap> implements SpawnOptions, BehaviorFactory<unknown> {
+  constructor(
+    private readonly services: ModuleServices<E>,
+    /** The types it may publish (`publishes`), or null for any. */
+    private readonly permitted: ReadonlySet<string> | null,
+    readonly name: string,
+    readonly version: string,
+    readonly subscribe: readonly string[],
+    readonly mailboxCapacity: number,
+    readonly priorityCapacity: number,
+    /** Membership events it may hold past its routine bound (its mailbox's reserve). */
+    readonly reserveCapacity: number,
+    /** Its restart policy, which is also its actor's own restart limit. */
+    readonly restartLimit: RestartPolicy,
+    readonly shutdownTimeoutMs: number,
+    /** Process and worker modules bring their own instance behaviour. */
+    readonly instanceBehavior: ((services: ModuleServices<E>) => BehaviorFactory<unknown>) | undefined,
+    /** In-process modules: the definition their instances run. */
+    readonly definition: ModuleDefinition<E> | undefined,
+  ) {}
+
+  get restart(): RestartType {
+    return this.restartLimit.type;
+  }
+
+  get policy(): RestartPolicy {
+    return this.restartLimit;
+  }
+
+  get membershipCapacity(): number {
+    return this.reserveCapacity;
+  }
+
+  /** An incarnation of an in-process module (process and worker modules bring their own factory). */
+  create(actx: ActorContext<unknown>): BehaviorObject<unknown> {
+    return new ModuleInstance<E>(this.definition as ModuleDefinition<E>, this.services, this.permitted, actx);
+  }
+
+  /** Its actor logs with one `module` binding (made when it first logs). */
+  get logBindings(): Readonly<Record<string, string>> {
+    return { module: this.name };
+  }
 }
 
 /** What normalization needs from the node. @internal */
 export interface ModuleDefaults<E extends EventMap> {
   readonly catalogue: Catalogue<E>;
+  /** What the modules' incarnations get from the node. */
+  readonly services: ModuleServices<E>;
   readonly mailboxCapacity: number;
   readonly priorityCapacity: number;
   readonly shutdownTimeoutMs: number;
@@ -102,18 +138,23 @@ function read<E extends EventMap>(module: LoadableModule<E>, defaults: ModuleDef
   if (shutdownTimeoutMs !== undefined && !(typeof shutdownTimeoutMs === 'number' && shutdownTimeoutMs >= 0 && Number.isFinite(shutdownTimeoutMs))) {
     throw invalid('shutdownTimeoutMs', 'a finite number >= 0', shutdownTimeoutMs);
   }
-  return Object.freeze({
-    name,
-    version,
-    subscribe: Object.freeze(types),
-    mailboxCapacity: positiveInteger(source.mailboxCapacity, 'mailboxCapacity', defaults.mailboxCapacity),
-    priorityCapacity: positiveInteger(source.priorityCapacity, 'priorityCapacity', defaults.priorityCapacity),
-    membershipCapacity: positiveInteger(source.membershipCapacity, 'membershipCapacity', DEFAULT_RESERVE_CAPACITY),
-    policy: restartPolicy(restart),
-    shutdownTimeoutMs: shutdownTimeoutMs ?? defaults.shutdownTimeoutMs,
-    instanceBehavior,
-    definition: instanceBehavior === undefined ? (module as unknown as ModuleDefinition<E>) : undefined,
-  });
+  const definition = instanceBehavior === undefined ? (module as unknown as ModuleDefinition<E>) : undefined;
+  const publishes = definition?.publishes;
+  return new NormalizedModule<E>(
+      defaults.services,
+      publishes === undefined ? null : new Set(publishes),
+      name,
+      version,
+      // An exact-size copy: an array grown by push keeps room for 17 elements.
+      Object.freeze(types.slice()),
+      positiveInteger(source.mailboxCapacity, 'mailboxCapacity', defaults.mailboxCapacity),
+      positiveInteger(source.priorityCapacity, 'priorityCapacity', defaults.priorityCapacity),
+      positiveInteger(source.membershipCapacity, 'membershipCapacity', DEFAULT_RESERVE_CAPACITY),
+      restartPolicy(restart),
+      shutdownTimeoutMs ?? defaults.shutdownTimeoutMs,
+      instanceBehavior,
+      definition,
+  );
 }
 
 function restartPolicy(restart: unknown): RestartPolicy {

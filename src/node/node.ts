@@ -22,6 +22,7 @@ import {
   type SupervisorMessage,
 } from './module-supervisor.js';
 import { normalizeModule, type ModuleDefaults } from './loadable.js';
+import type { ModuleServices } from './module-instance.js';
 import type { LifecycleEventMap } from './lifecycle-events.js';
 
 /** Default shortest time between two `ModuleHealthChanged` of one module. */
@@ -143,13 +144,6 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
       throw new ModactorError('invalid-argument', `Expected the node's catalogue to contain the lifecycle family, missing "${String(type)}"`);
     }
   }
-  const defaults: ModuleDefaults<E> = {
-    catalogue,
-    mailboxCapacity: options.defaultMailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
-    priorityCapacity: DEFAULT_PRIORITY_CAPACITY,
-    shutdownTimeoutMs,
-  };
-
   let state: NodeState = 'running';
   let started = false;
   let failure: ModactorError | null = null;
@@ -188,12 +182,28 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     return router.route(event);
   };
 
+  // What module incarnations get from the node; their reports go to the supervisor.
+  const services: ModuleServices<E> = {
+    router,
+    publishFrom,
+    report: (message) => {
+      supervisorRef?.tell(message);
+    },
+  };
+  const defaults: ModuleDefaults<E> = {
+    catalogue,
+    services,
+    mailboxCapacity: options.defaultMailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
+    priorityCapacity: DEFAULT_PRIORITY_CAPACITY,
+    shutdownTimeoutMs,
+  };
+
   const supervisor = system.spawn<SupervisorMessage<E>>(
     moduleSupervisorBehavior<E>({
       system,
       router,
       eventManager,
-      services: { router, publishFrom },
+      services,
       healthIntervalMs: options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
     }),
     {

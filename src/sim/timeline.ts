@@ -33,7 +33,7 @@ export class Timeline {
       }
     },
     onGaveUp: (_t, module, detail) => {
-      this.gaveUp.set(module, detail.replace(/\(last: instance: /, '(last crash: '));
+      this.gaveUp.set(module, detail.replace(/\(last: /, '(last crash: '));
     },
   };
 }

@@ -54,8 +54,8 @@ export interface TraceEvent {
 
 export interface TraceIncarnation {
   readonly id: string;
-  /** Which load of the module (host) this incarnation belongs to, from 1. */
-  readonly load: number;
+  /** Which load of the module this incarnation belongs to, from 1 (restarts keep it). */
+  load: number;
   readonly spawnedAt: number;
   endedAt: number | null;
   readonly ops: TraceOp[];
@@ -132,9 +132,9 @@ export function emptyTrace(): Trace {
   };
 }
 
-const INSTANCE = /^\/modules\/([^/]+)\/instance$/;
-const HOST = /^\/modules\/([^/]+)$/;
-const RECORDER_PATH = `/modules/${RECORDER_NAME}/instance`;
+/** A module's actor: one per module, its incarnations restarted in place. */
+const MODULE = /^\/modules\/([^/]+)$/;
+const RECORDER_PATH = `/modules/${RECORDER_NAME}`;
 
 function isEvent(message: unknown): message is { type: string; payload: Record<string, unknown> } {
   if (typeof message !== 'object' || message === null) return false;
@@ -149,7 +149,7 @@ function isEvent(message: unknown): message is { type: string; payload: Record<s
 export interface TraceHooks {
   /** A lifecycle event was offered to the recorder module (publish order). */
   readonly onLifecycle?: (t: number, type: string, payload: Readonly<Record<string, unknown>>) => void;
-  /** A module's host gave it up (restart intensity exceeded). */
+  /** A module was given up (its restart intensity exceeded). */
   readonly onGaveUp?: (t: number, module: string, detail: string) => void;
 }
 
@@ -248,27 +248,27 @@ export class TraceRecorder {
   /** The inspection observer: install with `node.system.inspect(recorder.observe)`. */
   readonly observe = (event: InspectionEvent, t: number): void => {
     const actor = event.actor;
-    const instance = INSTANCE.exec(actor);
-    if (instance === null) {
-      if (event.type === 'spawned' || event.type === 'failed') {
-        const host = HOST.exec(actor);
-        if (host !== null) this.onHost(host[1] as string, event, t);
-      }
-      return;
-    }
+    const instance = MODULE.exec(actor);
+    if (instance === null) return;
     const name = instance[1] as string;
     if (event.type === 'offered' && actor === RECORDER_PATH && isEvent(event.message)) this.onLifecycle(event.message, t);
     switch (event.type) {
       case 'spawned': {
+        // A new load, unless a 'restarted' follows at once (the kernel restarting it in place).
+        const load = (this.loadsSeen.get(name) ?? 0) + 1;
+        this.loadsSeen.set(name, load);
         const m = this.module(name);
-        const inc: TraceIncarnation = { id: event.incarnation, load: this.loadsSeen.get(name) ?? 1, spawnedAt: t, endedAt: null, ops: [] };
+        const inc: TraceIncarnation = { id: event.incarnation, load, spawnedAt: t, endedAt: null, ops: [] };
         m.incarnations.push(inc);
         this.current.set(name, { inc, alive: true });
         return;
       }
       case 'restarted': {
-        const m = this.module(name);
-        m.supervision.push({ t, what: 'restart', load: this.loadsSeen.get(name) ?? 1 });
+        const load = Math.max(1, (this.loadsSeen.get(name) ?? 1) - 1);
+        this.loadsSeen.set(name, load);
+        const c = this.current.get(name);
+        if (c !== undefined) c.inc.load = load;
+        this.module(name).supervision.push({ t, what: 'restart', load });
         return;
       }
       case 'terminated': {
@@ -280,6 +280,12 @@ export class TraceRecorder {
         return;
       }
       case 'failed': {
+        if (event.failure.kind === 'intensity-exceeded') {
+          // Past its restart intensity: the module is stopped for good.
+          this.module(name).supervision.push({ t, what: 'gave-up', load: this.loadsSeen.get(name) ?? 1 });
+          this.hooks.onGaveUp?.(t, name, event.failure.message);
+          return;
+        }
         const c = this.current.get(name);
         if (c === undefined) return;
         c.inc.ops.push({ op: 'failed', t });
@@ -313,17 +319,6 @@ export class TraceRecorder {
         return;
     }
   };
-
-  private onHost(name: string, event: InspectionEvent, t: number): void {
-    if (event.type === 'spawned') {
-      this.loadsSeen.set(name, (this.loadsSeen.get(name) ?? 0) + 1);
-      return;
-    }
-    if (event.type === 'failed' && event.failure.kind === 'intensity-exceeded') {
-      this.module(name).supervision.push({ t, what: 'gave-up', load: this.loadsSeen.get(name) ?? 1 });
-      this.hooks.onGaveUp?.(t, name, event.failure.message);
-    }
-  }
 
   private onLifecycle(message: { type: string; payload: Record<string, unknown> }, t: number): void {
     const module = typeof message.payload.moduleName === 'string' ? message.payload.moduleName : '';
