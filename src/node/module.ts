@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { createActor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import type { BackoffOptions, RestartType } from '../kernel/supervision.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
+import { issue } from '../kernel/checks.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { ModuleHealth, NodeEventMap } from '../events/node-catalogue.js';
 import type { PublishReceipt } from './delivery-stats.js';
@@ -119,7 +120,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export function defineModule<Map extends EventMap = NodeEventMap>(spec: ModuleSpec<NoInfer<Map>>): ModuleDefinition<Map> {
   const bad = (field: string, expected: string, got: unknown): never => {
     throw new ModactorError('invalid-argument', `Invalid module definition: ${field}: expected ${expected}, got ${describeValue(got)}`, {
-      issues: [{ path: field, message: `expected ${expected}, got ${describeValue(got)}` }],
+      issues: [issue(field, expected, describeValue(got))],
     });
   };
   if (typeof spec.name !== 'string' || !NAME.test(spec.name)) bad('name', 'a name of letters, digits, ".", "_" or "-" (max 64)', spec.name);

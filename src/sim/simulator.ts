@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
+import { issue } from '../kernel/checks.js';
 import { createRandom } from '../kernel/random.js';
 import { createRealScheduler, type Scheduler } from '../kernel/scheduler.js';
 import { createSimulatedScheduler, type SimulatedScheduler } from '../kernel/simulated-scheduler.js';
@@ -108,7 +109,7 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
       return;
     }
     if (result.name !== name && !isInProcess(result)) {
-      issues.push({ path: `${path}.name`, message: `expected the name of the process module's manifest, "${result.name}", got "${name}"` });
+      issues.push(issue(`${path}.name`, `the name of the process module's manifest, "${result.name}"`, `"${name}"`));
       return;
     }
     definitions.set(key, result.name === name ? result : renamed(result as ModuleDefinition, name));
@@ -145,17 +146,17 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
   const companionMode = processModules.size > 0 && (!real || timeScale !== 1);
   scenario.faults.forEach((fault, i) => {
     if (fault.kind !== 'flood' && processModules.has(fault.module)) {
-      issues.push({ path: `faults[${i}].module`, message: `expected an in-process module (faults are injected into those only), got process module "${fault.module}"` });
+      issues.push(issue(`faults[${i}].module`, 'an in-process module (faults are injected into those only)', `process module "${fault.module}"`));
     }
   });
   for (const [command, path] of commands) {
     if ((command.do === 'slow' || command.do === 'crash') && processModules.has(command.module)) {
-      issues.push({ path: `${path}.module`, message: `expected an in-process module (faults are injected into those only), got process module "${command.module}"` });
+      issues.push(issue(`${path}.module`, 'an in-process module (faults are injected into those only)', `process module "${command.module}"`));
     }
     if ((command.do === 'load' || command.do === 'hotload') && companionMode) {
       const definition = definitions.get(command);
       if (definition !== undefined && !isInProcess(definition)) {
-        issues.push({ path: `${path}.actor`, message: `expected an in-process module: process modules are listed under modules (unless --real --time-scale 1), got "${command.actor}"` });
+        issues.push(issue(`${path}.actor`, 'an in-process module: process modules are listed under modules (unless --real --time-scale 1)', `"${command.actor}"`));
       }
     }
   }

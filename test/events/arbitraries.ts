@@ -14,7 +14,6 @@
  * ```
  */
 import fc from 'fast-check';
-import type { Check } from '../../src/events/catalogue.js';
 import {
   boolean,
   describeReceived,
@@ -24,9 +23,10 @@ import {
   nonNegativeNumber,
   percent,
   string,
+  type Check,
   type OneOfCheck,
   type OptionalCheck,
-} from '../../src/events/checks.js';
+} from '../../src/kernel/checks.js';
 import type { ModactorErrorCode } from '../../src/kernel/errors.js';
 import {
   nodeCatalogue,
@@ -201,7 +201,7 @@ export function invalidValuesFor(check: Check<unknown>): readonly unknown[] {
 
 /** The fields of a type's payload, with their (unwrapped) checks and whether they are optional. */
 export function fieldsOf(type: NodeEventType): readonly { readonly name: string; readonly check: Check<unknown>; readonly optional: boolean }[] {
-  return Object.entries(nodePayloadChecks[type].shape).map(([name, check]: [string, Check<unknown>]) => {
+  return Object.entries<Check<unknown>>(nodePayloadChecks[type].shape).map(([name, check]) => {
     const optionalOf = (check as Partial<OptionalCheck<unknown>>).optionalOf;
     return { name, check: optionalOf ?? check, optional: optionalOf !== undefined };
   });
@@ -305,3 +305,4 @@ export function invalidNodeEventArbitraryOf(types: readonly NodeEventType[] = no
 
 /** {@link invalidNodeEventArbitraryOf} over every node event type. */
 export const invalidNodeEventArbitrary: fc.Arbitrary<InvalidCase> = invalidNodeEventArbitraryOf();
+
