@@ -34,7 +34,8 @@ import {
   summarizeIssues,
   type Check,
 } from '../../src/kernel/checks.js';
-import { isModactorError, type ModactorError, type ValidationIssue } from '../../src/kernel/errors.js';
+import { isModactorError, type ValidationIssue } from '../../src/kernel/errors.js';
+import { refusal } from './support.js';
 
 function run(check: Check<unknown>, value: unknown, path = 'payload'): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -386,10 +387,10 @@ describe('hostile values never make a check throw', () => {
     const throwing: Check<number> = () => {
       throw new Error('bug');
     };
-    const error = catchError(() => parse(object({ n: throwing }), { n: 1 }, { code: 'invalid-argument', what: 'thing' }));
+    const error = refusal(() => parse(object({ n: throwing }), { n: 1 }, { code: 'invalid-argument', what: 'thing' }));
     expect(error.code).toBe('invalid-argument');
     expect(error.issues).toEqual([at('', 'an object { n }', threw)]);
-    const alone = catchError(() => parse(throwing, 1, { code: 'invalid-argument', what: 'thing' }));
+    const alone = refusal(() => parse(throwing, 1, { code: 'invalid-argument', what: 'thing' }));
     expect(alone.issues).toEqual([at('', 'a valid value', threw)]);
   });
 
@@ -529,14 +530,14 @@ describe('parse', () => {
   it('returns the parsed value or throws a ModactorError with every issue', () => {
     const check = object({ port: nonNegativeInteger, host: nonEmptyString });
     expect(parse(check, { port: 80, host: 'h' }, { code: 'invalid-argument', what: 'server options' })).toEqual({ port: 80, host: 'h' });
-    const error = catchError(() => parse(check, { port: '80', host: '' }, { code: 'invalid-argument', what: 'server options' }));
+    const error = refusal(() => parse(check, { port: '80', host: '' }, { code: 'invalid-argument', what: 'server options' }));
     expect(isModactorError(error, 'invalid-argument')).toBe(true);
     expect(error.message).toBe('Invalid server options: port: expected a non-negative safe integer, got string "80" (and 1 more)');
     expect(error.issues.map((found) => found.path)).toEqual(['port', 'host']);
   });
 
   it('starts paths at the given root', () => {
-    const error = catchError(() => parse(nonNegativeInteger, -1, { code: 'invalid-argument', what: 'window', path: 'maxRestarts' }));
+    const error = refusal(() => parse(nonNegativeInteger, -1, { code: 'invalid-argument', what: 'window', path: 'maxRestarts' }));
     expect(error.issues).toEqual([at('maxRestarts', 'a non-negative safe integer', 'number -1')]);
   });
 });
@@ -564,13 +565,3 @@ describe('helpers', () => {
     expect(ok(object({ n: even }), { n: 4 })).toEqual({ n: 4 });
   });
 });
-
-function catchError(fn: () => unknown): ModactorError {
-  try {
-    fn();
-  } catch (error) {
-    if (isModactorError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ModactorError, nothing was thrown');
-}

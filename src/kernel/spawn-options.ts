@@ -1,0 +1,39 @@
+/**
+ * The check of {@link SpawnOptions}, in the validation vocabulary: every field at once, unknown
+ * fields refused, so nothing can fail later inside a scheduler turn.
+ */
+import type { SpawnOptions } from './behavior.js';
+import { nonNegativeNumber, object, optional, predicate, runCheck, summarizeIssues } from './checks.js';
+import { ModactorError, type ValidationIssue } from './errors.js';
+import { restartType, supervisorOptions } from './supervision.js';
+
+/** An actor name: non-empty, without `/` (paths are names joined by `/`). */
+export const actorName = predicate<string>('an actor name (non-empty, without "/")', (v) => typeof v === 'string' && v.length > 0 && !v.includes('/'));
+
+/**
+ * A mailbox capacity as spawn options carry it: a number. Its range (a positive safe integer) is
+ * the mailbox's to check, with its own code `invalid-capacity`.
+ */
+const capacity = predicate<number>('a number', (v) => typeof v === 'number');
+
+/** {@link SpawnOptions}, whole. */
+export const spawnOptions = object({
+  name: optional(actorName),
+  mailboxCapacity: optional(capacity),
+  priorityCapacity: optional(capacity),
+  restart: optional(restartType),
+  shutdownTimeoutMs: optional(nonNegativeNumber),
+  supervision: optional(supervisorOptions),
+});
+
+/**
+ * Parses spawn options: a frozen copy, or a {@link ModactorError} (`invalid-argument`) naming
+ * every bad field.
+ * @internal
+ */
+export function parseSpawnOptions(options: SpawnOptions): SpawnOptions {
+  const issues: ValidationIssue[] = [];
+  const parsed = runCheck(spawnOptions, options, '', issues);
+  if (issues.length > 0) throw new ModactorError('invalid-argument', `Invalid spawn options: ${summarizeIssues(issues)}`, { issues });
+  return parsed;
+}
