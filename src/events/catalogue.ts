@@ -127,7 +127,7 @@ export function defineCatalogue<E extends EventMap>(schema: CatalogueSchema<E>):
       return Object.freeze(meta === undefined ? { type, payload } : { type, payload, meta }) as EventOf<E>;
     } finally {
       if (issues === scratch) {
-        scratch.length = 0;
+        if (scratch.length > 0) scratch.length = 0;
         scratchInUse = false;
       }
     }

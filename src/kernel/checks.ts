@@ -452,11 +452,11 @@ function plainOr(value: unknown, path: string, expected: string, issues: Validat
  * Reads `source[key]` once; a getter or trap that throws is an issue at the key's path inside
  * `path` (built only then) and gives {@link UNREADABLE}.
  */
-function read(source: object, key: string | number, path: string, expected: string, issues: ValidationIssue[]): unknown {
+function read(source: object, key: string | number, path: string, check: Check<unknown>, issues: ValidationIssue[]): unknown {
   try {
     return (source as Record<string | number, unknown>)[key];
   } catch {
-    issues.push(issue(joinPath(path, typeof key === 'number' ? `[${key}]` : segmentOf(key)), expected, THREW));
+    issues.push(issue(joinPath(path, typeof key === 'number' ? `[${key}]` : segmentOf(key)), expectedOf(check), THREW));
     return UNREADABLE;
   }
 }
@@ -495,7 +495,7 @@ export function arrayOf<T>(
     const out: T[] = new Array<T>(length);
     for (let i = 0; i < length; i++) {
       const before = issues.length;
-      const raw = read(items, i, path, expectedOf(check), issues);
+      const raw = read(items, i, path, check, issues);
       if (raw === UNREADABLE) continue;
       const parsed = check(raw, path, issues);
       if (issues.length > before) {
@@ -556,7 +556,7 @@ export function object<const S extends Shape>(shape: S): ObjectCheck<ObjectType<
       }
       present++;
       const before = issues.length;
-      const raw = read(value, field.key, path, expectedOf(field.check), issues);
+      const raw = read(value, field.key, path, field.check, issues);
       if (raw === UNREADABLE) continue;
       if (raw === undefined && field.optional) {
         issues.push(issue(joinPath(path, field.segment), `${expectedOf(field.check)} or no field at all`, 'undefined (omit optional fields instead)'));
@@ -607,7 +607,7 @@ export function recordOf<T>(check: Check<T>, options: { readonly maxKeys?: numbe
         return NOTHING;
       }
       const before = issues.length;
-      const raw = read(value, key, path, expectedOf(check), issues);
+      const raw = read(value, key, path, check, issues);
       if (raw === UNREADABLE) continue;
       const parsed = check(raw, path, issues);
       if (issues.length > before) {
