@@ -31,7 +31,7 @@ export interface PublishRateLimit {
  * What a node needs to know to run a module out of process: identity, entry file, what it may
  * receive and publish, and its limits. Checked by {@link validateManifest}.
  */
-export interface ProcessModuleManifest<Map extends EventMap = NodeEventMap> {
+export interface ProcessModuleManifest<E extends EventMap = NodeEventMap> {
   /** Unique within a node: the module's id in stats and subscriber lists. */
   readonly name: string;
   readonly version: string;
@@ -44,9 +44,9 @@ export interface ProcessModuleManifest<Map extends EventMap = NodeEventMap> {
   /** Default `process`. */
   readonly isolation?: ModuleIsolation;
   /** Event types the module receives (and the only ones it may subscribe to later). */
-  readonly subscribe: readonly EventTypeOf<Map>[];
+  readonly subscribe: readonly EventTypeOf<E>[];
   /** Event types the module may publish. Default none. */
-  readonly publishes?: readonly EventTypeOf<Map>[];
+  readonly publishes?: readonly EventTypeOf<E>[];
   /** The host-side mailbox: the bound of queued events. Default 100. */
   readonly mailboxCapacity?: number;
   /**
@@ -150,7 +150,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * //   Invalid manifest of module "x": restart.maxRestarts: expected an integer >= 0, got number -1
  * ```
  */
-export function validateManifest<Map extends EventMap>(manifest: ProcessModuleManifest<Map>, catalogue: Catalogue<Map>): NormalizedManifest {
+export function validateManifest<E extends EventMap>(manifest: ProcessModuleManifest<E>, catalogue: Catalogue<E>): NormalizedManifest {
   const issues: ValidationIssue[] = [];
   const bad = (path: string, expected: string, got: unknown): void => {
     issues.push(issue(path, expected, describeValue(got)));

@@ -8,7 +8,7 @@ import { lifecycleEvent as membershipEvent } from './lifecycle-events.js';
  * One incarnation of a module as the bus sees it: where its events go and what they cost.
  * @internal
  */
-export interface ModuleIncarnation<Map extends EventMap = EventMap> {
+export interface ModuleIncarnation<E extends EventMap = EventMap> {
   readonly name: string;
   readonly version: string;
   /** The actor owning the module's bounded mailbox. */
@@ -16,12 +16,12 @@ export interface ModuleIncarnation<Map extends EventMap = EventMap> {
   /** Shared with every incarnation of this module name. */
   readonly stats: DeliveryStats;
   /** Events this module wants; others are counted as filtered. */
-  readonly filter: ((event: EventOf<Map>) => boolean) | undefined;
+  readonly filter: ((event: EventOf<E>) => boolean) | undefined;
   /**
    * Checks that the event can cross this module's boundary (serialization for process modules).
    * Returns false to drop it for this module, counted as `serializationFailed`.
    */
-  readonly admit: ((event: EventOf<Map>) => boolean) | undefined;
+  readonly admit: ((event: EventOf<E>) => boolean) | undefined;
   /** Enqueued into this incarnation's mailbox. */
   enqueued: number;
   /** Handled or failed on by this incarnation. */
@@ -51,17 +51,17 @@ const NO_SUBSCRIBERS: PublishReceipt = Object.freeze({
  *
  * @internal
  */
-export class EventRouter<Map extends EventMap> {
-  private readonly byType = new Map<string, ModuleIncarnation<Map>[]>();
-  private readonly byModule = new Map<string, { incarnation: ModuleIncarnation<Map>; types: Set<string> }>();
+export class EventRouter<E extends EventMap> {
+  private readonly byType = new Map<string, ModuleIncarnation<E>[]>();
+  private readonly byModule = new Map<string, { incarnation: ModuleIncarnation<E>; types: Set<string> }>();
   private readonly statsByName = new Map<string, DeliveryStats>();
   /** Announced (loaded) modules, in announcement order: the loaded-modules registry. */
-  private readonly announced: ModuleIncarnation<Map>[] = [];
+  private readonly announced: ModuleIncarnation<E>[] = [];
   private readonly announcedName = new Set<string>();
 
   constructor(
-    readonly catalogue: Catalogue<Map>,
-    private readonly isCritical: (event: EventOf<Map>) => boolean,
+    readonly catalogue: Catalogue<E>,
+    private readonly isCritical: (event: EventOf<E>) => boolean,
   ) {}
 
   /** The stats record of a module name, created on first use and kept across restarts. */
@@ -88,7 +88,7 @@ export class EventRouter<Map extends EventMap> {
   }
 
   /** The incarnation currently subscribed under `name`, if any. */
-  current(name: string): ModuleIncarnation<Map> | undefined {
+  current(name: string): ModuleIncarnation<E> | undefined {
     return this.byModule.get(name)?.incarnation;
   }
 
@@ -101,7 +101,7 @@ export class EventRouter<Map extends EventMap> {
    * Subscribes `incarnation` to `types`, idempotently per (module, type). Replaces a previous
    * incarnation of the same name. Returns the types that were newly added.
    */
-  subscribe(incarnation: ModuleIncarnation<Map>, types: Iterable<string>): string[] {
+  subscribe(incarnation: ModuleIncarnation<E>, types: Iterable<string>): string[] {
     let entry = this.byModule.get(incarnation.name);
     if (entry !== undefined && entry.incarnation !== incarnation) {
       this.remove(incarnation.name);
@@ -139,7 +139,7 @@ export class EventRouter<Map extends EventMap> {
   }
 
   /** Removes `incarnation` only if it is still the subscribed one. */
-  removeIncarnation(incarnation: ModuleIncarnation<Map>): void {
+  removeIncarnation(incarnation: ModuleIncarnation<E>): void {
     if (this.byModule.get(incarnation.name)?.incarnation === incarnation) this.remove(incarnation.name);
   }
 
@@ -152,10 +152,10 @@ export class EventRouter<Map extends EventMap> {
    * Replays `ModuleLoaded` of every other announced module to `incarnation`, once each, in
    * announcement order. Called when its ModuleLoaded subscription is new.
    */
-  replayTo(incarnation: ModuleIncarnation<Map>): void {
+  replayTo(incarnation: ModuleIncarnation<E>): void {
     for (const other of this.announced) {
       if (other.name === incarnation.name) continue;
-      const event = membershipEvent('ModuleLoaded', { moduleName: other.name, version: other.version }) as EventOf<Map>;
+      const event = membershipEvent('ModuleLoaded', { moduleName: other.name, version: other.version }) as EventOf<E>;
       if (this.offer(incarnation, event) === 'closed') {
         this.removeIncarnation(incarnation);
         return;
@@ -167,11 +167,11 @@ export class EventRouter<Map extends EventMap> {
    * Records `incarnation` as loaded and publishes its ModuleLoaded to every subscriber (itself
    * included). Returns false, doing nothing, when it is dead or its name is already announced.
    */
-  announce(incarnation: ModuleIncarnation<Map>): boolean {
+  announce(incarnation: ModuleIncarnation<E>): boolean {
     if (!incarnation.ref.isAlive || this.announcedName.has(incarnation.name)) return false;
     this.announced.push(incarnation);
     this.announcedName.add(incarnation.name);
-    this.publish(membershipEvent('ModuleLoaded', { moduleName: incarnation.name, version: incarnation.version }) as EventOf<Map>);
+    this.publish(membershipEvent('ModuleLoaded', { moduleName: incarnation.name, version: incarnation.version }) as EventOf<E>);
     return true;
   }
 
@@ -180,7 +180,7 @@ export class EventRouter<Map extends EventMap> {
    * subscription and, if it was announced, the registry, with ModuleCrashed (for a crash) and
    * ModuleUnloaded published. Idempotent. Returns whether it was announced.
    */
-  retire(incarnation: ModuleIncarnation<Map>, crash: string | null): boolean {
+  retire(incarnation: ModuleIncarnation<E>, crash: string | null): boolean {
     if (!incarnation.retired) {
       // Whatever it still held, queued or in hand, is lost with its mailbox.
       incarnation.retired = true;
@@ -193,9 +193,9 @@ export class EventRouter<Map extends EventMap> {
     this.announced.splice(index, 1);
     this.announcedName.delete(incarnation.name);
     if (crash !== null) {
-      this.publish(membershipEvent('ModuleCrashed', { moduleName: incarnation.name, error: crash }) as EventOf<Map>);
+      this.publish(membershipEvent('ModuleCrashed', { moduleName: incarnation.name, error: crash }) as EventOf<E>);
     }
-    this.publish(membershipEvent('ModuleUnloaded', { moduleName: incarnation.name, version: incarnation.version }) as EventOf<Map>);
+    this.publish(membershipEvent('ModuleUnloaded', { moduleName: incarnation.name, version: incarnation.version }) as EventOf<E>);
     return true;
   }
 
@@ -208,7 +208,7 @@ export class EventRouter<Map extends EventMap> {
    * Publishes a validated event: a non-blocking offer to every subscriber, critical events through
    * the priority lane. Closed mailboxes unsubscribe their module.
    */
-  publish(event: EventOf<Map>): PublishReceipt {
+  publish(event: EventOf<E>): PublishReceipt {
     const subscribers = this.byType.get(event.type);
     if (subscribers === undefined || subscribers.length === 0) return NO_SUBSCRIBERS;
     const critical = this.prioritized(event);
@@ -217,9 +217,9 @@ export class EventRouter<Map extends EventMap> {
     let failed = 0;
     let filtered = 0;
     let serializationFailed = 0;
-    let dead: ModuleIncarnation<Map>[] | null = null;
+    let dead: ModuleIncarnation<E>[] | null = null;
     for (let i = 0; i < subscribers.length; i++) {
-      const incarnation = subscribers[i] as ModuleIncarnation<Map>;
+      const incarnation = subscribers[i] as ModuleIncarnation<E>;
       switch (this.offer(incarnation, event, critical)) {
         case 'enqueued':
           enqueued++;
@@ -248,8 +248,8 @@ export class EventRouter<Map extends EventMap> {
    * from its subscriptions on `closed`.
    */
   offer(
-    incarnation: ModuleIncarnation<Map>,
-    event: EventOf<Map>,
+    incarnation: ModuleIncarnation<E>,
+    event: EventOf<E>,
     critical = this.prioritized(event),
   ): OfferResult | 'filtered' | 'serialization-failed' {
     const stats = incarnation.stats;
@@ -274,11 +274,11 @@ export class EventRouter<Map extends EventMap> {
   }
 
   /** Critical and membership events take the priority lane. */
-  private prioritized(event: EventOf<Map>): boolean {
+  private prioritized(event: EventOf<E>): boolean {
     return MEMBERSHIP.has(event.type) || this.isCritical(event);
   }
 
-  private dropFromType(type: string, incarnation: ModuleIncarnation<Map>): void {
+  private dropFromType(type: string, incarnation: ModuleIncarnation<E>): void {
     const list = this.byType.get(type);
     if (list === undefined) return;
     const next = list.filter((i) => i !== incarnation);
