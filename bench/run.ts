@@ -278,6 +278,10 @@ const SECTIONS: Section[] = [
     columns: ['catalogue', 'stamped', 'validate-only'],
     rows: [{ label: 'NewBlock', cells: { catalogue: validation('catalogue'), stamped: validation('stamped'), 'validate-only': validation('validate-only') } }],
     ratios: [['catalogue', 'validate-only']],
+    extras: [
+      { label: 'catalogue CPU', impl: 'catalogue', metric: 'cpuNsPerEvent', format: ns },
+      { label: 'validate-only CPU', impl: 'validate-only', metric: 'cpuNsPerEvent', format: ns },
+    ],
   },
   // ---- IPC (issue 4) ---------------------------------------------------------------------------
   // bench/cases/ipc.ts (written with the process modules): --impl batched (a node publishing to one

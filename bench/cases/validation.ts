@@ -11,8 +11,10 @@
  *   EventManager stamps it;
  * - `validate-only`: the hand-written floor (`bench/baselines/validate-only.ts`), no copy.
  *
- * Rounds after two warm-up rounds; the metric is the median ns per event. The copies are kept
- * alive in a ring of 4,096 so that the garbage they make is collected as in a running node.
+ * Rounds after two warm-up rounds; the metrics are the median ns per event of wall time and of
+ * process CPU time (user + system, every thread: GC included), the latter steadier on a machine
+ * shared with other work. The copies are kept alive in a ring of 4,096 so that the garbage they
+ * make is collected as in a running node.
  */
 import { nodeCatalogue } from '../../src/events/node-catalogue.js';
 import { parseArgs } from '../lib/args.js';
@@ -32,8 +34,10 @@ runCase(async () => {
   }));
   const kept: unknown[] = new Array<unknown>(POOL);
   const perEvent: number[] = [];
+  const cpuPerEvent: number[] = [];
   let refused = 0;
   for (let r = -2; r < rounds; r++) {
+    const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < events; i++) {
       const result = check(pool[i & (POOL - 1)]);
@@ -41,10 +45,17 @@ runCase(async () => {
       kept[i & (POOL - 1)] = result;
     }
     const ns = Number(process.hrtime.bigint() - t0) / events;
-    if (r >= 0) perEvent.push(ns);
+    const cpu = process.cpuUsage(cpu0);
+    if (r >= 0) {
+      perEvent.push(ns);
+      cpuPerEvent.push(((cpu.user + cpu.system) * 1000) / events);
+    }
   }
   if (refused > 0) throw new Error(`${refused} valid events were refused by ${impl}`);
-  const result: CaseResult = { metrics: { nsPerEvent: median(perEvent) }, info: { impl, events, rounds, perEvent } };
+  const result: CaseResult = {
+    metrics: { nsPerEvent: median(perEvent), cpuNsPerEvent: median(cpuPerEvent) },
+    info: { impl, events, rounds, perEvent, cpuPerEvent },
+  };
   return result;
 });
 
