@@ -115,8 +115,8 @@ export type {
 } from './sim/scenario.js';
 export { withFaults, InjectedFault } from './sim/faults.js';
 export type { Fault, FaultController } from './sim/faults.js';
-export { scenarioFromCommands, commandsOfScenario, formatScenario, writeScenarioFile } from './sim/commands.js';
-export type { ModelCommand, ScenarioFile, FromCommandsOptions } from './sim/commands.js';
+export { scenarioFromCommands, commandsOfScenario, formatScenario, writeScenarioFile } from './sim/scenario-file.js';
+export type { ModelCommand, ScenarioFile, FromCommandsOptions } from './sim/scenario-file.js';
 export { scenarioFromModelRun, parseModelRun } from './sim/model-run.js';
 export type { ModelStep, ModelRunOptions } from './sim/model-run.js';
 export { checkInvariants, INVARIANTS } from './sim/invariants.js';

@@ -1,17 +1,26 @@
 /**
- * Model-based test of the mailbox: random sequences of offers, takes and a close, run against a
- * model of three plain arrays. The model is much simpler than the system: no ring, no growth.
+ * Model-based test of the mailbox: random sequences of offers (routine, reserved, priority,
+ * system), takes and a close, run against a model of three plain arrays. The model is much simpler
+ * than the system: no ring, no growth; the user lane is one array whose entries remember their class.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OfferResult } from '../../src/index.js';
-import { offByOneMailbox, realMailbox, sloppyRingMailbox, type MailboxFactory, type MailboxUnderTest } from './broken/mailboxes.js';
+import {
+  offByOneMailbox,
+  overtakingReserveMailbox,
+  realMailbox,
+  sloppyRingMailbox,
+  type MailboxFactory,
+  type MailboxUnderTest,
+} from './broken/mailboxes.js';
 import { propertySeed } from './support.js';
 
 interface Model {
   readonly capacity: number;
   readonly priorityCapacity: number;
-  user: number[];
+  readonly reserveCapacity: number;
+  user: { readonly message: number; readonly reserved: boolean }[];
   priority: number[];
   system: number[];
   closed: boolean;
@@ -21,9 +30,12 @@ type MailboxCommand = fc.Command<Model, MailboxUnderTest>;
 
 /** Every check a command makes after acting: the bounds hold in every state. */
 function checkBounds(model: Model, real: MailboxUnderTest): void {
+  const routine = model.user.filter((entry) => !entry.reserved).length;
   expect(real.size).toBe(model.user.length);
+  expect(real.routineSize).toBe(routine);
   expect(real.prioritySize).toBe(model.priority.length);
-  expect(real.size).toBeLessThanOrEqual(model.capacity);
+  expect(real.routineSize).toBeLessThanOrEqual(model.capacity);
+  expect(real.size - real.routineSize).toBeLessThanOrEqual(model.reserveCapacity);
   expect(real.prioritySize).toBeLessThanOrEqual(model.priorityCapacity);
 }
 
@@ -35,15 +47,35 @@ function modelOffer(model: Model, lane: number[], bound: number, message: number
   return 'enqueued';
 }
 
+/** The model's answer to an offer of one class into the user lane: each class has its own bound. */
+function modelUserOffer(model: Model, message: number, reserved: boolean): OfferResult {
+  if (model.closed) return 'closed';
+  const held = model.user.filter((entry) => entry.reserved === reserved).length;
+  if (held >= (reserved ? model.reserveCapacity : model.capacity)) return 'full';
+  model.user.push({ message, reserved });
+  return 'enqueued';
+}
+
 class Offer implements MailboxCommand {
   constructor(readonly message: number) {}
   check = (): boolean => true;
   run(model: Model, real: MailboxUnderTest): void {
-    const expected = modelOffer(model, model.user, model.capacity, this.message);
+    const expected = modelUserOffer(model, this.message, false);
     expect(real.offer(this.message)).toBe(expected);
     checkBounds(model, real);
   }
   toString = (): string => `offer(${this.message})`;
+}
+
+class OfferReserved implements MailboxCommand {
+  constructor(readonly message: number) {}
+  check = (): boolean => true;
+  run(model: Model, real: MailboxUnderTest): void {
+    const expected = modelUserOffer(model, this.message, true);
+    expect(real.offerReserved(this.message)).toBe(expected);
+    checkBounds(model, real);
+  }
+  toString = (): string => `offerReserved(${this.message})`;
 }
 
 class OfferPriority implements MailboxCommand {
@@ -77,7 +109,7 @@ class TakeUser implements MailboxCommand {
       fromPriority !== undefined
         ? { message: fromPriority, lane: 'priority' }
         : model.user.length > 0
-          ? { message: model.user.shift(), lane: 'user' }
+          ? { message: model.user.shift()?.message, lane: 'user' }
           : undefined;
     expect(real.takeUser()).toEqual(expected);
     checkBounds(model, real);
@@ -97,7 +129,7 @@ class TakeSystem implements MailboxCommand {
 class Close implements MailboxCommand {
   check = (model: Readonly<Model>): boolean => !model.closed;
   run(model: Model, real: MailboxUnderTest): void {
-    const expected = [...model.priority, ...model.user];
+    const expected = [...model.priority, ...model.user.map((entry) => entry.message)];
     model.priority = [];
     model.user = [];
     model.system = [];
@@ -122,6 +154,8 @@ const commands = fc.commands(
     take,
     take,
     take,
+    message.map((m) => new OfferReserved(m)),
+    message.map((m) => new OfferReserved(m)),
     message.map((m) => new OfferPriority(m)),
     message.map((m) => new OfferSystem(m)),
     fc.constant(new TakeSystem()),
@@ -130,26 +164,40 @@ const commands = fc.commands(
   { maxCommands: 80 },
 );
 
-/** The mailbox of `make` behaves as the model: bounded, FIFO per lane, one outcome per offer. */
+/**
+ * The mailbox of `make` behaves as the model: bounded per class, one FIFO for the user lane across
+ * routine and reserved messages, one outcome per offer.
+ */
 function mailboxBehavesAsModel(make: MailboxFactory) {
-  return fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }), commands, (capacity, priorityCapacity, cmds) => {
-    const setup = () => ({
-      model: { capacity, priorityCapacity, user: [], priority: [], system: [], closed: false } satisfies Model,
-      real: make(capacity, priorityCapacity),
-    });
-    fc.modelRun(setup, cmds);
-  });
+  return fc.property(
+    fc.integer({ min: 1, max: 8 }),
+    fc.integer({ min: 1, max: 4 }),
+    fc.integer({ min: 1, max: 6 }),
+    commands,
+    (capacity, priorityCapacity, reserveCapacity, cmds) => {
+      const setup = () => ({
+        model: { capacity, priorityCapacity, reserveCapacity, user: [], priority: [], system: [], closed: false } satisfies Model,
+        real: make(capacity, priorityCapacity, reserveCapacity),
+      });
+      fc.modelRun(setup, cmds);
+    },
+  );
 }
 
 const seed = propertySeed();
 
 describe('mailbox model', () => {
-  it(`never exceeds its capacity, is FIFO per lane and answers every offer once (seed ${seed})`, () => {
+  it(`never exceeds its bounds, is one FIFO across routine and reserved messages and answers every offer once (seed ${seed})`, () => {
     fc.assert(mailboxBehavesAsModel(realMailbox), { seed, numRuns: 300 });
   });
 
   it(`catches a mailbox whose capacity is off by one (seed ${seed})`, () => {
     const result = fc.check(mailboxBehavesAsModel(offByOneMailbox), { seed, numRuns: 300 });
+    expect(result.failed).toBe(true);
+  });
+
+  it(`catches reserved messages that overtake routine ones (a lane of their own) (seed ${seed})`, () => {
+    const result = fc.check(mailboxBehavesAsModel(overtakingReserveMailbox), { seed, numRuns: 300 });
     expect(result.failed).toBe(true);
   });
 

@@ -7,6 +7,7 @@ import { parseScenarioText } from '../sim/scenario.js';
 import { simulate } from '../sim/simulator.js';
 import { renderText } from '../sim/render-text.js';
 import { renderHtml } from '../sim/render-html.js';
+import { errorMessage } from '../sim/error-message.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, invariantFailed: 1, usage: 2, internal: 3 } as const;
@@ -78,7 +79,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     parsed = parseSimulateArgs(rest);
   } catch (error) {
-    io.stderr(`modactor simulate: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    io.stderr(`modactor simulate: ${errorMessage(error)}\n\n${USAGE}\n`);
     return EXIT.usage;
   }
   if (parsed.help) {
@@ -91,7 +92,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    io.stderr(`modactor simulate: cannot read scenario ${shown}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`modactor simulate: cannot read scenario ${shown}: ${errorMessage(error)}\n`);
     return EXIT.usage;
   }
 

@@ -15,12 +15,12 @@
 import type { ActorContext, BehaviorFactory } from '../kernel/behavior.js';
 import { isModactorError } from '../kernel/errors.js';
 import type { EventMap, EventOf } from '../events/catalogue.js';
-import type { ModuleIncarnation } from '../node/event-router.js';
+import { createIncarnation, type ModuleIncarnation } from '../node/event-router.js';
 import { Barrier, type ModuleServices } from '../node/module-instance.js';
 import { openChannel, type ChannelExit, type HostChannel } from './channel.js';
 import { ProcessModuleFailure, type ChannelCloseReason } from './failure.js';
 import { isJsonSafe } from './json-safe.js';
-import { LogThrottle } from './log-throttle.js';
+import { LogThrottle } from '../kernel/log-throttle.js';
 import type { NormalizedManifest } from './manifest.js';
 import { PROTOCOL_VERSION, isViolation, parseChildMessage, type ChildMessage, type HostMessage } from './protocol.js';
 import { TokenBucket } from './rate-limiter.js';
@@ -152,17 +152,15 @@ class Session<E extends EventMap> {
     this.permitted = new Set(manifest.publishes);
     this.subscribable = new Set(manifest.subscribe);
     this.bucket = new TokenBucket(manifest.ratePerSecond, manifest.rateBurst, actx.now());
-    this.incarnation = {
+    this.incarnation = createIncarnation<E>({
       name: manifest.name,
       version: manifest.version,
       ref: actx.self,
       stats,
-      filter: undefined,
+      capacity: actx.mailboxCapacity,
       admit: (event: EventOf<E>) => this.admit(event),
-      enqueued: 0,
-      settled: 0,
-      retired: false,
-    };
+      crash: (error) => actx.crash(error),
+    });
   }
 
   // ---- Lifecycle (called in the actor's turns) --------------------------------------------------
@@ -199,6 +197,8 @@ class Session<E extends EventMap> {
       else this.barriers.push({ target: this.sent, reached: message.reached });
       return undefined;
     }
+    // One taken: room for the next event of a paced replay, if one is pending.
+    if (this.incarnation.backlog !== null) this.services.router.pull(this.incarnation);
     this.batch.push(message);
     this.given++;
     if (this.given - this.acked >= this.manifest.credits) {

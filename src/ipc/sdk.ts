@@ -12,6 +12,7 @@ import { Socket } from 'node:net';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { ModactorError, type ModactorErrorCode } from '../kernel/errors.js';
+import { isThenable } from '../kernel/is-thenable.js';
 import { createRealScheduler, type TimerHandle } from '../kernel/scheduler.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { ModuleHealth, NodeEventMap } from '../events/node-catalogue.js';
@@ -167,10 +168,6 @@ function connect(onMessage: (message: HostMessage) => void, onHostGone: () => vo
 }
 
 // ---- The runtime --------------------------------------------------------------------------------
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 function messageOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ModactorError } from './errors.js';
+import { isThenable } from './is-thenable.js';
 import { Mailbox, type OfferResult } from './mailbox.js';
 import type { TimerHandle } from './scheduler.js';
 import { parseSpawnOptions } from './spawn-options.js';
@@ -25,6 +26,7 @@ import {
   type SpawnOptions,
 } from './behavior.js';
 import type { SystemInternals } from './system-internals.js';
+import { describeThrown, errorForLog, type LoggedError } from './foreign.js';
 
 /** Signals of the system lane: never bounded, never dropped, handled before user messages. */
 type SystemMessage =
@@ -35,7 +37,8 @@ type SystemMessage =
   | { readonly kind: 'child-exited'; readonly child: AnyCell; readonly reason: ExitReason }
   | { readonly kind: 'stop-child'; readonly child: AnyCell; readonly done: () => void }
   | { readonly kind: 'restart-slots'; readonly slots: readonly ChildSlot[]; readonly delayMs: number }
-  | { readonly kind: 'timer'; readonly fn: () => void };
+  | { readonly kind: 'timer'; readonly fn: () => void }
+  | { readonly kind: 'fail'; readonly error: unknown };
 
 /** A cell whatever its message type. @internal */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -67,10 +70,6 @@ interface Supervisor {
 }
 
 const DEFAULT_DIRECTIVE = (): Directive => 'restart';
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 /**
  * One incarnation of an actor: its mailbox, its behaviour, its place in the supervision tree.
@@ -106,7 +105,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   exitReason: ExitReason | null = null;
 
   constructor(
-    private readonly system: SystemInternals,
+    private readonly system: SystemInternals<AnyCell>,
     readonly parent: AnyCell | null,
     private readonly spec: Behavior<M>,
     readonly options: SpawnOptions,
@@ -117,12 +116,12 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     this.path = parent === null ? '/' : parent.path === '/' ? `/${name}` : `${parent.path}/${name}`;
     this.incarnation = system.scheduler.newId();
     const capacity = options.mailboxCapacity ?? system.defaultMailboxCapacity;
-    this.mailbox = new Mailbox<M, SystemMessage>(capacity, options.priorityCapacity ?? capacity);
+    this.mailbox = new Mailbox<M, SystemMessage>(capacity, options.priorityCapacity ?? capacity, options.reserveCapacity);
     this.mailbox.offerSystem({ kind: 'start' });
   }
 
   /** True when this cell was created by `system`. */
-  belongsTo(system: SystemInternals): boolean {
+  belongsTo(system: SystemInternals<AnyCell>): boolean {
     return this.system === system;
   }
 
@@ -134,6 +133,14 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
 
   get queued(): number {
     return this.mailbox.size;
+  }
+
+  get queuedRoutine(): number {
+    return this.mailbox.routineSize;
+  }
+
+  get mailboxCapacity(): number {
+    return this.mailbox.capacity;
   }
 
   get self(): ActorRef<M> {
@@ -148,7 +155,11 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     return this.deliver(message, this.mailbox.offerPriority(message), 'priority', sender);
   }
 
-  private deliver(message: M, result: OfferResult, lane: 'user' | 'priority', sender: ActorRef<unknown> | undefined): OfferResult {
+  tellReserved(message: M, sender?: ActorRef<unknown>): OfferResult {
+    return this.deliver(message, this.mailbox.offerReserved(message), 'reserved', sender);
+  }
+
+  private deliver(message: M, result: OfferResult, lane: 'user' | 'reserved' | 'priority', sender: ActorRef<unknown> | undefined): OfferResult {
     const system = this.system;
     if (result === 'enqueued') {
       if (system.inspector.active) system.inspector.emit({ type: 'offered', actor: this.path, lane, message });
@@ -182,7 +193,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   // ---- ActorContext ---------------------------------------------------------------------------
 
   get log(): Logger {
-    return (this.logger ??= this.system.logger.child({ actor: this.path }));
+    return (this.logger ??= this.system.logger.child(this.options.logBindings ?? { actor: this.path }));
   }
 
   spawn<C>(behavior: Behavior<C>, options: SpawnOptions = {}): ActorRef<C> {
@@ -215,16 +226,20 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     return out;
   }
 
-  async stop(child: ActorRef<unknown>): Promise<void> {
+  async stop(child: ActorRef<unknown>, timeoutMs?: number): Promise<void> {
     const slot = this.slotOf(child);
     if (slot === undefined) return;
     this.removeSlot(slot);
-    await this.terminateSlot(slot, { kind: 'stopped' });
+    await this.terminateSlot(slot, { kind: 'stopped' }, timeoutMs);
   }
 
   stopSelf(): void {
     this.mailbox.offerSystem({ kind: 'stop', reason: { kind: 'normal' } });
     this.wake();
+  }
+
+  crash(error: unknown): void {
+    this.signal({ kind: 'fail', error });
   }
 
   watch(target: ActorRef<unknown>): void {
@@ -255,10 +270,15 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   }
 
   scheduleOnce(delayMs: number, message: M): TimerHandle {
+    return this.ownTimer(delayMs, () => this.tell(message, this));
+  }
+
+  /** A timer of this incarnation: forgotten when it fires, cancelled when the incarnation terminates. */
+  private ownTimer(delayMs: number, fire: () => void): TimerHandle {
     const timers = (this.timers ??= new Set());
     const handle = this.system.scheduler.setTimer(delayMs, () => {
       timers.delete(handle);
-      this.tell(message, this);
+      fire();
     });
     timers.add(handle);
     return {
@@ -442,6 +462,9 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
         if (this.state === 'suspended') (this.deferred ??= []).push(message);
         else if (this.state === 'running') this.callHook(message.fn);
         return;
+      case 'fail':
+        if (this.state === 'running') this.fail(failureFrom('thrown', message.error));
+        return;
     }
   }
 
@@ -477,12 +500,12 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   /** Suspends this actor and reports the failure to its parent, which decides. */
   private fail(failure: Failure): void {
     if (this.state === 'terminated' || this.state === 'stopping') {
-      this.log.error({ failure: failure.message }, 'failure while stopping');
+      this.log.error({ err: failureForLog(failure) }, 'failure while stopping');
       return;
     }
     this.state = 'suspended';
     if (this.system.inspector.active) this.system.inspector.emit({ type: 'failed', actor: this.path, failure });
-    this.log.error({ failure: failure.message, kind: failure.kind }, 'actor failed');
+    this.log.error({ err: failureForLog(failure), kind: failure.kind }, 'actor failed');
     if (this.parent === null) {
       this.system.rootFailed(failure);
       return;
@@ -507,18 +530,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
    * @internal
    */
   scheduleInTurn(delayMs: number, fn: () => void): TimerHandle {
-    const timers = (this.timers ??= new Set());
-    const handle = this.system.scheduler.setTimer(delayMs, () => {
-      timers.delete(handle);
-      this.signal({ kind: 'timer', fn });
-    });
-    timers.add(handle);
-    return {
-      cancel: () => {
-        timers.delete(handle);
-        handle.cancel();
-      },
-    };
+    return this.ownTimer(delayMs, () => this.signal({ kind: 'timer', fn }));
   }
 
   // ---- Stopping -------------------------------------------------------------------------------
@@ -532,7 +544,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       try {
         await onStop.call(this.behavior, this, reason);
       } catch (error) {
-        this.log.error({ error: String(error) }, 'onStop failed');
+        this.log.error({ err: errorForLog(error) }, 'onStop failed');
       }
     }
     this.finalize(reason);
@@ -553,11 +565,11 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   }
 
   /** Stops the slot's current incarnation and waits for it, killing it after its timeout. */
-  private terminateSlot(slot: ChildSlot, reason: ExitReason): Promise<void> {
+  private terminateSlot(slot: ChildSlot, reason: ExitReason, timeoutOverride?: number): Promise<void> {
     const child = slot.current;
     if (child === null) return Promise.resolve();
     slot.expectingExit = true;
-    const timeoutMs = child.options.shutdownTimeoutMs ?? this.system.defaultShutdownTimeoutMs;
+    const timeoutMs = timeoutOverride ?? child.options.shutdownTimeoutMs ?? this.system.defaultShutdownTimeoutMs;
     return new Promise<void>((resolve) => {
       const timer = this.system.scheduler.setTimer(timeoutMs, () => {
         child.kill({ kind: 'stop-timeout', message: `did not stop within ${timeoutMs} ms`, timeoutMs });
@@ -649,7 +661,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     try {
       directive = decide(failure, { name: child.name, path: child.path });
     } catch (error) {
-      this.log.error({ error: String(error) }, 'supervisor decide() threw; escalating');
+      this.log.error({ err: errorForLog(error) }, 'supervisor decide() threw; escalating');
       directive = 'escalate';
     }
     if (this.system.inspector.active) {
@@ -673,7 +685,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
         await this.restartFrom(slot, failure, { kind: 'failed', failure });
         return;
       default:
-        this.log.error({ directive: String(directive) }, 'supervisor decide() returned an unknown directive; escalating');
+        this.log.error({ directive: describeThrown(directive) }, 'supervisor decide() returned an unknown directive; escalating');
         await this.giveUp(
           { kind: 'escalated', message: `escalated from ${child.path}: ${failure.message}`, child: child.path, cause: failure },
           { slot, reason: { kind: 'failed', failure } },
@@ -733,12 +745,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     if (restartable.length === 0) return;
     const delayMs = supervisor.backoff?.next(this.now(), () => this.system.scheduler.random()) ?? 0;
     if (delayMs > 0) {
-      const timers = (this.timers ??= new Set());
-      const handle = this.system.scheduler.setTimer(delayMs, () => {
-        timers.delete(handle);
-        this.signal({ kind: 'restart-slots', slots: restartable, delayMs });
-      });
-      timers.add(handle);
+      this.ownTimer(delayMs, () => this.signal({ kind: 'restart-slots', slots: restartable, delayMs }));
       return;
     }
     for (const s of restartable) {
@@ -754,4 +761,9 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     await this.stopAllChildren(failed);
     this.fail(failure);
   }
+}
+
+/** The `err` of a failure's log line: the thrown value when there is one, else the failure's message. */
+function failureForLog(failure: Failure): LoggedError {
+  return failure.kind === 'thrown' || failure.kind === 'rejected' ? errorForLog(failure.error) : { type: failure.kind, message: failure.message };
 }

@@ -14,8 +14,10 @@ export interface ActorRef<M> {
   readonly incarnation: string;
   /** False once the actor terminated. */
   readonly isAlive: boolean;
-  /** Messages queued in the user lane right now (never more than the mailbox capacity). */
+  /** Messages queued in the user lane right now, routine and reserved. */
   readonly queued: number;
+  /** Routine messages queued in the user lane right now (never more than the mailbox capacity). */
+  readonly queuedRoutine: number;
   /**
    * Non-blocking send to the user lane: `enqueued`, `full` (dropped) or `closed`. Never throws.
    * `sender` (e.g. `ctx.self`) is named in the dead letter if the message cannot be delivered.
@@ -23,6 +25,11 @@ export interface ActorRef<M> {
   tell(message: M, sender?: ActorRef<unknown>): OfferResult;
   /** Non-blocking send to the priority lane, handled before the user lane. */
   tellPriority(message: M, sender?: ActorRef<unknown>): OfferResult;
+  /**
+   * Non-blocking send to the user lane, in FIFO order with routine messages, admitted past the
+   * routine bound up to the mailbox's reserve (for messages that must not be lost to a flood).
+   */
+  tellReserved(message: M, sender?: ActorRef<unknown>): OfferResult;
 }
 
 /** What a behaviour sees of its actor and the system while handling a message. */
@@ -31,16 +38,26 @@ export interface ActorContext<M> {
   readonly name: string;
   readonly path: string;
   readonly incarnation: string;
+  /** The capacity of this actor's user lane. */
+  readonly mailboxCapacity: number;
   /** A pino child logger bound to this actor's path. */
   readonly log: Logger;
   /** Spawns a child supervised by this actor. */
   spawn<C>(behavior: Behavior<C>, options?: SpawnOptions): ActorRef<C>;
   /** This actor's live children, in start order. */
   children(): ActorRef<unknown>[];
-  /** Stops one of this actor's children (reverse-order stop of its subtree, with its timeout). */
-  stop(child: ActorRef<unknown>): Promise<void>;
+  /**
+   * Stops one of this actor's children (reverse-order stop of its subtree), killing it after its
+   * shutdown timeout, or after `timeoutMs` when given.
+   */
+  stop(child: ActorRef<unknown>, timeoutMs?: number): Promise<void>;
   /** Ends this actor normally once the current message is handled. */
   stopSelf(): void;
+  /**
+   * Fails this actor as if its handler had thrown `error`, before its next user message: for a
+   * check run on its behalf outside its turn (a filter called by a publisher) that threw.
+   */
+  crash(error: unknown): void;
   /** Asks for exactly one `onTerminated(target)` call, also if `target` is already dead. */
   watch(target: ActorRef<unknown>): void;
   /** Cancels a watch; a `Terminated` not yet handled is suppressed. */
@@ -83,6 +100,10 @@ export interface SpawnOptions {
   readonly mailboxCapacity?: number;
   /** Priority-lane capacity; default the user-lane capacity. */
   readonly priorityCapacity?: number;
+  /** Room past the user lane's bound for reserved messages (`tellReserved`); default 1000. */
+  readonly reserveCapacity?: number;
+  /** Bindings of this actor's logger; default `{ actor: path }`. */
+  readonly logBindings?: Readonly<Record<string, string>>;
   /** Default `permanent`. */
   readonly restart?: RestartType;
   /** How long a stop may take before the actor is killed. Default the system's (5000 ms). */

@@ -25,7 +25,9 @@ export type ModactorErrorCode =
   | 'protocol-violation'
   | 'not-permitted'
   | 'rate-limited'
-  | 'serialization-failed';
+  | 'serialization-failed'
+  | 'node-failed'
+  | 'node-shutting-down';
 
 /**
  * A problem found at one path of a validated value (event, payload, definition, options, manifest,

@@ -3,7 +3,8 @@ import type { ExitReason, Failure, Directive } from './supervision.js';
 /** One thing that happened in an actor system, as seen by observers. */
 export type InspectionEvent =
   | { readonly type: 'spawned'; readonly actor: string; readonly incarnation: string; readonly parent: string | null }
-  | { readonly type: 'offered'; readonly actor: string; readonly lane: 'user' | 'priority'; readonly message: unknown }
+  /** `reserved`: into the user lane, in order, past its routine bound (`tellReserved`). */
+  | { readonly type: 'offered'; readonly actor: string; readonly lane: 'user' | 'reserved' | 'priority'; readonly message: unknown }
   | { readonly type: 'dropped'; readonly actor: string; readonly reason: 'full' | 'closed'; readonly message: unknown }
   | { readonly type: 'handled'; readonly actor: string; readonly message: unknown }
   | { readonly type: 'failed'; readonly actor: string; readonly failure: Failure }

@@ -69,17 +69,32 @@ export class BoundedQueue<T> {
 /** Which lane a message was taken from. */
 export type Lane = 'system' | 'priority' | 'user';
 
+/** The default room past the user lane's bound for reserved messages (see {@link Mailbox}). */
+export const DEFAULT_RESERVE_CAPACITY = 1000;
+
+/** A reserved message in the user lane: counted against the reserve, not the routine bound. */
+class Reserved<M> {
+  constructor(readonly message: M) {}
+}
+
 /**
- * An actor's mailbox: three FIFO lanes taken in this order: the **system** lane (stop, watch,
+ * An actor's mailbox: three lanes taken in this order: the **system** lane (stop, watch,
  * `Terminated`, supervision signals; never bounded, never dropped), the **priority** lane (critical
- * user messages; bounded on its own, so routine traffic can never crowd them out) and the **user**
- * lane (bounded, capacity 100 by default).
+ * user messages, which overtake the user lane; bounded on its own) and the **user** lane: one FIFO.
+ *
+ * The user lane holds two classes of messages in one order. Routine messages (`offer`) are bounded
+ * by `capacity` (100 by default). Reserved messages (`offerReserved`: messages that must not be lost
+ * to a routine flood, such as a node's membership events) are admitted past that bound, in their
+ * place in the order, up to `reserveCapacity` of them (1000 by default); only past that are they
+ * refused too. So memory stays bounded (`capacity + reserveCapacity`) whatever the sender does.
  *
  * `offer` never blocks and never throws for a full or closed mailbox: it returns what happened.
  * Capacity counts queued messages only; the message being handled has already left the queue.
  */
 export class Mailbox<M, S = unknown> {
-  private readonly user: BoundedQueue<M>;
+  private readonly user: BoundedQueue<M | Reserved<M>>;
+  /** Routine messages in the user lane (the rest are reserved ones). */
+  private routine = 0;
   private priority: BoundedQueue<M> | null = null;
   private system: S[] | null = null;
   private closedFlag = false;
@@ -87,15 +102,22 @@ export class Mailbox<M, S = unknown> {
   constructor(
     readonly capacity: number = DEFAULT_MAILBOX_CAPACITY,
     readonly priorityCapacity: number = capacity,
+    readonly reserveCapacity: number = DEFAULT_RESERVE_CAPACITY,
   ) {
     validateCapacity(capacity, 'capacity');
     validateCapacity(priorityCapacity, 'priorityCapacity');
-    this.user = new BoundedQueue<M>(capacity);
+    validateCapacity(reserveCapacity, 'reserveCapacity');
+    this.user = new BoundedQueue<M | Reserved<M>>(capacity + reserveCapacity);
   }
 
-  /** Messages queued in the user lane. */
+  /** Messages queued in the user lane, routine and reserved. */
   get size(): number {
     return this.user.size;
+  }
+
+  /** Routine messages queued in the user lane: never more than `capacity`. */
+  get routineSize(): number {
+    return this.routine;
   }
 
   /** Messages queued in the priority lane. */
@@ -120,10 +142,21 @@ export class Mailbox<M, S = unknown> {
     return this.hasSystemMessages || (this.priority !== null && this.priority.size > 0);
   }
 
-  /** Non-blocking offer to the user lane. */
+  /** Non-blocking offer of a routine message to the user lane. */
   offer(message: M): OfferResult {
     if (this.closedFlag) return 'closed';
-    return this.user.push(message) ? 'enqueued' : 'full';
+    if (this.routine >= this.capacity) return 'full';
+    this.user.push(message);
+    this.routine++;
+    return 'enqueued';
+  }
+
+  /** Non-blocking offer of a reserved message to the user lane, past the routine bound. */
+  offerReserved(message: M): OfferResult {
+    if (this.closedFlag) return 'closed';
+    if (this.user.size - this.routine >= this.reserveCapacity) return 'full';
+    this.user.push(new Reserved(message));
+    return 'enqueued';
   }
 
   /** Non-blocking offer to the priority lane, which is taken before the user lane. */
@@ -153,7 +186,7 @@ export class Mailbox<M, S = unknown> {
       return { message: this.priority.shift() as M, lane: 'priority' };
     }
     if (this.user.size === 0) return undefined;
-    return { message: this.user.shift() as M, lane: 'user' };
+    return { message: this.takeFromUser(), lane: 'user' };
   }
 
   /** True when the priority or user lane holds a message. */
@@ -168,7 +201,14 @@ export class Mailbox<M, S = unknown> {
   takeNext(): M {
     const priority = this.priority;
     if (priority !== null && priority.size > 0) return priority.shift() as M;
-    return this.user.shift() as M;
+    return this.takeFromUser();
+  }
+
+  private takeFromUser(): M {
+    const item = this.user.shift() as M | Reserved<M>;
+    if (item instanceof Reserved) return item.message;
+    this.routine--;
+    return item;
   }
 
   /** Removes system messages matching `predicate` (used by unwatch). */
@@ -183,7 +223,8 @@ export class Mailbox<M, S = unknown> {
   close(): M[] {
     this.closedFlag = true;
     const left = this.priority === null ? [] : this.priority.drain();
-    for (const m of this.user.drain()) left.push(m);
+    for (const item of this.user.drain()) left.push(item instanceof Reserved ? item.message : item);
+    this.routine = 0;
     this.system = null;
     return left;
   }

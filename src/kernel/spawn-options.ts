@@ -3,7 +3,7 @@
  * fields refused, so nothing can fail later inside a scheduler turn.
  */
 import type { SpawnOptions } from './behavior.js';
-import { nonNegativeNumber, object, optional, predicate, runCheck, summarizeIssues } from './checks.js';
+import { nonNegativeNumber, object, optional, predicate, recordOf, runCheck, string, summarizeIssues, type Check } from './checks.js';
 import { ModactorError, type ValidationIssue } from './errors.js';
 import { restartType, supervisorOptions } from './supervision.js';
 
@@ -16,15 +16,20 @@ export const actorName = predicate<string>('an actor name (non-empty, without "/
  */
 const capacity = predicate<number>('a number', (v) => typeof v === 'number');
 
-/** {@link SpawnOptions}, whole. */
+/**
+ * {@link SpawnOptions}, whole. The shape names every field of the type (checked at compile time),
+ * so a field added to `SpawnOptions` cannot be forgotten here and refused as unknown.
+ */
 export const spawnOptions = object({
   name: optional(actorName),
   mailboxCapacity: optional(capacity),
   priorityCapacity: optional(capacity),
+  reserveCapacity: optional(capacity),
+  logBindings: optional(recordOf(string)),
   restart: optional(restartType),
   shutdownTimeoutMs: optional(nonNegativeNumber),
   supervision: optional(supervisorOptions),
-});
+} satisfies { readonly [K in keyof Required<SpawnOptions>]: Check<SpawnOptions[K]> });
 
 /**
  * Parses spawn options: a frozen copy, or a {@link ModactorError} (`invalid-argument`) naming

@@ -10,8 +10,10 @@ import {
   positiveNumber,
   predicate,
   refine,
+  type Check,
   type DescribedCheck,
 } from './checks.js';
+import { describeThrown } from './foreign.js';
 
 /** How a supervisor treats the siblings of a failed child. */
 export type SupervisionStrategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
@@ -105,7 +107,7 @@ export const backoffOptions: DescribedCheck<BackoffOptions> = refine(
     factor: optional(growthFactor),
     jitter: optional(fraction),
     resetAfterMs: optional(nonNegativeNumber),
-  }),
+  } satisfies { readonly [K in keyof Required<BackoffOptions>]: Check<BackoffOptions[K]> }),
   (b) => (b.maxMs >= b.minMs ? undefined : { field: 'maxMs', expected: `a finite number >= minMs (${b.minMs})`, got: b.maxMs }),
 );
 
@@ -124,7 +126,7 @@ export const supervisorOptions: DescribedCheck<SupervisorOptions> = object({
   strategy: optional(supervisionStrategy),
   ...restartIntensityShape,
   decide: optional(func as DescribedCheck<NonNullable<SupervisorOptions['decide']>>),
-});
+} satisfies { readonly [K in keyof Required<SupervisorOptions>]: Check<SupervisorOptions[K]> });
 
 /**
  * Parses options a supervisor will use: a frozen copy, or a {@link ModactorError}
@@ -197,10 +199,12 @@ export class Backoff {
   }
 }
 
-/** The failure carried by an error thrown or a promise rejected in a handler. */
+/**
+ * The failure carried by an error thrown or a promise rejected in a handler. Whatever `error` is,
+ * this never throws: its message is {@link describeThrown}'s.
+ */
 export function failureFrom(kind: 'thrown' | 'rejected', error: unknown): Failure {
-  const message = error instanceof Error ? error.message : String(error);
-  return { kind, message, error };
+  return { kind, message: describeThrown(error), error };
 }
 
 /** A one-line description of an exit reason. */

@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
-import type { AnyCell } from './actor.js';
 import type { DeadLetterReason, Inspector } from './inspection.js';
 import type { Scheduler } from './scheduler.js';
 import type { Failure, SupervisorOptions } from './supervision.js';
 import type { ActorRef } from './behavior.js';
 
-/** What an actor cell needs from its system. @internal */
-export interface SystemInternals {
+/**
+ * What an actor cell needs from its system. `Cell` is the cell type (kernel/actor.ts's
+ * `ActorCell`): a parameter, so that this file needs nothing of actor.ts, which needs it.
+ * @internal
+ */
+export interface SystemInternals<Cell extends { readonly path: string }> {
   readonly scheduler: Scheduler;
   readonly logger: Logger;
   readonly inspector: Inspector;
@@ -15,10 +18,10 @@ export interface SystemInternals {
   readonly defaultSupervision: SupervisorOptions;
   nextId(): number;
   anonymousName(): string;
-  register(cell: AnyCell): void;
-  unregister(cell: AnyCell): void;
-  cellOf(ref: ActorRef<unknown>): AnyCell;
-  deadLetter(sender: string | null, recipient: AnyCell, message: unknown, reason: DeadLetterReason): void;
+  register(cell: Cell): void;
+  unregister(cell: Cell): void;
+  cellOf(ref: ActorRef<unknown>): Cell;
+  deadLetter(sender: string | null, recipient: Cell, message: unknown, reason: DeadLetterReason): void;
   /** Dead letters so far, by reason (the drop path counts here directly). */
   readonly deadLetterCounts: Record<DeadLetterReason, number>;
   /** How many dead-letter observers there are. */

@@ -3,11 +3,21 @@ import { ActorCell, type AnyCell } from './actor.js';
 import type { ActorRef, Behavior, SpawnOptions } from './behavior.js';
 import { ModactorError } from './errors.js';
 import { Inspector, type DeadLetter, type DeadLetterReason, type InspectionObserver, reportObserverError } from './inspection.js';
+import { LogThrottle } from './log-throttle.js';
 import { silentLogger } from './logger.js';
 import { DEFAULT_MAILBOX_CAPACITY } from './mailbox.js';
 import { createRealScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 import { validateSupervisorOptions, type ExitReason, type Failure, type SupervisorOptions } from './supervision.js';
 import type { SystemInternals } from './system-internals.js';
+
+/** Default time an actor gets to stop before it is killed (ActorSystemOptions.shutdownTimeoutMs). */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+
+/** Default time an ask waits for its reply. */
+const DEFAULT_ASK_TIMEOUT_MS = 5000;
+
+/** Default minimum ms between two dead-letter log lines. */
+const DEFAULT_DEAD_LETTER_LOG_INTERVAL_MS = 1000;
 
 /** Options of {@link createActorSystem}. */
 export interface ActorSystemOptions {
@@ -79,25 +89,24 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
     throw new ModactorError('invalid-capacity', `Expected defaultMailboxCapacity to be a positive safe integer, got ${String(defaultMailboxCapacity)}`);
   }
   if (options.supervision !== undefined) validateSupervisorOptions(options.supervision);
-  const logInterval = options.deadLetterLogIntervalMs ?? 1000;
+  const logInterval = options.deadLetterLogIntervalMs ?? DEFAULT_DEAD_LETTER_LOG_INTERVAL_MS;
   const inspector = new Inspector(() => scheduler.now());
   const registry = new Map<string, AnyCell>();
   const deadCounts: DeadLetterCounts = { 'mailbox-full': 0, closed: 0, 'lost-on-termination': 0 };
   let deadObservers: ((letter: DeadLetter) => void)[] = [];
-  let lastDeadLog = Number.NEGATIVE_INFINITY;
-  let unloggedDead = 0;
+  const deadLetterLog = new LogThrottle(logInterval);
   const rootFailures: Failure[] = [];
   let ids = 0;
   let anonymous = 0;
   let running = true;
   let shutdownPromise: Promise<void> | null = null;
 
-  const internals: SystemInternals = {
+  const internals: SystemInternals<AnyCell> = {
     scheduler,
     logger,
     inspector,
     defaultMailboxCapacity,
-    defaultShutdownTimeoutMs: options.shutdownTimeoutMs ?? 5000,
+    defaultShutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     defaultSupervision: options.supervision ?? {},
     nextId: () => ++ids,
     anonymousName: () => `$${++anonymous}`,
@@ -127,13 +136,8 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
         }
       }
       if (reason === 'mailbox-full') return; // the mailbox logs its own full/drained transitions
-      unloggedDead++;
-      const now = scheduler.now();
-      if (now - lastDeadLog >= logInterval) {
-        logger.warn({ deadLetters: unloggedDead, lastRecipient: recipient.path, lastReason: reason }, 'dead letters');
-        lastDeadLog = now;
-        unloggedDead = 0;
-      }
+      const count = deadLetterLog.hit(scheduler.now());
+      if (count > 0) logger.warn({ deadLetters: count, lastRecipient: recipient.path, lastReason: reason }, 'dead letters');
     },
     rootFailed(failure) {
       rootFailures.push(failure);
@@ -203,7 +207,7 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
           );
           return;
         }
-        const timeoutMs = askOptions.timeoutMs ?? 5000;
+        const timeoutMs = askOptions.timeoutMs ?? DEFAULT_ASK_TIMEOUT_MS;
         timer = scheduler.setTimer(timeoutMs, () =>
           settle(() => reject(new ModactorError('ask-timeout', `No reply from ${cell.path} within ${timeoutMs} ms`))),
         );

@@ -21,8 +21,13 @@ export interface DeliveryStats {
   lostOnCrash: number;
   /** Events that could not be serialized for a process module: dropped, subscription kept. */
   serializationFailed: number;
-  /** Events the module's filter declined. */
+  /** Events the module's filter declined (or that its filter threw on: the module then crashed). */
   filtered: number;
+  /**
+   * Membership events (ModuleLoaded/Crashed/Unloaded) that could not be admitted even past the
+   * routine bound (the module's reserve was full): also counted in `channelFull`.
+   */
+  membershipDropped: number;
   /** Incarnations started (1 + restarts). */
   incarnations: number;
 }
@@ -38,6 +43,7 @@ export function emptyStats(): DeliveryStats {
     lostOnCrash: 0,
     serializationFailed: 0,
     filtered: 0,
+    membershipDropped: 0,
     incarnations: 0,
   };
 }

@@ -1,6 +1,5 @@
 import type { ActorSystem } from '../kernel/system.js';
 import type { ActorRef, BehaviorObject } from '../kernel/behavior.js';
-import type { Failure } from '../kernel/supervision.js';
 import type { EventMap, EventOf } from '../events/catalogue.js';
 import { offeredCount, pendingCount, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
 import type { EventRouter, ModuleIncarnation } from './event-router.js';
@@ -18,14 +17,17 @@ export type EventManagerMessage<E extends EventMap> =
   | {
       readonly kind: 'gone';
       readonly incarnation: ModuleIncarnation<E>;
-      readonly crash: Failure | null;
+      /** The crash's description, or null for a stop. */
+      readonly crash: string | null;
       readonly reply: (wasAnnounced: boolean) => void;
     }
   | { readonly kind: 'stats'; readonly name: string; readonly reply: (stats: DeliveryStats | undefined) => void }
   | { readonly kind: 'all-stats'; readonly reply: (stats: Map<string, DeliveryStats>) => void }
   | { readonly kind: 'reset'; readonly name: string; readonly reply: () => void }
   | { readonly kind: 'subscribers'; readonly type: string; readonly reply: (names: string[]) => void }
-  | { readonly kind: 'announced'; readonly reply: (names: string[]) => void };
+  | { readonly kind: 'announced'; readonly reply: (names: string[]) => void }
+  | { readonly kind: 'published'; readonly reply: (counts: Map<string, number>) => void }
+  | { readonly kind: 'fault'; readonly error: unknown };
 
 /**
  * The EventManager actor: owns the router's subscriptions and its announcement registry (the
@@ -59,7 +61,7 @@ export function eventManagerBehavior<E extends EventMap>(router: EventRouter<E>)
           message.reply(router.announce(message.incarnation));
           return;
         case 'gone':
-          message.reply(router.retire(message.incarnation, message.crash?.message ?? null));
+          message.reply(router.retire(message.incarnation, message.crash));
           return;
         case 'stats':
           message.reply(statsSnapshot(router, message.name));
@@ -77,6 +79,12 @@ export function eventManagerBehavior<E extends EventMap>(router: EventRouter<E>)
         case 'announced':
           message.reply(router.announcedNames());
           return;
+        case 'published':
+          message.reply(new Map(router.publishedCounts()));
+          return;
+        case 'fault':
+          // Only the node's internal fault hook sends this: a failure of this actor, for tests.
+          throw message.error;
       }
     },
   };
@@ -100,7 +108,9 @@ function allStatsSnapshot<E extends EventMap>(router: EventRouter<E>): Map<strin
 export interface EventManager<E extends EventMap> {
   /**
    * Validates `event` (throws `unknown-event-type`, `invalid-payload` or `invalid-event`, delivering
-   * nothing) and offers it to every subscriber without waiting. Returns the receipt.
+   * nothing; `node-shutting-down` once the node's shutdown began; `node-failed` after a node actor
+   * failed), stamps it (`meta.source` = `node`, `meta.seq`, `meta.time`) and offers a frozen copy
+   * to every subscriber without waiting. Returns the receipt.
    */
   publish(event: EventOf<E>): PublishReceipt;
   /** Subscribes a loaded module to more types (idempotent; a new ModuleLoaded subscription replays). */
@@ -113,6 +123,8 @@ export interface EventManager<E extends EventMap> {
   getSubscribers(eventType: string): Promise<string[]>;
   /** Announced (loaded) modules in announcement order. */
   getLoadedModules(): Promise<string[]>;
+  /** Accepted events so far, by type (whether or not anyone subscribed). */
+  getPublishedCounts(): Promise<Map<string, number>>;
 }
 
 /** @internal */
@@ -120,22 +132,27 @@ export function eventManagerFacade<E extends EventMap>(
   system: ActorSystem,
   ref: ActorRef<EventManagerMessage<E>>,
   router: EventRouter<E>,
-  subscriptions: Pick<EventManager<E>, 'subscribe' | 'unsubscribe'>,
+  node: Pick<EventManager<E>, 'publish' | 'subscribe' | 'unsubscribe'> & {
+    /** Rejects when the node failed: queries then answer with the error instead of asking a dead actor. */
+    readonly failure: () => Error | null;
+  },
 ): EventManager<E> {
   // Queries go through the actor; once it stopped (after shutdown) they read the final state.
-  const ask = <R>(build: (reply: (value: R) => void) => EventManagerMessage<E>, after: () => R): Promise<R> =>
-    ref.isAlive ? system.ask(ref, build) : Promise.resolve(after());
+  const ask = <R>(build: (reply: (value: R) => void) => EventManagerMessage<E>, after: () => R): Promise<R> => {
+    const failure = node.failure();
+    if (failure !== null) return Promise.reject(failure);
+    return ref.isAlive ? system.ask(ref, build) : Promise.resolve(after());
+  };
   return {
-    publish(event) {
-      return router.publish(router.catalogue.validate(event));
-    },
-    subscribe: subscriptions.subscribe,
-    unsubscribe: subscriptions.unsubscribe,
+    publish: node.publish,
+    subscribe: node.subscribe,
+    unsubscribe: node.unsubscribe,
     getDeliveryStats: (name) => ask((reply) => ({ kind: 'stats', name, reply }), () => statsSnapshot(router, name)),
     getAllDeliveryStats: () => ask((reply) => ({ kind: 'all-stats', reply }), () => allStatsSnapshot(router)),
     resetDeliveryStats: (name) => ask<void>((reply) => ({ kind: 'reset', name, reply }), () => router.resetStats(name)),
     getSubscribers: (type) => ask((reply) => ({ kind: 'subscribers', type, reply }), () => router.subscribers(type)),
     getLoadedModules: () => ask((reply) => ({ kind: 'announced', reply }), () => router.announcedNames()),
+    getPublishedCounts: () => ask((reply) => ({ kind: 'published', reply }), () => new Map(router.publishedCounts())),
   };
 }
 

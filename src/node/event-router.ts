@@ -1,8 +1,9 @@
 import type { ActorRef } from '../kernel/behavior.js';
-import type { OfferResult } from '../kernel/mailbox.js';
-import type { Catalogue, EventMap, EventOf } from '../events/catalogue.js';
-import { emptyStats, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
-import { lifecycleEvent as membershipEvent } from './lifecycle-events.js';
+import { DEFAULT_RESERVE_CAPACITY, type OfferResult } from '../kernel/mailbox.js';
+import { MAX_FAILURE_MESSAGE } from '../kernel/foreign.js';
+import type { Catalogue, EventMap, EventMeta, EventOf } from '../events/catalogue.js';
+import { emptyStats, pendingCount, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
+import { lifecycleEvent, type LifecycleEventMap } from './lifecycle-events.js';
 
 /**
  * One incarnation of a module as the bus sees it: where its events go and what they cost.
@@ -15,26 +16,117 @@ export interface ModuleIncarnation<E extends EventMap = EventMap> {
   readonly ref: ActorRef<unknown>;
   /** Shared with every incarnation of this module name. */
   readonly stats: DeliveryStats;
-  /** Events this module wants; others are counted as filtered. */
+  /** Events this module wants; others are counted as filtered. Module code: guarded. */
   readonly filter: ((event: EventOf<E>) => boolean) | undefined;
   /**
    * Checks that the event can cross this module's boundary (serialization for process modules).
    * Returns false to drop it for this module, counted as `serializationFailed`.
    */
   readonly admit: ((event: EventOf<E>) => boolean) | undefined;
-  /** Enqueued into this incarnation's mailbox. */
+  /** Fails the incarnation from outside its turn (its filter threw while a publisher called it). */
+  readonly crash: ((error: unknown) => void) | undefined;
+  /** Enqueued into this incarnation's mailbox (or its backlog). */
   enqueued: number;
   /** Handled or failed on by this incarnation. */
   settled: number;
   /** Set once the incarnation terminated and its remaining events were counted as lost. */
   retired: boolean;
+  /** The bound of routine events this incarnation may hold (its mailbox capacity). */
+  readonly capacity: number;
+  /** The bound of membership events it may hold past the routine bound (its mailbox's reserve). */
+  readonly reserveCapacity: number;
+  /**
+   * Events taken from the mailbox but not yet settled, beyond the one in hand: a process module's
+   * events in flight to its child. Routine offers count them against {@link capacity}, so the bound
+   * holds across a process boundary (queued + held <= capacity, plus the one in hand).
+   */
+  held: number;
+  /** Events waiting behind a replay that is fed to the mailbox as it drains; null when none. */
+  backlog: Backlog<E> | null;
+  /** Set once a membership event could not be admitted (reported unhealthy once). */
+  overflowed: boolean;
 }
 
 /**
- * Membership events travel in the priority lane like critical ones: a module that is busy with
- * routine traffic still learns of every load, crash and unload, in order.
+ * A replay in progress and what was offered behind it. The replayed `ModuleLoaded` events are not
+ * built until there is room for them in the mailbox, and every event offered to the module meanwhile
+ * waits here, in order, so the module sees the replay first and then everything published after its
+ * subscription: one FIFO, with its bound holding.
  */
-const MEMBERSHIP = new Set(['ModuleLoaded', 'ModuleCrashed', 'ModuleUnloaded']);
+interface Backlog<E extends EventMap> {
+  /** The modules to replay (a snapshot taken at subscription) and the next one's index. */
+  readonly replay: readonly Announced[];
+  next: number;
+  /**
+   * The replay is published at subscription as a block of `seq` numbers (the i-th replayed event
+   * gets `firstSeq + i`, with the subscription's time), built only when there is room for it.
+   */
+  readonly firstSeq: number;
+  readonly time: number;
+  /** Events offered while the replay was pending, in order, already counted as enqueued. */
+  readonly waiting: { readonly event: EventOf<E>; readonly kind: Kind }[];
+  head: number;
+  /** Routine events among `waiting` (they count against the routine bound). */
+  routine: number;
+  /** Reserved (membership) events among `waiting` (they count against the reserve). */
+  reserved: number;
+}
+
+/** A loaded module in the registry. */
+interface Announced {
+  readonly name: string;
+  readonly version: string;
+  /** The local incarnation announced (compared by identity); null for a module of another node. */
+  readonly incarnation: object | null;
+}
+
+/** How an event travels to a module: in order with routine traffic, past its bound, or ahead. */
+type Kind = 'routine' | 'membership' | 'critical';
+
+/** What a module's own checks kept out. */
+type Screened = 'filtered' | 'serialization-failed';
+
+/** What a module host gives to make an incarnation. @internal */
+export interface IncarnationSpec<E extends EventMap> {
+  readonly name: string;
+  readonly version: string;
+  readonly ref: ActorRef<unknown>;
+  readonly stats: DeliveryStats;
+  readonly capacity: number;
+  /** Default {@link DEFAULT_RESERVE_CAPACITY}. */
+  readonly reserveCapacity?: number | undefined;
+  readonly filter?: ((event: EventOf<E>) => boolean) | undefined;
+  readonly admit?: ((event: EventOf<E>) => boolean) | undefined;
+  readonly crash?: ((error: unknown) => void) | undefined;
+}
+
+/** A fresh incarnation record. @internal */
+export function createIncarnation<E extends EventMap>(spec: IncarnationSpec<E>): ModuleIncarnation<E> {
+  return {
+    name: spec.name,
+    version: spec.version,
+    ref: spec.ref,
+    stats: spec.stats,
+    capacity: spec.capacity,
+    reserveCapacity: spec.reserveCapacity ?? DEFAULT_RESERVE_CAPACITY,
+    filter: spec.filter,
+    admit: spec.admit,
+    crash: spec.crash,
+    enqueued: 0,
+    settled: 0,
+    retired: false,
+    held: 0,
+    backlog: null,
+    overflowed: false,
+  };
+}
+
+/**
+ * Membership events: a module learns of every load, crash and unload, in its place in the order
+ * of everything else it receives, even when it is busy with routine traffic (they are admitted past
+ * the routine bound, within the mailbox's reserve).
+ */
+const MEMBERSHIP: ReadonlySet<string> = new Set(['ModuleLoaded', 'ModuleCrashed', 'ModuleUnloaded']);
 
 const NO_SUBSCRIBERS: PublishReceipt = Object.freeze({
   enqueued: 0,
@@ -44,25 +136,75 @@ const NO_SUBSCRIBERS: PublishReceipt = Object.freeze({
   serializationFailed: 0,
 });
 
+/** The source named in `meta.source` of events published by node code. */
+export const NODE_SOURCE = 'node';
+
+/** What the router needs from its node. @internal */
+export interface RouterOptions<E extends EventMap> {
+  readonly catalogue: Catalogue<E>;
+  readonly isCritical: (event: EventOf<E>) => boolean;
+  /** The scheduler's clock, for `meta.time`. */
+  readonly now: () => number;
+  /** Called once per incarnation whose reserve overflowed: a membership event could not be admitted. */
+  readonly onOverflow?: (incarnation: ModuleIncarnation<E>) => void;
+}
+
 /**
  * The routing table of the EventManager: subscriptions per event type, delivery stats per module
- * name, and the non-blocking offer path. Only the EventManager actor mutates subscriptions (in its
- * turns); publishing reads the table synchronously, so a publisher never waits on anyone.
+ * name, the loaded-modules registry, and the non-blocking offer path. Only the EventManager actor
+ * changes subscriptions and the registry (in its turns); publishing reads the table synchronously,
+ * so a publisher never waits on anyone.
+ *
+ * Every accepted event is stamped here with `meta` (`source`, a node-wide strictly increasing
+ * `seq`, `time` on the scheduler's clock): a caller's own metadata is never believed.
  *
  * @internal
  */
 export class EventRouter<E extends EventMap> {
+  readonly catalogue: Catalogue<E>;
   private readonly byType = new Map<string, ModuleIncarnation<E>[]>();
   private readonly byModule = new Map<string, { incarnation: ModuleIncarnation<E>; types: Set<string> }>();
   private readonly statsByName = new Map<string, DeliveryStats>();
-  /** Announced (loaded) modules, in announcement order: the loaded-modules registry. */
-  private readonly announced: ModuleIncarnation<E>[] = [];
-  private readonly announcedName = new Set<string>();
+  /** Announced (loaded) modules by name, in announcement order: the loaded-modules registry. */
+  private readonly announced = new Map<string, Announced>();
+  /** Accepted events by type (what was published, whether or not anyone subscribed). */
+  private readonly published = new Map<string, number>();
+  private seq = 0;
 
-  constructor(
-    readonly catalogue: Catalogue<E>,
-    private readonly isCritical: (event: EventOf<E>) => boolean,
-  ) {}
+  constructor(private readonly options: RouterOptions<E>) {
+    this.catalogue = options.catalogue;
+  }
+
+  // ---- Accepting events -------------------------------------------------------------------------
+
+  /**
+   * Validates an untrusted event and returns it as frozen data stamped with its metadata: the
+   * publisher's object is not what subscribers get. Throws a typed `ModactorError` for anything
+   * invalid (nothing is stamped or counted then).
+   */
+  accept(raw: unknown, source: string): EventOf<E> {
+    const event = this.catalogue.validate(raw);
+    return this.stamp(event.type, event.payload, source);
+  }
+
+  /** Publishes an event built by node code (lifecycle, node events): trusted, stamped `node`. */
+  publishNode<K extends keyof LifecycleEventMap>(type: K, payload: LifecycleEventMap[K]): PublishReceipt;
+  publishNode(type: string, payload: object): PublishReceipt;
+  publishNode(type: string, payload: object): PublishReceipt {
+    return this.route(this.stamp(type, Object.freeze(payload), NODE_SOURCE));
+  }
+
+  private stamp(type: string, payload: unknown, source: string): EventOf<E> {
+    const meta: EventMeta = Object.freeze({ source, seq: ++this.seq, time: this.options.now() });
+    return Object.freeze({ type, payload, meta }) as unknown as EventOf<E>;
+  }
+
+  /** The last `seq` given to an accepted event. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  // ---- Statistics -------------------------------------------------------------------------------
 
   /** The stats record of a module name, created on first use and kept across restarts. */
   statsFor(name: string): DeliveryStats {
@@ -82,10 +224,23 @@ export class EventRouter<E extends EventMap> {
     return this.statsByName;
   }
 
+  /**
+   * Zeroes a module's counters while keeping the accounting law: the events still pending (queued
+   * or in hand) stay counted as `successful`, since each of them will still end in one outcome.
+   */
   resetStats(name: string): void {
     const stats = this.statsByName.get(name);
-    if (stats !== undefined) Object.assign(stats, emptyStats(), { incarnations: stats.incarnations });
+    if (stats === undefined) return;
+    const pending = pendingCount(stats);
+    Object.assign(stats, emptyStats(), { incarnations: stats.incarnations, successful: pending });
   }
+
+  /** Accepted events so far, by type. */
+  publishedCounts(): ReadonlyMap<string, number> {
+    return this.published;
+  }
+
+  // ---- Subscriptions ----------------------------------------------------------------------------
 
   /** The incarnation currently subscribed under `name`, if any. */
   current(name: string): ModuleIncarnation<E> | undefined {
@@ -118,17 +273,21 @@ export class EventRouter<E extends EventMap> {
       added.push(type);
       const list = this.byType.get(type);
       if (list === undefined) this.byType.set(type, [incarnation]);
-      else this.byType.set(type, [...list, incarnation]);
+      else list.push(incarnation);
     }
     return added;
   }
 
-  /** Unsubscribes `name` from `types` (all when omitted). */
+  /** Unsubscribes `name` from `types` (all when omitted). Unknown modules and types are no-ops. */
   unsubscribe(name: string, types?: Iterable<string>): void {
     const entry = this.byModule.get(name);
     if (entry === undefined) return;
     for (const type of types ?? [...entry.types]) {
-      if (entry.types.delete(type)) this.dropFromType(type, entry.incarnation);
+      if (!entry.types.delete(type)) continue;
+      this.dropFromType(type, entry.incarnation);
+      // No longer a ModuleLoaded subscriber: what is left of a replay is not owed.
+      const backlog = entry.incarnation.backlog;
+      if (type === 'ModuleLoaded' && backlog !== null) backlog.next = backlog.replay.length;
     }
     if (types === undefined) this.byModule.delete(name);
   }
@@ -143,35 +302,49 @@ export class EventRouter<E extends EventMap> {
     if (this.byModule.get(incarnation.name)?.incarnation === incarnation) this.remove(incarnation.name);
   }
 
+  /** Module names subscribed to `type`, in subscription order. */
+  subscribers(type: string): string[] {
+    return (this.byType.get(type) ?? []).map((i) => i.name);
+  }
+
+  // ---- The loaded-modules registry ---------------------------------------------------------------
+
   /** Names of announced modules, in announcement order. */
   announcedNames(): string[] {
-    return this.announced.map((i) => i.name);
+    return [...this.announced.keys()];
   }
 
   /**
    * Replays `ModuleLoaded` of every other announced module to `incarnation`, once each, in
-   * announcement order. Called when its ModuleLoaded subscription is new.
+   * announcement order, paced by its mailbox: as many as fit now, the rest as it drains (see
+   * {@link EventRouter.pull}). Called when its ModuleLoaded subscription is new.
    */
   replayTo(incarnation: ModuleIncarnation<E>): void {
-    for (const other of this.announced) {
-      if (other.name === incarnation.name) continue;
-      const event = membershipEvent('ModuleLoaded', { moduleName: other.name, version: other.version }) as EventOf<E>;
-      if (this.offer(incarnation, event) === 'closed') {
-        this.removeIncarnation(incarnation);
-        return;
-      }
+    const others: Announced[] = [];
+    for (const announced of this.announced.values()) if (announced.name !== incarnation.name) others.push(announced);
+    if (others.length === 0) return;
+    const backlog = incarnation.backlog;
+    if (backlog === null) {
+      const firstSeq = this.seq + 1;
+      this.seq += others.length;
+      incarnation.backlog = { replay: others, next: 0, firstSeq, time: this.options.now(), waiting: [], head: 0, routine: 0, reserved: 0 };
+      this.pull(incarnation);
+      return;
     }
+    // A second replay while one is pending (unsubscribed and subscribed again): it comes after
+    // what is already waiting.
+    for (const other of others) this.offer(incarnation, this.loaded(other), 'membership');
   }
 
   /**
-   * Records `incarnation` as loaded and publishes its ModuleLoaded to every subscriber (itself
+   * Records a module as loaded and publishes its ModuleLoaded to every subscriber (itself
    * included). Returns false, doing nothing, when it is dead or its name is already announced.
    */
   announce(incarnation: ModuleIncarnation<E>): boolean {
-    if (!incarnation.ref.isAlive || this.announcedName.has(incarnation.name)) return false;
-    this.announced.push(incarnation);
-    this.announcedName.add(incarnation.name);
-    this.publish(membershipEvent('ModuleLoaded', { moduleName: incarnation.name, version: incarnation.version }) as EventOf<E>);
+    if (!incarnation.ref.isAlive || this.announced.has(incarnation.name)) return false;
+    const announced: Announced = { name: incarnation.name, version: incarnation.version, incarnation };
+    this.announced.set(incarnation.name, announced);
+    this.route(this.loaded(announced));
     return true;
   }
 
@@ -182,45 +355,53 @@ export class EventRouter<E extends EventMap> {
    */
   retire(incarnation: ModuleIncarnation<E>, crash: string | null): boolean {
     if (!incarnation.retired) {
-      // Whatever it still held, queued or in hand, is lost with its mailbox.
+      // Whatever it still held, queued, waiting or in hand, is lost with its mailbox.
       incarnation.retired = true;
       incarnation.stats.lostOnCrash += incarnation.enqueued - incarnation.settled;
       incarnation.settled = incarnation.enqueued;
+      incarnation.backlog = null;
+      incarnation.held = 0;
     }
     this.removeIncarnation(incarnation);
-    const index = this.announced.indexOf(incarnation);
-    if (index < 0) return false;
-    this.announced.splice(index, 1);
-    this.announcedName.delete(incarnation.name);
-    if (crash !== null) {
-      this.publish(membershipEvent('ModuleCrashed', { moduleName: incarnation.name, error: crash }) as EventOf<E>);
-    }
-    this.publish(membershipEvent('ModuleUnloaded', { moduleName: incarnation.name, version: incarnation.version }) as EventOf<E>);
+    if (this.announced.get(incarnation.name)?.incarnation !== incarnation) return false;
+    this.announced.delete(incarnation.name);
+    if (crash !== null) this.publishNode('ModuleCrashed', { moduleName: incarnation.name, error: capCrashMessage(crash) });
+    this.publishNode('ModuleUnloaded', { moduleName: incarnation.name, version: incarnation.version });
     return true;
   }
 
-  /** Module names subscribed to `type`, in subscription order. */
-  subscribers(type: string): string[] {
-    return (this.byType.get(type) ?? []).map((i) => i.name);
+  /** A module's ModuleLoaded: stamped now, or with a replay's reserved `seq` and time. */
+  private loaded(announced: Announced, replayed?: { readonly seq: number; readonly time: number }): EventOf<E> {
+    const payload = Object.freeze({ moduleName: announced.name, version: announced.version });
+    if (replayed === undefined) return this.stamp('ModuleLoaded', payload, NODE_SOURCE);
+    const { seq, time } = replayed;
+    const meta: EventMeta = Object.freeze({ source: NODE_SOURCE, seq, time });
+    return Object.freeze({ type: 'ModuleLoaded', payload, meta }) as unknown as EventOf<E>;
   }
 
+  // ---- Publishing -------------------------------------------------------------------------------
+
   /**
-   * Publishes a validated event: a non-blocking offer to every subscriber, critical events through
-   * the priority lane. Closed mailboxes unsubscribe their module.
+   * Offers an accepted event to every subscriber without waiting: critical events ahead of queued
+   * ones, membership events in order past the routine bound, everything else in order within it.
+   * Closed mailboxes unsubscribe their module.
    */
-  publish(event: EventOf<E>): PublishReceipt {
-    const subscribers = this.byType.get(event.type);
+  route(event: EventOf<E>): PublishReceipt {
+    const type = event.type;
+    this.published.set(type, (this.published.get(type) ?? 0) + 1);
+    const subscribers = this.byType.get(type);
     if (subscribers === undefined || subscribers.length === 0) return NO_SUBSCRIBERS;
-    const critical = this.prioritized(event);
+    const kind = this.kindOf(event);
     let enqueued = 0;
     let dropped = 0;
     let failed = 0;
     let filtered = 0;
     let serializationFailed = 0;
     let dead: ModuleIncarnation<E>[] | null = null;
+    // A filter may crash its module, which never changes this list in this turn; a copy is not needed.
     for (let i = 0; i < subscribers.length; i++) {
       const incarnation = subscribers[i] as ModuleIncarnation<E>;
-      switch (this.offer(incarnation, event, critical)) {
+      switch (this.offer(incarnation, event, kind)) {
         case 'enqueued':
           enqueued++;
           break;
@@ -243,46 +424,158 @@ export class EventRouter<E extends EventMap> {
     return { enqueued, dropped, failed, filtered, serializationFailed };
   }
 
+  /** Offers one event to one incarnation and counts the outcome. The caller unsubscribes on `closed`. */
+  private offer(incarnation: ModuleIncarnation<E>, event: EventOf<E>, kind: Kind): OfferResult | Screened {
+    const screened = this.screen(incarnation, event);
+    if (screened !== null) return screened;
+    if (kind !== 'critical' && incarnation.backlog !== null) return this.wait(incarnation, incarnation.backlog, event, kind);
+    let result: OfferResult;
+    if (kind === 'critical') {
+      result = incarnation.ref.tellPriority(event);
+    } else if (kind === 'membership') {
+      result = incarnation.ref.tellReserved(event);
+    } else if (!this.hasRoom(incarnation)) {
+      result = 'full';
+    } else {
+      result = incarnation.ref.tell(event);
+    }
+    return this.count(incarnation, result, kind);
+  }
+
   /**
-   * Offers one event to one incarnation and counts the outcome. The caller removes the module
-   * from its subscriptions on `closed`.
+   * The module's own say on an event before it is offered: its filter (module code, guarded: a
+   * throw filters the event out and crashes the module) and its boundary check. Counts what it
+   * keeps out; null when the event may be offered.
    */
-  offer(
-    incarnation: ModuleIncarnation<E>,
-    event: EventOf<E>,
-    critical = this.prioritized(event),
-  ): OfferResult | 'filtered' | 'serialization-failed' {
+  private screen(incarnation: ModuleIncarnation<E>, event: EventOf<E>): Screened | null {
     const stats = incarnation.stats;
-    if (incarnation.filter !== undefined && !incarnation.filter(event)) {
-      stats.filtered++;
-      return 'filtered';
+    const filter = incarnation.filter;
+    if (filter !== undefined) {
+      let keep: unknown;
+      try {
+        keep = filter(event);
+      } catch (error) {
+        stats.filtered++;
+        incarnation.crash?.(error);
+        return 'filtered';
+      }
+      if (!keep) {
+        stats.filtered++;
+        return 'filtered';
+      }
     }
     if (incarnation.admit !== undefined && !incarnation.admit(event)) {
       stats.serializationFailed++;
       return 'serialization-failed';
     }
-    const result = critical ? incarnation.ref.tellPriority(event) : incarnation.ref.tell(event);
+    return null;
+  }
+
+  /**
+   * Whether a routine event fits beside what the module already holds: the mailbox checks its own
+   * bound; here, events in flight beyond it (a process module's child) count against it too.
+   */
+  private hasRoom(incarnation: ModuleIncarnation<E>): boolean {
+    return incarnation.held === 0 || incarnation.ref.queuedRoutine + incarnation.held < incarnation.capacity;
+  }
+
+  private count(incarnation: ModuleIncarnation<E>, result: OfferResult, kind: Kind): OfferResult {
+    const stats = incarnation.stats;
     if (result === 'enqueued') {
       stats.successful++;
       incarnation.enqueued++;
     } else if (result === 'full') {
       stats.channelFull++;
+      if (kind === 'membership') this.overflowed(incarnation);
     } else {
       stats.failed++;
     }
     return result;
   }
 
-  /** Critical and membership events take the priority lane. */
-  private prioritized(event: EventOf<E>): boolean {
-    return MEMBERSHIP.has(event.type) || this.isCritical(event);
+  private overflowed(incarnation: ModuleIncarnation<E>): void {
+    incarnation.stats.membershipDropped++;
+    if (incarnation.overflowed) return;
+    incarnation.overflowed = true;
+    this.options.onOverflow?.(incarnation);
+  }
+
+  /** An event offered while a replay is pending waits behind it, within the same bounds. */
+  private wait(incarnation: ModuleIncarnation<E>, backlog: Backlog<E>, event: EventOf<E>, kind: Kind): OfferResult {
+    if (!incarnation.ref.isAlive) return this.count(incarnation, 'closed', kind);
+    if (kind === 'membership') {
+      if (backlog.reserved >= incarnation.reserveCapacity) return this.count(incarnation, 'full', kind);
+      backlog.reserved++;
+    } else {
+      const routine = backlog.routine + incarnation.ref.queuedRoutine + incarnation.held;
+      if (routine >= incarnation.capacity) return this.count(incarnation, 'full', kind);
+      backlog.routine++;
+    }
+    backlog.waiting.push({ event, kind });
+    this.count(incarnation, 'enqueued', kind);
+    this.pull(incarnation);
+    return 'enqueued';
+  }
+
+  /**
+   * Feeds a pending replay, then what waited behind it, into the mailbox while it has room (its
+   * routine bound): called when the replay starts and each time the module takes an event. Cheap
+   * when nothing is pending.
+   */
+  pull(incarnation: ModuleIncarnation<E>): void {
+    const backlog = incarnation.backlog;
+    if (backlog === null) return;
+    const ref = incarnation.ref;
+    while (ref.queued < incarnation.capacity) {
+      if (backlog.next < backlog.replay.length) {
+        const event = this.loaded(backlog.replay[backlog.next] as Announced, { seq: backlog.firstSeq + backlog.next, time: backlog.time });
+        if (this.screen(incarnation, event) !== null) {
+          backlog.next++;
+          continue;
+        }
+        const result = ref.tellReserved(event);
+        if (result === 'full') return; // a reserve smaller than the capacity: more when it drains
+        backlog.next++;
+        // A replayed event is offered here, counted like any other (never as channelFull).
+        this.count(incarnation, result, 'membership');
+        if (result === 'closed') return;
+        continue;
+      }
+      if (backlog.head < backlog.waiting.length) {
+        const item = backlog.waiting[backlog.head] as { readonly event: EventOf<E>; readonly kind: Kind };
+        const result = item.kind === 'membership' ? ref.tellReserved(item.event) : ref.tell(item.event);
+        if (result === 'full') return;
+        backlog.head++;
+        if (item.kind === 'membership') backlog.reserved--;
+        else backlog.routine--;
+        if (result === 'closed') return; // counted when it was offered; retire counts it lost
+        continue;
+      }
+      incarnation.backlog = null;
+      return;
+    }
+  }
+
+  private kindOf(event: EventOf<E>): Kind {
+    if (MEMBERSHIP.has(event.type)) return 'membership';
+    return this.options.isCritical(event) ? 'critical' : 'routine';
   }
 
   private dropFromType(type: string, incarnation: ModuleIncarnation<E>): void {
     const list = this.byType.get(type);
     if (list === undefined) return;
-    const next = list.filter((i) => i !== incarnation);
-    if (next.length === 0) this.byType.delete(type);
-    else this.byType.set(type, next);
+    const index = list.indexOf(incarnation);
+    if (index < 0) return;
+    if (list.length === 1) this.byType.delete(type);
+    else this.byType.set(type, [...list.slice(0, index), ...list.slice(index + 1)]);
   }
 }
+
+/** `ModuleCrashed.error` is a string of at most this many characters. */
+export const MAX_CRASH_MESSAGE = MAX_FAILURE_MESSAGE;
+
+function capCrashMessage(message: string): string {
+  return message.length > MAX_CRASH_MESSAGE ? `${message.slice(0, MAX_CRASH_MESSAGE - 3)}...` : message;
+}
+
+export { lifecycleEvent };

@@ -1,16 +1,19 @@
 import { getInitialSnapshot, getNextSnapshot, type SnapshotFrom } from 'xstate';
 import type { ActorContext, ActorRef, BehaviorFactory } from '../kernel/behavior.js';
 import { ModactorError } from '../kernel/errors.js';
+import { describeThrown, errorForLog } from '../kernel/foreign.js';
 import type { ActorSystem } from '../kernel/system.js';
+import type { TimerHandle } from '../kernel/scheduler.js';
 import type { ExitReason, Failure, RestartType, SupervisorOptions } from '../kernel/supervision.js';
-import type { EventMap, EventOf } from '../events/catalogue.js';
+import type { EventMap } from '../events/catalogue.js';
 import type { EventManagerMessage } from './event-manager.js';
 import type { EventRouter, ModuleIncarnation } from './event-router.js';
-import { lifecycleEvent, type LifecycleEventMap } from './lifecycle-events.js';
+import type { LifecycleEventMap } from './lifecycle-events.js';
 import { moduleLifecycleMachine, type ModuleLifecycleEvent, type ModuleState } from './module-lifecycle.js';
 import { Barrier, moduleInstanceBehavior, type InstanceReport, type ModuleServices } from './module-instance.js';
 import type { ModuleDefinition, ModuleRestartPolicy } from './module.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
+import type { NormalizedModule } from './loadable.js';
 
 /**
  * Anything the supervisor can load: an in-process module from `defineModule`, or a module that
@@ -22,6 +25,8 @@ export interface LoadableModule<E extends EventMap = EventMap> {
   readonly subscribe: readonly string[];
   readonly mailboxCapacity?: number;
   readonly priorityCapacity?: number;
+  /** Membership events it may hold past its routine bound. Default 1000. */
+  readonly membershipCapacity?: number;
   readonly restart?: ModuleRestartPolicy;
   readonly shutdownTimeoutMs?: number;
   /** Builds the actor behaviour of this module's incarnations (process and worker hosts). */
@@ -37,17 +42,19 @@ export interface ModuleInfo {
   /** Restarts after crashes so far. */
   readonly restarts: number;
   readonly instanceId: string | null;
+  /** Events queued in the current incarnation's mailbox (0 when none runs). */
+  readonly queued: number;
 }
 
 /** Messages of the ModuleSupervisor actor. @internal */
 export type SupervisorMessage<E extends EventMap> =
   | InstanceReport<E>
-  | { readonly kind: 'load'; readonly module: LoadableModule<E>; readonly reply: (result: ModuleInfo | ModactorError) => void }
+  | { readonly kind: 'load'; readonly module: NormalizedModule<E>; readonly reply: (result: ModuleInfo | ModactorError) => void }
   | { readonly kind: 'unload'; readonly name: string; readonly reply: (result: ModuleInfo | ModactorError) => void }
   | {
       readonly kind: 'reload';
       readonly name: string;
-      readonly module: LoadableModule<E> | undefined;
+      readonly module: NormalizedModule<E> | undefined;
       readonly reply: (result: ModuleInfo | ModactorError) => void;
     }
   | {
@@ -57,20 +64,38 @@ export type SupervisorMessage<E extends EventMap> =
       readonly unsubscribe: boolean;
       readonly reply: (result: undefined | ModactorError) => void;
     }
-  | { readonly kind: 'shutdown'; readonly reason: string; readonly timeoutSeconds: number; readonly reply: () => void }
-  | { readonly kind: 'modules'; readonly reply: (modules: ModuleInfo[]) => void };
+  | { readonly kind: 'overflow'; readonly incarnation: ModuleIncarnation<E> }
+  | { readonly kind: 'health-window'; readonly name: string }
+  | {
+      readonly kind: 'shutdown';
+      readonly reason: string;
+      readonly timeoutMs: number;
+      readonly reply: (result: ShutdownResult) => void;
+    }
+  | { readonly kind: 'modules'; readonly reply: (modules: ModuleInfo[]) => void }
+  | { readonly kind: 'fault'; readonly error: unknown };
+
+/** What a graceful shutdown did. @internal */
+export interface ShutdownResult {
+  /** Modules that did not stop within the deadline and were killed. */
+  readonly killed: readonly string[];
+}
 
 interface ModuleRecord<E extends EventMap> {
-  module: LoadableModule<E>;
+  module: NormalizedModule<E>;
   readonly host: ActorRef<unknown>;
-  readonly restartType: RestartType;
   current: ModuleIncarnation<E> | null;
   /**
    * Where the module is in its lifecycle: a snapshot of the lifecycle machine, advanced with the
-   * machine's pure transition (no actor per module: ~0.5 KB instead of ~3.8 KB).
+   * machine's pure transition (no actor per module).
    */
   lifecycle: SnapshotFrom<typeof moduleLifecycleMachine>;
   health: ModuleHealth;
+  /** Health reported while the window was closed, published when it reopens. */
+  pendingHealth: ModuleHealth | null;
+  /** Until when no other health change is published (the coalescing window). */
+  healthQuietUntil: number;
+  healthTimer: TimerHandle | null;
   restarts: number;
   stopping: boolean;
   /** The current incarnation finished subscribing. */
@@ -87,17 +112,21 @@ export interface SupervisorDeps<E extends EventMap> {
   readonly router: EventRouter<E>;
   readonly eventManager: ActorRef<EventManagerMessage<E>>;
   readonly services: Omit<ModuleServices<E>, 'report'>;
-  readonly defaultShutdownTimeoutMs: number;
+  /** Shortest time between two `ModuleHealthChanged` of one module (later reports coalesce). */
+  readonly healthIntervalMs: number;
 }
 
-const DEFAULT_PRIORITY_CAPACITY = 100;
-const DEFAULT_POLICY = { maxRestarts: 3, withinMs: 10_000 } as const;
+/** A module's priority-lane capacity when it sets none (ModuleDefinition.priorityCapacity). @internal */
+export const DEFAULT_PRIORITY_CAPACITY = 100;
+export { DEFAULT_RESTART_POLICY } from './loadable.js';
 
 /**
  * The ModuleSupervisor actor: loads modules (each under a host actor that applies the module's
  * own restart policy), runs every incarnation's startup (subscribe and replay, then announce),
  * watches every incarnation and publishes ModuleCrashed / ModuleUnloaded when one dies, tracks
- * lifecycle and health, and runs unload, reload and the graceful shutdown. @internal
+ * lifecycle and health, and runs unload, reload and the graceful shutdown. It never runs module
+ * code: modules arrive normalized (read once, validated) and their code runs in their own actors.
+ * @internal
  */
 export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDeps<E>): BehaviorFactory<SupervisorMessage<E>> {
   return {
@@ -111,10 +140,11 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         },
       };
       const publish = <K extends keyof LifecycleEventMap>(type: K, payload: LifecycleEventMap[K]): void => {
-        router.publish(lifecycleEvent(type, payload) as unknown as EventOf<E>);
+        router.publishNode(type, payload);
       };
       const askEm = <R>(build: (reply: (value: R) => void) => EventManagerMessage<E>): Promise<R> =>
         system.ask(eventManager, build, { timeoutMs: 60_000 });
+      const moduleLog = (name: string) => ctx.log.child({ module: name });
 
       const info = (name: string, record: ModuleRecord<E>): ModuleInfo => ({
         name,
@@ -123,20 +153,39 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         health: record.health,
         restarts: record.restarts,
         instanceId: record.current?.ref.incarnation ?? null,
+        queued: record.current?.ref.queued ?? 0,
       });
 
-      const setHealth = (name: string, record: ModuleRecord<E>, health: ModuleHealth): void => {
+      // ---- Health: coalesced, at most one ModuleHealthChanged per module per interval ----------
+      const publishHealth = (name: string, record: ModuleRecord<E>, health: ModuleHealth): void => {
         if (record.health === health) return;
         const oldHealth = record.health;
         record.health = health;
+        record.healthQuietUntil = ctx.now() + deps.healthIntervalMs;
         publish('ModuleHealthChanged', { moduleName: name, oldHealth, newHealth: health });
       };
+      const setHealth = (name: string, record: ModuleRecord<E>, health: ModuleHealth): void => {
+        if (ctx.now() >= record.healthQuietUntil && record.healthTimer === null) {
+          record.pendingHealth = null;
+          publishHealth(name, record, health);
+          return;
+        }
+        record.pendingHealth = health;
+        record.healthTimer ??= ctx.scheduleOnce(Math.max(0, record.healthQuietUntil - ctx.now()), { kind: 'health-window', name });
+      };
+      const healthWindow = (name: string): void => {
+        const record = records.get(name);
+        if (record === undefined) return;
+        record.healthTimer = null;
+        const pending = record.pendingHealth;
+        record.pendingHealth = null;
+        if (pending !== null) publishHealth(name, record, pending);
+      };
 
-      const settle = (name: string, record: ModuleRecord<E>, result: ModuleInfo | ModactorError): void => {
+      const settle = (record: ModuleRecord<E>, result: ModuleInfo | ModactorError): void => {
         const waiters = record.waiters;
         record.waiters = [];
         for (const waiter of waiters) waiter(result);
-        void name;
       };
 
       const recordOf = (incarnation: ModuleIncarnation<E>): ModuleRecord<E> | undefined => {
@@ -144,41 +193,51 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         return record !== undefined && record.current === incarnation ? record : undefined;
       };
 
-      const spawnModule = (module: LoadableModule<E>, extraTypes: Iterable<string> = []): ModuleRecord<E> => {
-        const policy = module.restart ?? {};
+      /** Spawns a module's host; a failure to build it (foreign code) is a typed refusal. */
+      const spawnModule = (module: NormalizedModule<E>, extraTypes: Iterable<string> = []): ModuleRecord<E> | ModactorError => {
+        let instance: BehaviorFactory<unknown>;
+        try {
+          instance =
+            module.instanceBehavior?.(services) ?? moduleInstanceBehavior(module.definition as ModuleDefinition<E>, services);
+        } catch (error) {
+          return new ModactorError('module-startup-failed', `Module "${module.name}" could not be started: ${describeThrown(error)}`, {
+            cause: error,
+          });
+        }
+        const { policy } = module;
         const supervision: SupervisorOptions = {
           strategy: 'one-for-one',
-          maxRestarts: policy.maxRestarts ?? DEFAULT_POLICY.maxRestarts,
-          withinMs: policy.withinMs ?? DEFAULT_POLICY.withinMs,
+          maxRestarts: policy.maxRestarts,
+          withinMs: policy.withinMs,
           ...(policy.backoff === undefined ? {} : { backoff: policy.backoff }),
         };
-        const restartType = policy.type ?? 'permanent';
-        const instance =
-          module.instanceBehavior?.(services) ?? moduleInstanceBehavior(module as unknown as ModuleDefinition<E>, services);
-        const shutdownTimeoutMs = module.shutdownTimeoutMs ?? deps.defaultShutdownTimeoutMs;
         const host = ctx.spawn<unknown>(
           {
             create: (hostCtx) => {
               hostCtx.spawn(instance, {
                 name: 'instance',
-                restart: restartType,
-                shutdownTimeoutMs,
-                ...(module.mailboxCapacity === undefined ? {} : { mailboxCapacity: module.mailboxCapacity }),
-                priorityCapacity: module.priorityCapacity ?? DEFAULT_PRIORITY_CAPACITY,
+                restart: policy.type,
+                shutdownTimeoutMs: module.shutdownTimeoutMs,
+                mailboxCapacity: module.mailboxCapacity,
+                priorityCapacity: module.priorityCapacity,
+                reserveCapacity: module.membershipCapacity,
+                logBindings: { module: module.name },
               });
               return { receive: () => undefined };
             },
           },
-          { name: module.name, supervision, shutdownTimeoutMs: shutdownTimeoutMs + 1000 },
+          { name: module.name, supervision, shutdownTimeoutMs: module.shutdownTimeoutMs + 1000 },
         );
         ctx.watch(host);
         const record: ModuleRecord<E> = {
           module,
           host,
-          restartType,
           current: null,
           lifecycle: getInitialSnapshot(moduleLifecycleMachine),
           health: 'healthy',
+          pendingHealth: null,
+          healthQuietUntil: Number.NEGATIVE_INFINITY,
+          healthTimer: null,
           restarts: 0,
           stopping: false,
           subscribed: false,
@@ -196,12 +255,15 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         if (newState !== oldState) publish('ModuleStateChanged', { moduleName: record.module.name, oldState, newState });
       };
 
-      /** Stops a module's host (and so its incarnation) and publishes its unload. */
-      const stopModule = async (name: string, record: ModuleRecord<E>): Promise<void> => {
+      /** Stops a module's host (and so its incarnation) and publishes its unload. Returns whether it was killed. */
+      const stopModule = async (name: string, record: ModuleRecord<E>, timeoutMs?: number): Promise<boolean> => {
         record.stopping = true;
+        record.healthTimer?.cancel();
+        record.healthTimer = null;
         transition(record, 'STOP');
         ctx.unwatch(record.host);
-        await ctx.stop(record.host);
+        await ctx.stop(record.host, timeoutMs);
+        const exit = await system.whenTerminated(record.host);
         const incarnation = record.current;
         if (incarnation !== null) {
           ctx.unwatch(incarnation.ref);
@@ -210,7 +272,11 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         transition(record, 'STOPPED');
         publish('ModuleStopped', { moduleName: name });
         records.delete(name);
-        settle(name, record, new ModactorError('module-startup-failed', `Module "${name}" was stopped before it finished starting`));
+        settle(record, new ModactorError('module-startup-failed', `Module "${name}" was stopped before it finished starting`));
+        const killed = exit.kind === 'killed';
+        if (killed) moduleLog(name).warn({ timeoutMs }, 'module did not stop in time: killed');
+        else moduleLog(name).info('module unloaded');
+        return killed;
       };
 
       const onStartup = async (incarnation: ModuleIncarnation<E>, types: readonly string[]): Promise<void> => {
@@ -225,16 +291,23 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         transition(record, 'ANNOUNCED');
         publish('ModuleStarted', { moduleName: incarnation.name });
         setHealth(incarnation.name, record, 'healthy');
-        settle(incarnation.name, record, info(incarnation.name, record));
+        if (record.restarts === 0) moduleLog(incarnation.name).info({ version: incarnation.version }, 'module loaded');
+        else moduleLog(incarnation.name).info({ restarts: record.restarts }, 'module restarted');
+        settle(record, info(incarnation.name, record));
       };
 
       const onInstanceTerminated = async (record: ModuleRecord<E>, incarnation: ModuleIncarnation<E>, reason: ExitReason): Promise<void> => {
         const crash: Failure | null = reason.kind === 'failed' || reason.kind === 'killed' ? reason.failure : null;
-        await askEm<boolean>((reply) => ({ kind: 'gone', incarnation, crash, reply }));
+        if (crash !== null && !record.stopping) {
+          const cause = crash.kind === 'thrown' || crash.kind === 'rejected' ? crash.error : crash.message;
+          moduleLog(incarnation.name).warn({ err: errorForLog(cause) }, 'module crashed');
+        }
+        await askEm<boolean>((reply) => ({ kind: 'gone', incarnation, crash: crash === null ? null : crash.message, reply }));
         if (record.stopping) return;
         transition(record, 'CRASH');
         setHealth(incarnation.name, record, 'degraded');
-        if (record.restartType === 'temporary' || (crash === null && record.restartType === 'transient')) {
+        const restartType: RestartType = record.module.policy.type;
+        if (restartType === 'temporary' || (crash === null && restartType === 'transient')) {
           await giveUp(incarnation.name, record, crash);
         }
       };
@@ -245,18 +318,18 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         ctx.unwatch(record.host);
         await ctx.stop(record.host);
         transition(record, 'GIVE_UP');
-        setHealth(name, record, 'unhealthy');
+        record.healthTimer?.cancel();
+        record.healthTimer = null;
+        publishHealth(name, record, 'unhealthy');
         records.delete(name);
-        settle(
-          name,
-          record,
-          new ModactorError('module-startup-failed', `Module "${name}" stopped for good: ${crash?.message ?? 'not restarted'}`),
-        );
+        moduleLog(name).warn({ reason: crash?.message ?? 'not restarted' }, 'module stopped for good');
+        settle(record, new ModactorError('module-startup-failed', `Module "${name}" stopped for good: ${crash?.message ?? 'not restarted'}`));
       };
 
-      const barrier = (incarnation: ModuleIncarnation<E>, timeoutMs: number): Promise<void> =>
+      /** Resolves once `incarnation` took what was sent before this barrier in its priority lane, or at `deadline`. */
+      const barrier = (incarnation: ModuleIncarnation<E>, deadline: number): Promise<void> =>
         new Promise((resolve) => {
-          const timer = system.scheduler.setTimer(timeoutMs, resolve);
+          const timer = system.scheduler.setTimer(Math.max(0, deadline - ctx.now()), resolve);
           const done = (): void => {
             timer.cancel();
             resolve();
@@ -264,6 +337,27 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
           if (incarnation.ref.tellPriority(new Barrier(done)) !== 'enqueued') done();
           void system.whenTerminated(incarnation.ref).then(done);
         });
+
+      /**
+       * The graceful shutdown, within ONE deadline for all modules: NodeShutdown (critical), every
+       * module given until the deadline to take it, then modules stopped in reverse load order, each
+       * with what is left of the deadline; stragglers are killed and counted.
+       */
+      const shutdown = async (reason: string, timeoutMs: number): Promise<ShutdownResult> => {
+        const started = ctx.now();
+        const deadline = started + timeoutMs;
+        publish('NodeShutdown', { reason, timeoutSeconds: Math.ceil(timeoutMs / 1000) });
+        await Promise.all(
+          [...records.values()].map((record) => (record.current === null ? Promise.resolve() : barrier(record.current, deadline))),
+        );
+        const killed: string[] = [];
+        for (const [name, record] of [...records].reverse()) {
+          if (await stopModule(name, record, Math.max(0, deadline - ctx.now()))) killed.push(name);
+        }
+        publish('NodeShutdownCompleted', { durationMs: Math.max(0, ctx.now() - started) });
+        if (killed.length > 0) ctx.log.warn({ killed }, 'modules killed at the shutdown deadline');
+        return { killed };
+      };
 
       return {
         async receive(message) {
@@ -274,7 +368,9 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
                 message.reply(new ModactorError('duplicate-module', `Expected a module name not yet loaded, got "${module.name}" twice`));
                 return;
               }
-              spawnModule(module).waiters.push(message.reply);
+              const record = spawnModule(module);
+              if (record instanceof ModactorError) message.reply(record);
+              else record.waiters.push(message.reply);
               return;
             }
             case 'instance-started': {
@@ -295,7 +391,8 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
               return;
             case 'subscribe': {
               if (recordOf(message.incarnation) === undefined) return;
-              const { incarnation, types } = message;
+              const { incarnation } = message;
+              const types = message.types.filter((type) => router.catalogue.has(type));
               await askEm<string[]>((reply) => ({ kind: 'subscribe', incarnation, types, reply }));
               return;
             }
@@ -308,7 +405,8 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
             case 'subscribe-module': {
               const record = records.get(message.name);
               if (record === undefined) {
-                message.reply(new ModactorError('unknown-module', `Expected a loaded module, got "${message.name}"`));
+                // Unsubscribing a module that is not loaded changes nothing (as in the original).
+                message.reply(message.unsubscribe ? undefined : new ModactorError('unknown-module', `Expected a loaded module, got "${message.name}"`));
                 return;
               }
               const { types } = message;
@@ -331,6 +429,19 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
               if (record !== undefined) setHealth(message.incarnation.name, record, message.health);
               return;
             }
+            case 'overflow': {
+              const record = recordOf(message.incarnation);
+              if (record === undefined) return;
+              moduleLog(message.incarnation.name).warn(
+                { membershipCapacity: message.incarnation.reserveCapacity },
+                'membership events dropped: the module does not take its events',
+              );
+              setHealth(message.incarnation.name, record, 'unhealthy');
+              return;
+            }
+            case 'health-window':
+              healthWindow(message.name);
+              return;
             case 'unload': {
               const record = records.get(message.name);
               if (record === undefined) {
@@ -339,7 +450,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
               }
               const last = info(message.name, record);
               await stopModule(message.name, record);
-              message.reply({ ...last, state: 'stopped' });
+              message.reply({ ...last, state: 'stopped', queued: 0 });
               return;
             }
             case 'reload': {
@@ -356,7 +467,12 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
               const oldVersion = record.module.version;
               await stopModule(message.name, record);
               // A reload keeps the subscriptions added from outside, like a restart does.
-              spawnModule(next, record.extraTypes).waiters.push((result) => {
+              const reloaded = spawnModule(next, record.extraTypes);
+              if (reloaded instanceof ModactorError) {
+                message.reply(reloaded);
+                return;
+              }
+              reloaded.waiters.push((result) => {
                 if (!(result instanceof ModactorError)) {
                   publish('ModuleReloaded', { moduleName: next.name, oldVersion, newVersion: next.version });
                 }
@@ -367,23 +483,12 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
             case 'modules':
               message.reply([...records].map(([name, record]) => info(name, record)));
               return;
-            case 'shutdown': {
-              const started = ctx.now();
-              publish('NodeShutdown', { reason: message.reason, timeoutSeconds: message.timeoutSeconds });
-              // Every module gets its shutdown timeout to take NodeShutdown (priority lane) ...
-              await Promise.all(
-                [...records.values()].map((record) =>
-                  record.current === null
-                    ? Promise.resolve()
-                    : barrier(record.current, record.module.shutdownTimeoutMs ?? deps.defaultShutdownTimeoutMs),
-                ),
-              );
-              // ... then modules stop in reverse load order.
-              for (const [name, record] of [...records].reverse()) await stopModule(name, record);
-              publish('NodeShutdownCompleted', { durationMs: Math.max(0, ctx.now() - started) });
-              message.reply();
+            case 'shutdown':
+              message.reply(await shutdown(message.reason, message.timeoutMs));
               return;
-            }
+            case 'fault':
+              // Only the node's internal fault hook sends this: a failure of this actor, for tests.
+              throw message.error;
           }
         },
         onTerminated(target, reason) {

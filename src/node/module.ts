@@ -13,6 +13,7 @@ import {
   positiveInteger,
   predicate,
   refine,
+  type Check,
   type DescribedCheck,
   type Refinement,
 } from '../kernel/checks.js';
@@ -73,8 +74,14 @@ interface ModuleDefinitionBase<E extends EventMap> {
   readonly publishes?: readonly EventTypeOf<E>[];
   /** Mailbox capacity; default the node's (100). */
   readonly mailboxCapacity?: number;
-  /** Capacity of the priority lane (critical and membership events); default 100. */
+  /** Capacity of the priority lane (critical events); default 100. */
   readonly priorityCapacity?: number;
+  /**
+   * Membership events (ModuleLoaded/Crashed/Unloaded) the module may hold past its routine bound,
+   * in order with everything else; default 1000. Past it they are counted (`membershipDropped`)
+   * and the module is reported unhealthy.
+   */
+  readonly membershipCapacity?: number;
   readonly restart?: ModuleRestartPolicy;
   /** Time the module gets to stop before it is killed. Default the node's. */
   readonly shutdownTimeoutMs?: number;
@@ -129,7 +136,10 @@ const publishableType = predicate<string>(
 );
 
 /** {@link ModuleRestartPolicy}: a restart type and the kernel's restart-intensity fields. */
-export const moduleRestartPolicy: DescribedCheck<ModuleRestartPolicy> = object({ type: optional(restartType), ...restartIntensityShape });
+export const moduleRestartPolicy: DescribedCheck<ModuleRestartPolicy> = object({
+  type: optional(restartType),
+  ...restartIntensityShape,
+} satisfies { readonly [K in keyof Required<ModuleRestartPolicy>]: Check<ModuleRestartPolicy[K]> });
 
 /** An xstate machine (or any actor logic): an object with `transition` and `getInitialSnapshot`. */
 const machineLogic = predicate<AnyStateMachine>('an xstate machine (createMachine(...))', (v) => {
@@ -143,6 +153,9 @@ const machineLogic = predicate<AnyStateMachine>('an xstate machine (createMachin
 });
 
 const BEHAVIOURS = ['handle', 'create', 'machine'] as const;
+
+/** Every field any kind of in-process definition may have: the definition check names each. */
+type DefinitionField = keyof HandlerModuleDefinition | keyof FactoryModuleDefinition | keyof MachineModuleDefinition | 'kind';
 
 /**
  * A whole in-process module definition: every field checked, unknown fields refused (a typo such
@@ -159,6 +172,7 @@ const moduleDefinition = refine(
     publishes: optional(arrayOf(publishableType, { unique: true })),
     mailboxCapacity: optional(positiveInteger),
     priorityCapacity: optional(positiveInteger),
+    membershipCapacity: optional(positiveInteger),
     restart: optional(moduleRestartPolicy),
     shutdownTimeoutMs: optional(nonNegativeNumber),
     filter: optional(func),
@@ -169,7 +183,7 @@ const moduleDefinition = refine(
     machine: optional(machineLogic),
     input: optional(func),
     onSnapshot: optional(func),
-  }),
+  } satisfies { readonly [K in DefinitionField]: Check<unknown> }),
   (d): Refinement[] | undefined => {
     const found: Refinement[] = [];
     const given = BEHAVIOURS.filter((key) => d[key] !== undefined);

@@ -1,4 +1,4 @@
-import { defineModule, handlersOf, type ModuleContext, type ModuleDefinition, type ModuleHandlers, type ModuleSpec } from '../node/module.js';
+import { defineModule, handlersOf, type ModuleContext, type ModuleDefinition, type ModuleHandlers } from '../node/module.js';
 import type { EventMap, EventOf } from '../events/catalogue.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
 
@@ -72,11 +72,4 @@ const BEHAVIOUR_KEYS = ['kind', 'handle', 'setup', 'stop', 'create', 'machine', 
 
 function withoutBehaviour<E extends EventMap>(definition: ModuleDefinition<E>): Omit<ModuleDefinition<E>, 'kind'> {
   return Object.fromEntries(Object.entries(definition).filter(([key]) => !BEHAVIOUR_KEYS.includes(key))) as Omit<ModuleDefinition<E>, 'kind'>;
-}
-
-/** The same definition under another name (scenarios may load one actor twice). */
-export function renamed<E extends EventMap>(definition: ModuleDefinition<E>, name: string): ModuleDefinition<E> {
-  if (definition.name === name) return definition;
-  const { kind: _kind, ...spec } = definition;
-  return defineModule<E>({ ...(spec as ModuleSpec<E>), name });
 }

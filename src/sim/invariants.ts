@@ -1,6 +1,6 @@
 import { offeredCount, pendingCount, type DeliveryStats } from '../node/delivery-stats.js';
 import { INVARIANT_NAMES, RECORDER_NAME, type InvariantName } from './scenario.js';
-import type { Checkpoint, Trace, TraceEvent, TraceIncarnation, TraceLane, TraceModule, TraceOp } from './trace.js';
+import { isOffer, type Checkpoint, type Trace, type TraceEvent, type TraceIncarnation, type TraceLane, type TraceModule, type TraceOp } from './trace.js';
 
 /** The outcome of one invariant (or expectation) over a run. */
 export interface InvariantResult {
@@ -47,7 +47,8 @@ function opsUpTo(m: TraceModule, index: number, cut: Checkpoint | undefined): re
 
 const fifo: Invariant = {
   id: 'fifo',
-  title: 'per-module FIFO: each module takes its events in the order they were enqueued (priority lane first)',
+  title:
+    'per-module FIFO: each module takes its events in the order they were enqueued, routine and membership events in one order; only critical events overtake',
   check(trace) {
     const violations: string[] = [];
     let takes = 0;
@@ -56,26 +57,28 @@ const fifo: Invariant = {
       if (m.kind !== 'in-process') continue;
       modules++;
       for (const inc of m.incarnations) {
-        const queues: Record<TraceLane, number[]> = { user: [], priority: [] };
-        const lanes = new Map<number, TraceLane>();
+        // One order for the user lane (routine and reserved), one for the priority lane.
+        const queues: { ordered: number[]; priority: number[] } = { ordered: [], priority: [] };
+        const queueOf = new Map<number, 'ordered' | 'priority'>();
         for (const op of inc.ops) {
-          if (op.op === 'offer') {
-            queues[op.lane].push(op.ev);
-            lanes.set(op.ev, op.lane);
-          } else if (op.op === 'take') {
+          if (op.op === 'enqueued') {
+            const queue = op.lane === 'priority' ? 'priority' : 'ordered';
+            queues[queue].push(op.ev);
+            queueOf.set(op.ev, queue);
+          } else if (op.op === 'taken') {
             takes++;
-            const lane = lanes.get(op.ev) ?? 'user';
-            const expected = queues[lane].shift();
+            const queue = queueOf.get(op.ev) ?? 'ordered';
+            const expected = queues[queue].shift();
             if (expected !== op.ev) {
               violations.push(
                 expected === undefined
                   ? `${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)}, which was never enqueued for it`
                   : `${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)} before ${eventName(trace.events, expected)}, enqueued earlier`,
               );
-              const at = queues[lane].indexOf(op.ev);
-              if (at >= 0) queues[lane].splice(at, 1);
-            } else if (lane === 'user' && queues.priority.length > 0) {
-              violations.push(`${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)} while a priority event was waiting`);
+              const at = queues[queue].indexOf(op.ev);
+              if (at >= 0) queues[queue].splice(at, 1);
+            } else if (queue === 'ordered' && queues.priority.length > 0) {
+              violations.push(`${label(m, inc)} took ${eventName(trace.events, op.ev)} at ${secs(op.t)} while a critical event was waiting`);
             }
           }
         }
@@ -89,8 +92,7 @@ const fifo: Invariant = {
 function loadedKeys(trace: Trace, ops: readonly TraceOp[]): Map<string, number> {
   const keys = new Map<string, number>();
   for (const op of ops) {
-    if (op.op !== 'offer' && op.op !== 'drop') continue;
-    if (op.op === 'drop' && op.reason === 'closed') continue;
+    if (op.op !== 'enqueued' && op.op !== 'full') continue;
     const e = trace.events[op.ev];
     if (e?.type !== 'ModuleLoaded' || e.about === null) continue;
     const key = `${e.about.module}#${e.about.epoch}`;
@@ -165,7 +167,7 @@ const unloadedAfterLoaded: Invariant = {
       for (const inc of m.incarnations) {
         const open = new Map<string, number>();
         for (const op of inc.ops) {
-          if (op.op !== 'offer' && op.op !== 'drop') continue;
+          if (!isOffer(op)) continue;
           const e = trace.events[op.ev];
           if (e?.about == null) continue;
           if (e.type === 'ModuleLoaded') open.set(e.about.module, e.about.epoch);
@@ -184,41 +186,43 @@ const unloadedAfterLoaded: Invariant = {
 };
 
 interface Observed {
-  enq: number;
+  enqueued: number;
   full: number;
   closed: number;
-  done: number;
+  handled: number;
   lost: number;
-  eventFails: number;
+  handlerFailed: number;
 }
 
 /** Counts what was observed at a module's incarnations up to a checkpoint. */
 export function observedCounts(m: TraceModule, cut: Checkpoint | undefined): Observed {
-  const o: Observed = { enq: 0, full: 0, closed: 0, done: 0, lost: 0, eventFails: 0 };
+  const o: Observed = { enqueued: 0, full: 0, closed: 0, handled: 0, lost: 0, handlerFailed: 0 };
   m.incarnations.forEach((_inc, index) => {
     let inHand: number | null = null;
     for (const op of opsUpTo(m, index, cut)) {
       switch (op.op) {
-        case 'offer':
-          o.enq++;
+        case 'enqueued':
+          o.enqueued++;
           break;
-        case 'drop':
-          if (op.reason === 'full') o.full++;
-          else o.closed++;
+        case 'full':
+          o.full++;
           break;
-        case 'take':
+        case 'closed':
+          o.closed++;
+          break;
+        case 'taken':
           inHand = op.ev;
           break;
-        case 'done':
-          o.done++;
+        case 'handled':
+          o.handled++;
           if (op.ev === inHand) inHand = null;
           break;
         case 'lost':
           o.lost++;
           if (op.ev === inHand) inHand = null;
           break;
-        case 'fail':
-          if (m.kind !== 'in-process' || inHand !== null) o.eventFails++;
+        case 'failed':
+          if (m.kind !== 'in-process' || inHand !== null) o.handlerFailed++;
           inHand = null;
           break;
       }
@@ -250,14 +254,14 @@ const accounting: Invariant = {
           const compare = (field: string, got: number, seen: number): void => {
             if (got !== seen) mismatches.push(`${field} ${got} but ${seen} observed`);
           };
-          compare('successful', s.successful, o.enq);
+          compare('successful', s.successful, o.enqueued);
           compare('channelFull', s.channelFull, o.full);
           compare('failed', s.failed, o.closed);
-          compare('handled', s.handled, o.done);
-          compare('handlerFailed', s.handlerFailed, o.eventFails);
+          compare('handled', s.handled, o.handled);
+          compare('handlerFailed', s.handlerFailed, o.handlerFailed);
           compare('lostOnCrash', s.lostOnCrash, o.lost);
           if (mismatches.length > 0) violations.push(`${at}: stats say ${mismatches.join(', ')}`);
-          pending = o.enq - o.done - o.eventFails - o.lost;
+          pending = o.enqueued - o.handled - o.handlerFailed - o.lost;
         } else {
           pending = pendingCount(s);
         }
@@ -277,36 +281,40 @@ const accounting: Invariant = {
 
 const mailboxBound: Invariant = {
   id: 'mailbox-bound',
-  title: 'mailbox bound: no lane ever holds more than its capacity, and nothing is dropped as "full" while there is room',
+  title:
+    'mailbox bound: routine events never above the capacity, membership events never above the reserve past it, critical ones never above the priority lane\'s, and nothing dropped as "full" while there is room',
   check(trace) {
     const violations: string[] = [];
     let offers = 0;
     for (const m of trace.modules.values()) {
       const wrapped = m.kind === 'in-process';
+      const capacityOf = (lane: TraceLane): number =>
+        lane === 'priority' ? m.priorityCapacity : lane === 'reserved' ? m.reserveCapacity : m.capacity;
       for (const inc of m.incarnations) {
-        const queued: Record<TraceLane, number> = { user: 0, priority: 0 };
+        const queued: Record<TraceLane, number> = { user: 0, reserved: 0, priority: 0 };
         let worst: { n: number; t: number; lane: TraceLane; capacity: number } | null = null;
         let early: { n: number; t: number; capacity: number } | null = null;
         const lanes = new Map<number, TraceLane>();
         for (const op of inc.ops) {
-          const lane = op.op === 'fail' ? 'user' : lanes.get(op.ev) ?? trace.events[op.ev]?.lane ?? null;
-          if (op.op === 'offer') {
+          const lane = op.op === 'failed' ? 'user' : lanes.get(op.ev) ?? trace.events[op.ev]?.lane ?? null;
+          if (op.op === 'enqueued') {
             lanes.set(op.ev, op.lane);
             offers++;
             queued[op.lane]++;
             // In-process: takes are observed, so this is the queue itself; otherwise one may be in hand.
-            const capacity = op.lane === 'priority' ? m.priorityCapacity : m.capacity;
+            const capacity = capacityOf(op.lane);
             const limit = wrapped ? capacity : capacity + 1;
             if (queued[op.lane] > limit && (worst === null || queued[op.lane] > worst.n)) worst = { n: queued[op.lane], t: op.t, lane: op.lane, capacity };
-          } else if (op.op === 'drop' && op.reason === 'full' && wrapped && lane !== null && queued[lane] < (lane === 'priority' ? m.priorityCapacity : m.capacity) && early === null) {
-            early = { n: queued[lane], t: op.t, capacity: lane === 'priority' ? m.priorityCapacity : m.capacity };
-          } else if (lane !== null && (wrapped ? op.op === 'take' : op.op === 'done' || op.op === 'lost')) {
+          } else if (op.op === 'full' && wrapped && lane !== null && queued[lane] < capacityOf(lane) && early === null) {
+            early = { n: queued[lane], t: op.t, capacity: capacityOf(lane) };
+          } else if (lane !== null && (wrapped ? op.op === 'taken' : op.op === 'handled' || op.op === 'lost')) {
             // In-process: a take leaves the queue. Otherwise: a completion or a loss leaves the mailbox.
             queued[lane] = Math.max(0, queued[lane] - 1);
           }
         }
         if (worst !== null) {
-          violations.push(`${label(m, inc)} held ${worst.n} events in its ${worst.lane} lane at ${secs(worst.t)} (capacity ${worst.capacity})`);
+          const where = worst.lane === 'reserved' ? 'reserve past its user lane' : `${worst.lane} lane`;
+          violations.push(`${label(m, inc)} held ${worst.n} events in its ${where} at ${secs(worst.t)} (capacity ${worst.capacity})`);
         }
         if (early !== null) {
           violations.push(`${label(m, inc)} dropped an event as full at ${secs(early.t)} with only ${early.n} of ${early.capacity} queued`);
@@ -396,7 +404,7 @@ const gracefulShutdown: Invariant = {
         if (m === undefined || !m.subscribesShutdown) continue;
         checked++;
         const inc = m.incarnations.at(-1);
-        const got = inc?.ops.some((op) => (op.op === 'offer' || op.op === 'drop') && trace.events[op.ev]?.type === 'NodeShutdown');
+        const got = inc?.ops.some((op) => isOffer(op) && trace.events[op.ev]?.type === 'NodeShutdown');
         if (got !== true) violations.push(`${name} was live at the shutdown but never got NodeShutdown`);
       }
     }

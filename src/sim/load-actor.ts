@@ -3,10 +3,18 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
 import { issue } from '../kernel/checks.js';
+import { defineModule, type ModuleDefinition } from '../node/module.js';
 import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
+import { errorMessage } from './error-message.js';
 
-type LoadableModule = AnyLoadable<NodeEventMap>;
+/** What a scenario's actor resolves to: an in-process module definition or a process module. */
+export type LoadableModule = AnyLoadable<NodeEventMap>;
+
+/** True for an in-process module definition (the simulator wraps those with faults). */
+export function isInProcess(definition: LoadableModule): definition is ModuleDefinition {
+  return (definition as { kind?: unknown }).kind === 'in-process';
+}
 
 /**
  * Where the cast lives: `actors/` next to `src/` (from the sources) or next to `dist/src/` (from a
@@ -29,6 +37,13 @@ export function resolveActorFile(actor: string, baseDir: string): string | null 
 export function splitActor(actor: string): { file: string; exportName: string } {
   const hash = actor.lastIndexOf('#');
   return hash < 0 ? { file: actor, exportName: 'default' } : { file: actor.slice(0, hash), exportName: actor.slice(hash + 1) };
+}
+
+/** The same in-process definition under another name (a scenario may load one actor twice). */
+export function renamed(definition: ModuleDefinition, name: string): ModuleDefinition {
+  if (definition.name === name) return definition;
+  const { kind: _kind, ...spec } = definition;
+  return defineModule({ ...spec, name });
 }
 
 /** True when `value` looks like something `node.load` takes. */
@@ -65,7 +80,7 @@ export async function loadActor(
     }
     exported = namespace[exportName];
   } catch (error) {
-    return issue(`${path}.actor`, `an importable ${file}`, `an import error: ${error instanceof Error ? error.message : String(error)}`);
+    return issue(`${path}.actor`, `an importable ${file}`, `an import error: ${errorMessage(error)}`);
   }
   let definition: unknown = exported;
   if (typeof exported === 'function') {
@@ -73,7 +88,7 @@ export async function loadActor(
       definition = (exported as (options: unknown) => unknown)({ ...options, ...(name === undefined ? {} : { name }) });
     } catch (error) {
       const issues = error instanceof ModactorError ? error.issues : [];
-      const detail = issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : error instanceof Error ? error.message : String(error);
+      const detail = issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : errorMessage(error);
       return issue(`${path}.options`, `options the factory of "${actor}" accepts`, `a refusal: ${detail}`);
     }
   } else if (options !== undefined) {

@@ -1,7 +1,7 @@
 import { ModactorError } from '../kernel/errors.js';
 import { issue } from '../kernel/checks.js';
 import type { ModuleRestartPolicy } from '../node/module.js';
-import { scenarioFromCommands, type ModelCommand, type ScenarioFile } from './commands.js';
+import { scenarioFromCommands, type ModelCommand, type ScenarioFile } from './scenario-file.js';
 
 /**
  * One command of the model-based property test (property-tests/node/node-model.test.ts), as

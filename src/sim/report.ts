@@ -1,6 +1,5 @@
 import type { DeliveryStats } from '../node/delivery-stats.js';
-import type { InvariantResult } from './invariants.js';
-import { secs } from './invariants.js';
+import { checkInvariants, secs, type InvariantResult } from './invariants.js';
 import type { Bound, ExpectMetric, Expectation, Scenario } from './scenario.js';
 import { BRIDGE_NAME, RECORDER_NAME } from './scenario.js';
 import type { Trace, TraceModule } from './trace.js';
@@ -89,6 +88,18 @@ function endOf(m: TraceModule, shutdownAt: number | null): { end: string; gaveUp
   return { end: m.incarnations.length === 0 ? 'never started' : 'running', gaveUp: false };
 }
 
+/** The table's counts of a module's delivery statistics (zeros for a module the node never counted). */
+export function rowCounts(s: DeliveryStats | undefined): Pick<ModuleRow, 'delivered' | 'handled' | 'dropped' | 'failed' | 'lost' | 'filtered'> {
+  return {
+    delivered: s?.successful ?? 0,
+    handled: s?.handled ?? 0,
+    dropped: s?.channelFull ?? 0,
+    failed: (s?.handlerFailed ?? 0) + (s?.failed ?? 0) + (s?.serializationFailed ?? 0),
+    lost: s?.lostOnCrash ?? 0,
+    filtered: s?.filtered ?? 0,
+  };
+}
+
 /** Builds the rows of the per-module table (the recorder module left out). */
 export function moduleRows(trace: Trace, deterministic: (m: TraceModule) => boolean): ModuleRow[] {
   const stats = finalStats(trace);
@@ -106,12 +117,7 @@ export function moduleRows(trace: Trace, deterministic: (m: TraceModule) => bool
       actor: m.actor,
       kind: m.kind,
       deterministic: deterministic(m),
-      delivered: s?.successful ?? 0,
-      handled: s?.handled ?? 0,
-      dropped: s?.channelFull ?? 0,
-      failed: (s?.handlerFailed ?? 0) + (s?.failed ?? 0) + (s?.serializationFailed ?? 0),
-      lost: s?.lostOnCrash ?? 0,
-      filtered: s?.filtered ?? 0,
+      ...rowCounts(s),
       restarts: m.supervision.filter((x) => x.what === 'restart').length,
       health,
       end,
@@ -132,7 +138,7 @@ export function buildSeries(trace: Trace, endMs: number): ReportSeries {
     const at = (t: number): number => Math.min(buckets - 1, Math.floor(t / bucketMs));
     for (const inc of m.incarnations) {
       for (const op of inc.ops) {
-        const list = op.op === 'offer' ? series.delivered : op.op === 'drop' && op.reason === 'full' ? series.dropped : op.op === 'done' ? series.handled : null;
+        const list = op.op === 'enqueued' ? series.delivered : op.op === 'full' ? series.dropped : op.op === 'handled' ? series.handled : null;
         if (list !== null) list[at(op.t)] = (list[at(op.t)] ?? 0) + 1;
       }
     }
@@ -182,14 +188,54 @@ export function checkExpectations(expectations: readonly Expectation[], rows: re
   });
 }
 
-/** The scenario part of the report. */
-export function reportHeader(scenario: Scenario, seed: number, real: boolean, endMs: number, timeScale: number): SimulationReport['scenario'] {
+/** What a run leaves for its report. */
+export interface ReportInput {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly real: boolean;
+  readonly timeScale: number;
+  /** Virtual ms covered (to the end of the shutdown). */
+  readonly endMs: number;
+  readonly trace: Trace;
+  readonly timeline: readonly TimelineEntry[];
+  /** Events the simulator published, by type. */
+  readonly published: Readonly<Record<string, number>>;
+  /** The process modules' rows and the ones that did not start, when they ran in a companion node. */
+  readonly companion: { readonly rows: readonly ModuleRow[]; readonly failures: ReadonlyMap<string, string> } | null;
+}
+
+/** The report of a run: the table, the invariants and expectations checked, the series and notes. */
+export function buildReport(input: ReportInput): SimulationReport {
+  const { scenario, seed, real, timeScale, endMs, trace, companion } = input;
+  const rows = [...moduleRows(trace, (m) => !real && m.kind === 'in-process'), ...(companion?.rows ?? [])];
+  const invariants = [...checkInvariants(trace, scenario.invariants), ...checkExpectations(scenario.expect, rows)];
+  const notes: string[] = [];
+  if (real) notes.push(`real time: 1 virtual ms = ${timeScale} real ms; timings and counts vary from run to run`);
+  else notes.push(`deterministic: virtual time, seed ${seed}; the same scenario and seed give this same report`);
+  if (companion !== null) {
+    notes.push(
+      `process modules (${companion.rows.map((r) => r.name).join(', ')}) ran as real child processes in a companion node on the real scheduler, ` +
+        `fed the simulated node's events by a bridge (lifecycle events excepted, their publications stay there); ` +
+        `their rows are outside the same-seed guarantee`,
+    );
+    for (const [name, failure] of companion.failures) notes.push(`process module ${name} did not start: ${failure}`);
+  }
   return {
-    name: scenario.name,
-    seed,
-    mode: real ? 'real' : 'deterministic',
-    endMs,
-    shutdownAtMs: scenario.shutdown.at,
-    ...(real ? { timeScale } : {}),
+    version: 1,
+    scenario: {
+      name: scenario.name,
+      seed,
+      mode: real ? 'real' : 'deterministic',
+      endMs,
+      shutdownAtMs: scenario.shutdown.at,
+      ...(real ? { timeScale } : {}),
+    },
+    traffic: Object.fromEntries(Object.entries(input.published).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    timeline: input.timeline,
+    modules: rows,
+    invariants,
+    series: buildSeries(trace, endMs),
+    notes,
+    passed: invariants.every((i) => i.status !== 'fail'),
   };
 }

@@ -1,6 +1,7 @@
 import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
 import { issue, nestIssue } from '../kernel/checks.js';
 import { nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
+import { errorMessage } from './error-message.js';
 
 /**
  * The scenario format of `modactor simulate` (documented in docs/simulate.md). A scenario is JSON;
@@ -444,7 +445,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   // Every module a fault, action or expectation names must be one the scenario loads.
   const known = new Set<string>();
   modules.forEach((m, i) => {
-    const n = m.name ?? baseName(m.actor);
+    const n = nameOf(m);
     if (m.name === undefined && m.actor.includes('#')) {
       r.note(join(join('modules', i), 'name'), `a name for an actor given as file#export ("${m.actor}")`, 'nothing');
     }
@@ -478,6 +479,11 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     invariants,
     expect,
   };
+}
+
+/** The name a scenario module has in the node: its `name`, or its actor's base name. */
+export function nameOf(module: ScenarioModule): string {
+  return module.name ?? baseName(module.actor);
 }
 
 /** The base name of an actor path: `./x/peer-monitor.ts` → `peer-monitor`. */
@@ -622,7 +628,7 @@ export function parseScenarioText(text: string, source = 'scenario'): Scenario {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new ModactorError('invalid-scenario', `Invalid scenario ${source}: not JSON: ${message}`, {
       issues: [issue('', 'JSON', `a syntax error: ${message}`)],
     });

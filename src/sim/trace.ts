@@ -1,7 +1,9 @@
 import type { InspectionEvent } from '../kernel/inspection.js';
+import { DEFAULT_MAILBOX_CAPACITY, DEFAULT_RESERVE_CAPACITY } from '../kernel/mailbox.js';
 import type { RestartType } from '../kernel/supervision.js';
 import { nodeCatalogue } from '../events/node-catalogue.js';
 import type { DeliveryStats } from '../node/delivery-stats.js';
+import { DEFAULT_PRIORITY_CAPACITY, DEFAULT_RESTART_POLICY } from '../node/module-supervisor.js';
 import { RECORDER_NAME } from './scenario.js';
 
 /**
@@ -12,22 +14,34 @@ import { RECORDER_NAME } from './scenario.js';
  * trace, so a test can hand them a doctored one and see them fail.
  */
 
-export type TraceLane = 'user' | 'priority';
+/** `reserved`: the user lane, in order with routine events, past the routine bound (membership events). */
+export type TraceLane = 'user' | 'reserved' | 'priority';
 
-/** One thing that happened to an event at one module incarnation. */
+/**
+ * One thing that happened to an event at one module incarnation, named in the code's one
+ * vocabulary (docs/event-system.md, "Names"): an offer is `enqueued`, refused as `full` or
+ * refused as `closed`; an enqueued event is `taken`, then `handled`, or `lost`.
+ */
 export type TraceOp =
-  /** Enqueued into the incarnation's mailbox. */
-  | { readonly op: 'offer'; readonly ev: number; readonly lane: TraceLane; readonly t: number }
-  /** Not enqueued: the mailbox was full or closed. */
-  | { readonly op: 'drop'; readonly ev: number; readonly reason: 'full' | 'closed'; readonly t: number }
+  /** Enqueued into the incarnation's mailbox (inspection: `offered`; statistics: `successful`). */
+  | { readonly op: 'enqueued'; readonly ev: number; readonly lane: TraceLane; readonly t: number }
+  /** Not enqueued: the lane was full (statistics: `channelFull`). */
+  | { readonly op: 'full'; readonly ev: number; readonly t: number }
+  /** Not enqueued: the mailbox was closed (statistics: `failed`). */
+  | { readonly op: 'closed'; readonly ev: number; readonly t: number }
   /** Taken by the module's handler (seen by the fault wrapper; in-process modules only). */
-  | { readonly op: 'take'; readonly ev: number; readonly t: number }
+  | { readonly op: 'taken'; readonly ev: number; readonly t: number }
   /** The handler finished it. */
-  | { readonly op: 'done'; readonly ev: number; readonly t: number }
+  | { readonly op: 'handled'; readonly ev: number; readonly t: number }
   /** The incarnation failed (a handler threw or rejected). */
-  | { readonly op: 'fail'; readonly t: number }
+  | { readonly op: 'failed'; readonly t: number }
   /** Lost with the mailbox when the incarnation terminated (queued or in hand). */
   | { readonly op: 'lost'; readonly ev: number; readonly t: number };
+
+/** True for the outcome of an offer (enqueued, full or closed). */
+export function isOffer(op: TraceOp): op is Extract<TraceOp, { op: 'enqueued' | 'full' | 'closed' }> {
+  return op.op === 'enqueued' || op.op === 'full' || op.op === 'closed';
+}
 
 /** An event as the trace knows it. */
 export interface TraceEvent {
@@ -52,8 +66,9 @@ export interface TraceModule {
   /** In-process modules are wrapped by the simulator, so their takes are observed. */
   kind: 'in-process' | 'process';
   actor: string;
-  /** Capacity of its mailbox's user lane, and of its priority lane (critical and membership events). */
+  /** Capacity of its mailbox's user lane (routine events), its reserve past it (membership events) and its priority lane (critical events). */
   capacity: number;
+  reserveCapacity: number;
   priorityCapacity: number;
   /** Subscribed to ModuleLoaded / ModuleUnloaded / NodeShutdown by its definition or a command. */
   subscribesLoaded: boolean;
@@ -158,12 +173,13 @@ export class TraceRecorder {
         name,
         kind: 'in-process',
         actor: name,
-        capacity: 100,
-        priorityCapacity: 100,
+        capacity: DEFAULT_MAILBOX_CAPACITY,
+        reserveCapacity: DEFAULT_RESERVE_CAPACITY,
+        priorityCapacity: DEFAULT_PRIORITY_CAPACITY,
         subscribesLoaded: false,
         subscribesUnloaded: false,
         subscribesShutdown: false,
-        restart: { type: 'permanent', maxRestarts: 3, withinMs: 10_000 },
+        restart: { ...DEFAULT_RESTART_POLICY },
         loads: [],
         incarnations: [],
         supervision: [],
@@ -226,7 +242,7 @@ export class TraceRecorder {
       return;
     }
     if (!c.alive) this.module(module).afterTermination.push({ t, what: `took ${event.type} after it terminated` });
-    c.inc.ops.push({ op: 'take', ev, t });
+    c.inc.ops.push({ op: 'taken', ev, t });
   }
 
   /** The inspection observer: install with `node.system.inspect(recorder.observe)`. */
@@ -266,7 +282,7 @@ export class TraceRecorder {
       case 'failed': {
         const c = this.current.get(name);
         if (c === undefined) return;
-        c.inc.ops.push({ op: 'fail', t });
+        c.inc.ops.push({ op: 'failed', t });
         this.module(name).supervision.push({ t, what: 'crash', load: c.inc.load });
         return;
       }
@@ -281,13 +297,13 @@ export class TraceRecorder {
         const ops = c.inc.ops;
         if (event.type === 'offered') {
           if (!c.alive) this.module(name).afterTermination.push({ t, what: `was offered ${event.message.type} after it terminated` });
-          ops.push({ op: 'offer', ev, lane: event.lane, t });
+          ops.push({ op: 'enqueued', ev, lane: event.lane, t });
           const info = this.trace.events[ev];
           if (info !== undefined && info.lane === null) info.lane = event.lane;
         } else if (event.type === 'dropped') {
-          ops.push({ op: 'drop', ev, reason: event.reason, t });
+          ops.push({ op: event.reason, ev, t });
         } else if (event.type === 'handled') {
-          ops.push({ op: 'done', ev, t });
+          ops.push({ op: 'handled', ev, t });
         } else if (event.reason === 'lost-on-termination') {
           ops.push({ op: 'lost', ev, t });
         }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isJsonSafe, parseChildMessage } from '../../src/index.js';
 import { FrameReader, LineSplitter } from '../../src/ipc/frame-reader.js';
-import { LogThrottle } from '../../src/ipc/log-throttle.js';
+import { LogThrottle } from '../../src/kernel/log-throttle.js';
 import { TokenBucket } from '../../src/ipc/rate-limiter.js';
 
 const parse = (raw: string, max = 1024): unknown => parseChildMessage(raw, max);

@@ -32,12 +32,13 @@ describe('spawn options', () => {
   it('refuses an unknown field, so a typo does not pass silently', async () => {
     const sim = simulated();
     const error = refusal(() => sim.system.spawn(() => undefined, { name: 'a', mailboxCapacty: 5 } as SpawnOptions));
+    const fields = 'name, mailboxCapacity, priorityCapacity, reserveCapacity, logBindings, restart, shutdownTimeoutMs, supervision';
     expect(error.issues).toEqual([
       {
         path: 'mailboxCapacty',
-        expected: 'only the fields name, mailboxCapacity, priorityCapacity, restart, shutdownTimeoutMs, supervision',
+        expected: `only the fields ${fields}`,
         got: 'an unknown field',
-        message: 'expected only the fields name, mailboxCapacity, priorityCapacity, restart, shutdownTimeoutMs, supervision, got an unknown field',
+        message: `expected only the fields ${fields}, got an unknown field`,
       },
     ]);
     expect(sim.system.lookup('/a')).toBeUndefined();

@@ -217,3 +217,26 @@ describe('unload, reload and shutdown', () => {
     expect(node.system.isRunning).toBe(false);
   });
 });
+
+describe('operator views', () => {
+  it('counts accepted events by type, subscribed or not, and shows each module queue depth', async () => {
+    const { node, scheduler } = simNode(31);
+    const held = gate();
+    const m = recorder('m', [EventType.NewBlock], { handle: () => held.promise });
+    await node.load(m.module);
+    node.publisher.newBlock(hash(1), 1);
+    node.publisher.newBlock(hash(2), 2);
+    node.publisher.newBlock(hash(3), 3);
+    node.publisher.newTransaction(hash(4));
+    await scheduler.runUntilIdle();
+    const counts = await node.events.getPublishedCounts();
+    expect(counts.get('NewBlock')).toBe(3);
+    expect(counts.get('NewTransaction')).toBe(1);
+    // One in hand, two queued.
+    expect((await node.modules()).find((info) => info.name === 'm')?.queued).toBe(2);
+    held.open();
+    await scheduler.runUntilIdle();
+    expect((await node.modules()).find((info) => info.name === 'm')?.queued).toBe(0);
+    await node.shutdown();
+  });
+});

@@ -30,7 +30,7 @@ const violations = (t: Trace, name: InvariantName): readonly string[] => {
 };
 const loadedOffer = (t: Trace, module: string, about: string): number => {
   const inc = mod(t, module).incarnations[0];
-  const index = inc?.ops.findIndex((op) => op.op === 'offer' && t.events[op.ev]?.type === 'ModuleLoaded' && t.events[op.ev]?.about?.module === about);
+  const index = inc?.ops.findIndex((op) => op.op === 'enqueued' && t.events[op.ev]?.type === 'ModuleLoaded' && t.events[op.ev]?.about?.module === about);
   if (inc === undefined || index === undefined || index < 0) throw new Error(`no ModuleLoaded(${about}) offered to ${module}`);
   return index;
 };
@@ -48,7 +48,7 @@ describe('each invariant catches its broken variant', () => {
   it('fifo: two events taken in swapped order', () => {
     const t = doctored((d) => {
       const ops = mod(d, 'watcher').incarnations[0]?.ops ?? [];
-      const takes = ops.flatMap((op, i) => (op.op === 'take' && d.events[op.ev]?.type === 'NewBlock' ? [i] : []));
+      const takes = ops.flatMap((op, i) => (op.op === 'taken' && d.events[op.ev]?.type === 'NewBlock' ? [i] : []));
       const [a, b] = takes as [number, number];
       [ops[a], ops[b]] = [ops[b] as (typeof ops)[number], ops[a] as (typeof ops)[number]];
     });
@@ -133,7 +133,7 @@ describe('each invariant catches its broken variant', () => {
   it('graceful-shutdown: a live subscriber that never got NodeShutdown, a system still running', () => {
     const t = doctored((d) => {
       const inc = mod(d, 'watcher').incarnations.at(-1);
-      if (inc !== undefined) inc.ops.splice(0, inc.ops.length, ...inc.ops.filter((op) => op.op === 'fail' || d.events[op.ev]?.type !== 'NodeShutdown'));
+      if (inc !== undefined) inc.ops.splice(0, inc.ops.length, ...inc.ops.filter((op) => op.op === 'failed' || d.events[op.ev]?.type !== 'NodeShutdown'));
       d.shutdown.systemStopped = false;
     });
     expect(violations(t, 'graceful-shutdown')).toEqual([

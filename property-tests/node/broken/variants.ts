@@ -3,11 +3,13 @@
  * of a test (vi.restoreAllMocks undoes it). The model-based property must fail on every one.
  */
 import { vi } from 'vitest';
-import { BoundedQueue } from '../../../src/index.js';
+import { Mailbox, type OfferResult } from '../../../src/index.js';
 import { EventRouter, type ModuleIncarnation } from '../../../src/node/event-router.js';
 import type { EventMap } from '../../../src/index.js';
 
 type Router = EventRouter<EventMap>;
+/** The router's private parts a variant patches. */
+type RouterInternals = { kindOf(event: { type: string }): string };
 
 export const breakages: Record<string, () => void> = {
   'the ModuleLoaded replay is duplicated': () => {
@@ -22,16 +24,44 @@ export const breakages: Record<string, () => void> = {
     vi.spyOn(EventRouter.prototype, 'removeIncarnation').mockImplementation(() => undefined);
   },
   'the mailbox capacity is off by one': () => {
-    vi.spyOn(BoundedQueue.prototype, 'push').mockImplementation(function (this: BoundedQueue<unknown>, item: unknown) {
-      const self = this as unknown as { items: unknown[]; head: number; count: number; capacity: number };
-      if (self.count > self.capacity) return false;
-      if (self.count === self.items.length) {
-        self.items = [...Array.from({ length: self.count }, (_, i) => self.items[(self.head + i) % self.items.length]), undefined];
-        self.head = 0;
-      }
-      self.items[(self.head + self.count) % self.items.length] = item;
-      self.count++;
-      return true;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with an explicit this below
+    const original = Mailbox.prototype.offer;
+    vi.spyOn(Mailbox.prototype, 'offer').mockImplementation(function (this: Mailbox<unknown>, message: unknown): OfferResult {
+      if (this.routineSize !== this.capacity || this.closed) return original.call(this, message);
+      // One more than the bound: a `>` where `>=` was meant.
+      const self = this as unknown as { user: { push(item: unknown): boolean }; routine: number };
+      self.user.push(message);
+      self.routine++;
+      return 'enqueued';
+    });
+  },
+  'membership events overtake routine ones (the priority lane)': () => {
+    const prototype = EventRouter.prototype as unknown as RouterInternals;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with an explicit this below
+    const original = prototype.kindOf;
+    vi.spyOn(prototype, 'kindOf').mockImplementation(function (this: RouterInternals, event: { type: string }) {
+      const kind = original.call(this, event);
+      return kind === 'membership' ? 'critical' : kind;
+    });
+  },
+  'the replay is truncated to what fits in one turn': () => {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with an explicit this below
+    const original = EventRouter.prototype.pull;
+    vi.spyOn(EventRouter.prototype, 'pull').mockImplementation(function (this: Router, incarnation: ModuleIncarnation) {
+      original.call(this, incarnation);
+      // Whatever did not fit is forgotten instead of fed as the mailbox drains.
+      const backlog = incarnation.backlog as { next: number; replay: readonly unknown[] } | null;
+      if (backlog !== null) backlog.next = backlog.replay.length;
+    });
+  },
+  'events lost with a crashed module are not counted (the law)': () => {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with an explicit this below
+    const original = EventRouter.prototype.retire;
+    vi.spyOn(EventRouter.prototype, 'retire').mockImplementation(function (this: Router, incarnation: ModuleIncarnation, crash: string | null) {
+      const before = incarnation.stats.lostOnCrash;
+      const announced = original.call(this, incarnation, crash);
+      incarnation.stats.lostOnCrash = before;
+      return announced;
     });
   },
   'modules that do not subscribe to ModuleLoaded are never announced': () => {

@@ -1,6 +1,7 @@
 /**
  * Rate-limits a log line: the first occurrence logs, then at most one line per interval, carrying
- * how many occurrences it stands for. Never one line per event on a hot path. @internal
+ * how many occurrences it stands for. Never one line per event on a hot path. Used for the
+ * kernel's dead letters and the process hosts' refusals. @internal
  */
 export class LogThrottle {
   private last = Number.NEGATIVE_INFINITY;

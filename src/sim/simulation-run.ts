@@ -1,0 +1,213 @@
+import { DEFAULT_MAILBOX_CAPACITY, DEFAULT_RESERVE_CAPACITY } from '../kernel/mailbox.js';
+import { createRandom } from '../kernel/random.js';
+import type { Scheduler } from '../kernel/scheduler.js';
+import { createSimulatedScheduler, type SimulatedScheduler } from '../kernel/simulated-scheduler.js';
+import { nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
+import { createNode, type ModactorNode } from '../node/node.js';
+import { DEFAULT_PRIORITY_CAPACITY, DEFAULT_RESTART_POLICY } from '../node/module-supervisor.js';
+import { withFaults, type FaultController } from './faults.js';
+import { FaultState } from './fault-state.js';
+import { isInProcess, type LoadableModule } from './load-actor.js';
+import { recorderModule } from './recorder-module.js';
+import { scaledRealScheduler } from './scaled-scheduler.js';
+import { RECORDER_NAME } from './scenario.js';
+import type { SimulationPlan } from './simulation-plan.js';
+import { Timeline } from './timeline.js';
+import { TraceRecorder, type Checkpoint, type Trace, type TraceModule } from './trace.js';
+import { TrafficSource } from './traffic-source.js';
+import { errorMessage } from './error-message.js';
+
+/**
+ * The state of one simulation run, passed explicitly to the pieces that drive it (the schedule,
+ * the command interpreter, the companion node): the node on its scheduler, the trace recorder and
+ * the timeline, the armed faults, the traffic source and what it published, and the shutdown.
+ */
+export class SimulationRun {
+  /** The seeded simulated scheduler, or null in real time. */
+  readonly sim: SimulatedScheduler | null;
+  readonly scheduler: Scheduler;
+  readonly node: ModactorNode;
+  readonly timeline = new Timeline();
+  readonly recorder: TraceRecorder;
+  readonly faults = new FaultState();
+  /** Every generated event (traffic, floods, publish commands) comes from this one seeded source. */
+  readonly traffic: TrafficSource;
+  /** Events the simulator published, by type. */
+  readonly published: Record<string, number> = {};
+  /** Set once the shutdown began: nothing more is injected or published. */
+  shuttingDown = false;
+  /** Resolves once the shutdown completed (or failed). */
+  readonly finished: Promise<void>;
+  private finish!: () => void;
+  private readonly stopInspecting: () => void;
+  private readonly defaultCapacity: number;
+
+  constructor(readonly plan: SimulationPlan) {
+    const { scenario, options } = plan;
+    this.sim = plan.real ? null : createSimulatedScheduler({ seed: plan.seed, autoRun: false });
+    this.scheduler = this.sim ?? scaledRealScheduler(plan.timeScale);
+    this.node = createNode({
+      scheduler: this.scheduler,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(scenario.node.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: scenario.node.shutdownTimeoutMs }),
+      ...(scenario.node.defaultMailboxCapacity === undefined ? {} : { defaultMailboxCapacity: scenario.node.defaultMailboxCapacity }),
+    });
+    this.defaultCapacity = scenario.node.defaultMailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY;
+    this.recorder = new TraceRecorder(this.timeline.hooks);
+    this.stopInspecting = this.node.system.inspect(this.recorder.observe);
+    this.traffic = new TrafficSource(createRandom((plan.seed ^ 0x9e3779b9) >>> 0));
+    this.finished = new Promise<void>((resolve) => {
+      this.finish = resolve;
+    });
+  }
+
+  get scenario(): SimulationPlan['scenario'] {
+    return this.plan.scenario;
+  }
+
+  get trace(): Trace {
+    return this.recorder.trace;
+  }
+
+  now(): number {
+    return this.scheduler.now();
+  }
+
+  /** Adds what the simulator did to the timeline, at the current time. */
+  note(module: string | null, kind: string, text: string): void {
+    this.timeline.note(this.now(), module, kind, text);
+  }
+
+  /** Runs `fn` at virtual time `t` (at once if `t` has passed). */
+  at(t: number, fn: () => void): void {
+    this.scheduler.setTimer(Math.max(0, t - this.now()), fn);
+  }
+
+  /** Publishes a generated event on the node and counts it for the report. */
+  publish(event: NodeEvent): void {
+    this.published[event.type] = (this.published[event.type] ?? 0) + 1;
+    this.node.events.publish(event);
+  }
+
+  /** Waits for `promise`, driving the simulated scheduler (actors and virtual timers) meanwhile. */
+  async until(promise: Promise<unknown>, quiet: string): Promise<void> {
+    if (this.sim === null) {
+      await promise;
+      return;
+    }
+    let settled = false;
+    const tracked = promise.finally(() => {
+      settled = true;
+    });
+    for (let rounds = 0; !settled; rounds++) {
+      if (rounds > 3) throw new Error(`modactor simulate: ${quiet}`);
+      await this.sim.runAll();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await tracked;
+  }
+
+  /** The trace's record of a module, filled in from its definition. */
+  describe(name: string, definition: LoadableModule, actor: string): TraceModule {
+    const m = this.recorder.module(name);
+    m.kind = isInProcess(definition) ? 'in-process' : 'process';
+    m.actor = actor;
+    m.capacity = definition.mailboxCapacity ?? this.defaultCapacity;
+    m.priorityCapacity = definition.priorityCapacity ?? DEFAULT_PRIORITY_CAPACITY;
+    m.reserveCapacity = definition.membershipCapacity ?? DEFAULT_RESERVE_CAPACITY;
+    m.subscribesLoaded = definition.subscribe.includes('ModuleLoaded');
+    m.subscribesUnloaded = definition.subscribe.includes('ModuleUnloaded');
+    m.subscribesShutdown = definition.subscribe.includes('NodeShutdown');
+    const policy = definition.restart ?? {};
+    m.restart = {
+      type: policy.type ?? DEFAULT_RESTART_POLICY.type,
+      maxRestarts: policy.maxRestarts ?? DEFAULT_RESTART_POLICY.maxRestarts,
+      withinMs: policy.withinMs ?? DEFAULT_RESTART_POLICY.withinMs,
+    };
+    return m;
+  }
+
+  /** The definition as the node gets it: an in-process module wrapped so that faults can strike it. */
+  prepared(name: string, definition: LoadableModule): LoadableModule {
+    return isInProcess(definition) ? withFaults(definition, this.controllerFor(name)) : definition;
+  }
+
+  /** Loads a scenario module (now, or as a hotload into the running node); a failure goes on the timeline. */
+  load(name: string, definition: LoadableModule, actor: string, how: 'load' | 'hotload'): Promise<void> {
+    const m = this.describe(name, definition, actor);
+    m.loads.push({ t: this.now(), how });
+    if (how === 'hotload') this.note(name, 'hotload', `hotload ${name} ${definition.version}`);
+    return this.settle(how, name, this.node.load(this.prepared(name, definition)));
+  }
+
+  /** Loads one of the simulator's own modules (the recorder, the bridge) before the scenario starts. */
+  loadOwn(name: string, definition: LoadableModule, label: string): Promise<void> {
+    this.describe(name, definition, label).loads.push({ t: 0, how: 'load' });
+    return this.until(this.node.load(this.prepared(name, definition)), `the ${label} module did not start`);
+  }
+
+  /** Loads the recorder: it witnesses every lifecycle event and takes the final checkpoint. */
+  start(): Promise<void> {
+    return this.loadOwn(RECORDER_NAME, recorderModule(() => (this.shuttingDown ? this.checkpoint('after-modules-stopped') : undefined)), 'recorder');
+  }
+
+  /** What a node operation came to: nothing when it succeeded, a timeline error when it failed. */
+  settle(what: string, module: string, promise: Promise<unknown>): Promise<void> {
+    return promise.then(
+      () => undefined,
+      (error: unknown) => this.note(module, 'error', `${what} failed: ${errorMessage(error)}`),
+    );
+  }
+
+  /** Records the node's view (statistics, announced modules, subscribers) beside the trace's own. */
+  async checkpoint(label: Checkpoint['label']): Promise<void> {
+    const t = this.now();
+    const stats = Object.fromEntries(await this.node.events.getAllDeliveryStats());
+    const announced = await this.node.events.getLoadedModules();
+    const subscribers: Record<string, string[]> = {};
+    if (label === 'before-shutdown') {
+      for (const type of nodeCatalogue.types) {
+        const names = await this.node.events.getSubscribers(type);
+        if (names.length > 0) subscribers[type] = names;
+      }
+    }
+    // In virtual time nothing runs between these queries; in real time modules run on, except once
+    // they have all stopped.
+    this.recorder.checkpoint(label, t, { stats, announced, subscribers, settled: this.sim !== null || label === 'after-modules-stopped' });
+  }
+
+  /** The scenario's graceful shutdown; resolves {@link finished} whatever happens. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    const trace = this.trace;
+    trace.shutdown.requestedAt = this.now();
+    try {
+      await this.checkpoint('before-shutdown');
+      this.note(null, 'shutdown', `shutdown requested: ${this.scenario.shutdown.reason}`);
+      await this.node.shutdown(this.scenario.shutdown.reason);
+      trace.shutdown.completedAt = this.now();
+      this.note(null, 'shutdown', 'shutdown completed: every module stopped, the actor system stopped');
+    } catch (error) {
+      trace.shutdown.error = errorMessage(error);
+    }
+    trace.shutdown.systemStopped = !this.node.system.isRunning;
+    trace.shutdown.rootFailures = this.node.system.rootFailures().map((f) => f.message);
+    this.finish();
+  }
+
+  /** Waits for the end of the shutdown, then stops observing the node. */
+  async ended(): Promise<void> {
+    await this.until(this.finished, 'the simulation went quiet before its shutdown completed');
+    this.stopInspecting();
+  }
+
+  /** Records every event a module takes, and lets the armed faults strike it. */
+  private controllerFor(name: string): FaultController {
+    return {
+      decide: (event, ctx) => {
+        this.recorder.take(name, ctx.instanceId, event, this.now());
+        return this.faults.decide(name, event, this.now());
+      },
+    };
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Foreign values: whatever a handler throws or rejects with, the failure is described without
+ * throwing, the actor is restarted by its supervisor and the system keeps running.
+ */
+import { describe, expect, it } from 'vitest';
+import { describeThrown, errorForLog, MAX_FAILURE_MESSAGE } from '../../src/kernel/foreign.js';
+import type { Failure } from '../../src/index.js';
+import { memoryLogger, shutdown, simulated } from './support.js';
+
+/** Values a careless or hostile module may throw; each would break a naive `String(error)`. */
+function hostileValues(): [string, () => unknown][] {
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  return [
+    ['a null-prototype object', () => Object.create(null) as unknown],
+    ['an object whose toString throws', () => ({ toString: () => { throw new Error('no'); } })],
+    ['an object whose toString returns an object', () => ({ toString: () => ({}) })],
+    [
+      'an Error whose message getter throws',
+      () => Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error('getter'); } }),
+    ],
+    ['an Error whose message is a symbol', () => Object.defineProperty(new Error('x'), 'message', { value: Symbol('m') })],
+    ['a revoked proxy', () => revoked.proxy],
+    ['a proxy whose every trap throws', () => new Proxy({}, { get: () => { throw new Error('trap'); }, getPrototypeOf: () => { throw new Error('trap'); } })],
+    ['a symbol', () => Symbol('thrown')],
+    ['undefined', () => undefined],
+    ['a BigInt', () => 10n],
+    ['a huge string', () => 'x'.repeat(1_000_000)],
+  ];
+}
+
+describe('describing a thrown value', () => {
+  it.each(hostileValues())('never throws for %s, and stays within the length cap', (_label, make) => {
+    const value = make();
+    const text = describeThrown(value);
+    expect(typeof text).toBe('string');
+    expect(text.length).toBeLessThanOrEqual(MAX_FAILURE_MESSAGE);
+    const logged = errorForLog(value);
+    expect(typeof logged.message).toBe('string');
+    expect(() => JSON.stringify(logged)).not.toThrow();
+  });
+
+  it('keeps an ordinary Error readable: its message, its type and its stack for the log', () => {
+    const error = new TypeError('bad input');
+    expect(describeThrown(error)).toBe('bad input');
+    expect(errorForLog(error)).toMatchObject({ type: 'TypeError', message: 'bad input', stack: expect.stringContaining('TypeError: bad input') as string });
+  });
+});
+
+describe('an actor that throws a foreign value', () => {
+  it.each(hostileValues())('fails with a described failure and is restarted when it throws %s', async (_label, make) => {
+    const failures: Failure[] = [];
+    const { logger, lines } = memoryLogger();
+    const sim = simulated({ logger, supervision: { maxRestarts: 10, decide: (failure) => (failures.push(failure), 'restart') } });
+    let starts = 0;
+    const ref = sim.system.spawn<'go' | 'ok'>(
+      {
+        create: () => {
+          starts++;
+          return {
+            receive(message) {
+              if (message === 'go') throw make();
+            },
+          };
+        },
+      },
+      { name: 'subject' },
+    );
+    ref.tell('go');
+    await sim.scheduler.runUntilIdle();
+    expect(failures).toHaveLength(1);
+    expect(typeof failures[0]?.message).toBe('string');
+    expect(starts).toBe(2);
+    expect(sim.system.lookup('/subject')?.isAlive).toBe(true);
+    const failed = lines.find((line) => line.msg === 'actor failed');
+    expect(failed?.err).toMatchObject({ message: failures[0]?.message });
+    await shutdown(sim);
+  });
+
+  it('also when the value is rejected by an async handler', async () => {
+    const failures: Failure[] = [];
+    const sim = simulated({ supervision: { decide: (failure) => (failures.push(failure), 'stop') } });
+    const ref = sim.system.spawn<'go'>(async () => {
+      await Promise.resolve();
+      throw Object.create(null);
+    });
+    ref.tell('go');
+    await sim.scheduler.runUntilIdle();
+    expect(failures).toEqual([{ kind: 'rejected', message: 'a thrown object with no string form', error: expect.anything() as unknown }]);
+    await shutdown(sim);
+  });
+});
+
+describe('crash(error)', () => {
+  it('fails the actor in its next turn, before its queued user messages, as if its handler had thrown', async () => {
+    const failures: Failure[] = [];
+    const sim = simulated({ supervision: { decide: (failure) => (failures.push(failure), 'restart') } });
+    const seen: string[] = [];
+    let incarnation = 0;
+    const ref = sim.system.spawn<string>({
+      create: (ctx) => {
+        const mine = ++incarnation;
+        return {
+          receive(message) {
+            seen.push(`${mine}:${message}`);
+            if (message === 'crash-me') ctx.crash(new Error('checked outside'));
+          },
+        };
+      },
+    });
+    ref.tell('crash-me');
+    ref.tell('after');
+    await sim.scheduler.runUntilIdle();
+    expect(failures.map((f) => f.message)).toEqual(['checked outside']);
+    // 'after' was queued in the failed incarnation's mailbox: a restart gives a fresh mailbox.
+    expect(seen).toEqual(['1:crash-me']);
+    await shutdown(sim);
+  });
+});
+
+describe('stop with a timeout of the caller', () => {
+  it('kills a child that does not stop within the given time, whatever its own timeout', async () => {
+    const sim = simulated();
+    const parent = sim.system.spawn<'stop-child'>({
+      create: (ctx) => {
+        const child = ctx.spawn({ receive: () => undefined, onStop: () => new Promise<void>(() => undefined) }, { name: 'stuck', shutdownTimeoutMs: 60_000 });
+        return {
+          receive: () => {
+            void ctx.stop(child, 100);
+          },
+        };
+      },
+    }, { name: 'parent' });
+    await sim.scheduler.runUntilIdle();
+    const child = sim.system.lookup('/parent/stuck');
+    expect(child).toBeDefined();
+    parent.tell('stop-child');
+    await sim.scheduler.runUntilIdle();
+    await sim.scheduler.advanceBy(99);
+    expect(child?.isAlive).toBe(true);
+    await sim.scheduler.advanceBy(1);
+    expect(child?.isAlive).toBe(false);
+    expect(await sim.system.whenTerminated(child as never)).toMatchObject({ kind: 'killed' });
+    await shutdown(sim);
+  });
+});
