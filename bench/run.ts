@@ -141,6 +141,12 @@ const ipc = (impl: 'batched' | 'raw'): Measurement => ({
   args: ['--impl', impl, ...(quick ? ['--events', '5000', '--rounds', '3'] : [])],
   node: impl === 'batched',
 });
+const validation = (impl: 'catalogue' | 'stamped' | 'validate-only'): Measurement => ({
+  key: `validation NewBlock ${impl}`,
+  file: cases('validation'),
+  args: ['--impl', impl, ...(quick ? ['--events', '500000', '--rounds', '3'] : [])],
+  maxReps: 3,
+});
 const simulator = (mode: 'real' | 'sim'): Measurement => ({ key: `simulator ${mode} n=10 kernel`, file: cases('simulator'), args: ['--mode', mode, '--n', '10', ...T] });
 
 const row = (label: string, make: (impl: string) => Measurement, impls: readonly string[]): Section['rows'][number] => ({
@@ -264,6 +270,18 @@ const SECTIONS: Section[] = [
     columns: ['real', 'simulated'],
     rows: [{ label: 'N=10', cells: { real: simulator('real'), simulated: simulator('sim') } }],
     ratios: [['simulated', 'real']],
+  },
+  {
+    title: 'validation + frozen copy per publish: ns per valid NewBlock event (catalogue.check parses into a deep-frozen copy; validate-only: the hand-written floor, no copy)',
+    metric: 'nsPerEvent',
+    format: ns,
+    columns: ['catalogue', 'stamped', 'validate-only'],
+    rows: [{ label: 'NewBlock', cells: { catalogue: validation('catalogue'), stamped: validation('stamped'), 'validate-only': validation('validate-only') } }],
+    ratios: [['catalogue', 'validate-only']],
+    extras: [
+      { label: 'catalogue CPU', impl: 'catalogue', metric: 'cpuNsPerEvent', format: ns },
+      { label: 'validate-only CPU', impl: 'validate-only', metric: 'cpuNsPerEvent', format: ns },
+    ],
   },
   // ---- IPC (issue 4) ---------------------------------------------------------------------------
   // bench/cases/ipc.ts (written with the process modules): --impl batched (a node publishing to one

@@ -1,31 +1,57 @@
 /**
- * The event layer's public names: the catalogue core, the check combinators, the bundled node
- * catalogue and the priority rule. `src/index.ts` re-exports these by name.
+ * The event layer's public names: the catalogue core, the validation vocabulary (which lives in
+ * the kernel, so that kernel options use it too), the bundled node catalogue, the reserved types
+ * and the priority rule. `src/index.ts` re-exports these by name.
  */
 export { defineCatalogue } from './catalogue.js';
-export type { Catalogue, CatalogueSchema, Check, EventMap, EventMeta, EventOf, EventTypeOf } from './catalogue.js';
+export type { Catalogue, CatalogueSchema, EventMap, EventMeta, EventOf, EventTypeOf } from './catalogue.js';
 
 export {
+  MAX_DEPTH,
+  MAX_ENTRIES,
   MAX_ISSUES,
+  MAX_JSON_NODES,
   arrayOf,
   boolean,
   describeReceived,
   expectedOf,
+  fieldPath,
   finiteNumber,
+  fraction,
+  func,
   hex64,
   isPlainObject,
+  issue,
+  jsonValue,
   nonEmptyString,
   nonNegativeInteger,
   nonNegativeNumber,
   object,
   oneOf,
   optional,
+  parse,
   percent,
+  positiveInteger,
+  positiveNumber,
+  predicate,
   recordOf,
+  refine,
   scalar,
   string,
-} from './checks.js';
-export type { DescribedCheck, Infer, ObjectCheck, ObjectType, OneOfCheck, OptionalCheck, Shape } from './checks.js';
+  summarizeIssues,
+} from '../kernel/checks.js';
+export type {
+  Check,
+  DescribedCheck,
+  Infer,
+  JsonValue,
+  ObjectCheck,
+  ObjectType,
+  OneOfCheck,
+  OptionalCheck,
+  Refinement,
+  Shape,
+} from '../kernel/checks.js';
 
 export { EventType, eventFamilies, nodeCatalogue, nodePayloadChecks } from './node-catalogue.js';
 export type {
@@ -76,4 +102,5 @@ export type {
   ResourceLimitWarningPayload,
 } from './node-catalogue.js';
 
+export { RESERVED_EVENT_TYPES, isReservedEventType } from './reserved-event-types.js';
 export { isCriticalEvent } from './priority.js';

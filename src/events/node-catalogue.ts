@@ -26,7 +26,7 @@ import {
   recordOf,
   scalar,
   string,
-} from './checks.js';
+} from '../kernel/checks.js';
 
 /** A block or transaction hash: 64 lowercase hex characters. */
 export type Hash = string;

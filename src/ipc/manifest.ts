@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
+import { issue } from '../kernel/checks.js';
 import type { RestartType } from '../kernel/supervision.js';
 import type { Catalogue, EventMap, EventTypeOf } from '../events/catalogue.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
@@ -30,7 +31,7 @@ export interface PublishRateLimit {
  * What a node needs to know to run a module out of process: identity, entry file, what it may
  * receive and publish, and its limits. Checked by {@link validateManifest}.
  */
-export interface ProcessModuleManifest<Map extends EventMap = NodeEventMap> {
+export interface ProcessModuleManifest<E extends EventMap = NodeEventMap> {
   /** Unique within a node: the module's id in stats and subscriber lists. */
   readonly name: string;
   readonly version: string;
@@ -43,9 +44,9 @@ export interface ProcessModuleManifest<Map extends EventMap = NodeEventMap> {
   /** Default `process`. */
   readonly isolation?: ModuleIsolation;
   /** Event types the module receives (and the only ones it may subscribe to later). */
-  readonly subscribe: readonly EventTypeOf<Map>[];
+  readonly subscribe: readonly EventTypeOf<E>[];
   /** Event types the module may publish. Default none. */
-  readonly publishes?: readonly EventTypeOf<Map>[];
+  readonly publishes?: readonly EventTypeOf<E>[];
   /** The host-side mailbox: the bound of queued events. Default 100. */
   readonly mailboxCapacity?: number;
   /**
@@ -149,19 +150,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * //   Invalid manifest of module "x": restart.maxRestarts: expected an integer >= 0, got number -1
  * ```
  */
-export function validateManifest<Map extends EventMap>(manifest: ProcessModuleManifest<Map>, catalogue: Catalogue<Map>): NormalizedManifest {
+export function validateManifest<E extends EventMap>(manifest: ProcessModuleManifest<E>, catalogue: Catalogue<E>): NormalizedManifest {
   const issues: ValidationIssue[] = [];
   const bad = (path: string, expected: string, got: unknown): void => {
-    issues.push({ path, message: `expected ${expected}, got ${describeValue(got)}` });
+    issues.push(issue(path, expected, describeValue(got)));
   };
   if (!isRecord(manifest)) {
     throw new ModactorError('invalid-manifest', `Expected a manifest object, got ${describeValue(manifest)}`, {
-      issues: [{ path: '', message: `expected an object, got ${describeValue(manifest)}` }],
+      issues: [issue('', 'an object', describeValue(manifest))],
     });
   }
   const m = manifest as unknown as Record<string, unknown>;
   for (const key of Object.keys(m)) {
-    if (!FIELDS.has(key)) issues.push({ path: key, message: `unknown field, expected one of ${[...FIELDS].join(', ')}` });
+    if (!FIELDS.has(key)) issues.push(issue(key, `one of ${[...FIELDS].join(', ')}`, 'an unknown field'));
   }
 
   const name = m['name'];
@@ -214,7 +215,7 @@ export function validateManifest<Map extends EventMap>(manifest: ProcessModuleMa
     if (!isRecord(heartbeat)) bad('heartbeat', 'an object { intervalMs?, missed? }', heartbeat);
     else {
       for (const key of Object.keys(heartbeat)) {
-        if (key !== 'intervalMs' && key !== 'missed') issues.push({ path: `heartbeat.${key}`, message: 'unknown field, expected intervalMs or missed' });
+        if (key !== 'intervalMs' && key !== 'missed') issues.push(issue(`heartbeat.${key}`, 'intervalMs or missed', 'an unknown field'));
       }
       heartbeatMs = positiveInt('heartbeat.intervalMs', heartbeat['intervalMs'], DEFAULTS.heartbeatMs);
       if (heartbeatMs < 10) bad('heartbeat.intervalMs', 'at least 10 ms', heartbeatMs);
@@ -229,7 +230,7 @@ export function validateManifest<Map extends EventMap>(manifest: ProcessModuleMa
     if (!isRecord(rate)) bad('publishRateLimit', 'an object { perSecond, burst? }', rate);
     else {
       for (const key of Object.keys(rate)) {
-        if (key !== 'perSecond' && key !== 'burst') issues.push({ path: `publishRateLimit.${key}`, message: 'unknown field, expected perSecond or burst' });
+        if (key !== 'perSecond' && key !== 'burst') issues.push(issue(`publishRateLimit.${key}`, 'perSecond or burst', 'an unknown field'));
       }
       const perSecond = rate['perSecond'];
       if (typeof perSecond !== 'number' || !(perSecond > 0) || !Number.isFinite(perSecond)) {
@@ -263,8 +264,8 @@ export function validateManifest<Map extends EventMap>(manifest: ProcessModuleMa
     }
   }
   if (isolation === 'worker') {
-    if (m['env'] !== undefined) issues.push({ path: 'env', message: 'not supported with isolation "worker" (a worker shares the process environment)' });
-    if (m['execArgv'] !== undefined) issues.push({ path: 'execArgv', message: 'not supported with isolation "worker"' });
+    if (m['env'] !== undefined) issues.push(issue('env', 'no env with isolation "worker" (a worker shares the process environment)', describeValue(m['env'])));
+    if (m['execArgv'] !== undefined) issues.push(issue('execArgv', 'no execArgv with isolation "worker"', describeValue(m['execArgv'])));
   }
 
   if (issues.length > 0) {
@@ -301,18 +302,18 @@ function entryPathOf(entry: unknown, issues: ValidationIssue[]): string | undefi
   let path: string;
   if (entry instanceof URL) {
     if (entry.protocol !== 'file:') {
-      issues.push({ path: 'entry', message: `expected a file: URL, got ${entry.protocol} URL` });
+      issues.push(issue('entry', 'a file: URL', `${entry.protocol} URL`));
       return undefined;
     }
     path = fileURLToPath(entry);
   } else if (typeof entry === 'string' && entry.length > 0) {
     path = entry.startsWith('file:') ? fileURLToPath(entry) : isAbsolute(entry) ? entry : resolve(entry);
   } else {
-    issues.push({ path: 'entry', message: `expected a path or a file: URL, got ${describeValue(entry)}` });
+    issues.push(issue('entry', 'a path or a file: URL', describeValue(entry)));
     return undefined;
   }
   if (!existsSync(path)) {
-    issues.push({ path: 'entry', message: `expected an existing file, got "${path}" (not found)` });
+    issues.push(issue('entry', 'an existing file', `"${path}" (not found)`));
     return undefined;
   }
   return path;
@@ -321,7 +322,7 @@ function entryPathOf(entry: unknown, issues: ValidationIssue[]): string | undefi
 function restartOf(value: unknown, issues: ValidationIssue[]): ModuleRestartPolicy {
   if (value === undefined) return {};
   const bad = (path: string, expected: string, got: unknown): void => {
-    issues.push({ path, message: `expected ${expected}, got ${describeValue(got)}` });
+    issues.push(issue(path, expected, describeValue(got)));
   };
   if (!isRecord(value)) {
     bad('restart', 'an object { type?, maxRestarts?, withinMs?, backoff? }', value);
@@ -329,7 +330,7 @@ function restartOf(value: unknown, issues: ValidationIssue[]): ModuleRestartPoli
   }
   for (const key of Object.keys(value)) {
     if (!['type', 'maxRestarts', 'withinMs', 'backoff'].includes(key)) {
-      issues.push({ path: `restart.${key}`, message: 'unknown field, expected type, maxRestarts, withinMs or backoff' });
+      issues.push(issue(`restart.${key}`, 'type, maxRestarts, withinMs or backoff', 'an unknown field'));
     }
   }
   const { type, maxRestarts, withinMs, backoff } = value;
@@ -354,7 +355,7 @@ function restartOf(value: unknown, issues: ValidationIssue[]): ModuleRestartPoli
       if (resetAfterMs !== undefined && !nonNegative(resetAfterMs)) bad('restart.backoff.resetAfterMs', 'a number of ms >= 0', resetAfterMs);
       for (const key of Object.keys(backoff)) {
         if (!['minMs', 'maxMs', 'factor', 'jitter', 'resetAfterMs'].includes(key)) {
-          issues.push({ path: `restart.backoff.${key}`, message: 'unknown field, expected minMs, maxMs, factor, jitter or resetAfterMs' });
+          issues.push(issue(`restart.backoff.${key}`, 'minMs, maxMs, factor, jitter or resetAfterMs', 'an unknown field'));
         }
       }
     }

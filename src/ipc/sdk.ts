@@ -25,7 +25,7 @@ export type { ModuleHealth, NodeEvent, NodeEventMap, NodeEventType } from '../ev
 export type { PublishReceipt } from '../node/delivery-stats.js';
 
 /** What a process module's code sees of its node. */
-export interface ChildModuleContext<Map extends EventMap = NodeEventMap> {
+export interface ChildModuleContext<E extends EventMap = NodeEventMap> {
   readonly name: string;
   readonly version: string;
   /** The module's id on the node (its name). */
@@ -39,10 +39,10 @@ export interface ChildModuleContext<Map extends EventMap = NodeEventMap> {
    * `not-permitted` (the manifest does not permit the type), `rate-limited`, or the catalogue's
    * validation codes (`invalid-payload`, ...).
    */
-  publish(event: EventOf<Map>): Promise<PublishReceipt>;
+  publish(event: EventOf<E>): Promise<PublishReceipt>;
   /** Subscribes to more types (only types the manifest lists; others are refused). */
-  subscribe(types: readonly EventTypeOf<Map>[]): void;
-  unsubscribe(types: readonly EventTypeOf<Map>[]): void;
+  subscribe(types: readonly EventTypeOf<E>[]): void;
+  unsubscribe(types: readonly EventTypeOf<E>[]): void;
   /** Reports this module's health; a change publishes ModuleHealthChanged. */
   reportHealth(health: ModuleHealth): void;
   /** The wall clock, in ms. */
@@ -52,11 +52,11 @@ export interface ChildModuleContext<Map extends EventMap = NodeEventMap> {
 }
 
 /** The handlers of one incarnation of a process module. */
-export interface ChildModuleHandlers<Map extends EventMap = NodeEventMap> {
+export interface ChildModuleHandlers<E extends EventMap = NodeEventMap> {
   /** Called once per event, one at a time, in order. A throw or rejection crashes the module. */
-  handle(event: EventOf<Map>, ctx: ChildModuleContext<Map>): void | Promise<void>;
+  handle(event: EventOf<E>, ctx: ChildModuleContext<E>): void | Promise<void>;
   /** Runs when the node stops the module (unload, reload, shutdown), within its timeout. */
-  stop?: (ctx: ChildModuleContext<Map>) => void | Promise<void>;
+  stop?: (ctx: ChildModuleContext<E>) => void | Promise<void>;
 }
 
 interface ChildModuleBase {
@@ -66,18 +66,18 @@ interface ChildModuleBase {
 }
 
 /** A process module given by its handlers. */
-export interface ChildHandlerDefinition<Map extends EventMap = NodeEventMap> extends ChildModuleBase, ChildModuleHandlers<Map> {
+export interface ChildHandlerDefinition<E extends EventMap = NodeEventMap> extends ChildModuleBase, ChildModuleHandlers<E> {
   /** Runs after the handshake, before the module is subscribed and announced. */
-  readonly setup?: (ctx: ChildModuleContext<Map>) => void | Promise<void>;
+  readonly setup?: (ctx: ChildModuleContext<E>) => void | Promise<void>;
 }
 
 /** A process module given by a factory of its handlers. */
-export interface ChildFactoryDefinition<Map extends EventMap = NodeEventMap> extends ChildModuleBase {
-  readonly create: (ctx: ChildModuleContext<Map>) => ChildModuleHandlers<Map> | Promise<ChildModuleHandlers<Map>>;
+export interface ChildFactoryDefinition<E extends EventMap = NodeEventMap> extends ChildModuleBase {
+  readonly create: (ctx: ChildModuleContext<E>) => ChildModuleHandlers<E> | Promise<ChildModuleHandlers<E>>;
 }
 
 /** What {@link runModule} takes. */
-export type ChildModuleDefinition<Map extends EventMap = NodeEventMap> = ChildHandlerDefinition<Map> | ChildFactoryDefinition<Map>;
+export type ChildModuleDefinition<E extends EventMap = NodeEventMap> = ChildHandlerDefinition<E> | ChildFactoryDefinition<E>;
 
 /** Longest run of synchronous handlers before the SDK yields to the event loop (heartbeats, I/O). */
 const SLICE_MS = 20;
@@ -102,19 +102,19 @@ export const MAX_PENDING_PUBLISHES = 1024;
  * });
  * ```
  */
-export function runModule<Map extends EventMap = NodeEventMap>(definition: ChildModuleDefinition<Map>): Promise<void> {
+export function runModule<E extends EventMap = NodeEventMap>(definition: ChildModuleDefinition<E>): Promise<void> {
   if (typeof definition !== 'object' || definition === null) {
     throw new ModactorError('invalid-argument', 'Expected a module definition { name, version, handle | create }');
   }
   if (typeof definition.name !== 'string' || typeof definition.version !== 'string') {
     throw new ModactorError('invalid-argument', 'Expected the module definition to have a string name and version');
   }
-  const hasHandle = typeof (definition as Partial<ChildHandlerDefinition<Map>>).handle === 'function';
-  const hasCreate = typeof (definition as Partial<ChildFactoryDefinition<Map>>).create === 'function';
+  const hasHandle = typeof (definition as Partial<ChildHandlerDefinition<E>>).handle === 'function';
+  const hasCreate = typeof (definition as Partial<ChildFactoryDefinition<E>>).create === 'function';
   if (hasHandle === hasCreate) {
     throw new ModactorError('invalid-argument', 'Expected the module definition to have exactly one of handle(event, ctx) or create(ctx)');
   }
-  const runtime = new ChildRuntime<Map>(definition);
+  const runtime = new ChildRuntime<E>(definition);
   return runtime.start();
 }
 
@@ -176,16 +176,16 @@ function messageOf(error: unknown): string {
 
 type RuntimeState = 'connecting' | 'setup' | 'running' | 'stopping';
 
-class ChildRuntime<Map extends EventMap> {
+class ChildRuntime<E extends EventMap> {
   private state: RuntimeState = 'connecting';
   private transport: Transport | null = null;
   private readonly scheduler = createRealScheduler();
   private heartbeat: TimerHandle | null = null;
-  private handlers: ChildModuleHandlers<Map> | null = null;
-  private ctx: ChildModuleContext<Map> | null = null;
+  private handlers: ChildModuleHandlers<E> | null = null;
+  private ctx: ChildModuleContext<E> | null = null;
   private credits = 1;
   private ackEvery = 1;
-  private queue: (EventOf<Map> | undefined)[] = [];
+  private queue: (EventOf<E> | undefined)[] = [];
   private head = 0;
   private received = 0;
   private acked = 0;
@@ -201,7 +201,7 @@ class ChildRuntime<Map extends EventMap> {
     this.connected = resolve;
   });
 
-  constructor(private readonly definition: ChildModuleDefinition<Map>) {}
+  constructor(private readonly definition: ChildModuleDefinition<E>) {}
 
   start(): Promise<void> {
     // The node went away: there is nobody to flush anything to, and nothing left to serve.
@@ -234,7 +234,7 @@ class ChildRuntime<Map extends EventMap> {
           this.fatal(new Error(`the node sent ${this.received - this.acked} events un-acknowledged, over the window of ${this.credits}`));
           return;
         }
-        for (const event of message.events) this.queue.push(event as EventOf<Map>);
+        for (const event of message.events) this.queue.push(event as EventOf<E>);
         this.pump();
         return;
       case 'receipt': {
@@ -289,7 +289,7 @@ class ChildRuntime<Map extends EventMap> {
     this.pump();
   }
 
-  private context(welcome: WelcomeMessage, log: Logger): ChildModuleContext<Map> {
+  private context(welcome: WelcomeMessage, log: Logger): ChildModuleContext<E> {
     return {
       name: welcome.name,
       version: welcome.version,
@@ -331,12 +331,12 @@ class ChildRuntime<Map extends EventMap> {
   /** Handles queued events one at a time, in order, acknowledging them in groups. */
   private async drain(): Promise<void> {
     this.pumping = true;
-    const handlers = this.handlers as ChildModuleHandlers<Map>;
-    const ctx = this.ctx as ChildModuleContext<Map>;
+    const handlers = this.handlers as ChildModuleHandlers<E>;
+    const ctx = this.ctx as ChildModuleContext<E>;
     let sliceStart = this.scheduler.now();
     try {
       while (this.head < this.queue.length && this.state === 'running' && !this.failed) {
-        const event = this.queue[this.head] as EventOf<Map>;
+        const event = this.queue[this.head] as EventOf<E>;
         this.queue[this.head++] = undefined;
         let waited = false;
         try {

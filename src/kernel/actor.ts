@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import { ModactorError, describeValue } from './errors.js';
+import { ModactorError } from './errors.js';
 import { isThenable } from './is-thenable.js';
 import { Mailbox, type OfferResult } from './mailbox.js';
 import type { TimerHandle } from './scheduler.js';
+import { parseSpawnOptions } from './spawn-options.js';
 import {
   Backoff,
   RestartWindow,
   describeExit,
   failureFrom,
-  validateSupervisorOptions,
   DEFAULT_MAX_RESTARTS,
   DEFAULT_WITHIN_MS,
   type Directive,
@@ -226,22 +226,20 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     if (this.state === 'terminated' || this.state === 'stopping') {
       throw new ModactorError('system-stopped', `Cannot spawn a child of ${this.path}: it is ${this.state}`);
     }
-    const name = options.name ?? this.system.anonymousName();
-    validateName(name);
+    const parsed = parseSpawnOptions(options);
+    const name = parsed.name ?? this.system.anonymousName();
     const slots = (this.slots ??= new Map());
     if (slots.has(name)) {
       throw new ModactorError('duplicate-name', `Expected a unique child name under ${this.path}, got "${name}" twice`);
     }
-    validateSpawnOptions(options);
-    const limit = options.restartLimit;
     const slot: ChildSlot = {
       name,
       behavior: behavior as Behavior<unknown>,
-      options,
-      restart: options.restart ?? 'permanent',
+      options: parsed,
+      restart: parsed.restart ?? 'permanent',
       current: null,
       expectingExit: false,
-      limit: limit ?? null,
+      limit: parsed.restartLimit ?? null,
       window: null,
       backoff: null,
     };
@@ -862,32 +860,4 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
 /** The `err` of a failure's log line: the thrown value when there is one, else the failure's message. */
 function failureForLog(failure: Failure): LoggedError {
   return failure.kind === 'thrown' || failure.kind === 'rejected' ? errorForLog(failure.error) : { type: failure.kind, message: failure.message };
-}
-
-function validateName(name: string): void {
-  if (name.length === 0 || name.includes('/')) {
-    throw new ModactorError('invalid-argument', `Expected an actor name without "/", got "${name}"`);
-  }
-}
-
-const RESTART_TYPES: readonly string[] = ['permanent', 'transient', 'temporary'];
-
-/** Rejects bad spawn options up front, so nothing can fail later inside a scheduler turn. */
-function validateSpawnOptions(options: SpawnOptions): void {
-  if (options.restart !== undefined && !RESTART_TYPES.includes(options.restart)) {
-    throw new ModactorError('invalid-argument', `Expected restart to be permanent, transient or temporary, got ${describeValue(options.restart)}`);
-  }
-  const timeout = options.shutdownTimeoutMs;
-  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
-    throw new ModactorError('invalid-argument', `Expected shutdownTimeoutMs to be a number >= 0, got ${describeValue(timeout)}`);
-  }
-  if (options.supervision !== undefined) validateSupervisorOptions(options.supervision);
-  const limit = options.restartLimit;
-  if (limit !== undefined) {
-    validateSupervisorOptions({
-      ...(limit.maxRestarts === undefined ? {} : { maxRestarts: limit.maxRestarts }),
-      ...(limit.withinMs === undefined ? {} : { withinMs: limit.withinMs }),
-      ...(limit.backoff === undefined ? {} : { backoff: limit.backoff }),
-    });
-  }
 }

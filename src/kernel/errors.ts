@@ -29,11 +29,21 @@ export type ModactorErrorCode =
   | 'node-failed'
   | 'node-shutting-down';
 
-/** A problem found at one path of a validated value (event payload, manifest, scenario). */
+/**
+ * A problem found at one path of a validated value (event, payload, definition, options, manifest,
+ * scenario): the same shape everywhere. Build one with `issue(path, expected, got)` from the checks.
+ */
 export interface ValidationIssue {
-  /** Dotted path of the offending field, e.g. `payload.height` or `modules[2].restart.maxRestarts`. */
+  /**
+   * Path of the offending field from the checked value's root, e.g. `payload.height`,
+   * `restart.maxRestarts` or `modules[2].name`; `''` for the value itself.
+   */
   readonly path: string;
-  /** What was expected and what came. */
+  /** What was expected, as the object of "expected ...": `a non-negative safe integer`. */
+  readonly expected: string;
+  /** What came, described safely and briefly: `number -1`, `an unknown field`. */
+  readonly got: string;
+  /** `expected ${expected}, got ${got}`, for people. */
   readonly message: string;
 }
 

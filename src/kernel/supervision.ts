@@ -1,4 +1,18 @@
-import { ModactorError, describeValue } from './errors.js';
+import {
+  fraction,
+  func,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  object,
+  oneOf,
+  optional,
+  parse,
+  positiveNumber,
+  predicate,
+  refine,
+  type Check,
+  type DescribedCheck,
+} from './checks.js';
 import { describeThrown } from './foreign.js';
 
 /** How a supervisor treats the siblings of a failed child. */
@@ -66,24 +80,61 @@ export interface SupervisorOptions {
   readonly decide?: (failure: Failure, child: { readonly name: string; readonly path: string }) => Directive;
 }
 
-const STRATEGIES: readonly string[] = ['one-for-one', 'one-for-all', 'rest-for-one'];
+// ---- the checks of supervision options (the validation vocabulary of ./checks.ts) -----------
+
+/** A child restart type: `permanent`, `transient` or `temporary`. */
+export const restartType = oneOf('permanent', 'transient', 'temporary') satisfies DescribedCheck<RestartType>;
+
+/** A supervision strategy: `one-for-one`, `one-for-all` or `rest-for-one`. */
+export const supervisionStrategy = oneOf('one-for-one', 'one-for-all', 'rest-for-one') satisfies DescribedCheck<SupervisionStrategy>;
+
+/** Restart intensity: the most restarts in a window, an integer >= 0. */
+export const maxRestarts = nonNegativeInteger;
+
+/** Restart intensity: the window in ms, finite and > 0. */
+export const withinMs = positiveNumber;
+
+const growthFactor = predicate<number>('a finite number >= 1', (v) => Number.isFinite(v) && (v as number) >= 1);
 
 /**
- * Throws a {@link ModactorError} (`invalid-argument`) for options a supervisor could not use.
+ * {@link BackoffOptions}: `minMs` >= 0, `maxMs` >= `minMs`, `factor` >= 1, `jitter` in [0, 1],
+ * `resetAfterMs` >= 0, all finite, and no other field.
+ */
+export const backoffOptions: DescribedCheck<BackoffOptions> = refine(
+  object({
+    minMs: nonNegativeNumber,
+    maxMs: nonNegativeNumber,
+    factor: optional(growthFactor),
+    jitter: optional(fraction),
+    resetAfterMs: optional(nonNegativeNumber),
+  } satisfies { readonly [K in keyof Required<BackoffOptions>]: Check<BackoffOptions[K]> }),
+  (b) => (b.maxMs >= b.minMs ? undefined : { field: 'maxMs', expected: `a finite number >= minMs (${b.minMs})`, got: b.maxMs }),
+);
+
+/**
+ * The restart-intensity fields every restart policy has (supervisor options here, a module's
+ * restart policy in the node layer), to spread into an {@link object} shape.
+ */
+export const restartIntensityShape = {
+  maxRestarts: optional(maxRestarts),
+  withinMs: optional(withinMs),
+  backoff: optional(backoffOptions),
+} as const;
+
+/** {@link SupervisorOptions}, whole: unknown fields are refused. */
+export const supervisorOptions: DescribedCheck<SupervisorOptions> = object({
+  strategy: optional(supervisionStrategy),
+  ...restartIntensityShape,
+  decide: optional(func as DescribedCheck<NonNullable<SupervisorOptions['decide']>>),
+} satisfies { readonly [K in keyof Required<SupervisorOptions>]: Check<SupervisorOptions[K]> });
+
+/**
+ * Parses options a supervisor will use: a frozen copy, or a {@link ModactorError}
+ * (`invalid-argument`) naming every bad field.
  * @internal
  */
-export function validateSupervisorOptions(options: SupervisorOptions): void {
-  if (options.strategy !== undefined && !STRATEGIES.includes(options.strategy)) {
-    throw new ModactorError(
-      'invalid-argument',
-      `Expected strategy to be one-for-one, one-for-all or rest-for-one, got ${describeValue(options.strategy)}`,
-    );
-  }
-  new RestartWindow(options.maxRestarts ?? DEFAULT_MAX_RESTARTS, options.withinMs ?? DEFAULT_WITHIN_MS);
-  if (options.backoff !== undefined) new Backoff(options.backoff);
-  if (options.decide !== undefined && typeof options.decide !== 'function') {
-    throw new ModactorError('invalid-argument', `Expected decide to be a function, got ${describeValue(options.decide)}`);
-  }
+export function validateSupervisorOptions(options: SupervisorOptions, path = 'supervision'): SupervisorOptions {
+  return parse(supervisorOptions, options, { code: 'invalid-argument', what: 'supervisor options', path });
 }
 
 /** Default restart intensity: at most 3 restarts within 5000 ms. @internal */
@@ -96,16 +147,14 @@ export class RestartWindow {
   /** Restart times inside the window, oldest first; allocated at the first restart. */
   private times: number[] | null = null;
 
-  constructor(
-    readonly maxRestarts: number,
-    readonly withinMs: number,
-  ) {
-    if (!Number.isSafeInteger(maxRestarts) || maxRestarts < 0) {
-      throw new ModactorError('invalid-argument', `Expected maxRestarts to be an integer >= 0, got ${String(maxRestarts)}`);
-    }
-    if (!(withinMs > 0)) {
-      throw new ModactorError('invalid-argument', `Expected withinMs to be > 0, got ${String(withinMs)}`);
-    }
+  readonly maxRestarts: number;
+  readonly withinMs: number;
+
+  /** Throws a `ModactorError` (`invalid-argument`) for a negative or fractional count or a window not > 0. */
+  constructor(max: number, within: number) {
+    const what = 'restart intensity';
+    this.maxRestarts = parse(maxRestarts, max, { code: 'invalid-argument', what, path: 'maxRestarts' });
+    this.withinMs = parse(withinMs, within, { code: 'invalid-argument', what, path: 'withinMs' });
   }
 
   /**
@@ -130,20 +179,11 @@ export class RestartWindow {
 export class Backoff {
   private attempt = 0;
   private lastAt = Number.NEGATIVE_INFINITY;
+  private readonly options: BackoffOptions;
 
-  constructor(private readonly options: BackoffOptions) {
-    if (!(options.minMs >= 0) || !(options.maxMs >= options.minMs)) {
-      throw new ModactorError(
-        'invalid-argument',
-        `Expected backoff 0 <= minMs <= maxMs, got minMs ${String(options.minMs)} and maxMs ${String(options.maxMs)}`,
-      );
-    }
-    if (options.factor !== undefined && !(options.factor >= 1)) {
-      throw new ModactorError('invalid-argument', `Expected backoff factor >= 1, got ${String(options.factor)}`);
-    }
-    if (options.jitter !== undefined && !(options.jitter >= 0 && options.jitter <= 1)) {
-      throw new ModactorError('invalid-argument', `Expected backoff jitter in [0, 1], got ${String(options.jitter)}`);
-    }
+  /** Throws a `ModactorError` (`invalid-argument`) naming every bad field of `options`. */
+  constructor(options: BackoffOptions) {
+    this.options = parse(backoffOptions, options, { code: 'invalid-argument', what: 'backoff options', path: 'backoff' });
   }
 
   /** The delay before the restart happening at `now`; `random` in [0, 1). */

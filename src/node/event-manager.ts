@@ -5,31 +5,29 @@ import { offeredCount, pendingCount, type DeliveryStats, type PublishReceipt } f
 import type { EventRouter, ModuleIncarnation } from './event-router.js';
 
 /** Messages of the EventManager actor. @internal */
-export type EventManagerMessage<Map extends EventMap> =
+export type EventManagerMessage<E extends EventMap> =
   | {
       readonly kind: 'subscribe';
-      readonly incarnation: ModuleIncarnation<Map>;
+      readonly incarnation: ModuleIncarnation<E>;
       readonly types: readonly string[];
       readonly reply: (added: string[]) => void;
     }
   | { readonly kind: 'unsubscribe'; readonly name: string; readonly types: readonly string[] | undefined; readonly reply: () => void }
-  | { readonly kind: 'announce'; readonly incarnation: ModuleIncarnation<Map>; readonly reply: (announced: boolean) => void }
+  | { readonly kind: 'announce'; readonly incarnation: ModuleIncarnation<E>; readonly reply: (announced: boolean) => void }
   | {
       readonly kind: 'gone';
-      readonly incarnation: ModuleIncarnation<Map>;
+      readonly incarnation: ModuleIncarnation<E>;
       /** The crash's description, or null for a stop. */
       readonly crash: string | null;
       readonly reply: (wasAnnounced: boolean) => void;
     }
   | { readonly kind: 'stats'; readonly name: string; readonly reply: (stats: DeliveryStats | undefined) => void }
-  | { readonly kind: 'all-stats'; readonly reply: (stats: Map_<string, DeliveryStats>) => void }
+  | { readonly kind: 'all-stats'; readonly reply: (stats: Map<string, DeliveryStats>) => void }
   | { readonly kind: 'reset'; readonly name: string; readonly reply: () => void }
   | { readonly kind: 'subscribers'; readonly type: string; readonly reply: (names: string[]) => void }
   | { readonly kind: 'announced'; readonly reply: (names: string[]) => void }
-  | { readonly kind: 'published'; readonly reply: (counts: Map_<string, number>) => void }
+  | { readonly kind: 'published'; readonly reply: (counts: Map<string, number>) => void }
   | { readonly kind: 'fault'; readonly error: unknown };
-
-type Map_<K, V> = globalThis.Map<K, V>;
 
 /**
  * The EventManager actor: owns the router's subscriptions and its announcement registry (the
@@ -40,7 +38,7 @@ type Map_<K, V> = globalThis.Map<K, V>;
  *
  * @internal
  */
-export function eventManagerBehavior<Map extends EventMap>(router: EventRouter<Map>): BehaviorObject<EventManagerMessage<Map>> {
+export function eventManagerBehavior<E extends EventMap>(router: EventRouter<E>): BehaviorObject<EventManagerMessage<E>> {
   return {
     receive(message) {
       switch (message.kind) {
@@ -97,7 +95,7 @@ function statsSnapshot<E extends EventMap>(router: EventRouter<E>, name: string)
   return stats === undefined ? undefined : { ...stats };
 }
 
-function allStatsSnapshot<E extends EventMap>(router: EventRouter<E>): Map_<string, DeliveryStats> {
+function allStatsSnapshot<E extends EventMap>(router: EventRouter<E>): Map<string, DeliveryStats> {
   const all = new Map<string, DeliveryStats>();
   for (const [name, stats] of router.allStats()) all.set(name, { ...stats });
   return all;
@@ -107,40 +105,40 @@ function allStatsSnapshot<E extends EventMap>(router: EventRouter<E>): Map_<stri
  * The EventManager as node code and tests use it: `publish` is synchronous and never blocks;
  * the queries go through the actor's mailbox.
  */
-export interface EventManager<Map extends EventMap> {
+export interface EventManager<E extends EventMap> {
   /**
    * Validates `event` (throws `unknown-event-type`, `invalid-payload` or `invalid-event`, delivering
    * nothing; `node-shutting-down` once the node's shutdown began; `node-failed` after a node actor
    * failed), stamps it (`meta.source` = `node`, `meta.seq`, `meta.time`) and offers a frozen copy
    * to every subscriber without waiting. Returns the receipt.
    */
-  publish(event: EventOf<Map>): PublishReceipt;
+  publish(event: EventOf<E>): PublishReceipt;
   /** Subscribes a loaded module to more types (idempotent; a new ModuleLoaded subscription replays). */
   subscribe(moduleId: string, eventTypes: readonly string[]): Promise<void>;
   /** Unsubscribes a module from `eventTypes`, or from everything. */
   unsubscribe(moduleId: string, eventTypes?: readonly string[]): Promise<void>;
   getDeliveryStats(moduleId: string): Promise<DeliveryStats | undefined>;
-  getAllDeliveryStats(): Promise<Map_<string, DeliveryStats>>;
+  getAllDeliveryStats(): Promise<Map<string, DeliveryStats>>;
   resetDeliveryStats(moduleId: string): Promise<void>;
   getSubscribers(eventType: string): Promise<string[]>;
   /** Announced (loaded) modules in announcement order. */
   getLoadedModules(): Promise<string[]>;
   /** Accepted events so far, by type (whether or not anyone subscribed). */
-  getPublishedCounts(): Promise<Map_<string, number>>;
+  getPublishedCounts(): Promise<Map<string, number>>;
 }
 
 /** @internal */
-export function eventManagerFacade<Map extends EventMap>(
+export function eventManagerFacade<E extends EventMap>(
   system: ActorSystem,
-  ref: ActorRef<EventManagerMessage<Map>>,
-  router: EventRouter<Map>,
-  node: Pick<EventManager<Map>, 'publish' | 'subscribe' | 'unsubscribe'> & {
+  ref: ActorRef<EventManagerMessage<E>>,
+  router: EventRouter<E>,
+  node: Pick<EventManager<E>, 'publish' | 'subscribe' | 'unsubscribe'> & {
     /** Rejects when the node failed: queries then answer with the error instead of asking a dead actor. */
     readonly failure: () => Error | null;
   },
-): EventManager<Map> {
+): EventManager<E> {
   // Queries go through the actor; once it stopped (after shutdown) they read the final state.
-  const ask = <R>(build: (reply: (value: R) => void) => EventManagerMessage<Map>, after: () => R): Promise<R> => {
+  const ask = <R>(build: (reply: (value: R) => void) => EventManagerMessage<E>, after: () => R): Promise<R> => {
     const failure = node.failure();
     if (failure !== null) return Promise.reject(failure);
     return ref.isAlive ? system.ask(ref, build) : Promise.resolve(after());

@@ -15,10 +15,14 @@ export type LifecycleEventMap = Pick<
   | 'NodeShutdownCompleted'
 >;
 
-/** Builds a lifecycle event. @internal */
+/**
+ * Builds a lifecycle event, frozen like every event a catalogue accepts: one event object is
+ * offered to every subscriber, so none may change what the next one sees. `payload` must be a
+ * fresh flat object of scalars (the callers build it in place). @internal
+ */
 export function lifecycleEvent<K extends keyof LifecycleEventMap>(
   type: K,
   payload: LifecycleEventMap[K] | object,
 ): { readonly type: K; readonly payload: LifecycleEventMap[K] } {
-  return { type, payload: payload as LifecycleEventMap[K] };
+  return Object.freeze({ type, payload: Object.freeze(payload) as LifecycleEventMap[K] });
 }

@@ -1,4 +1,4 @@
-import type { ActorContext, BehaviorFactory, BehaviorObject } from '../kernel/behavior.js';
+import type { ActorContext, BehaviorObject } from '../kernel/behavior.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
 import { isThenable } from '../kernel/is-thenable.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';

@@ -10,7 +10,7 @@ import type { EventRouter, ModuleIncarnation } from './event-router.js';
 import type { LifecycleEventMap } from './lifecycle-events.js';
 import { nextModuleState, type ModuleLifecycleEvent, type ModuleState } from './module-lifecycle.js';
 import { Barrier, type InstanceReport, type ModuleServices } from './module-instance.js';
-import type { ModuleDefinition, ModuleRestartPolicy } from './module.js';
+import type { ModuleRestartPolicy } from './module.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 import type { NormalizedModule } from './loadable.js';
 

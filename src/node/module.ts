@@ -1,10 +1,27 @@
 import type { Logger } from 'pino';
 import { createActor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
-import type { BackoffOptions, RestartType } from '../kernel/supervision.js';
-import { ModactorError, describeValue } from '../kernel/errors.js';
+import { restartIntensityShape, restartType, type BackoffOptions, type RestartType } from '../kernel/supervision.js';
+import {
+  arrayOf,
+  func,
+  nonEmptyString,
+  nonNegativeNumber,
+  object,
+  oneOf,
+  optional,
+  parse,
+  positiveInteger,
+  predicate,
+  refine,
+  type Check,
+  type DescribedCheck,
+  type Refinement,
+} from '../kernel/checks.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { ModuleHealth, NodeEventMap } from '../events/node-catalogue.js';
+import { isReservedEventType } from '../events/reserved-event-types.js';
 import type { PublishReceipt } from './delivery-stats.js';
+import { moduleName } from './module-name.js';
 
 
 /** How a module is restarted when it crashes. */
@@ -19,7 +36,7 @@ export interface ModuleRestartPolicy {
 }
 
 /** What a module's code sees of the node. */
-export interface ModuleContext<Map extends EventMap = NodeEventMap> {
+export interface ModuleContext<E extends EventMap = NodeEventMap> {
   readonly name: string;
   readonly version: string;
   /** Unique per incarnation: a restart gets a new one. */
@@ -29,10 +46,10 @@ export interface ModuleContext<Map extends EventMap = NodeEventMap> {
    * Publishes an event from this module (validated, and refused with `not-permitted` when the
    * module's `publishes` list does not name its type). Never blocks.
    */
-  publish(event: EventOf<Map>): PublishReceipt;
+  publish(event: EventOf<E>): PublishReceipt;
   /** Subscribes to more event types (a new ModuleLoaded subscription gets the replay). */
-  subscribe(types: readonly EventTypeOf<Map>[]): void;
-  unsubscribe(types: readonly EventTypeOf<Map>[]): void;
+  subscribe(types: readonly EventTypeOf<E>[]): void;
+  unsubscribe(types: readonly EventTypeOf<E>[]): void;
   /** Reports this module's health; a change publishes `ModuleHealthChanged`. */
   reportHealth(health: ModuleHealth): void;
   /** The scheduler's clock (virtual in simulation). */
@@ -42,19 +59,19 @@ export interface ModuleContext<Map extends EventMap = NodeEventMap> {
 }
 
 /** The handlers of one incarnation of a module. */
-export interface ModuleHandlers<Map extends EventMap = NodeEventMap> {
-  handle(event: EventOf<Map>, ctx: ModuleContext<Map>): void | Promise<void>;
+export interface ModuleHandlers<E extends EventMap = NodeEventMap> {
+  handle(event: EventOf<E>, ctx: ModuleContext<E>): void | Promise<void>;
   /** Runs when the incarnation stops (unload, reload, shutdown), within its timeout. */
-  stop?: (ctx: ModuleContext<Map>) => void | Promise<void>;
+  stop?: (ctx: ModuleContext<E>) => void | Promise<void>;
 }
 
-interface ModuleDefinitionBase<Map extends EventMap> {
+interface ModuleDefinitionBase<E extends EventMap> {
   readonly name: string;
   readonly version: string;
   /** Event types this module receives. */
-  readonly subscribe: readonly EventTypeOf<Map>[];
+  readonly subscribe: readonly EventTypeOf<E>[];
   /** Event types this module may publish; omitted = any type of the catalogue. */
-  readonly publishes?: readonly EventTypeOf<Map>[];
+  readonly publishes?: readonly EventTypeOf<E>[];
   /** Mailbox capacity; default the node's (100). */
   readonly mailboxCapacity?: number;
   /** Capacity of the priority lane (critical events); default 100. */
@@ -69,20 +86,20 @@ interface ModuleDefinitionBase<Map extends EventMap> {
   /** Time the module gets to stop before it is killed. Default the node's. */
   readonly shutdownTimeoutMs?: number;
   /** Event filtering by criteria: events it declines are counted as `filtered`, never enqueued. */
-  readonly filter?: (event: EventOf<Map>) => boolean;
+  readonly filter?: (event: EventOf<E>) => boolean;
 }
 
 /** A module whose handler is given directly (state in closures is shared by all incarnations). */
-export interface HandlerModuleDefinition<Map extends EventMap = NodeEventMap> extends ModuleDefinitionBase<Map> {
+export interface HandlerModuleDefinition<E extends EventMap = NodeEventMap> extends ModuleDefinitionBase<E> {
   /** Runs at every (re)start, before the module subscribes. */
-  readonly setup?: (ctx: ModuleContext<Map>) => void | Promise<void>;
-  readonly handle: (event: EventOf<Map>, ctx: ModuleContext<Map>) => void | Promise<void>;
-  readonly stop?: (ctx: ModuleContext<Map>) => void | Promise<void>;
+  readonly setup?: (ctx: ModuleContext<E>) => void | Promise<void>;
+  readonly handle: (event: EventOf<E>, ctx: ModuleContext<E>) => void | Promise<void>;
+  readonly stop?: (ctx: ModuleContext<E>) => void | Promise<void>;
 }
 
 /** A module with fresh state per incarnation: `create` runs at every (re)start. */
-export interface FactoryModuleDefinition<Map extends EventMap = NodeEventMap> extends ModuleDefinitionBase<Map> {
-  readonly create: (ctx: ModuleContext<Map>) => ModuleHandlers<Map> | Promise<ModuleHandlers<Map>>;
+export interface FactoryModuleDefinition<E extends EventMap = NodeEventMap> extends ModuleDefinitionBase<E> {
+  readonly create: (ctx: ModuleContext<E>) => ModuleHandlers<E> | Promise<ModuleHandlers<E>>;
 }
 
 /**
@@ -90,28 +107,111 @@ export interface FactoryModuleDefinition<Map extends EventMap = NodeEventMap> ex
  * are `{ type, payload }`, so they are machine events as they are); a machine that errors is a
  * crash of the module; every (re)start runs a fresh machine.
  */
-export interface MachineModuleDefinition<Map extends EventMap = NodeEventMap> extends ModuleDefinitionBase<Map> {
+export interface MachineModuleDefinition<E extends EventMap = NodeEventMap> extends ModuleDefinitionBase<E> {
   readonly machine: AnyStateMachine;
   /** The machine's input; a function gets the module context (to publish from actions). */
-  readonly input?: (ctx: ModuleContext<Map>) => unknown;
+  readonly input?: (ctx: ModuleContext<E>) => unknown;
   /** Called with each snapshot (for observation and tests). */
-  readonly onSnapshot?: (snapshot: SnapshotFrom<AnyStateMachine>, ctx: ModuleContext<Map>) => void;
+  readonly onSnapshot?: (snapshot: SnapshotFrom<AnyStateMachine>, ctx: ModuleContext<E>) => void;
 }
 
 /** An in-process module, as given to {@link defineModule}. */
-export type ModuleSpec<Map extends EventMap = NodeEventMap> =
-  | HandlerModuleDefinition<Map>
-  | FactoryModuleDefinition<Map>
-  | MachineModuleDefinition<Map>;
+export type ModuleSpec<E extends EventMap = NodeEventMap> =
+  | HandlerModuleDefinition<E>
+  | FactoryModuleDefinition<E>
+  | MachineModuleDefinition<E>;
 
 /** A validated in-process module definition. */
-export type ModuleDefinition<Map extends EventMap = NodeEventMap> = ModuleSpec<Map> & { readonly kind: 'in-process' };
+export type ModuleDefinition<E extends EventMap = NodeEventMap> = ModuleSpec<E> & { readonly kind: 'in-process' };
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// ---- the definition's checks (the validation vocabulary) -------------------------------------
+
+/** Event types a module lists: non-empty strings, repeats dropped. */
+const eventTypes = arrayOf(nonEmptyString, { unique: true });
+
+/** An event type a module may publish: not one of the node's reserved types. */
+const publishableType = predicate<string>(
+  'an event type a module may publish (the module-lifecycle and node types are reserved to the node)',
+  (v) => typeof v === 'string' && v.length > 0 && !isReservedEventType(v),
+);
+
+/** {@link ModuleRestartPolicy}: a restart type and the kernel's restart-intensity fields. */
+export const moduleRestartPolicy: DescribedCheck<ModuleRestartPolicy> = object({
+  type: optional(restartType),
+  ...restartIntensityShape,
+} satisfies { readonly [K in keyof Required<ModuleRestartPolicy>]: Check<ModuleRestartPolicy[K]> });
+
+/** An xstate machine (or any actor logic): an object with `transition` and `getInitialSnapshot`. */
+const machineLogic = predicate<AnyStateMachine>('an xstate machine (createMachine(...))', (v) => {
+  if (typeof v !== 'object' || v === null) return false;
+  try {
+    const logic = v as Partial<Record<'transition' | 'getInitialSnapshot', unknown>>;
+    return typeof logic.transition === 'function' && typeof logic.getInitialSnapshot === 'function';
+  } catch {
+    return false;
+  }
+});
+
+const BEHAVIOURS = ['handle', 'create', 'machine'] as const;
+
+/** Every field any kind of in-process definition may have: the definition check names each. */
+type DefinitionField = keyof HandlerModuleDefinition | keyof FactoryModuleDefinition | keyof MachineModuleDefinition | 'kind';
 
 /**
- * Defines an in-process module. Checks the definition at once and throws a `ModactorError` naming
- * the bad field.
+ * A whole in-process module definition: every field checked, unknown fields refused (a typo such
+ * as `mailboxCapacty` fails), exactly one of `handle`, `create` or `machine`, and the fields that
+ * belong to another kind of module (`setup`/`stop` without `handle`, `input`/`onSnapshot` without
+ * `machine`) refused too, since they would be silently ignored.
+ */
+const moduleDefinition = refine(
+  object({
+    kind: optional(oneOf('in-process')),
+    name: moduleName,
+    version: nonEmptyString,
+    subscribe: eventTypes,
+    publishes: optional(arrayOf(publishableType, { unique: true })),
+    mailboxCapacity: optional(positiveInteger),
+    priorityCapacity: optional(positiveInteger),
+    membershipCapacity: optional(positiveInteger),
+    restart: optional(moduleRestartPolicy),
+    shutdownTimeoutMs: optional(nonNegativeNumber),
+    filter: optional(func),
+    setup: optional(func),
+    handle: optional(func),
+    stop: optional(func),
+    create: optional(func),
+    machine: optional(machineLogic),
+    input: optional(func),
+    onSnapshot: optional(func),
+  } satisfies { readonly [K in DefinitionField]: Check<unknown> }),
+  (d): Refinement[] | undefined => {
+    const found: Refinement[] = [];
+    const given = BEHAVIOURS.filter((key) => d[key] !== undefined);
+    if (given.length === 0) found.push({ field: 'handle', expected: 'exactly one of handle(event, ctx), create(ctx) or machine', got: undefined });
+    for (const extra of given.slice(1)) {
+      found.push({ field: extra, expected: `no ${extra} besides ${String(given[0])} (exactly one of handle, create or machine)`, got: d[extra] });
+    }
+    if (d.handle === undefined) {
+      for (const key of ['setup', 'stop'] as const) {
+        if (d[key] !== undefined) found.push({ field: key, expected: `no ${key} (only a module defined by handle has one; create returns its handlers)`, got: d[key] });
+      }
+    }
+    if (d.machine === undefined) {
+      for (const key of ['input', 'onSnapshot'] as const) {
+        if (d[key] !== undefined) found.push({ field: key, expected: `no ${key} (only a machine module takes one)`, got: d[key] });
+      }
+    }
+    return found.length === 0 ? undefined : found;
+  },
+);
+
+/**
+ * Defines an in-process module. Parses the whole definition at once and returns a frozen copy
+ * (each field read once; the callbacks and the machine are kept as they are), or throws a
+ * `ModactorError` (`invalid-argument`) whose `issues` name every bad field by path
+ * (`restart.maxRestarts`, `publishes[1]`), each `{ path, expected, got, message }`. Unknown
+ * fields are refused; `subscribe` and `publishes` lose repeated types; `publishes` may not list
+ * a reserved type (`ModuleLoaded`, `NodeShutdown`, ...: the node alone publishes those).
  *
  * @example
  * ```ts
@@ -120,34 +220,21 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  *   subscribe: [EventType.NewBlock, EventType.ModuleLoaded],
  *   handle(event, ctx) { if (event.type === 'NewBlock') ctx.log.info({ height: event.payload.height }); },
  * });
+ * defineModule({ ...spec, restart: { maxRestarts: -1 } });
+ * // throws ModactorError 'invalid-argument':
+ * //   Invalid module definition: restart.maxRestarts: expected a non-negative safe integer, got number -1
  * ```
  */
-export function defineModule<Map extends EventMap = NodeEventMap>(spec: ModuleSpec<NoInfer<Map>>): ModuleDefinition<Map> {
-  const bad = (field: string, expected: string, got: unknown): never => {
-    throw new ModactorError('invalid-argument', `Invalid module definition: ${field}: expected ${expected}, got ${describeValue(got)}`, {
-      issues: [{ path: field, message: `expected ${expected}, got ${describeValue(got)}` }],
-    });
-  };
-  if (typeof spec.name !== 'string' || !NAME.test(spec.name)) bad('name', 'a name of letters, digits, ".", "_" or "-" (max 64)', spec.name);
-  if (typeof spec.version !== 'string' || spec.version.length === 0) bad('version', 'a non-empty string', spec.version);
-  if (!Array.isArray(spec.subscribe)) bad('subscribe', 'an array of event types', spec.subscribe);
-  if (spec.mailboxCapacity !== undefined && (!Number.isSafeInteger(spec.mailboxCapacity) || spec.mailboxCapacity < 1)) {
-    bad('mailboxCapacity', 'a positive integer', spec.mailboxCapacity);
-  }
-  const kinds = [
-    typeof (spec as Partial<HandlerModuleDefinition<Map>>).handle === 'function',
-    typeof (spec as Partial<FactoryModuleDefinition<Map>>).create === 'function',
-    typeof (spec as Partial<MachineModuleDefinition<Map>>).machine === 'object',
-  ].filter(Boolean).length;
-  if (kinds !== 1) bad('handle', 'exactly one of handle(event, ctx), create(ctx) or machine', kinds === 0 ? undefined : 'several');
-  return Object.freeze({ ...spec, kind: 'in-process' as const });
+export function defineModule<E extends EventMap = NodeEventMap>(spec: ModuleSpec<NoInfer<E>>): ModuleDefinition<E> {
+  const parsed = parse(moduleDefinition, spec, { code: 'invalid-argument', what: 'module definition' });
+  return Object.freeze({ ...parsed, kind: 'in-process' as const }) as unknown as ModuleDefinition<E>;
 }
 
 /** Resolves the handlers of one incarnation. @internal */
-export async function handlersOf<Map extends EventMap>(
-  definition: ModuleSpec<Map>,
-  ctx: ModuleContext<Map>,
-): Promise<ModuleHandlers<Map>> {
+export async function handlersOf<E extends EventMap>(
+  definition: ModuleSpec<E>,
+  ctx: ModuleContext<E>,
+): Promise<ModuleHandlers<E>> {
   if ('create' in definition) return definition.create(ctx);
   if ('machine' in definition) return machineHandlers(definition, ctx);
   await definition.setup?.(ctx);
@@ -155,7 +242,7 @@ export async function handlersOf<Map extends EventMap>(
   return definition;
 }
 
-function machineHandlers<Map extends EventMap>(definition: MachineModuleDefinition<Map>, ctx: ModuleContext<Map>): ModuleHandlers<Map> {
+function machineHandlers<E extends EventMap>(definition: MachineModuleDefinition<E>, ctx: ModuleContext<E>): ModuleHandlers<E> {
   const actor = createActor(definition.machine, definition.input === undefined ? {} : { input: definition.input(ctx) });
   let failure: unknown = null;
   actor.subscribe({

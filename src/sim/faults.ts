@@ -17,8 +17,8 @@ export type Fault =
  * Decides the fault for each event a module takes. Called once per event, in the order the
  * module takes them, at the moment it takes it (so it also observes the order of handling).
  */
-export interface FaultController<Map extends EventMap = NodeEventMap> {
-  decide(event: EventOf<Map>, ctx: ModuleContext<Map>): Fault | undefined;
+export interface FaultController<E extends EventMap = NodeEventMap> {
+  decide(event: EventOf<E>, ctx: ModuleContext<E>): Fault | undefined;
 }
 
 /** The error a crash fault throws. */
@@ -43,8 +43,8 @@ const never = new Promise<never>(() => undefined);
  * await node.load(wrapped);
  * ```
  */
-export function withFaults<Map extends EventMap>(definition: ModuleDefinition<Map>, controller: FaultController<Map>): ModuleDefinition<Map> {
-  const wrap = (handlers: ModuleHandlers<Map>): ModuleHandlers<Map> => ({
+export function withFaults<E extends EventMap>(definition: ModuleDefinition<E>, controller: FaultController<E>): ModuleDefinition<E> {
+  const wrap = (handlers: ModuleHandlers<E>): ModuleHandlers<E> => ({
     handle(event, ctx) {
       const fault = controller.decide(event, ctx);
       if (fault === undefined) return handlers.handle(event, ctx);
@@ -64,12 +64,12 @@ export function withFaults<Map extends EventMap>(definition: ModuleDefinition<Ma
   // Whatever the definition's kind (handler, factory, machine), its handlers per incarnation come
   // from the node's own resolution, so the wrapped module starts exactly as the original would.
   const spec = withoutBehaviour(definition);
-  return defineModule<Map>({ ...spec, create: async (ctx) => wrap(await handlersOf(definition, ctx)) });
+  return defineModule<E>({ ...spec, create: async (ctx) => wrap(await handlersOf(definition, ctx)) });
 }
 
 /** The keys that say how a module behaves (one variant each); the rest is its description. */
 const BEHAVIOUR_KEYS = ['kind', 'handle', 'setup', 'stop', 'create', 'machine', 'input', 'onSnapshot'];
 
-function withoutBehaviour<Map extends EventMap>(definition: ModuleDefinition<Map>): Omit<ModuleDefinition<Map>, 'kind'> {
-  return Object.fromEntries(Object.entries(definition).filter(([key]) => !BEHAVIOUR_KEYS.includes(key))) as Omit<ModuleDefinition<Map>, 'kind'>;
+function withoutBehaviour<E extends EventMap>(definition: ModuleDefinition<E>): Omit<ModuleDefinition<E>, 'kind'> {
+  return Object.fromEntries(Object.entries(definition).filter(([key]) => !BEHAVIOUR_KEYS.includes(key))) as Omit<ModuleDefinition<E>, 'kind'>;
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
+import { issue } from '../kernel/checks.js';
 import { defineModule, type ModuleDefinition } from '../node/module.js';
 import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
@@ -68,18 +69,18 @@ export async function loadActor(
   const file = resolveActorFile(actor, baseDir);
   if (file === null) {
     const where = actor.startsWith('.') || isAbsolute(actor) ? `relative to ${baseDir}` : `in ${castDirectory()}`;
-    return { path: `${path}.actor`, message: `expected an actor file ${where}, got "${actor}" (no such file)` };
+    return issue(`${path}.actor`, `an actor file ${where}`, `"${actor}" (no such file)`);
   }
   let exported: unknown;
   try {
     const { exportName } = splitActor(actor);
     const namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     if (!(exportName in namespace)) {
-      return { path: `${path}.actor`, message: `expected ${file} to export "${exportName}", got exports ${Object.keys(namespace).join(', ') || 'none'}` };
+      return issue(`${path}.actor`, `${file} to export "${exportName}"`, `exports ${Object.keys(namespace).join(', ') || 'none'}`);
     }
     exported = namespace[exportName];
   } catch (error) {
-    return { path: `${path}.actor`, message: `could not import ${file}: ${errorMessage(error)}` };
+    return issue(`${path}.actor`, `an importable ${file}`, `an import error: ${errorMessage(error)}`);
   }
   let definition: unknown = exported;
   if (typeof exported === 'function') {
@@ -88,16 +89,13 @@ export async function loadActor(
     } catch (error) {
       const issues = error instanceof ModactorError ? error.issues : [];
       const detail = issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : errorMessage(error);
-      return { path: `${path}.options`, message: `the factory of "${actor}" refused its options: ${detail}` };
+      return issue(`${path}.options`, `options the factory of "${actor}" accepts`, `a refusal: ${detail}`);
     }
   } else if (options !== undefined) {
-    return { path: `${path}.options`, message: `expected no options: "${actor}" exports a definition, not a factory` };
+    return issue(`${path}.options`, `no options ("${actor}" exports a definition, not a factory)`, describeValue(options));
   }
   if (!isLoadable(definition)) {
-    return {
-      path: `${path}.actor`,
-      message: `expected "${actor}" to export (by default) a module definition or a factory of one, got ${describeValue(definition)}`,
-    };
+    return issue(`${path}.actor`, `"${actor}" to export (by default) a module definition or a factory of one`, describeValue(definition));
   }
   return definition;
 }

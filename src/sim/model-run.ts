@@ -1,4 +1,5 @@
 import { ModactorError } from '../kernel/errors.js';
+import { issue } from '../kernel/checks.js';
 import type { ModuleRestartPolicy } from '../node/module.js';
 import { scenarioFromCommands, type ModelCommand, type ScenarioFile } from './scenario-file.js';
 
@@ -55,7 +56,7 @@ export function parseModelRun(text: string): ModelStep[] {
     const args = match?.[2]?.split(',').map((a) => a.trim()).filter((a) => a !== '') ?? [];
     const bad = (): never => {
       throw new ModactorError('invalid-scenario', `Cannot read step ${i + 1} of the command list: "${part.trim()}"`, {
-        issues: [{ path: `commands[${i}]`, message: `expected a model command such as load(m0, watches) or advance(100), got "${part.trim()}"` }],
+        issues: [issue(`commands[${i}]`, 'a model command such as load(m0, watches) or advance(100)', `"${part.trim()}"`)],
       });
     };
     if (match === null) return bad();

@@ -1,4 +1,5 @@
 import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
+import { issue, nestIssue } from '../kernel/checks.js';
 import { nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
 import { errorMessage } from './error-message.js';
 
@@ -173,19 +174,19 @@ class Reader {
   readonly issues: ValidationIssue[] = [];
 
   bad(path: string, expected: string, got: Json): undefined {
-    this.issues.push({ path, message: `expected ${expected}, got ${describeValue(got)}` });
+    this.issues.push(issue(path, expected, describeValue(got)));
     return undefined;
   }
 
-  note(path: string, message: string): void {
-    this.issues.push({ path, message });
+  note(path: string, expected: string, got: string): void {
+    this.issues.push(issue(path, expected, got));
   }
 
   object(value: Json, path: string, allowed: readonly string[]): Record<string, Json> | undefined {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.bad(path, 'an object', value);
     const record = value as Record<string, Json>;
     for (const key of Object.keys(record)) {
-      if (!allowed.includes(key)) this.note(join(path, key), `unknown field (expected one of ${allowed.join(', ')})`);
+      if (!allowed.includes(key)) this.note(join(path, key), `one of ${allowed.join(', ')}`, 'an unknown field');
     }
     return record;
   }
@@ -275,7 +276,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   const name = top.name === undefined ? 'unnamed' : r.string(top.name, 'name') ?? 'unnamed';
   const description = top.description === undefined ? undefined : r.string(top.description, 'description');
   const seed = top.seed === undefined ? 1 : r.count(top.seed, 'seed', 0) ?? 1;
-  const duration = top.duration === undefined ? (r.note('duration', 'expected a positive number of virtual ms, got nothing'), 0) : r.positive(top.duration, 'duration') ?? 0;
+  const duration = top.duration === undefined ? (r.note('duration', 'a positive number of virtual ms', 'nothing'), 0) : r.positive(top.duration, 'duration') ?? 0;
   const timeScale = top.timeScale === undefined ? 1 : r.positive(top.timeScale, 'timeScale') ?? 1;
 
   const node: { shutdownTimeoutMs?: number; defaultMailboxCapacity?: number } = {};
@@ -297,7 +298,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     if (s !== undefined) {
       const at = s.at === undefined ? duration : r.time(s.at, 'shutdown.at') ?? duration;
       const reason = s.reason === undefined ? shutdown.reason : r.string(s.reason, 'shutdown.reason') ?? shutdown.reason;
-      if (at > duration && duration > 0) r.note('shutdown.at', `expected a time within the duration (${duration}), got number ${at}`);
+      if (at > duration && duration > 0) r.note('shutdown.at', `a time within the duration (${duration})`, `number ${at}`);
       shutdown = { at, reason };
     }
   }
@@ -324,12 +325,12 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     const kind = r.oneOf(t.kind, join(path, 'kind'), TRAFFIC_KINDS);
     const every = t.every === undefined ? undefined : r.positive(t.every, join(path, 'every'));
     const rate = t.rate === undefined ? undefined : r.positive(t.rate, join(path, 'rate'));
-    if (t.every === undefined && t.rate === undefined) r.note(path, 'expected exactly one of every (ms) or rate (per second), got neither');
-    if (t.every !== undefined && t.rate !== undefined) r.note(join(path, 'rate'), 'expected exactly one of every (ms) or rate (per second), got both');
+    if (t.every === undefined && t.rate === undefined) r.note(path, 'exactly one of every (ms) or rate (per second)', 'neither');
+    if (t.every !== undefined && t.rate !== undefined) r.note(join(path, 'rate'), 'exactly one of every (ms) or rate (per second)', 'both');
     const from = t.from === undefined ? 0 : r.time(t.from, join(path, 'from'));
     const until = t.until === undefined ? undefined : r.time(t.until, join(path, 'until'));
     const reorgEvery = t.reorgEvery === undefined ? undefined : r.count(t.reorgEvery, join(path, 'reorgEvery'), 2);
-    if (t.reorgEvery !== undefined && kind !== undefined && kind !== 'blocks') r.note(join(path, 'reorgEvery'), `only blocks traffic has reorgs, got kind "${kind}"`);
+    if (t.reorgEvery !== undefined && kind !== undefined && kind !== 'blocks') r.note(join(path, 'reorgEvery'), 'no reorgEvery (only blocks traffic has reorgs)', `kind "${kind}"`);
     if (kind === undefined || from === undefined) return;
     traffic.push({
       kind,
@@ -387,7 +388,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     const command = readCommand(r, raw, path, ['at'], faultRefs);
     if (command === undefined) return;
     if (command.do === 'advance') {
-      r.note(join(path, 'do'), 'advance belongs in the script; an action has its own "at"');
+      r.note(join(path, 'do'), 'an action other than advance (advance belongs in the script; an action has its own "at")', '"advance"');
       return;
     }
     const at = r.time((raw as { at?: unknown }).at, join(path, 'at'));
@@ -403,7 +404,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     script.push(command);
   });
   if (script.length > 0 && scriptTime > shutdown.at) {
-    r.note('script', `expected the script's advances to end by the shutdown at ${shutdown.at} ms, got ${scriptTime} ms`);
+    r.note('script', `the script's advances to end by the shutdown at ${shutdown.at} ms`, `${scriptTime} ms`);
   }
 
   let invariants: InvariantName[] = [...INVARIANT_NAMES];
@@ -446,10 +447,10 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   modules.forEach((m, i) => {
     const n = nameOf(m);
     if (m.name === undefined && m.actor.includes('#')) {
-      r.note(join(join('modules', i), 'name'), `expected a name for an actor given as file#export ("${m.actor}"), got nothing`);
+      r.note(join(join('modules', i), 'name'), `a name for an actor given as file#export ("${m.actor}")`, 'nothing');
     }
-    if (n === RECORDER_NAME || n === BRIDGE_NAME) r.note(join(join('modules', i), 'name'), `"${n}" is reserved for the simulator`);
-    if (known.has(n)) r.note(join(join('modules', i), 'name'), `expected a module name not used twice, got "${n}" again (give it a name)`);
+    if (n === RECORDER_NAME || n === BRIDGE_NAME) r.note(join(join('modules', i), 'name'), 'a name not reserved for the simulator', `"${n}"`);
+    if (known.has(n)) r.note(join(join('modules', i), 'name'), 'a module name not used twice', `"${n}" again (give it a name)`);
     known.add(n);
   });
   for (const command of [...actions, ...script]) {
@@ -457,7 +458,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   }
   for (const ref of faultRefs) {
     if (!known.has(ref.module)) {
-      r.note(ref.path, `expected one of the scenario's modules (${[...known].join(', ') || 'none'}), got "${ref.module}"`);
+      r.note(ref.path, `one of the scenario's modules (${[...known].join(', ') || 'none'})`, `"${ref.module}"`);
     }
   }
 
@@ -507,7 +508,7 @@ function readBound(r: Reader, value: Json, path: string): Bound | undefined {
   if (b === undefined) return undefined;
   const min = b.min === undefined ? undefined : r.count(b.min, join(path, 'min'), 0);
   const max = b.max === undefined ? undefined : r.count(b.max, join(path, 'max'), 0);
-  if (b.min === undefined && b.max === undefined) r.note(path, 'expected a number or { min?, max? } with at least one bound');
+  if (b.min === undefined && b.max === undefined) r.note(path, 'a number or { min?, max? } with at least one bound', 'an object with neither');
   return { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
 }
 
@@ -564,15 +565,14 @@ function readCommand(
     case 'publish': {
       const count = c.count === undefined ? 1 : r.count(c.count, join(path, 'count'));
       if (c.traffic !== undefined || c.event === undefined) {
-        if (c.event !== undefined) r.note(join(path, 'traffic'), 'expected one of event or traffic, got both');
+        if (c.event !== undefined) r.note(join(path, 'traffic'), 'one of event or traffic', 'both');
         const traffic = r.oneOf(c.traffic, join(path, 'traffic'), TRAFFIC_KINDS);
         if (traffic === undefined || count === undefined) return undefined;
         return { do: kind, traffic, count };
       }
       const result = nodeCatalogue.check(c.event);
       if (result instanceof ModactorError) {
-        if (result.issues.length === 0) r.note(join(path, 'event'), result.message);
-        for (const issue of result.issues) r.note(join(join(path, 'event'), issue.path), issue.message);
+        for (const found of result.issues) r.issues.push(nestIssue(join(path, 'event'), found));
         return undefined;
       }
       if (count === undefined) return undefined;
@@ -582,7 +582,7 @@ function readCommand(
       const m = module();
       const delayMs = c.delayMs === undefined ? undefined : r.positive(c.delayMs, join(path, 'delayMs'));
       const forMs = c.forMs === undefined ? undefined : r.positive(c.forMs, join(path, 'forMs'));
-      if (c.delayMs === undefined && c.forMs !== undefined) r.note(join(path, 'forMs'), 'a hold (slow without delayMs) lasts until a release, got forMs');
+      if (c.delayMs === undefined && c.forMs !== undefined) r.note(join(path, 'forMs'), 'no forMs (a hold, slow without delayMs, lasts until a release)', describeValue(c.forMs));
       if (m === undefined || (c.delayMs !== undefined && delayMs === undefined)) return undefined;
       return { do: kind, module: m, ...(delayMs === undefined ? {} : { delayMs }), ...(forMs === undefined ? {} : { forMs }) };
     }
@@ -630,7 +630,7 @@ export function parseScenarioText(text: string, source = 'scenario'): Scenario {
   } catch (error) {
     const message = errorMessage(error);
     throw new ModactorError('invalid-scenario', `Invalid scenario ${source}: not JSON: ${message}`, {
-      issues: [{ path: '', message: `expected JSON, got a syntax error: ${message}` }],
+      issues: [issue('', 'JSON', `a syntax error: ${message}`)],
     });
   }
   return parseScenario(value, source);

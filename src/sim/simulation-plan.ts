@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
+import { issue } from '../kernel/checks.js';
 import type { ModuleDefinition } from '../node/module.js';
 import { isInProcess, loadActor, renamed, type LoadableModule } from './load-actor.js';
 import { nameOf, type Scenario, type ScenarioCommand, type TimedAction } from './scenario.js';
@@ -68,7 +69,7 @@ export async function planSimulation(scenario: Scenario, options: SimulateOption
       return;
     }
     if (result.name !== name && !isInProcess(result)) {
-      issues.push({ path: `${path}.name`, message: `expected the name of the process module's manifest, "${result.name}", got "${name}"` });
+      issues.push(issue(`${path}.name`, `the name of the process module's manifest, "${result.name}"`, `"${name}"`));
       return;
     }
     definitions.set(key, result.name === name ? result : renamed(result as ModuleDefinition, name));
@@ -104,7 +105,7 @@ export async function planSimulation(scenario: Scenario, options: SimulateOption
   }
   const companionMode = processModules.size > 0 && (!real || timeScale !== 1);
   const inProcessOnly = (path: string, module: string): void => {
-    issues.push({ path, message: `expected an in-process module (faults are injected into those only), got process module "${module}"` });
+    issues.push(issue(path, 'an in-process module (faults are injected into those only)', `process module "${module}"`));
   };
   scenario.faults.forEach((fault, i) => {
     if (fault.kind !== 'flood' && processModules.has(fault.module)) inProcessOnly(`faults[${i}].module`, fault.module);
@@ -114,7 +115,7 @@ export async function planSimulation(scenario: Scenario, options: SimulateOption
     if ((command.do === 'load' || command.do === 'hotload') && companionMode) {
       const definition = definitions.get(command);
       if (definition !== undefined && !isInProcess(definition)) {
-        issues.push({ path: `${path}.actor`, message: `expected an in-process module: process modules are listed under modules (unless --real --time-scale 1), got "${command.actor}"` });
+        issues.push(issue(`${path}.actor`, 'an in-process module: process modules are listed under modules (unless --real --time-scale 1)', `"${command.actor}"`));
       }
     }
   }

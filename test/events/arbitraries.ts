@@ -14,7 +14,6 @@
  * ```
  */
 import fc from 'fast-check';
-import type { Check } from '../../src/events/catalogue.js';
 import {
   boolean,
   describeReceived,
@@ -24,9 +23,10 @@ import {
   nonNegativeNumber,
   percent,
   string,
+  type Check,
   type OneOfCheck,
   type OptionalCheck,
-} from '../../src/events/checks.js';
+} from '../../src/kernel/checks.js';
 import type { ModactorErrorCode } from '../../src/kernel/errors.js';
 import {
   nodeCatalogue,
@@ -201,7 +201,7 @@ export function invalidValuesFor(check: Check<unknown>): readonly unknown[] {
 
 /** The fields of a type's payload, with their (unwrapped) checks and whether they are optional. */
 export function fieldsOf(type: NodeEventType): readonly { readonly name: string; readonly check: Check<unknown>; readonly optional: boolean }[] {
-  return Object.entries(nodePayloadChecks[type].shape).map(([name, check]: [string, Check<unknown>]) => {
+  return Object.entries<Check<unknown>>(nodePayloadChecks[type].shape).map(([name, check]) => {
     const optionalOf = (check as Partial<OptionalCheck<unknown>>).optionalOf;
     return { name, check: optionalOf ?? check, optional: optionalOf !== undefined };
   });
@@ -305,3 +305,186 @@ export function invalidNodeEventArbitraryOf(types: readonly NodeEventType[] = no
 
 /** {@link invalidNodeEventArbitraryOf} over every node event type. */
 export const invalidNodeEventArbitrary: fc.Arbitrary<InvalidCase> = invalidNodeEventArbitraryOf();
+
+// ---- hostile values ------------------------------------------------------------------------
+
+/**
+ * The kinds of hostile value {@link hostileEventArbitrary} plants: what an attacker or a careless
+ * module hands to `publish`. Each is built fresh per run (proxies and getters keep state).
+ */
+export const HOSTILE_KINDS = [
+  'cyclic',
+  'deep',
+  'huge-string',
+  'huge-array',
+  'huge-record',
+  'proto-key',
+  'bigint',
+  'symbol',
+  'function',
+  'date',
+  'typed-array',
+  'map',
+  'class-instance',
+  'negative-zero',
+  'null-prototype',
+  'getter',
+  'flipping-getter',
+  'throwing-getter',
+  'proxy',
+  'throwing-proxy',
+  'revoked-proxy',
+] as const;
+
+export type HostileKind = (typeof HOSTILE_KINDS)[number];
+
+class Opaque {
+  readonly height = 1;
+}
+
+/** Wraps `inner` (or stands instead of it) as a hostile value of `kind`. */
+export function hostileValue(kind: HostileKind, inner: unknown): unknown {
+  switch (kind) {
+    case 'cyclic': {
+      const cycle: Record<string, unknown> = { inner };
+      cycle['self'] = cycle;
+      return cycle;
+    }
+    case 'deep': {
+      let deep: unknown = inner;
+      for (let i = 0; i < 2_000; i++) deep = { nested: deep };
+      return deep;
+    }
+    case 'huge-string':
+      return 'x'.repeat(1 << 20);
+    case 'huge-array':
+      return new Array<unknown>(200_000).fill(inner);
+    case 'huge-record': {
+      const record: Record<string, unknown> = {};
+      for (let i = 0; i < 20_000; i++) record[`k${i}`] = 1;
+      return record;
+    }
+    case 'proto-key':
+      return JSON.parse(`{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}`) as unknown;
+    case 'bigint':
+      return 10n ** 30n;
+    case 'symbol':
+      return Symbol('hostile');
+    case 'function':
+      return () => inner;
+    case 'date':
+      return new Date(0);
+    case 'typed-array':
+      return new Uint8Array(8);
+    case 'map':
+      return new Map([['height', 1]]);
+    case 'class-instance':
+      return new Opaque();
+    case 'negative-zero':
+      return -0;
+    case 'null-prototype':
+      return typeof inner === 'object' && inner !== null ? Object.assign(Object.create(null) as object, inner) : inner;
+    case 'getter':
+      return withGetter(inner, () => inner);
+    case 'flipping-getter': {
+      let reads = 0;
+      return withGetter(inner, () => (++reads === 1 ? inner : { flipped: 10n }));
+    }
+    case 'throwing-getter':
+      return withGetter(inner, () => {
+        throw Object.create(null);
+      });
+    case 'proxy':
+      return typeof inner === 'object' && inner !== null ? new Proxy(inner, {}) : inner;
+    case 'throwing-proxy':
+      return new Proxy(typeof inner === 'object' && inner !== null ? inner : {}, {
+        get: () => {
+          throw new Error('get trap');
+        },
+        // Hostile code throws what it likes, not only Errors.
+        ownKeys: () => {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- a hostile non-Error throw
+          throw Symbol('ownKeys trap');
+        },
+        getOwnPropertyDescriptor: () => {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- a hostile non-Error throw
+          throw null;
+        },
+      });
+    case 'revoked-proxy': {
+      const { proxy, revoke } = Proxy.revocable(typeof inner === 'object' && inner !== null ? inner : {}, {});
+      revoke();
+      return proxy;
+    }
+  }
+}
+
+/**
+ * A copy of the object `inner` whose first own field is a getter returning `read()`; a non-object
+ * `inner` is returned as it is.
+ */
+function withGetter(inner: unknown, read: () => unknown): unknown {
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) return inner;
+  const copy: Record<string, unknown> = { ...(inner as Record<string, unknown>) };
+  const key = Object.keys(copy)[0] ?? 'value';
+  Object.defineProperty(copy, key, { enumerable: true, configurable: true, get: read });
+  return copy;
+}
+
+/** Where in an event {@link hostileEventArbitrary} plants its hostile value. */
+export type HostileSpot = 'event' | 'type' | 'payload' | 'field' | 'extra-field' | 'meta' | 'list';
+
+/**
+ * A valid event turned hostile at one spot. The value is built by `build()`, fresh on each call,
+ * inside the property: fast-check itself must never touch it (it probes generated values, and a
+ * revoked proxy throws on any probe). `describe` says what was done, for failure reports.
+ */
+export interface HostileCase {
+  readonly build: () => unknown;
+  readonly describe: string;
+}
+
+const listTypes = ['NodeStartupCompleted', 'MaintenanceCompleted'] as const;
+
+/**
+ * Valid events with one hostile value planted: instead of (or around) the whole event, its type,
+ * its payload, one payload field, an extra field, its meta, or the list/record field of
+ * `NodeStartupCompleted.components` / `MaintenanceCompleted.results`. Some stay valid (a plain
+ * proxy, a consistent getter, a null-prototype payload), most must be refused.
+ */
+export const hostileEventArbitrary: fc.Arbitrary<HostileCase> = fc
+  .tuple(
+    nodeEventArbitrary,
+    fc.constantFrom(...HOSTILE_KINDS),
+    fc.constantFrom<HostileSpot>('event', 'type', 'payload', 'field', 'extra-field', 'meta', 'list'),
+    fc.nat(),
+  )
+  .map(([event, kind, spot, pick]): HostileCase => {
+    const payload = event.payload as unknown as Record<string, unknown>;
+    const fields = Object.keys(payload);
+    const field = fields[pick % Math.max(1, fields.length)] ?? 'missing';
+    const listType = listTypes[pick % listTypes.length] as (typeof listTypes)[number];
+    const build = (): unknown => {
+      switch (spot) {
+        case 'event':
+          return hostileValue(kind, { ...event });
+        case 'type':
+          return { type: hostileValue(kind, event.type), payload: { ...payload } };
+        case 'payload':
+          return { type: event.type, payload: hostileValue(kind, { ...payload }) };
+        case 'field':
+          return { type: event.type, payload: { ...payload, [field]: hostileValue(kind, payload[field]) } };
+        case 'extra-field':
+          return { type: event.type, payload: { ...payload, extra: hostileValue(kind, 1) } };
+        case 'meta':
+          return { ...event, meta: hostileValue(kind, { source: 'node', seq: 1 }) };
+        case 'list':
+          return listType === 'NodeStartupCompleted'
+            ? { type: listType, payload: { durationMs: 1, components: hostileValue(kind, ['a', 'b']) } }
+            : { type: listType, payload: { maintenanceType: 'prune', success: true, durationMs: 1, results: hostileValue(kind, { a: 1 }) } };
+      }
+    };
+    const where = spot === 'list' ? `the list of ${listType}` : `${spot} of ${event.type}${spot === 'field' ? `.${field}` : ''}`;
+    const describe = `${kind} at ${where}`;
+    return { build, describe, [fc.toStringMethod]: () => describe } as HostileCase;
+  });

@@ -54,7 +54,7 @@ describe('EventPublisher', () => {
       ['maintenanceType', 'success', 'durationMs'],
       ['checkType', 'nodeHealthy'],
     ]);
-    for (const event of published) expect(nodeCatalogue.validate(event)).toBe(event);
+    for (const event of published) expect(nodeCatalogue.validate(event)).toEqual(event);
   });
 
   it('includes optional fields that are given', () => {
@@ -84,7 +84,7 @@ describe('EventPublisher', () => {
       expect(out).toEqual(event);
       expect(Object.keys(out.payload)).toEqual(Object.keys(nodePayloadChecks[event.type].shape).filter((f) => f in event.payload));
       expect(Object.values(out.payload)).not.toContain(undefined);
-      expect(nodeCatalogue.validate(out)).toBe(out);
+      expect(nodeCatalogue.validate(out)).toEqual(out);
     },
   );
 });

@@ -1,15 +1,17 @@
 import { fc, it as prop } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { defineCatalogue, type Catalogue, type Check } from '../../src/events/catalogue.js';
+import { defineCatalogue, type Catalogue } from '../../src/events/catalogue.js';
 import {
   finiteNumber,
   hex64,
   isPlainObject,
+  issue,
   nonEmptyString,
   nonNegativeInteger,
   object,
   optional,
-} from '../../src/events/checks.js';
+  type Check,
+} from '../../src/kernel/checks.js';
 import {
   EventType,
   eventFamilies,
@@ -27,6 +29,7 @@ import {
   type InvalidCase,
 } from './arbitraries.js';
 import { HASH_A, sampleEvent, samples } from './samples.js';
+import { expectDeepFrozen } from './frozen.js';
 
 const types = Object.keys(samples) as NodeEventType[];
 
@@ -75,10 +78,14 @@ describe('the node catalogue', () => {
 });
 
 describe('validation', () => {
-  it.each(types)('accepts a valid %s and returns the same object', (type) => {
+  it.each(types)('accepts a valid %s and returns an equal, deep-frozen copy', (type) => {
     const event = sampleEvent(type);
-    expect(nodeCatalogue.validate(event)).toBe(event);
-    expect(nodeCatalogue.check(event)).toBe(event);
+    const parsed = nodeCatalogue.validate(event);
+    expect(parsed).toEqual(event);
+    expect(parsed).not.toBe(event);
+    expect(parsed.payload).not.toBe(event.payload);
+    expectDeepFrozen(parsed);
+    expect(nodeCatalogue.check(event)).toEqual(event);
   });
 
   it.each(types)('rejects an invalid %s with invalid-payload naming the field', (type) => {
@@ -97,27 +104,29 @@ describe('validation', () => {
       'Invalid NewBlock payload: payload.blockHash: expected a 64-character lowercase hex string, got string "ab" (and 1 more)',
     );
     expect(error.issues).toEqual([
-      { path: 'payload.blockHash', message: 'expected a 64-character lowercase hex string, got string "ab"' },
-      { path: 'payload.height', message: 'expected a non-negative safe integer, got string "x"' },
+      issue('payload.blockHash', 'a 64-character lowercase hex string', 'string "ab"'),
+      issue('payload.height', 'a non-negative safe integer', 'string "x"'),
     ]);
   });
 
   it('accepts events that went through JSON', () => {
     for (const type of types) {
       const event: unknown = JSON.parse(JSON.stringify(sampleEvent(type)));
-      expect(nodeCatalogue.check(event)).toBe(event);
+      expect(nodeCatalogue.check(event)).toEqual(event);
     }
   });
 
   it('accepts optional fields absent', () => {
     const event = { type: 'DataMaintenance', payload: { operation: 'flush', urgency: 'low', reason: 'periodic' } };
-    expect(nodeCatalogue.validate(event)).toBe(event);
+    expect(nodeCatalogue.validate(event)).toEqual(event);
+    expect(Object.keys(nodeCatalogue.validate(event).payload)).toEqual(['operation', 'urgency', 'reason']);
   });
 
   it('rejects an unknown type with unknown-event-type', () => {
     const error = failure({ type: 'NewBlok', payload: { blockHash: HASH_A, height: 1 } });
     expect(error.code).toBe('unknown-event-type');
-    expect(error.message).toBe('Expected a known event type, got string "NewBlok"');
+    expect(error.message).toBe('Invalid event: type: expected a known event type, got string "NewBlok"');
+    expect(error.issues).toEqual([issue('type', 'a known event type', 'string "NewBlok"')]);
   });
 
   it.each([
@@ -128,18 +137,22 @@ describe('validation', () => {
     ['a missing type', { payload: { blockHash: HASH_A, height: 1 } }],
     ['a non-string type', { type: 7, payload: {} }],
   ])('rejects %s with invalid-event', (_name, value) => {
-    expect(failure(value).code).toBe('invalid-event');
+    const error = failure(value);
+    expect(error.code).toBe('invalid-event');
+    expect(error.issues).toHaveLength(1);
   });
 
   it('rejects unknown top-level fields with invalid-event', () => {
     const error = failure({ ...sampleEvent('NewBlock'), priority: 'high' });
     expect(error.code).toBe('invalid-event');
-    expect(error.message).toBe('Expected only type, payload and meta in an event, got an unknown field string "priority"');
+    expect(error.message).toBe('Invalid event: priority: expected only the fields type, payload, meta, got an unknown field');
   });
 
   it('accepts valid meta and rejects malformed meta with invalid-event', () => {
     const withMeta = { ...sampleEvent('NewBlock'), meta: { source: 'node', seq: 3, time: 12.5 } };
-    expect(nodeCatalogue.validate(withMeta)).toBe(withMeta);
+    const parsed = nodeCatalogue.validate(withMeta);
+    expect(parsed).toEqual(withMeta);
+    expectDeepFrozen(parsed);
     for (const meta of [null, 'x', { seq: -1 }, { seq: 1.5 }, { time: Number.NaN }, { source: 1 }, { origin: 'x' }, undefined]) {
       const error = failure({ ...sampleEvent('NewBlock'), meta });
       expect(error.code).toBe('invalid-event');
@@ -161,23 +174,96 @@ describe('validation', () => {
     const outer = defineCatalogue<Outer>({
       Wrap: (value, path, issues) => {
         const result = inner.check({ type: 'Ping', payload: value });
-        if (isModactorError(result)) issues.push({ path, message: result.message });
+        if (isModactorError(result)) {
+          issues.push(issue(path, 'a Ping payload', result.message));
+          return { n: 0 };
+        }
+        return result.payload;
       },
     });
     expect(isModactorError(outer.check({ type: 'Wrap', payload: { n: -1 } }), 'invalid-payload')).toBe(true);
     const ok = { type: 'Wrap', payload: { n: 1 } };
-    expect(outer.check(ok)).toBe(ok);
+    expect(outer.check(ok)).toEqual(ok);
     // and the shared scratch space is clean afterwards
     expect(isModactorError(outer.check({ type: 'Wrap', payload: { n: 'x' } }), 'invalid-payload')).toBe(true);
-    expect(outer.check(ok)).toBe(ok);
+    expect(outer.check(ok)).toEqual(ok);
   });
 
   it('does not keep issues of a failed validation around for the next one', () => {
     failure({ type: 'NewBlock', payload: { blockHash: 'x', height: -1 } });
     const event = sampleEvent('NewBlock');
-    expect(nodeCatalogue.check(event)).toBe(event);
+    expect(nodeCatalogue.check(event)).toEqual(event);
     const error = failure({ type: 'NewTransaction', payload: { txHash: 1 } });
     expect(error.issues).toHaveLength(1);
+  });
+});
+
+describe('parsing: what is delivered is what was checked', () => {
+  it('reads the type once: a type getter cannot pass one payload shape under another type', () => {
+    let reads = 0;
+    const event = {
+      get type(): string {
+        reads++;
+        return reads === 1 ? 'HealthCheck' : 'NodeShutdown';
+      },
+      payload: { checkType: 'periodic', nodeHealthy: true },
+    };
+    const parsed = nodeCatalogue.validate(event);
+    expect(reads).toBe(1);
+    expect(parsed).toEqual({ type: 'HealthCheck', payload: { checkType: 'periodic', nodeHealthy: true } });
+    expectDeepFrozen(parsed);
+  });
+
+  it('shares nothing with the input: mutating it afterwards changes nothing delivered', () => {
+    const payload = { blockHash: HASH_A, height: 1 };
+    const event = { type: 'NewBlock', payload, meta: { source: 'x' } };
+    const parsed = nodeCatalogue.validate(event);
+    payload.height = -1;
+    event.meta.source = 'node';
+    expect(parsed).toEqual({ type: 'NewBlock', payload: { blockHash: HASH_A, height: 1 }, meta: { source: 'x' } });
+    expect(() => {
+      (parsed.payload as { height: number }).height = 2;
+    }).toThrow(TypeError);
+  });
+
+  it('with a meta to stamp, carries exactly that meta and never reads the caller\'s own', () => {
+    let read = false;
+    const event = {
+      ...sampleEvent('NewBlock'),
+      get meta(): unknown {
+        read = true;
+        return { source: 'node', seq: 999 };
+      },
+    };
+    const stamp = { source: 'indexer', seq: 7, time: 12 };
+    const parsed = nodeCatalogue.validate(event, stamp);
+    expect(read).toBe(false);
+    expect(parsed.meta).toEqual(stamp);
+    expect(parsed.meta).not.toBe(stamp);
+    expectDeepFrozen(parsed);
+    const frozen = Object.freeze({ source: 'node', seq: 8, time: 13 });
+    expect(nodeCatalogue.validate(sampleEvent('NewBlock'), frozen).meta).toBe(frozen);
+    // a forged meta is ignored even when malformed
+    expect(nodeCatalogue.validate({ ...sampleEvent('NewBlock'), meta: { seq: -1, evil: true } }, stamp).meta).toEqual(stamp);
+  });
+
+  it('without a meta to stamp, a caller\'s meta is checked and copied', () => {
+    const meta = { source: 'a', seq: 1 };
+    const parsed = nodeCatalogue.validate({ ...sampleEvent('NewBlock'), meta });
+    expect(parsed.meta).toEqual(meta);
+    expect(parsed.meta).not.toBe(meta);
+  });
+
+  it('refuses an event whose own reads throw with invalid-event, never a raw error', () => {
+    const { proxy, revoke } = Proxy.revocable({ ...sampleEvent('NewBlock') }, {});
+    revoke();
+    expect(failure(proxy).code).toBe('invalid-event');
+    const throwingType = { get type(): string { throw new Error('boom'); }, payload: {} };
+    expect(failure(throwingType).code).toBe('invalid-event');
+    const throwingPayload = { type: 'NewBlock', payload: { blockHash: HASH_A, get height(): number { throw new Error('boom'); } } };
+    const error = failure(throwingPayload);
+    expect(error.code).toBe('invalid-payload');
+    expect(error.issues.map((found) => found.path)).toEqual(['payload.height']);
   });
 });
 
@@ -196,10 +282,12 @@ function rejectsMutations(catalogue: Catalogue<NodeEventMap>) {
 }
 
 describe('validation properties', () => {
-  prop.prop([nodeEventArbitrary], { numRuns: 500 })('returns the same object for any valid event', (event) => {
-    expect(nodeCatalogue.validate(event)).toBe(event);
+  prop.prop([nodeEventArbitrary], { numRuns: 500 })('returns an equal deep-frozen copy of any valid event', (event) => {
+    const parsed = nodeCatalogue.validate(event);
+    expect(parsed).toEqual(event);
+    expectDeepFrozen(parsed);
     const roundTripped: unknown = JSON.parse(JSON.stringify(event));
-    expect(nodeCatalogue.check(roundTripped)).toBe(roundTripped);
+    expect(nodeCatalogue.check(roundTripped)).toEqual(roundTripped);
   });
 
   prop.prop([invalidNodeEventArbitrary], { numRuns: 1_000 })(
@@ -234,7 +322,7 @@ describe('the properties catch broken catalogues', () => {
   it('a payload that lets unknown fields through', () => {
     const lenient: Check<unknown> = (value, path, issues) => {
       if (!isPlainObject(value)) return nodePayloadChecks.PeerUnbanned(value, path, issues);
-      nodePayloadChecks.PeerUnbanned({ peerAddr: (value as { peerAddr?: unknown }).peerAddr }, path, issues);
+      return nodePayloadChecks.PeerUnbanned({ peerAddr: (value as { peerAddr?: unknown }).peerAddr }, path, issues);
     };
     expect(caught(broken('PeerUnbanned', lenient), 'PeerUnbanned')).toBe(true);
   });
@@ -246,7 +334,7 @@ describe('the properties catch broken catalogues', () => {
         const { maintenanceType } = value as { maintenanceType?: unknown };
         return tolerant({ maintenanceType }, path, issues);
       }
-      tolerant(value, path, issues);
+      return tolerant(value, path, issues);
     };
     expect(caught(broken('MaintenanceStarted', undefinedOk), 'MaintenanceStarted')).toBe(true);
   });

@@ -3,9 +3,9 @@
  * every `@ts-expect-error` line must fail to compile, every assertion must hold.
  */
 import { expectTypeOf } from 'vitest';
-import type { Check, EventOf } from '../../src/events/catalogue.js';
+import type { EventOf } from '../../src/events/catalogue.js';
 import { defineCatalogue } from '../../src/events/catalogue.js';
-import type { recordOf } from '../../src/events/checks.js';
+import type { recordOf } from '../../src/kernel/checks.js';
 import {
   arrayOf,
   hex64,
@@ -14,8 +14,9 @@ import {
   oneOf,
   optional,
   string,
+  type Check,
   type Infer,
-} from '../../src/events/checks.js';
+} from '../../src/kernel/checks.js';
 import type { eventFamilies, nodePayloadChecks } from '../../src/events/node-catalogue.js';
 import { EventType, type NodeEvent, type NodeEventMap, type NodeEventType } from '../../src/events/node-catalogue.js';
 import { createEventPublisher, type EventPublisher } from '../../src/node/event-publisher.js';
@@ -86,12 +87,22 @@ defineCatalogue<Mine>({ Ping: object({ n: string }), Named: object({ name: strin
 defineCatalogue<Mine>({ Ping: object({ n: nonNegativeInteger }), Named: object({}) });
 // @ts-expect-error -- a schema must cover every type
 defineCatalogue<Mine>({ Ping: object({ n: nonNegativeInteger }) });
-// A hand-written check says what it admits; an unannotated function literal is taken on trust.
-const checkPing: Check<{ readonly n: number }> = () => undefined;
-defineCatalogue<Mine>({ Ping: checkPing, Named: () => undefined });
-const untyped: Check = () => undefined;
+// A hand-written check says what it admits by what it returns.
+const checkPing: Check<{ readonly n: number }> = () => ({ n: 1 });
+defineCatalogue<Mine>({ Ping: checkPing, Named: () => ({ name: 'x' }) });
+const untyped: Check = (value) => value;
 // @ts-expect-error -- a Check<unknown> does not prove it admits only Named payloads
 defineCatalogue<Mine>({ Ping: checkPing, Named: untyped });
+// @ts-expect-error -- a check returning nothing (a validator, not a parser) is no payload check
+defineCatalogue<Mine>({ Ping: checkPing, Named: () => undefined });
+
+// ---- parsed values are readonly -------------------------------------------------------------
+
+const parsed = mine.validate(null);
+if (parsed.type === 'Ping') {
+  // @ts-expect-error -- a delivered payload is frozen, and typed readonly
+  parsed.payload.n = 2;
+}
 
 // ---- the publisher has exactly one helper per type, generic in its result --------------------
 

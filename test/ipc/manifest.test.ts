@@ -60,7 +60,7 @@ describe('process module manifests', () => {
       throw new Error('expected a throw');
     } catch (error) {
       expect(isModactorError(error, 'invalid-manifest')).toBe(true);
-      expect((error as Error).message).toBe('Invalid manifest of module "m": nonsense: unknown field, expected one of name, version, entry, isolation, subscribe, publishes, mailboxCapacity, credits, restart, heartbeat, publishRateLimit, maxMessageBytes, startupTimeoutMs, shutdownTimeoutMs, args, env, execArgv (and 7 more)');
+      expect((error as Error).message).toBe('Invalid manifest of module "m": nonsense: expected one of name, version, entry, isolation, subscribe, publishes, mailboxCapacity, credits, restart, heartbeat, publishRateLimit, maxMessageBytes, startupTimeoutMs, shutdownTimeoutMs, args, env, execArgv, got an unknown field (and 7 more)');
       expect((error as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual([
         'nonsense',
         'entry',
@@ -81,7 +81,7 @@ describe('process module manifests', () => {
     ]);
     expect(issuesOf({ ...base, isolation: 'thread' })).toEqual(['isolation: expected "process" or "worker", got "thread"']);
     expect(issuesOf({ ...base, isolation: 'worker', env: { A: '1' } })).toEqual([
-      'env: not supported with isolation "worker" (a worker shares the process environment)',
+      'env: expected no env with isolation "worker" (a worker shares the process environment), got an object',
     ]);
     expect(issuesOf({ ...base, entry: new URL('https://example.com/x.ts') })).toEqual(['entry: expected a file: URL, got https: URL']);
   });

@@ -15,8 +15,9 @@ describe('ModactorError', () => {
 
   it('keeps its cause and issues', () => {
     const cause = new Error('root');
-    const error = new ModactorError('invalid-argument', 'bad', { cause, issues: [{ path: 'a.b', message: 'expected x' }] });
+    const found = { path: 'a.b', expected: 'x', got: 'y', message: 'expected x, got y' };
+    const error = new ModactorError('invalid-argument', 'bad', { cause, issues: [found] });
     expect(error.cause).toBe(cause);
-    expect(error.issues).toEqual([{ path: 'a.b', message: 'expected x' }]);
+    expect(error.issues).toEqual([found]);
   });
 });

@@ -4,11 +4,13 @@
  */
 import { pino, type Logger } from 'pino';
 import {
+  isModactorError,
   createActorSystem,
   createSimulatedScheduler,
   type ActorSystem,
   type ActorSystemOptions,
   type InspectionEvent,
+  type ModactorError,
   type OfferResult,
   type SimulatedScheduler,
 } from '../../src/index.js';
@@ -102,4 +104,15 @@ export function outcome<T>(promise: Promise<T>): Promise<{ ok: true; value: T } 
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+}
+
+/** The ModactorError `fn` throws; fails the test when it throws nothing or something else. */
+export function refusal(fn: () => unknown): ModactorError {
+  try {
+    fn();
+  } catch (error) {
+    if (isModactorError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a ModactorError, nothing was thrown');
 }

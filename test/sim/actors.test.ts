@@ -20,7 +20,7 @@ describe('actors named by a scenario', () => {
 
   it('rejects options the factory refuses, naming the field', async () => {
     const issues = await issuesOf({ duration: 100, modules: [{ actor: 'probe', name: 'p', options: { subscribe: ['NewBlok'] } }] });
-    expect(issues).toEqual(['modules[0].options: the factory of "probe" refused its options: probe: unknown event types in subscribe: NewBlok']);
+    expect(issues).toEqual(['modules[0].options: expected options the factory of "probe" accepts, got a refusal: probe: unknown event types in subscribe: NewBlok']);
   });
 
   it('rejects a missing named export, and a file#export actor without a name', async () => {
