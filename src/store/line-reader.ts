@@ -1,0 +1,111 @@
+/**
+ * Reads a file's lines in chunks, without loading the file: the one way the store reads its
+ * segments, at open (recovery), for replay, and in `modactor log`.
+ */
+import type { StoreFile } from './fs.js';
+import { NEWLINE } from './record.js';
+
+/** Default bytes read per call. */
+export const CHUNK_BYTES = 256 * 1024;
+
+/** A longer line is cut here and reported as a fragment (a record is never this big). */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** One line: `buffer[start, end)` without its newline, at `offset` in the file. */
+export interface Line {
+  readonly buffer: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+  readonly offset: number;
+  /** False for bytes after the last newline (at the end), or a line cut at {@link MAX_LINE_BYTES}. */
+  readonly complete: boolean;
+}
+
+/**
+ * Iterates the lines of `file` from `from` up to `to` (exclusive, default: the end). A line is
+ * valid only until the next call: its bytes live in a reused buffer.
+ *
+ * @example
+ * ```ts
+ * const lines = new LineReader(file, 0, size);
+ * for (let line = await lines.next(); line !== undefined; line = await lines.next()) { ... }
+ * ```
+ */
+export class LineReader {
+  private buffer: Buffer;
+  /** File offset of `buffer[0]`. */
+  private base: number;
+  private scan = 0;
+  private filled = 0;
+  private eof = false;
+  private skipping = false;
+
+  constructor(
+    private readonly file: StoreFile,
+    from: number,
+    private readonly to: number = Number.POSITIVE_INFINITY,
+    chunkBytes: number = CHUNK_BYTES,
+  ) {
+    this.base = from;
+    this.buffer = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /** File offset after the last line returned. */
+  get position(): number {
+    return this.base + this.scan;
+  }
+
+  /** The next line, or undefined at the end. */
+  async next(): Promise<Line | undefined> {
+    for (;;) {
+      const nl = this.buffer.indexOf(NEWLINE, this.scan);
+      if (nl >= 0 && nl < this.filled) {
+        const start = this.scan;
+        this.scan = nl + 1;
+        if (this.skipping) {
+          this.skipping = false;
+          continue;
+        }
+        return { buffer: this.buffer, start, end: nl, offset: this.base + start, complete: true };
+      }
+      if (this.skipping) this.scan = this.filled;
+      if (this.eof) {
+        if (this.scan >= this.filled) return undefined;
+        const start = this.scan;
+        this.scan = this.filled;
+        return { buffer: this.buffer, start, end: this.filled, offset: this.base + start, complete: false };
+      }
+      if (!this.skipping && this.filled - this.scan >= MAX_LINE_BYTES) {
+        // A line this long is not a record: hand it back as a fragment, skip to its newline.
+        const start = this.scan;
+        this.scan = this.filled;
+        this.skipping = true;
+        return { buffer: this.buffer, start, end: this.filled, offset: this.base + start, complete: false };
+      }
+      await this.fill();
+    }
+  }
+
+  private async fill(): Promise<void> {
+    // Keep the unscanned rest at the front; grow when a line fills the whole buffer.
+    if (this.scan > 0) {
+      this.buffer.copyWithin(0, this.scan, this.filled);
+      this.base += this.scan;
+      this.filled -= this.scan;
+      this.scan = 0;
+    }
+    if (this.filled === this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
+      bigger.set(this.buffer);
+      this.buffer = bigger;
+    }
+    const want = Math.min(this.buffer.length - this.filled, this.to - (this.base + this.filled));
+    if (want <= 0) {
+      this.eof = true;
+      return;
+    }
+    const n = await this.file.read(this.buffer.subarray(this.filled, this.filled + want), this.base + this.filled);
+    if (n === 0) this.eof = true;
+    this.filled += n;
+  }
+}
