@@ -12,7 +12,7 @@
  * - `flush` resolves once every record appended before it is durable, and rejects with
  *   `store-failed` when a record appended since the previous `flush` call could not be made durable.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ModactorError, describeValue } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { silentLogger } from '../kernel/logger.js';
@@ -206,7 +206,10 @@ async function openChecked(options: EventLogOptions, settings: Settings): Promis
   const fs = options.fs ?? nodeFs();
   const logger = (options.logger ?? silentLogger()).child({ module: 'store' });
   const readOnly = options.readOnly === true;
-  if (!readOnly) await fs.mkdir(options.dir);
+  if (!readOnly) {
+    await fs.mkdir(options.dir);
+    await fs.syncDir(dirname(options.dir));
+  }
 
   const names = (await fs.readdir(options.dir))
     .map((name) => ({ name, firstSeq: segmentFirstSeq(name) }))
@@ -244,21 +247,25 @@ async function openChecked(options: EventLogOptions, settings: Settings): Promis
   }
   const wholeTorn = last !== undefined && last.bytes === 0 && last.records === 0;
   if (wholeTorn && torn.length === 0) torn.push({ segment: last.name, offset: 0, bytes: 0, records: 0 });
-  if (!readOnly && last !== undefined) {
-    if (wholeTorn) {
-      await fs.unlink(last.path);
-      await fs.syncDir(options.dir);
-      segments.pop();
-    } else if (torn.length > 0) {
-      const file = await fs.open(last.path, 'write');
-      try {
-        await file.truncate(last.bytes);
-        await file.datasync();
-      } finally {
-        await file.close();
-      }
+  if (!readOnly && wholeTorn) {
+    await fs.unlink(last.path);
+    segments.pop();
+  }
+  const tail = segments.at(-1);
+  if (!readOnly && tail !== undefined) {
+    // Cut the torn tail, and make what a process crash left in the page cache durable: the log
+    // goes on from it, so a later power loss must not take it and keep what follows.
+    const file = await fs.open(tail.path, 'write');
+    try {
+      if (tail === last && torn.length > 0) await file.truncate(tail.bytes);
+      await file.datasync();
+    } finally {
+      await file.close();
     }
   }
+  // The entries of segments a crash left may not be durable yet (one was being created): the log
+  // writes on in them, so make their names durable now.
+  if (!readOnly) await fs.syncDir(options.dir);
   corrupt.sort((a, b) => (a.segment === b.segment ? a.offset - b.offset : a.segment < b.segment ? -1 : 1));
   if (corrupt.length > 0) {
     logger.warn({ corrupt: corrupt.slice(0, 10), count: corrupt.length }, 'event log: corrupt records found; readers skip them');

@@ -198,6 +198,11 @@ export function createMemoryDisk(options: MemoryDiskOptions = {}): MemoryDisk {
     return entry.fault;
   };
 
+  /** Directories are durable at once: the log's own directory is all it creates. */
+  const makeDirs = (dir: string): void => {
+    for (let d = dir; !dirs.has(d); d = dirname(d)) dirs.set(d, { entries: new Map(), synced: new Map() });
+  };
+
   const mount = (): StoreFs => {
     const born = generation;
     /** Runs `effect` as one disk call: counted, gated, failed by a fault, or never settling when dead. */
@@ -272,11 +277,7 @@ export function createMemoryDisk(options: MemoryDiskOptions = {}): MemoryDisk {
         }),
       readdir: (dir) =>
         call('readdir', dir, () => [...directory(dir, 'scandir').entries.keys()].map((p) => p.slice(dir.length + 1)).sort()),
-      mkdir: (dir) =>
-        call('mkdir', dir, () => {
-          // Directories are made durable at once: the log's own directory is all it creates.
-          for (let d = dir; !dirs.has(d); d = dirname(d)) dirs.set(d, { entries: new Map(), synced: new Map() });
-        }),
+      mkdir: (dir) => call('mkdir', dir, () => makeDirs(dir)),
       rename: (from, to) =>
         call('rename', from, () => {
           const source = directory(dirname(from), 'rename');
@@ -328,8 +329,8 @@ export function createMemoryDisk(options: MemoryDiskOptions = {}): MemoryDisk {
       return dirs.get(dirname(path))?.entries.get(path)?.contents();
     },
     write(path, data) {
-      const dir = dirs.get(dirname(path)) ?? { entries: new Map<string, Inode>(), synced: new Map<string, Inode>() };
-      dirs.set(dirname(path), dir);
+      makeDirs(dirname(path));
+      const dir = dirs.get(dirname(path)) as Directory;
       const inode = dir.entries.get(path) ?? new Inode();
       inode.truncate(0);
       inode.write(data, 0);
