@@ -196,7 +196,7 @@ export async function openEventLog(options: EventLogOptions): Promise<EventLog> 
     if (error instanceof ModactorError) throw error;
     throw new ModactorError(
       'store-failed',
-      `Expected to open the event log in ${options.dir}, got ${errorCode(error) ?? 'an error'}: ${error instanceof Error ? error.message : String(error)}`,
+      `Expected to open the event log in ${options.dir}, got ${error instanceof Error ? error.message : describeValue(error)}`,
       { cause: error },
     );
   }
