@@ -13,17 +13,17 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** One line: `buffer[start, end)` without its newline, at `offset` in the file. */
 export interface Line {
-  readonly buffer: Uint8Array;
-  readonly start: number;
-  readonly end: number;
-  readonly offset: number;
+  buffer: Uint8Array;
+  start: number;
+  end: number;
+  offset: number;
   /** False for bytes after the last newline (at the end), or a line cut at {@link MAX_LINE_BYTES}. */
-  readonly complete: boolean;
+  complete: boolean;
 }
 
 /**
  * Iterates the lines of `file` from `from` up to `to` (exclusive, default: the end). A line is
- * valid only until the next call: its bytes live in a reused buffer.
+ * valid only until the next call: it is one object, reused, and its bytes live in a reused buffer.
  *
  * @example
  * ```ts
@@ -39,6 +39,7 @@ export class LineReader {
   private filled = 0;
   private eof = false;
   private skipping = false;
+  private readonly line: Line = { buffer: new Uint8Array(0), start: 0, end: 0, offset: 0, complete: true };
 
   constructor(
     private readonly file: StoreFile,
@@ -66,24 +67,34 @@ export class LineReader {
           this.skipping = false;
           continue;
         }
-        return { buffer: this.buffer, start, end: nl, offset: this.base + start, complete: true };
+        return this.emit(start, nl, true);
       }
       if (this.skipping) this.scan = this.filled;
       if (this.eof) {
         if (this.scan >= this.filled) return undefined;
         const start = this.scan;
         this.scan = this.filled;
-        return { buffer: this.buffer, start, end: this.filled, offset: this.base + start, complete: false };
+        return this.emit(start, this.filled, false);
       }
       if (!this.skipping && this.filled - this.scan >= MAX_LINE_BYTES) {
         // A line this long is not a record: hand it back as a fragment, skip to its newline.
         const start = this.scan;
         this.scan = this.filled;
         this.skipping = true;
-        return { buffer: this.buffer, start, end: this.filled, offset: this.base + start, complete: false };
+        return this.emit(start, this.filled, false);
       }
       await this.fill();
     }
+  }
+
+  private emit(start: number, end: number, complete: boolean): Line {
+    const line = this.line;
+    line.buffer = this.buffer;
+    line.start = start;
+    line.end = end;
+    line.offset = this.base + start;
+    line.complete = complete;
+    return line;
   }
 
   private async fill(): Promise<void> {

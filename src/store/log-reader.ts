@@ -6,7 +6,7 @@ import { ModactorError } from '../kernel/errors.js';
 import type { Catalogue, EventMap } from '../events/catalogue.js';
 import { errorCode, type StoreFile, type StoreFs } from './fs.js';
 import { LineReader } from './line-reader.js';
-import { decodeEvent, decodeHeader, peekSeqTime, unframe, type LoggedEvent } from './record.js';
+import { decodeEvent, decodeHeader, peekSeqTime, unframe, type LoggedEvent, type Peeked } from './record.js';
 import type { SegmentInfo } from './event-log.js';
 
 /** Options of {@link EventLog.read}. */
@@ -88,6 +88,8 @@ class SegmentReader implements LogReader {
   private position: number;
   private current: { name: string; file: StoreFile; lines: LineReader; end: number } | undefined;
   private started = false;
+  private seeking = true;
+  private readonly peeked: Peeked = { seq: 0, time: 0 };
   private finished = false;
 
   constructor(
@@ -128,10 +130,12 @@ class SegmentReader implements LogReader {
         const header = unframe(line.buffer, line.start, line.end);
         if (!('fault' in header) && decodeHeader(header.json) !== undefined) continue;
       }
-      // Cheap skip of records before the start, without checking or parsing them.
-      const body = line.buffer.subarray(line.start + 9, line.end);
-      const peek = peekSeqTime(body);
-      if (peek !== undefined && peek.seq <= this.position) continue;
+      // Until past the position (a new segment, a start from a seq), records are skipped cheaply:
+      // their seq is peeked, without checking or parsing them.
+      if (this.seeking) {
+        const body = line.buffer.subarray(line.start + 9, line.end);
+        if (peekSeqTime(body, this.peeked) && this.peeked.seq <= this.position) continue;
+      }
       const checked = unframe(line.buffer, line.start, line.end);
       const event = 'fault' in checked ? undefined : decodeEvent(checked.json);
       if (event === undefined || event.meta.seq <= this.position) {
@@ -143,6 +147,7 @@ class SegmentReader implements LogReader {
         break;
       }
       this.position = event.meta.seq;
+      this.seeking = false;
       if (this.types !== undefined && !this.types.has(event.type)) {
         this.stats.filtered++;
         continue;
@@ -192,6 +197,7 @@ class SegmentReader implements LogReader {
       try {
         const file = await this.source.fs.open(next.path, 'read');
         this.current = { name: next.name, file, lines: new LineReader(file, 0, next.bytes), end: next.bytes };
+        this.seeking = true;
         return true;
       } catch (error) {
         if (errorCode(error) !== 'ENOENT') throw error;

@@ -4,8 +4,9 @@
  * without its newline was cut by a crash. Segments start with a header line in the same framing,
  * and the state file is one such line.
  *
- * An event record's JSON starts with its `seq` and `time`, so that a scan can read them without
- * parsing the rest: `{"seq":42,"time":1718000000000,"source":"node","type":"NewBlock","payload":{...}}`.
+ * An event record's JSON is the event itself, its metadata first, so that a scan can read the seq
+ * and time without parsing the rest:
+ * `{"meta":{"seq":42,"time":1718000000000,"source":"node"},"type":"NewBlock","payload":{...}}`.
  */
 import { crc32 } from 'node:zlib';
 import { ModactorError, describeValue } from '../kernel/errors.js';
@@ -75,15 +76,24 @@ function hexValue(c: number): number {
   return -1;
 }
 
-const decoder = new TextDecoder();
+/** The UTF-8 text of `bytes`. */
+function text(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+}
 
-/** Parses the JSON of a checked line. */
+/** Parses the JSON of a checked line; undefined when it is not JSON. */
 export function parseJson(json: Uint8Array): unknown {
   try {
-    return JSON.parse(decoder.decode(json)) as unknown;
+    return JSON.parse(text(json)) as unknown;
   } catch {
     return undefined;
   }
+}
+
+function refuse(field: string, expected: string, got: unknown): never {
+  throw new ModactorError('invalid-argument', `Expected ${field} to be ${expected}, got ${describeValue(got)}`, {
+    issues: [{ path: field, message: `expected ${expected}, got ${describeValue(got)}` }],
+  });
 }
 
 /**
@@ -93,16 +103,11 @@ export function parseJson(json: Uint8Array): unknown {
  */
 export function encodeEvent(event: LoggedEvent): string {
   const { type, payload, meta } = event;
-  const bad = (field: string, expected: string, got: unknown): never => {
-    throw new ModactorError('invalid-argument', `Expected ${field} to be ${expected}, got ${describeValue(got)}`, {
-      issues: [{ path: field, message: `expected ${expected}, got ${describeValue(got)}` }],
-    });
-  };
-  if (typeof type !== 'string' || type.length === 0) bad('type', 'a non-empty string', type);
-  if (meta === null || typeof meta !== 'object') bad('meta', 'an object { seq, source, time }', meta);
-  if (!Number.isSafeInteger(meta.seq) || meta.seq < 0) bad('meta.seq', 'a non-negative safe integer', meta.seq);
-  if (typeof meta.source !== 'string') bad('meta.source', 'a string', meta.source);
-  if (!Number.isFinite(meta.time)) bad('meta.time', 'a finite number', meta.time);
+  if (typeof type !== 'string' || type.length === 0) refuse('type', 'a non-empty string', type);
+  if (meta === null || typeof meta !== 'object') refuse('meta', 'an object { seq, source, time }', meta);
+  if (!Number.isSafeInteger(meta.seq) || meta.seq < 0) refuse('meta.seq', 'a non-negative safe integer', meta.seq);
+  if (typeof meta.source !== 'string') refuse('meta.source', 'a string', meta.source);
+  if (!Number.isFinite(meta.time)) refuse('meta.time', 'a finite number', meta.time);
   let body: string | undefined;
   try {
     body = JSON.stringify(payload);
@@ -111,47 +116,67 @@ export function encodeEvent(event: LoggedEvent): string {
       cause: error,
     });
   }
-  if (body === undefined) bad('payload', 'a JSON value', payload);
-  return frame(
-    `{"seq":${meta.seq},"time":${JSON.stringify(meta.time)},"source":${JSON.stringify(meta.source)},"type":${JSON.stringify(type)},"payload":${body}}`,
-  );
+  if (body === undefined) refuse('payload', 'a JSON value', payload);
+  return frame(`{"meta":{"seq":${meta.seq},"time":${meta.time},"source":${JSON.stringify(meta.source)}},"type":${JSON.stringify(type)},"payload":${body}}`);
 }
 
-/** Decodes the JSON of an event record, or undefined when it is not one. */
+/** Decodes the JSON of an event record (parsed as it is: no copy), or undefined when it is not one. */
 export function decodeEvent(json: Uint8Array): LoggedEvent | undefined {
-  const value = parseJson(json) as { seq?: unknown; time?: unknown; source?: unknown; type?: unknown; payload?: unknown } | undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { seq, time, source, type, payload } = value;
-  if (!Number.isSafeInteger(seq) || (seq as number) < 0 || !Number.isFinite(time) || typeof source !== 'string') return undefined;
+  const value = parseJson(json) as { meta?: { seq?: unknown; time?: unknown; source?: unknown }; type?: unknown; payload?: unknown } | undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  const { meta, type, payload } = value;
+  if (meta === null || typeof meta !== 'object') return undefined;
+  if (!Number.isSafeInteger(meta.seq) || (meta.seq as number) < 0 || !Number.isFinite(meta.time) || typeof meta.source !== 'string') return undefined;
   if (typeof type !== 'string' || type.length === 0 || payload === undefined) return undefined;
-  return { type, payload, meta: { seq: seq as number, source, time: time as number } };
+  return value as LoggedEvent;
 }
 
-const SEQ_PREFIX = Buffer.from('{"seq":');
+const SEQ_PREFIX = Buffer.from('{"meta":{"seq":');
 const TIME_PREFIX = Buffer.from(',"time":');
+
+/** Where a scan leaves the seq and time it peeked (one object, reused: read them at once). */
+export interface Peeked {
+  seq: number;
+  time: number;
+}
 
 /**
  * The seq and time of an event record's JSON, read from its start without parsing the rest
- * (`{"seq":N,"time":T,`); undefined when the record does not start that way.
+ * (`{"meta":{"seq":N,"time":T,`) into `into`; false when the record does not start that way.
  */
-export function peekSeqTime(json: Uint8Array): { seq: number; time: number } | undefined {
-  if (!startsWith(json, SEQ_PREFIX, 0)) return undefined;
+export function peekSeqTime(json: Uint8Array, into: Peeked): boolean {
+  if (!startsWith(json, SEQ_PREFIX, 0)) return false;
   let i = SEQ_PREFIX.length;
-  let seq = 0;
-  const seqStart = i;
-  for (; i < json.length; i++) {
-    const c = json[i] as number;
-    if (c < 48 || c > 57) break;
-    seq = seq * 10 + (c - 48);
-  }
-  if (i === seqStart || i - seqStart > 16 || !Number.isSafeInteger(seq) || !startsWith(json, TIME_PREFIX, i)) return undefined;
+  const { value: seq, length: seqDigits } = digits(json, i);
+  i += seqDigits;
+  if (seqDigits === 0 || seqDigits > 16 || !Number.isSafeInteger(seq) || !startsWith(json, TIME_PREFIX, i)) return false;
   i += TIME_PREFIX.length;
   const timeStart = i;
   while (i < json.length && json[i] !== 0x2c /* , */) i++;
-  const time = Number(decoder.decode(json.subarray(timeStart, i)));
-  if (i === timeStart || !Number.isFinite(time)) return undefined;
-  return { seq, time };
+  if (i === timeStart) return false;
+  // An integer time (the usual case) is read in place; anything else through Number.
+  const whole = digits(json, timeStart);
+  const time = whole.length === i - timeStart && whole.length <= 15 ? whole.value : Number(text(json.subarray(timeStart, i)));
+  if (!Number.isFinite(time)) return false;
+  into.seq = seq;
+  into.time = time;
+  return true;
 }
+
+/** The decimal digits of `bytes` from `at`: their value and how many. Reused result object. */
+function digits(bytes: Uint8Array, at: number): { value: number; length: number } {
+  let value = 0;
+  let i = at;
+  for (; i < bytes.length; i++) {
+    const c = bytes[i] as number;
+    if (c < 48 || c > 57) break;
+    value = value * 10 + (c - 48);
+  }
+  scratchDigits.value = value;
+  scratchDigits.length = i - at;
+  return scratchDigits;
+}
+const scratchDigits = { value: 0, length: 0 };
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array, at: number): boolean {
   if (bytes.length < at + prefix.length) return false;

@@ -6,7 +6,7 @@
 import { ModactorError } from '../kernel/errors.js';
 import type { StoreFs } from './fs.js';
 import { LineReader, type Line } from './line-reader.js';
-import { FORMAT_VERSION, decodeHeader, peekSeqTime, unframe, type LineFault, type SegmentHeader } from './record.js';
+import { FORMAT_VERSION, decodeHeader, peekSeqTime, unframe, type LineFault, type Peeked, type SegmentHeader } from './record.js';
 
 /** Why a record was found bad. */
 export type CorruptReason = LineFault | 'seq-order' | 'header' | 'cut';
@@ -86,7 +86,7 @@ export async function scanSegment(fs: StoreFs, path: string, name: string, after
         bad.push({ segment: name, offset: line.offset, length: line.end - line.start, reason: found });
         continue;
       }
-      if ('firstSeq' in found) {
+      if (found !== undefined) {
         header = found;
         goodEnd = line.end - line.start + 1;
         continue;
@@ -96,9 +96,9 @@ export async function scanSegment(fs: StoreFs, path: string, name: string, after
         bad = [];
       }
       records++;
-      firstSeq ??= found.seq;
-      lastSeq = found.seq;
-      lastTime = found.time;
+      firstSeq ??= peeked.seq;
+      lastSeq = peeked.seq;
+      lastTime = peeked.time;
       goodEnd = line.offset + (line.end - line.start) + 1;
     }
     const tailStart = bad[0]?.offset ?? cutAt;
@@ -121,11 +121,12 @@ function readHeader(line: Line, name: string): SegmentHeader | 'header' {
   return header;
 }
 
-/** The seq and time of a valid record line, or why it is not one. */
-function checkRecord(line: Line, lastSeq: number): { seq: number; time: number } | CorruptReason {
+const peeked: Peeked = { seq: 0, time: 0 };
+
+/** Undefined for a valid record line (its seq and time left in `peeked`), else why it is not one. */
+function checkRecord(line: Line, lastSeq: number): CorruptReason | undefined {
   const checked = unframe(line.buffer, line.start, line.end);
   if ('fault' in checked) return checked.fault;
-  const found = peekSeqTime(checked.json);
-  if (found === undefined) return 'shape';
-  return found.seq > lastSeq ? found : 'seq-order';
+  if (!peekSeqTime(checked.json, peeked)) return 'shape';
+  return peeked.seq > lastSeq ? undefined : 'seq-order';
 }
