@@ -2,7 +2,7 @@
  * Reading the event log from a seq, in order, in batches the caller asks for (a replay paced by a
  * mailbox pulls what fits), one segment chunk at a time: the log is never loaded whole.
  */
-import { ModactorError } from '../kernel/errors.js';
+import { ModactorError, describeValue } from '../kernel/errors.js';
 import type { Catalogue, EventMap } from '../events/catalogue.js';
 import { errorCode, type StoreFile, type StoreFs } from './fs.js';
 import { LineReader } from './line-reader.js';
@@ -58,7 +58,7 @@ export interface LogReader extends AsyncIterable<LoggedEvent> {
    */
   readonly gap: number;
   readonly stats: ReadStats;
-  /** Up to `max` (default 1000) next records, in seq order; empty when caught up. */
+  /** Up to `max` (default 1000) next records, in seq order; empty when caught up. One call at a time. */
   readBatch(max?: number): Promise<LoggedEvent[]>;
   close(): Promise<void>;
 }
@@ -88,6 +88,7 @@ class SegmentReader implements LogReader {
   private position: number;
   private current: { name: string; file: StoreFile; lines: LineReader; end: number } | undefined;
   private started = false;
+  private busy = false;
   private seeking = true;
   private readonly peeked: Peeked = { seq: 0, time: 0 };
   private finished = false;
@@ -102,6 +103,17 @@ class SegmentReader implements LogReader {
   }
 
   async readBatch(max = 1000): Promise<LoggedEvent[]> {
+    if (this.busy) throw new ModactorError('invalid-argument', 'Expected one readBatch at a time, got a second call while the first is pending');
+    if (!Number.isSafeInteger(max) || max < 1) throw new ModactorError('invalid-argument', `Expected max to be a positive integer, got ${describeValue(max)}`);
+    this.busy = true;
+    try {
+      return await this.read(max);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async read(max: number): Promise<LoggedEvent[]> {
     const out: LoggedEvent[] = [];
     if (!this.started) this.start();
     while (out.length < max && !this.finished) {

@@ -61,6 +61,21 @@ describe.each(places)('the event log on %s', (_, makePlace) => {
     await log.close();
   });
 
+  it('reads one batch at a time, of a positive size', async () => {
+    const log = await openAt(makePlace(), clock());
+    for (const seq of range(1, 10)) log.append(block(seq));
+    await log.flush();
+    const reader = log.read();
+    const first = reader.readBatch(4);
+    const second = await reader.readBatch(4).catch((e: unknown) => e);
+    expect(isModactorError(second, 'invalid-argument')).toBe(true);
+    expect((await first).map((e) => e.meta.seq)).toEqual([1, 2, 3, 4]);
+    expect(isModactorError(await reader.readBatch(0).catch((e: unknown) => e), 'invalid-argument')).toBe(true);
+    expect((await reader.readBatch(100)).map((e) => e.meta.seq)).toEqual(range(5, 10));
+    await reader.close();
+    await log.close();
+  });
+
   it('refuses a seq that does not increase and a payload JSON cannot hold, and keeps going', async () => {
     const log = await openAt(makePlace(), clock());
     log.append(block(5));
