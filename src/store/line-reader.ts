@@ -11,6 +11,9 @@ export const CHUNK_BYTES = 256 * 1024;
 /** A longer line is cut here and reported as a fragment (a record is never this big). */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
+/** What {@link LineReader.take} returns when it must read before it can say. */
+export const NEED_BYTES: unique symbol = Symbol('need bytes');
+
 /** One line: `buffer[start, end)` without its newline, at `offset` in the file. */
 export interface Line {
   buffer: Uint8Array;
@@ -59,6 +62,18 @@ export class LineReader {
   /** The next line, or undefined at the end. */
   async next(): Promise<Line | undefined> {
     for (;;) {
+      const line = this.take();
+      if (line !== NEED_BYTES) return line;
+      await this.fill();
+    }
+  }
+
+  /**
+   * The next line if the bytes read so far hold it (undefined at the end), or {@link NEED_BYTES}
+   * when {@link next} must read: lets a loop skip a promise per line.
+   */
+  take(): Line | undefined | typeof NEED_BYTES {
+    for (;;) {
       const nl = this.buffer.indexOf(NEWLINE, this.scan);
       if (nl >= 0 && nl < this.filled) {
         const start = this.scan;
@@ -83,7 +98,7 @@ export class LineReader {
         this.skipping = true;
         return this.emit(start, this.filled, false);
       }
-      await this.fill();
+      return NEED_BYTES;
     }
   }
 

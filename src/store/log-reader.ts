@@ -5,7 +5,7 @@
 import { ModactorError, describeValue } from '../kernel/errors.js';
 import type { Catalogue, EventMap } from '../events/catalogue.js';
 import { errorCode, type StoreFile, type StoreFs } from './fs.js';
-import { LineReader } from './line-reader.js';
+import { LineReader, NEED_BYTES } from './line-reader.js';
 import { decodeEvent, decodeHeader, peekSeqTime, unframe, type LoggedEvent, type Peeked } from './record.js';
 import type { SegmentInfo } from './event-log.js';
 
@@ -123,7 +123,8 @@ class SegmentReader implements LogReader {
       }
       if (this.current === undefined && !(await this.openNext())) break;
       const current = this.current as NonNullable<SegmentReader['current']>;
-      const line = await current.lines.next();
+      const taken = current.lines.take();
+      const line = taken === NEED_BYTES ? await current.lines.next() : taken;
       if (line === undefined) {
         // The end of what was durable when this segment was opened: more may have come since.
         const segments = this.source.segments();

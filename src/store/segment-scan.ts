@@ -5,7 +5,7 @@
  */
 import { ModactorError } from '../kernel/errors.js';
 import type { StoreFs } from './fs.js';
-import { LineReader, type Line } from './line-reader.js';
+import { LineReader, NEED_BYTES, type Line } from './line-reader.js';
 import { FORMAT_VERSION, decodeHeader, peekSeqTime, unframe, type LineFault, type Peeked, type SegmentHeader } from './record.js';
 
 /** Why a record was found bad. */
@@ -76,7 +76,10 @@ export async function scanSegment(fs: StoreFs, path: string, name: string, after
     let bad: CorruptRecord[] = [];
     let cutAt: number | undefined;
 
-    for (let line = await lines.next(); line !== undefined; line = await lines.next()) {
+    for (;;) {
+      const taken = lines.take();
+      const line = taken === NEED_BYTES ? await lines.next() : taken;
+      if (line === undefined) break;
       if (!line.complete && line.offset + (line.end - line.start) >= size) {
         cutAt = line.offset;
         break;
