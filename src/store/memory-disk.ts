@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import type { OpenMode, StoreFile, StoreFs } from './fs.js';
 
 /** File-system calls a fault can be injected into. */
-export type FsOperation = 'open' | 'mkdir' | 'read' | 'write' | 'datasync' | 'truncate' | 'rename' | 'unlink' | 'syncDir' | 'readdir';
+export type FsOperation = 'open' | 'mkdir' | 'read' | 'write' | 'datasync' | 'truncate' | 'stat' | 'close' | 'rename' | 'unlink' | 'syncDir' | 'readdir';
 
 /** A failure injected into the next calls of one operation. */
 export interface DiskFault {
@@ -181,7 +181,7 @@ const never = new Promise<never>(() => undefined);
 export function createMemoryDisk(options: MemoryDiskOptions = {}): MemoryDisk {
   const dirs = new Map<string, Directory>();
   const faults: { fault: DiskFault; left: number }[] = [];
-  const counts: DiskCounts = { open: 0, mkdir: 0, read: 0, write: 0, datasync: 0, truncate: 0, rename: 0, unlink: 0, syncDir: 0, readdir: 0 };
+  const counts: DiskCounts = { open: 0, mkdir: 0, read: 0, write: 0, datasync: 0, truncate: 0, stat: 0, close: 0, rename: 0, unlink: 0, syncDir: 0, readdir: 0 };
   const gate: (() => void)[] = [];
   let generation = 0;
 
@@ -250,12 +250,12 @@ export function createMemoryDisk(options: MemoryDiskOptions = {}): MemoryDisk {
             inode.truncate(length);
           }),
         size: () =>
-          call('read', path, () => {
+          call('stat', path, () => {
             live('fstat');
             return inode.length;
           }),
         close: () =>
-          call('read', path, () => {
+          call('close', path, () => {
             closed = true;
           }),
       };
