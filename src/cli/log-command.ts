@@ -9,6 +9,7 @@ import type { LoggedEvent } from '../store/record.js';
 import { FORMAT_VERSION } from '../store/record.js';
 import { loadState, type SavedState } from '../store/state-file.js';
 import { nodeFs } from '../store/fs.js';
+import { errorMessage } from '../sim/error-message.js';
 
 export const LOG_USAGE = `Usage: modactor log DIR [options]
 
@@ -47,7 +48,7 @@ export async function runLogCommand(args: readonly string[], io: Output): Promis
   try {
     parsed = parseLogArgs(args);
   } catch (error) {
-    io.stderr(`modactor log: ${error instanceof Error ? error.message : String(error)}\n\n${LOG_USAGE}\n`);
+    io.stderr(`modactor log: ${errorMessage(error)}\n\n${LOG_USAGE}\n`);
     return EXIT.usage;
   }
   if (parsed.help) {
@@ -67,7 +68,7 @@ export async function runLogCommand(args: readonly string[], io: Output): Promis
     else await printSummary(log, parsed, io);
     return log.recovery.corrupt.length > 0 ? EXIT.corrupt : EXIT.ok;
   } catch (error) {
-    io.stderr(`modactor log: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr(`modactor log: internal error: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}\n`);
     return EXIT.internal;
   } finally {
     await log.close();
