@@ -8,11 +8,13 @@ import { simulate } from '../sim/simulator.js';
 import { renderText } from '../sim/render-text.js';
 import { renderHtml } from '../sim/render-html.js';
 import { errorMessage } from '../sim/error-message.js';
+import { runLogCommand } from './log-command.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, invariantFailed: 1, usage: 2, internal: 3 } as const;
 
 const USAGE = `Usage: modactor simulate [scenario.json] [options]
+       modactor log DIR [options]     inspect a node's store (modactor log --help)
 
 Runs a scenario (by default scenarios/default.json: the whole cast of actors/) on a node and
 reports its timeline, a per-module table and the invariants checked.
@@ -71,6 +73,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     (command === undefined ? io.stderr : io.stdout)(`${USAGE}\n`);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (command === 'log') return runLogCommand(rest, io);
   if (command !== 'simulate') {
     io.stderr(`modactor: unknown command "${command}"\n\n${USAGE}\n`);
     return EXIT.usage;

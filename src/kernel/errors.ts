@@ -27,7 +27,8 @@ export type ModactorErrorCode =
   | 'rate-limited'
   | 'serialization-failed'
   | 'node-failed'
-  | 'node-shutting-down';
+  | 'node-shutting-down'
+  | 'store-failed';
 
 /**
  * A problem found at one path of a validated value (event, payload, definition, options, manifest,
