@@ -378,9 +378,8 @@ class Session<E extends EventMap> {
     this.inFlightBytes += bytes;
     if (this.inFlightBytes > this.counters.maxInFlightBytesSeen) this.counters.maxInFlightBytesSeen = this.inFlightBytes;
     this.setInFlight();
-    if (this.batch.length >= FLUSH_AT || !this.fits(0) || this.sent === this.acked) {
-      // A full batch, full windows (nothing more can join it), or a child with nothing to do
-      // (it would wait for this batch): now.
+    if (this.batch.length >= FLUSH_AT || !this.fits(0)) {
+      // A full batch, or full windows (nothing more can join it): now.
       this.flush();
     } else if (!this.flushQueued) {
       // Everything this actor takes until the event loop's next check phase goes out as one batch:
