@@ -104,6 +104,21 @@ describe('publishing across the boundary', () => {
   });
 });
 
+describe('a publish that cannot be serialized in the child', () => {
+  it('is refused by the SDK with serialization-failed, nothing sent to the node', { timeout: 30_000 }, async () => {
+    const node = realNode();
+    const obs = observer('obs', [EventType.HealthCheck]);
+    await node.load(obs.module);
+    const module = sdkFixture('bigint', 'unserializable', { subscribe: [EventType.NewBlock] });
+    await node.load(module);
+    node.publisher.newBlock(hash(1), 1);
+    const report = await obs.waitFor((e) => e.type === 'HealthCheck' && e.payload.checkType === 'unserializable');
+    expect((report.payload as { healthReport?: string }).healthReport).toBe('refused serialization-failed');
+    expect(module.status()).toMatchObject({ published: 1, framesRefused: 0, framesViolating: 0, crashes: 0 });
+    await node.shutdown();
+  });
+});
+
 describe('the publish rate limit of a module', () => {
   it('survives its restarts: a child that crashes gets no fresh allowance', { timeout: 30_000 }, async () => {
     const logs = logCapture();
