@@ -654,7 +654,7 @@ class Session<E extends EventMap> {
     const err = fields['err'];
     if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
       const { type, message, stack, ...rest } = err as Record<string, unknown>;
-      fields['err'] = errorForLog(typeof type === 'string' ? type : 'Error', message as string, typeof stack === 'string' ? stack : undefined, rest);
+      fields['err'] = childErrorForLog(typeof type === 'string' ? type : 'Error', message as string, typeof stack === 'string' ? stack : undefined, rest);
     }
     this.log[LOG_LEVELS[level] ?? 'info'](fields, msg);
   }
@@ -689,7 +689,7 @@ class Session<E extends EventMap> {
     if (reason.kind === 'protocol-violation') this.counters.protocolViolations++;
     if (reason.kind === 'heartbeat-timeout') this.counters.heartbeatTimeouts++;
     if (reason.kind === 'not-reading') this.counters.notReading++;
-    const err = reason.kind === 'fatal' || reason.kind === 'handler-failed' ? errorForLog(reason.name ?? 'Error', reason.message, reason.stack) : undefined;
+    const err = reason.kind === 'fatal' || reason.kind === 'handler-failed' ? childErrorForLog(reason.name ?? 'Error', reason.message, reason.stack) : undefined;
     this.log.error({ reason: reason.kind, childPid: this.channel?.pid, ...(err === undefined ? {} : { err }) }, failure.message);
     for (const barrier of this.barriers) barrier.reached();
     this.barriers = [];
@@ -807,7 +807,7 @@ class Session<E extends EventMap> {
  * `extra` fields). Not an Error (it did not happen here) nor a plain object (the serializer would
  * call its type "Object"): a prototype-less record whose `name` gives the type.
  */
-function errorForLog(type: string, message: string, stack: string | undefined, extra: Record<string, unknown> = {}): object {
+function childErrorForLog(type: string, message: string, stack: string | undefined, extra: Record<string, unknown> = {}): object {
   const err = Object.assign(Object.create(null) as Record<string, unknown>, extra, { message, stack: stack ?? `${type}: ${message}` });
   Object.defineProperty(err, 'name', { value: type, enumerable: false });
   return err;
