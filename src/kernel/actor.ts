@@ -813,11 +813,14 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
    * backoff. Past its own intensity the parent stops it for good, its exit reason an
    * `intensity-exceeded` failure, and carries on with its other children.
    */
-  private async restartAlone(slot: ChildSlot, limit: RestartLimit, failure: Failure, reason: ExitReason): Promise<void> {
+  private restartAlone(slot: ChildSlot, limit: RestartLimit, failure: Failure, reason: ExitReason): Promise<void> {
+    // A child restarted alone does not hold up its parent: the old incarnation stops (running its
+    // onStop, within its timeout) while the parent goes on with its other children and messages;
+    // the new one starts when the old one is gone (after the backoff, if any).
     if (slot.restart === 'temporary') {
       this.removeSlot(slot);
-      await this.terminateSlot(slot, reason);
-      return;
+      void this.terminateSlot(slot, reason);
+      return Promise.resolve();
     }
     const now = this.now();
     const window = (slot.window ??= new RestartWindow(limit.maxRestarts ?? DEFAULT_MAX_RESTARTS, limit.withinMs ?? DEFAULT_WITHIN_MS));
@@ -835,20 +838,17 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       };
       this.removeSlot(slot);
       if (this.system.inspector.active) this.system.inspector.emit({ type: 'failed', actor: path, failure: exceeded });
-      await this.terminateSlot(slot, { kind: 'failed', failure: exceeded });
-      return;
+      void this.terminateSlot(slot, { kind: 'failed', failure: exceeded });
+      return Promise.resolve();
     }
-    await this.terminateSlot(slot, reason);
     const delayMs = slot.backoff?.next(now, () => this.system.scheduler.random()) ?? 0;
-    if (delayMs > 0) {
-      this.ownTimer(delayMs, () => this.signal({ kind: 'restart-slots', slots: [slot], delayMs }));
-      return;
-    }
-    const cell = this.startSlot(slot);
-    if (this.system.inspector.active) {
-      this.system.inspector.emit({ type: 'restarted', actor: cell.path, incarnation: cell.incarnation, delayMs });
-    }
+    void this.terminateSlot(slot, reason).then(() => {
+      if (delayMs > 0) this.ownTimer(delayMs, () => this.signal({ kind: 'restart-slots', slots: [slot], delayMs }));
+      else this.signal({ kind: 'restart-slots', slots: [slot], delayMs });
+    });
+    return Promise.resolve();
   }
+
 
   /** Intensity exceeded or escalation: stop all children in reverse order, then fail upward. */
   private async giveUp(failure: Failure, failed: FailedSlot): Promise<void> {

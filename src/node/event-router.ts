@@ -376,19 +376,35 @@ export class EventRouter<E extends EventMap> {
   }
 
   /**
+   * After the node stopped: every incarnation still subscribed or announced is settled as
+   * {@link retire} would (what it held counted lost), so the accounting law holds even when a
+   * forced stop (a failed node, a shutdown past its deadline) left no turn to retire it in.
+   * Publishes nothing: nobody is left to receive it.
+   */
+  settleAll(): void {
+    for (const incarnation of this.byModule.values()) this.settle(incarnation);
+    for (const announced of this.announced.values()) {
+      if (announced.incarnation !== null) this.settle(announced.incarnation as ModuleIncarnation<E>);
+    }
+  }
+
+  /** Counts what a terminated incarnation still held (queued, waiting or in hand) as lost. Once. */
+  private settle(incarnation: ModuleIncarnation<E>): void {
+    if (incarnation.retired) return;
+    incarnation.retired = true;
+    incarnation.stats.lostOnCrash += incarnation.enqueued - incarnation.settled;
+    incarnation.settled = incarnation.enqueued;
+    incarnation.backlog = null;
+    incarnation.held = 0;
+  }
+
+  /**
    * Settles a terminated incarnation: what it still held is counted as lost, it leaves every
    * subscription and, if it was announced, the registry, with ModuleCrashed (for a crash) and
    * ModuleUnloaded published. Idempotent. Returns whether it was announced.
    */
   retire(incarnation: ModuleIncarnation<E>, crash: string | null): boolean {
-    if (!incarnation.retired) {
-      // Whatever it still held, queued, waiting or in hand, is lost with its mailbox.
-      incarnation.retired = true;
-      incarnation.stats.lostOnCrash += incarnation.enqueued - incarnation.settled;
-      incarnation.settled = incarnation.enqueued;
-      incarnation.backlog = null;
-      incarnation.held = 0;
-    }
+    this.settle(incarnation);
     this.removeIncarnation(incarnation);
     if (this.announced.get(incarnation.name)?.incarnation !== incarnation) return false;
     this.announced.delete(incarnation.name);

@@ -3,31 +3,17 @@
  * ignores, and a node that dies under its children.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EventType, type NodeEvent } from '../../src/index.js';
 import { blockIndexerModule, echoModule } from '../../actors/process-modules.js';
+import { exited } from '../../torture/lib/processes.js';
 import { sdkFixture } from './fixtures.js';
 import { hash, observer, realNode } from './helpers.js';
 
 const isEcho = (s: string): boolean => s.startsWith('echo ');
-
-/** True once `pid` has exited: no such process, or a zombie nobody reaped yet. */
-function exited(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true;
-  } catch {
-    return true;
-  }
-}
 
 describe("the guide's hotload scenario across processes", () => {
   it('gives a process module loaded into a running node every loaded module, and announces it to them', { timeout: 30_000 }, async () => {
