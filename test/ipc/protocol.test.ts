@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isJsonSafe, parseChildMessage } from '../../src/index.js';
+import { isJsonSafe } from '../../src/ipc/json-safe.js';
+import { parseChildMessage } from '../../src/ipc/protocol.js';
 import { FrameReader, LineSplitter } from '../../src/ipc/frame-reader.js';
 import { LogThrottle } from '../../src/kernel/log-throttle.js';
 import { TokenBucket } from '../../src/ipc/rate-limiter.js';
