@@ -19,10 +19,16 @@ if (args[0] === '--version' || args[0] === '-v') {
 async function run(argv) {
   const source = new URL('src/cli/main.ts', root);
   const built = new URL('dist/src/cli/main.js', root);
+  const checkout = process.env.MODACTOR_FROM_DIST !== '1' && existsSync(fileURLToPath(source));
+  // tsx: the checkout's (a dev dependency), or the project's when it has one (then scenarios may
+  // name .ts actors); an installed package without it runs .js actors only.
+  const tsx = await import('tsx/esm/api').catch((error) => {
+    if (checkout || error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    return null;
+  });
+  tsx?.register();
   let entry = built;
-  if (process.env.MODACTOR_FROM_DIST !== '1' && existsSync(fileURLToPath(source))) {
-    const { register } = await import('tsx/esm/api');
-    register();
+  if (checkout) {
     // Registered after tsx, so it runs first: every resolution below sees the source condition.
     const { register: registerHooks } = await import('node:module');
     const hooks = "export function resolve(s, c, next) { return next(s, { ...c, conditions: [...c.conditions, 'modactor-source'] }); }";

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { issue, summarizeIssues } from '../kernel/checks.js';
-import { ModactorError } from '../kernel/errors.js';
+import { ModactorError, TYPESCRIPT_LOADER_HINT } from '../kernel/errors.js';
 
 /** The export condition under which `modactor/...` resolves to `src/*.ts` in a checkout. */
 export const SOURCE_CONDITION = 'modactor-source';
@@ -49,7 +49,7 @@ export function childLoader(env: LoaderEnvironment, entryPath: string): ChildLoa
   if (!env.fromSources && env.stripTypesFlag) return { kind: 'node', flags: ['--experimental-strip-types'] };
   const refused = issue(
     'entry',
-    `a TypeScript loader to run ${entryPath} (install tsx: npm install --save-dev tsx; or use Node >= 22.18, which strips types itself)`,
+    `a TypeScript loader to run ${entryPath} (${TYPESCRIPT_LOADER_HINT})`,
     `Node ${env.nodeVersion} without tsx`,
   );
   throw new ModactorError('invalid-manifest', `Invalid manifest: ${summarizeIssues([refused])}`, { issues: [refused] });
