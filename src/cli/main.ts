@@ -8,6 +8,7 @@ import { simulate } from '../sim/simulator.js';
 import { renderText } from '../sim/render-text.js';
 import { renderHtml } from '../sim/render-html.js';
 import { errorMessage } from '../sim/error-message.js';
+import { serveMetrics, type MetricsServer } from '../metrics/metrics-server.js';
 import { runLogCommand } from './log-command.js';
 
 /** Exit codes of the CLI. */
@@ -15,6 +16,7 @@ export const EXIT = { ok: 0, invariantFailed: 1, usage: 2, internal: 3 } as cons
 
 const USAGE = `Usage: modactor simulate [scenario.json] [options]
        modactor log DIR [options]     inspect a node's store (modactor log --help)
+       modactor --version
 
 Runs a scenario (by default scenarios/default.json: the whole cast of actors/) on a node and
 reports its timeline, a per-module table and the invariants checked.
@@ -25,6 +27,7 @@ Options:
   --time-scale X    with --real: real ms per virtual ms (default: the scenario's timeScale)
   --json            print the report as JSON instead of text
   --html FILE       also write a self-contained HTML page with a timeline chart
+  --metrics-port N  with --real: serve /metrics, /healthz and /readyz on 127.0.0.1:N while it runs
   -h, --help        show this help
 
 Exit codes: 0 every invariant holds, 1 an invariant or expectation failed,
@@ -107,12 +110,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const percent = end > 0 ? Math.min(100, Math.floor((t / end) * 100)) : 100;
     io.stderr(`\r  simulating ${shown}: ${(t / 1000).toFixed(1)} s of ${(end / 1000).toFixed(1)} s (${percent}%)  `);
   };
+  const served: { metrics?: MetricsServer } = {};
   try {
     const scenario = parseScenarioText(text, shown);
     const report = await simulate(scenario, {
       baseDir: dirname(file),
       onProgress,
       real: parsed.real,
+      ...(parsed.metricsPort === undefined
+        ? {}
+        : {
+            onNode: async (node) => {
+              served.metrics = await serveMetrics(node, { port: parsed.metricsPort ?? 0 });
+              io.stderr(`modactor simulate: metrics on ${served.metrics.url}/metrics\n`);
+            },
+          }),
       ...(parsed.seed === undefined ? {} : { seed: parsed.seed }),
       ...(parsed.timeScale === undefined ? {} : { timeScale: parsed.timeScale }),
     });
@@ -131,6 +143,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     io.stderr(`modactor simulate: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT.internal;
+  } finally {
+    await served.metrics?.close();
   }
 }
 
@@ -141,6 +155,7 @@ function parseSimulateArgs(args: readonly string[]): {
   timeScale: number | undefined;
   json: boolean;
   html: string | undefined;
+  metricsPort: number | undefined;
   help: boolean;
 } {
   const { values, positionals } = parseArgs({
@@ -153,6 +168,7 @@ function parseSimulateArgs(args: readonly string[]): {
       'time-scale': { type: 'string' },
       json: { type: 'boolean', default: false },
       html: { type: 'string' },
+      'metrics-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -167,6 +183,14 @@ function parseSimulateArgs(args: readonly string[]): {
     timeScale = Number(values['time-scale']);
     if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`--time-scale: expected a positive number, got "${values['time-scale']}"`);
   }
+  let metricsPort: number | undefined;
+  if (values['metrics-port'] !== undefined) {
+    metricsPort = Number(values['metrics-port']);
+    if (!/^\d+$/.test(values['metrics-port']) || metricsPort > 65_535) {
+      throw new Error(`--metrics-port: expected a port from 0 to 65535, got "${values['metrics-port']}"`);
+    }
+    if (!values.real) throw new Error('--metrics-port: expected --real as well (a simulated run takes no real time to scrape)');
+  }
   return {
     scenario: positionals[0],
     seed,
@@ -174,6 +198,7 @@ function parseSimulateArgs(args: readonly string[]): {
     timeScale,
     json: values.json,
     html: values.html,
+    metricsPort,
     help: values.help,
   };
 }

@@ -5,12 +5,11 @@
  * parse, and the child's stderr as lines for the session to log. @internal
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { childLoader, currentLoaderEnvironment } from './child-loader.js';
 import { LineSplitter } from './line-splitter.js';
 import type { NormalizedManifest } from './manifest.js';
 import { CHANNEL_FD, CHANNEL_FD_ENV, PROTOCOL_VERSION, type HostMessage } from './protocol.js';
@@ -90,30 +89,17 @@ function readStderr(stream: Readable | null | undefined, handlers: ChannelHandle
   stream.on('error', () => undefined);
 }
 
-const require = createRequire(import.meta.url);
-let tsxLoader: string | null = null;
-let tsxApi: string | null = null;
-
-/** The file URL of tsx's loader (for `--import`), resolved from this package, not the child's cwd. */
-function tsxLoaderUrl(): string {
-  return (tsxLoader ??= pathToFileURL(require.resolve('tsx')).href);
-}
-
-/** The file URL of tsx's ESM API (`tsImport`), used by the worker bootstrap. */
-function tsxApiUrl(): string {
-  return (tsxApi ??= pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href);
-}
-
 /** Opens the channel the manifest asks for. */
 export function openChannel(manifest: NormalizedManifest, handlers: ChannelHandlers): HostChannel {
   return manifest.isolation === 'worker' ? openWorkerChannel(manifest, handlers) : openProcessChannel(manifest, handlers);
 }
 
 /**
- * Spawns `node [--import tsx] [execArgv] <entry> [args]` with the channel on fd 3: a duplex pipe the
- * host reads with a size-limited {@link LineSplitter}. Not fork's IPC channel: that one parses
- * whatever the child writes, however long, before any code of ours could look at its size. The
- * child's stderr is piped to the host (re-emitted through its logger); its stdout is the host's.
+ * Spawns `node [loader flags] [execArgv] <entry> [args]` (child-loader.ts) with the channel on
+ * fd 3: a duplex pipe the host reads with a size-limited {@link LineSplitter}. Not fork's IPC
+ * channel: that one parses whatever the child writes, however long, before any code of ours could
+ * look at its size. The child's stderr is piped to the host (re-emitted through its logger); its
+ * stdout is the host's.
  */
 export function openProcessChannel(manifest: NormalizedManifest, handlers: ChannelHandlers): HostChannel {
   let closed = false;
@@ -124,9 +110,10 @@ export function openProcessChannel(manifest: NormalizedManifest, handlers: Chann
   };
   let execArgv: string[];
   try {
-    execArgv = [...(manifest.typescript ? ['--import', tsxLoaderUrl()] : []), ...manifest.execArgv];
+    const loader = childLoader(currentLoaderEnvironment(manifest.typescript), manifest.entryPath);
+    execArgv = [...loader.flags, ...(loader.kind === 'tsx' ? ['--import', loader.loader] : []), ...manifest.execArgv];
   } catch (error) {
-    handlers.onError(`tsx is needed to run the TypeScript entry ${manifest.entryPath}: ${String(error)}`);
+    handlers.onError(error instanceof Error ? error.message : String(error));
     close({ code: null, signal: null });
     return DEAD_CHANNEL;
   }
@@ -209,14 +196,16 @@ export function openWorkerChannel(manifest: NormalizedManifest, handlers: Channe
   let read = 0;
   let worker: Worker;
   try {
+    const loader = childLoader(currentLoaderEnvironment(manifest.typescript), manifest.entryPath);
     worker = new Worker(WORKER_BOOTSTRAP_URL, {
       argv: [...manifest.args],
       stderr: true,
+      ...(loader.flags.length === 0 ? {} : { execArgv: [...process.execArgv, ...loader.flags] }),
       workerData: {
         modactor: {
           protocol: PROTOCOL_VERSION,
           entry: pathToFileURL(manifest.entryPath).href,
-          tsx: manifest.typescript ? tsxApiUrl() : null,
+          tsx: loader.kind === 'tsx' ? loader.api : null,
         },
       },
     });

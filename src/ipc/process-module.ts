@@ -2,6 +2,7 @@ import type { Catalogue, EventMap } from '../events/catalogue.js';
 import { nodeCatalogue, type NodeEventMap } from '../events/node-catalogue.js';
 import type { ModuleServices } from '../node/module-instance.js';
 import type { LoadableModule } from '../node/module-supervisor.js';
+import { childLoader, currentLoaderEnvironment } from './child-loader.js';
 import { validateManifest, type ModuleIsolation, type NormalizedManifest, type ProcessModuleManifest } from './manifest.js';
 import { STOP_MARGIN_MS, emptyCounters, processHostBehavior, type ModuleShared, type ProcessModuleCounters } from './process-host.js';
 
@@ -60,6 +61,8 @@ export function defineProcessModule<E extends EventMap = NodeEventMap>(
 ): ProcessModule<E> {
   const catalogue = options.catalogue ?? (nodeCatalogue as unknown as Catalogue<E>);
   const normalized = validateManifest(manifest, catalogue);
+  // A TypeScript entry that nothing here can run is a definition error, not a crash to retry.
+  childLoader(currentLoaderEnvironment(normalized.typescript), normalized.entryPath);
   const shared: ModuleShared = {
     counters: emptyCounters(),
     current: { pid: undefined, threadId: undefined, instanceId: undefined, state: 'down', inFlightBytes: 0, inFlightEvents: 0 },

@@ -67,6 +67,9 @@ export class ModactorError extends Error {
   }
 }
 
+/** What to do when Node cannot run a `.ts` file (a process module's entry, a scenario's actor): said by every error about one. */
+export const TYPESCRIPT_LOADER_HINT = 'install tsx: npm install --save-dev tsx; or use Node >= 22.18, which strips types itself';
+
 /** Guard for {@link ModactorError}, optionally of one code. */
 export function isModactorError(value: unknown, code?: ModactorErrorCode): value is ModactorError {
   return value instanceof ModactorError && (code === undefined || value.code === code);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
+import { ModactorError, TYPESCRIPT_LOADER_HINT, describeValue, type ValidationIssue } from '../kernel/errors.js';
 import { issue } from '../kernel/checks.js';
 import { defineModule, type ModuleDefinition } from '../node/module.js';
 import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
@@ -80,7 +80,9 @@ export async function loadActor(
     }
     exported = namespace[exportName];
   } catch (error) {
-    return issue(`${path}.actor`, `an importable ${file}`, `an import error: ${errorMessage(error)}`);
+    const typescript = (error as { code?: unknown } | null)?.code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[mc]?ts$/.test(file);
+    const hint = typescript ? ` (a TypeScript file: ${TYPESCRIPT_LOADER_HINT})` : '';
+    return issue(`${path}.actor`, `an importable ${file}${hint}`, `an import error: ${errorMessage(error)}`);
   }
   let definition: unknown = exported;
   if (typeof exported === 'function') {

@@ -3,7 +3,8 @@
  * the node before the offer, declined events counted `filtered` and never sent to the child.
  */
 import { describe, expect, it } from 'vitest';
-import { EventType, isModactorError, nodeCatalogue, validateManifest, type NodeEvent, type ProcessModuleManifest } from '../../src/index.js';
+import { EventType, isModactorError, nodeCatalogue, type NodeEvent, type ProcessModuleManifest } from '../../src/index.js';
+import { validateManifest } from '../../src/ipc/manifest.js';
 import { echoModule } from '../../actors/process-modules.js';
 import { compileEventFilter } from '../../src/ipc/event-filter.js';
 import type { ValidationIssue } from '../../src/kernel/errors.js';

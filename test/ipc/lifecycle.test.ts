@@ -96,7 +96,8 @@ describe('a node killed under its process modules', () => {
   it('takes its children with it: they exit when their channel closes', { timeout: 30_000 }, async () => {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const script = new URL('./fixtures/host-script.ts', import.meta.url).pathname;
-    const host = spawn(process.execPath, ['--import', tsx, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The host imports actors/, which import `modactor`: resolved to this checkout's sources.
+    const host = spawn(process.execPath, ['--conditions=modactor-source', '--import', tsx, script], { stdio: ['ignore', 'pipe', 'pipe'] });
     const closed = new Promise<void>((resolve) => host.on('close', () => resolve()));
     const lines = createInterface({ input: host.stdout });
     const ready = await new Promise<string>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventType, defineProcessModule, isModactorError, nodeCatalogue, validateManifest, type ProcessModuleManifest } from '../../src/index.js';
+import { EventType, defineProcessModule, isModactorError, nodeCatalogue, type ProcessModuleManifest } from '../../src/index.js';
+import { validateManifest } from '../../src/ipc/manifest.js';
 
 const entry = new URL('./fixtures/sdk-child.ts', import.meta.url);
 const base: ProcessModuleManifest = { name: 'm', version: '1.0.0', entry, subscribe: [EventType.NewBlock] };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isJsonSafe, parseChildMessage } from '../../src/index.js';
+import { isJsonSafe } from '../../src/ipc/json-safe.js';
 import { scanJsonDepth } from '../../src/ipc/json-depth.js';
-import { MAX_FRAME_DEPTH, MAX_LOG_BYTES, checkFrame } from '../../src/ipc/protocol.js';
+import { MAX_FRAME_DEPTH, MAX_LOG_BYTES, checkFrame, parseChildMessage } from '../../src/ipc/protocol.js';
 import { LineSplitter } from '../../src/ipc/line-splitter.js';
 import { LogThrottle } from '../../src/kernel/log-throttle.js';
 import { TokenBucket } from '../../src/ipc/token-bucket.js';

@@ -3,7 +3,8 @@
  * every bad field named by path in one typed error, unknown fields refused, a frozen copy kept.
  */
 import { describe, expect, it } from 'vitest';
-import { Backoff, RestartWindow, createActorSystem, type SpawnOptions } from '../../src/index.js';
+import { createActorSystem, type SpawnOptions } from '../../src/index.js';
+import { Backoff, RestartWindow } from '../../src/kernel/supervision.js';
 import { refusal, shutdown, simulated } from './support.js';
 
 describe('spawn options', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isModactorError, parseScenario, simulate, type ValidationIssue } from '../../src/index.js';
+import { isModactorError, type ValidationIssue } from '../../src/index.js';
+import { parseScenario, simulate } from '../../src/sim.js';
 
 /** The issues `simulate` rejects a scenario with (actors are resolved before anything runs). */
 async function issuesOf(value: unknown): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderHtml, renderText, simulate } from '../../src/index.js';
+import { renderHtml, renderText, simulate } from '../../src/sim.js';
 import { defaultRun, defaultScenario, smallScenario } from './support.js';
 
 describe('simulate: determinism', () => {
