@@ -1,7 +1,8 @@
 /**
  * The bus's counters. Sending, per path, every event offered to the bus ends in exactly one of
- * `sent`, `busUnavailable`, `overflow`, `unconfirmed`, or is still `pending`:
- * `offered === sent + busUnavailable + overflow + unconfirmed + pending`. Receiving, every
+ * `sent`, `busUnavailable`, `overflow`, `tooLarge`, `unconfirmed`, or is still `pending`:
+ * `offered === sent + busUnavailable + overflow + tooLarge + unconfirmed + pending`
+ * ({@link sendingBalanced}). Receiving, every
  * message is refused as `garbage` or opened, and every event numbered between the first and the
  * last one delivered from an origin incarnation is `received`, `refused`, `invalid` or `missed`
  * (copies of events already past are `stale`).
@@ -18,6 +19,8 @@ export interface BusPathStats {
   busUnavailable: number;
   /** Not sent: the bounded buffer was full while connected (the bus is slower than the publisher). */
   overflow: number;
+  /** Not sent: the event alone is larger than a bus message may be. */
+  tooLarge: number;
   /** Durable: given up after retries without an acknowledgement; they may or may not be stored. */
   unconfirmed: number;
   /** Durable: queued or awaiting an acknowledgement now. Core: always 0. */
@@ -74,6 +77,7 @@ export function emptyPathStats(): BusPathStats {
     sent: 0,
     busUnavailable: 0,
     overflow: 0,
+    tooLarge: 0,
     unconfirmed: 0,
     pending: 0,
     messages: 0,
@@ -94,4 +98,9 @@ export function emptyBusStats(): BusStats {
     connection: { connected: false, disconnects: 0, reconnects: 0, serverRestarts: 0 },
     membership: { remoteModules: 0, nodesAlive: 0, nodesJoined: 0, nodesGone: 0, garbage: 0, writeFailures: 0 },
   };
+}
+
+/** The sending side's accounting law of one path: every offered event has exactly one outcome. */
+export function sendingBalanced(s: BusPathStats): boolean {
+  return s.offered === s.sent + s.busUnavailable + s.overflow + s.tooLarge + s.unconfirmed + s.pending;
 }

@@ -11,7 +11,7 @@
  */
 import type { BusPathStats } from './bus-stats.js';
 import type { StampedEvent } from './port.js';
-import { encodeMessage } from './wire.js';
+import { encodeMessage, utf8Over } from './wire.js';
 
 /** What the sender needs of the connection. */
 export interface CoreTransport {
@@ -28,9 +28,11 @@ export interface CoreSenderOptions {
   readonly maxPendingBytes: number;
   /** A round trip is requested after this many bytes. Default 64 KiB. */
   readonly flushBytes: number;
+  /** Largest message, in bytes. Default 1 MiB. */
+  readonly maxMessageBytes: number;
 }
 
-export const DEFAULT_CORE_SENDER: CoreSenderOptions = { maxPendingBytes: 8 * 1024 * 1024, flushBytes: 64 * 1024 };
+export const DEFAULT_CORE_SENDER: CoreSenderOptions = { maxPendingBytes: 8 * 1024 * 1024, flushBytes: 64 * 1024, maxMessageBytes: 1024 * 1024 };
 
 export class CoreSender {
   private next = 1;
@@ -59,6 +61,10 @@ export class CoreSender {
       return;
     }
     const body = encodeMessage(this.epochJson, this.next, [event]);
+    if (utf8Over(body, this.options.maxMessageBytes)) {
+      this.stats.tooLarge++;
+      return;
+    }
     try {
       this.transport.publish(this.subjectOf(event), body);
     } catch {

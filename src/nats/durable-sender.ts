@@ -19,7 +19,7 @@
  */
 import type { BusPathStats } from './bus-stats.js';
 import type { StampedEvent } from './port.js';
-import { encodeMessage } from './wire.js';
+import { batchMessage, eventFields, singleMessage, utf8Over } from './wire.js';
 
 /** What the sender needs of JetStream. */
 export interface DurableTransport {
@@ -39,9 +39,11 @@ export interface DurableSenderOptions {
   readonly batchMax: number;
   /** Attempts per message before its events are counted unconfirmed. Default 5. */
   readonly maxAttempts: number;
+  /** Largest message, in bytes; a batch stops at a quarter of it (in characters). Default 1 MiB. */
+  readonly maxMessageBytes: number;
 }
 
-export const DEFAULT_DURABLE_SENDER: DurableSenderOptions = { maxQueued: 10_000, window: 32, batchMax: 100, maxAttempts: 5 };
+export const DEFAULT_DURABLE_SENDER: DurableSenderOptions = { maxQueued: 10_000, window: 32, batchMax: 100, maxAttempts: 5, maxMessageBytes: 1024 * 1024 };
 
 interface Outgoing {
   readonly first: number;
@@ -150,15 +152,41 @@ export class DurableSender {
     queueMicrotask(this.pump);
   }
 
-  /** Takes up to `batchMax` queued events as one message. */
+  /**
+   * Takes up to `batchMax` queued events as one message (fewer when they reach a quarter of the
+   * message size limit). An event too large for a message on its own is counted and dropped.
+   */
   private take(): Outgoing | undefined {
-    const available = this.queue.length - this.head;
-    if (available === 0) return undefined;
-    const count = Math.min(available, this.options.batchMax);
-    const first = this.next;
-    this.next += count;
-    const subject = count === 1 ? this.subjectOf(this.queue[this.head] as StampedEvent) : this.batchSubject;
-    const body = encodeMessage(this.epochJson, first, this.queue, this.head, count);
+    for (;;) {
+      const available = this.queue.length - this.head;
+      if (available === 0) return undefined;
+      const limit = Math.min(available, this.options.batchMax);
+      const budget = this.options.maxMessageBytes / 4;
+      const single = this.queue[this.head] as StampedEvent;
+      const firstFields = eventFields(single);
+      let braced = `{${firstFields}}`;
+      let count = 1;
+      while (count < limit) {
+        const next = `{${eventFields(this.queue[this.head + count] as StampedEvent)}}`;
+        if (braced.length + next.length >= budget) break; // it starts the next message
+        braced += `,${next}`;
+        count++;
+      }
+      this.advance(count);
+      const body = count === 1 ? singleMessage(this.epochJson, this.next, firstFields) : batchMessage(this.epochJson, this.next, braced);
+      if (count === 1 && utf8Over(body, this.options.maxMessageBytes)) {
+        this.stats.tooLarge++;
+        this.stats.pending--;
+        continue;
+      }
+      const first = this.next;
+      this.next += count;
+      return { first, count, subject: count === 1 ? this.subjectOf(single) : this.batchSubject, body, attempts: 0 };
+    }
+  }
+
+  /** Drops `count` events from the front of the queue. */
+  private advance(count: number): void {
     this.head += count;
     if (this.head === this.queue.length) {
       this.queue = [];
@@ -167,7 +195,6 @@ export class DurableSender {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    return { first, count, subject, body, attempts: 0 };
   }
 
   private send(out: Outgoing): void {

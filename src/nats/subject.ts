@@ -178,3 +178,19 @@ export function parseMembershipKey(key: string): { nodeId: string; module: strin
   const module = unescapeToken(key.slice(dot + 1));
   return nodeId === undefined || module === undefined ? undefined : { nodeId, module };
 }
+
+/**
+ * Memoizes a function of a string (subject names by event type, parsed subjects by subject), up
+ * to `max` entries; then it starts over, so garbage subjects cannot grow it without bound.
+ */
+export function memoize<T>(fn: (key: string) => T, max = 4096): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    const hit = cache.get(key);
+    if (hit !== undefined || cache.has(key)) return hit as T;
+    if (cache.size >= max) cache.clear();
+    const value = fn(key);
+    cache.set(key, value);
+    return value;
+  };
+}

@@ -2,13 +2,15 @@
  * The bus's message format, and the trust boundary for what arrives.
  *
  * One message carries one or more events of one origin node, numbered consecutively on their
- * path (core or durable) within the origin's incarnation (`epoch`):
+ * path (core or durable) within the origin's incarnation (`epoch`). One event, flat (the usual
+ * message, kept small); several, as a batch:
  *
  * ```json
- * {"e":"<epoch>","n":41,"events":[{"m":"indexer","s":1207,"type":"NewBlock","payload":{...}}]}
+ * {"e":"<epoch>","n":41,"m":"indexer","s":1207,"type":"NewBlock","payload":{...}}
+ * {"e":"<epoch>","n":42,"events":[{"m":"indexer","s":1208,"type":"NewBlock","payload":{...}}, ...]}
  * ```
  *
- * `n` numbers the first event; the receiver uses the numbers to drop duplicates and count gaps.
+ * `n` numbers the (first) event; the receiver uses the numbers to drop duplicates and count gaps.
  * `m` is the publishing module and `s` its event's node-wide `seq` on the origin node.
  *
  * Another node is a trust boundary, like a process module: {@link decodeMessage} checks the size
@@ -20,7 +22,7 @@ import type { StampedEvent } from './port.js';
 /** Largest message accepted, in bytes (NATS's default `max_payload` is 1 MiB too). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
-/** Deepest nesting of arrays and objects in a message: the envelope's 3 levels plus a payload's 64. */
+/** Deepest nesting of arrays and objects in a message: a batch's 3 levels plus a payload's 64. */
 export const MAX_MESSAGE_DEPTH = 3 + 64;
 
 /** Most events in one message. */
@@ -54,38 +56,57 @@ export interface Garbage {
   readonly detail: string;
 }
 
-/** The JSON of one event inside a message. */
-function encodeEvent(event: StampedEvent): string {
-  return `{"m":${JSON.stringify(event.meta.source)},"s":${event.meta.seq},"type":${JSON.stringify(event.type)},"payload":${JSON.stringify(event.payload)}}`;
+/** One event's fields as JSON, without braces: `"m":…,"s":…,"type":…,"payload":…`. */
+export function eventFields(event: StampedEvent): string {
+  return `"m":${JSON.stringify(event.meta.source)},"s":${event.meta.seq},"type":${JSON.stringify(event.type)},"payload":${JSON.stringify(event.payload)}`;
 }
 
 /**
- * Encodes `events[from .. from+count)` as one message. `epochJson` is the epoch already as JSON
- * (a quoted string), computed once per bus.
+ * A message of one event ({@link eventFields}) numbered `n`. `epochJson` is the epoch as JSON (a
+ * quoted string), computed once per bus.
  */
-export function encodeMessage(epochJson: string, first: number, events: readonly StampedEvent[], from = 0, count = events.length - from): string {
-  let body = `{"e":${epochJson},"n":${first},"events":[`;
-  for (let i = from; i < from + count; i++) {
-    if (i > from) body += ',';
-    body += encodeEvent(events[i] as StampedEvent);
-  }
-  return `${body}]}`;
+export function singleMessage(epochJson: string, n: number, fields: string): string {
+  return `{"e":${epochJson},"n":${n},${fields}}`;
+}
+
+/** A message of several events, given as `{fields},{fields},…`, the first numbered `first`. */
+export function batchMessage(epochJson: string, first: number, bracedFields: string): string {
+  return `{"e":${epochJson},"n":${first},"events":[${bracedFields}]}`;
+}
+
+/** One message of `events` (flat when there is one), numbered from `first`. */
+export function encodeMessage(epochJson: string, first: number, events: readonly StampedEvent[]): string {
+  if (events.length === 1) return singleMessage(epochJson, first, eventFields(events[0] as StampedEvent));
+  return batchMessage(epochJson, first, events.map((e) => `{${eventFields(e)}}`).join(','));
+}
+
+/** True when `text` takes more than `max` bytes of UTF-8 (counted only when it could). */
+export function utf8Over(text: string, max: number): boolean {
+  return text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max;
 }
 
 /**
  * The nesting depth of JSON text is at most `max`, measured without parsing (brackets inside
- * strings do not count). Malformed text may pass: `JSON.parse` refuses it next.
+ * strings do not count). Malformed text may pass: `JSON.parse` refuses it next. Cheap for the
+ * usual message: when the text holds no more than `max` opening brackets at all, no scan is needed.
  */
 export function depthWithin(text: string, max: number): boolean {
+  let openings = 0;
+  for (let i = text.indexOf('{'); i >= 0 && openings <= max; i = text.indexOf('{', i + 1)) openings++;
+  for (let i = text.indexOf('['); i >= 0 && openings <= max; i = text.indexOf('[', i + 1)) openings++;
+  if (openings <= max) return true;
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22) {
+      // Jump to the closing quote: one not preceded by an odd number of backslashes.
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i < 0) return true;
+        let slashes = 0;
+        while (text.charCodeAt(i - 1 - slashes) === 0x5c) slashes++;
+        if (slashes % 2 === 0) break;
+      }
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > max) return false;
     } else if (c === 0x7d || c === 0x5d) {
@@ -111,7 +132,8 @@ function hasOnlyKeys(value: Record<string, unknown>, keys: readonly string[]): b
   return count === keys.length;
 }
 
-const ENVELOPE_KEYS = ['e', 'n', 'events'] as const;
+const BATCH_KEYS = ['e', 'n', 'events'] as const;
+const SINGLE_KEYS = ['e', 'n', 'm', 's', 'type', 'payload'] as const;
 const EVENT_KEYS = ['m', 's', 'type', 'payload'] as const;
 
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_NAME_CHARS;
@@ -130,10 +152,18 @@ export function decodeMessage(data: Uint8Array, maxBytes: number = DEFAULT_MAX_M
   } catch {
     return garbage('not-json', `${data.length} bytes that are not JSON`);
   }
-  if (!isRecord(value) || !hasOnlyKeys(value, ENVELOPE_KEYS)) return garbage('bad-envelope', 'expected an object { e, n, events }');
-  const { e, n, events } = value;
+  if (!isRecord(value)) return garbage('bad-envelope', 'expected an object { e, n, ... }');
+  const { e, n } = value;
   if (!isName(e)) return garbage('bad-envelope', 'expected e to be an epoch string');
   if (!isCount(n) || n === 0) return garbage('bad-envelope', 'expected n to be a positive integer');
+  if (!Object.hasOwn(value, 'events')) {
+    if (!hasOnlyKeys(value, SINGLE_KEYS) || !isName(value['m']) || !isCount(value['s'])) {
+      return garbage('bad-envelope', 'expected an object { e, n, m: module, s: seq, type, payload }');
+    }
+    return { epoch: e, first: n, events: [{ module: value['m'], seq: value['s'], event: { type: value['type'], payload: value['payload'] } }] };
+  }
+  const events = value['events'];
+  if (!hasOnlyKeys(value, BATCH_KEYS)) return garbage('bad-envelope', 'expected an object { e, n, events }');
   if (!Array.isArray(events) || events.length === 0 || events.length > MAX_EVENTS_PER_MESSAGE) {
     return garbage('bad-envelope', `expected events to be an array of 1 to ${MAX_EVENTS_PER_MESSAGE} events`);
   }

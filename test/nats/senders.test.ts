@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { emptyPathStats, type BusPathStats } from '../../src/nats/bus-stats.js';
+import { emptyPathStats, sendingBalanced as law, type BusPathStats } from '../../src/nats/bus-stats.js';
 import { CoreSender, type CoreTransport } from '../../src/nats/core-sender.js';
-import { DurableSender, type DurableTransport } from '../../src/nats/durable-sender.js';
+import { DurableSender, type DurableSenderOptions, type DurableTransport } from '../../src/nats/durable-sender.js';
 import type { StampedEvent } from '../../src/nats/port.js';
 import { decodeMessage, type WireMessage } from '../../src/nats/wire.js';
 
@@ -54,11 +54,9 @@ const microtasks = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
 
-function durable(stream: ControlledStream, stats: BusPathStats, limits: Partial<{ maxQueued: number; window: number; batchMax: number; maxAttempts: number }> = {}): DurableSender {
-  return new DurableSender('"ep"', 'ep', (e) => `p.dur.n.${e.type}`, 'p.dur.n', stream, stats, { maxQueued: 1000, window: 2, batchMax: 3, maxAttempts: 3, ...limits });
+function durable(stream: ControlledStream, stats: BusPathStats, limits: Partial<DurableSenderOptions> = {}): DurableSender {
+  return new DurableSender('"ep"', 'ep', (e) => `p.dur.n.${e.type}`, 'p.dur.n', stream, stats, { maxQueued: 1000, window: 2, batchMax: 3, maxAttempts: 3, maxMessageBytes: 1 << 20, ...limits });
 }
-
-const law = (s: BusPathStats): boolean => s.offered === s.sent + s.busUnavailable + s.overflow + s.unconfirmed + s.pending;
 
 describe('DurableSender', () => {
   it('sends a lone event at once on its type subject and batches what queues up behind the window', async () => {
@@ -154,6 +152,22 @@ describe('DurableSender', () => {
     expect(stats).toMatchObject({ offered: 3, busUnavailable: 2, unconfirmed: 1, pending: 0 });
   });
 
+  it('stops a batch at a quarter of the message limit, and drops an event too large on its own', async () => {
+    const stream = new ControlledStream();
+    const stats = emptyPathStats();
+    const sender = durable(stream, stats, { window: 10, batchMax: 100, maxMessageBytes: 2000 });
+    const big = (seq: number): StampedEvent => ({ type: 'HealthCheck', payload: { checkType: 'x', nodeHealthy: true, healthReport: 'é'.repeat(1000) }, meta: { source: 'm', seq, time: 0 } });
+    for (let seq = 1; seq <= 10; seq++) sender.offer(event(seq));
+    sender.offer(big(11));
+    sender.offer(event(12));
+    await microtasks();
+    const sizes = stream.inFlight.map((f) => f.message.events.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(11);
+    expect(Math.max(...sizes)).toBeLessThan(10);
+    expect(stats).toMatchObject({ offered: 12, tooLarge: 1, pending: 11 });
+    expect(law(stats)).toBe(true);
+  });
+
   test.prop([fc.array(fc.constantFrom('offer', 'offer', 'offer', 'ack', 'ack', 'fail', 'lost', 'down', 'up'), { maxLength: 80 })])(
     'keeps the window, stores events in order without duplicates (whatever fails or loses its acknowledgement), and accounts for every event',
     async (steps) => {
@@ -199,7 +213,7 @@ describe('CoreSender', () => {
   it('numbers what it writes, stops at its bound of unconfirmed bytes, and goes on once the server confirms', async () => {
     const connection = new ControlledConnection();
     const stats = emptyPathStats();
-    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1000, flushBytes: 400 });
+    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1000, flushBytes: 400, maxMessageBytes: 1 << 20 });
     for (let seq = 1; seq <= 20; seq++) sender.send(event(seq));
     const size = connection.written[0]?.length ?? 0;
     const fits = Math.ceil(1000 / size);
@@ -212,10 +226,21 @@ describe('CoreSender', () => {
     expect(stats.sent).toBe(fits + 1);
   });
 
+  it('counts an event too large for one message as tooLarge', () => {
+    const connection = new ControlledConnection();
+    const stats = emptyPathStats();
+    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1 << 20, flushBytes: 1 << 20, maxMessageBytes: 300 });
+    sender.send(event(1));
+    sender.send({ type: 'HealthCheck', payload: { checkType: 'x', nodeHealthy: true, healthReport: 'é'.repeat(100) }, meta: { source: 'm', seq: 2, time: 0 } });
+    sender.send(event(3));
+    expect(stats).toMatchObject({ offered: 3, sent: 2, tooLarge: 1 });
+    expect(connection.written.map((w) => (decodeMessage(new TextEncoder().encode(w)) as WireMessage).first)).toEqual([1, 2]);
+  });
+
   it('counts busUnavailable while down, and forgets unconfirmed bytes when the connection breaks', () => {
     const connection = new ControlledConnection();
     const stats = emptyPathStats();
-    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1000, flushBytes: 400 });
+    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1000, flushBytes: 400, maxMessageBytes: 1 << 20 });
     for (let seq = 1; seq <= 30; seq++) sender.send(event(seq));
     connection.up = false;
     sender.reset();

@@ -6,7 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import { nodeCatalogue } from '../../src/events/node-catalogue.js';
 import type { StampedEvent } from '../../src/nats/port.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_DEPTH, decodeMessage, depthWithin, encodeMessage, isGarbage, type WireMessage } from '../../src/nats/wire.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MAX_MESSAGE_DEPTH,
+  decodeMessage,
+  depthWithin,
+  batchMessage,
+  encodeMessage,
+  eventFields,
+  isGarbage,
+  utf8Over,
+  type WireMessage,
+} from '../../src/nats/wire.js';
 import { nodeEventArbitrary } from '../events/arbitraries.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -31,11 +42,12 @@ describe('encodeMessage / decodeMessage', () => {
     },
   );
 
-  it('encodes a slice of a queue without copying it', () => {
-    const events: StampedEvent[] = [1, 2, 3, 4].map((n) => ({ type: 'NewBlock', payload: { blockHash: 'ab'.repeat(32), height: n }, meta: { source: 'm', seq: n, time: 0 } }));
-    const message = decodeMessage(bytes(encodeMessage('"e"', 7, events, 1, 2))) as WireMessage;
-    expect(message.first).toBe(7);
-    expect(message.events.map((e) => e.seq)).toEqual([2, 3]);
+  it('writes one event flat and several as a batch, from events encoded one by one', () => {
+    const events: StampedEvent[] = [1, 2, 3].map((n) => ({ type: 'NewBlock', payload: { blockHash: 'ab'.repeat(32), height: n }, meta: { source: 'm', seq: n, time: 0 } }));
+    expect(batchMessage('"e"', 7, events.map((e) => `{${eventFields(e)}}`).join(','))).toBe(encodeMessage('"e"', 7, events));
+    expect(JSON.parse(encodeMessage('"e"', 7, events.slice(0, 1)))).toEqual({ e: 'e', n: 7, m: 'm', s: 1, type: 'NewBlock', payload: events[0]?.payload });
+    expect(utf8Over('é'.repeat(10), 19)).toBe(true);
+    expect(utf8Over('é'.repeat(10), 20)).toBe(false);
   });
 
   it('refuses what is over the size limit before decoding it', () => {
@@ -66,6 +78,9 @@ describe('encodeMessage / decodeMessage', () => {
       ['{"e":"x","n":1,"events":[{"m":"m","s":1,"type":"T","payload":{},"x":1}]}', 'bad-envelope'],
       ['{"e":"x","n":9007199254740991,"events":[{"m":"m","s":1,"type":"T","payload":{}}]}', 'bad-envelope'],
       ['{"e":"x","n":1,"events":[1]}', 'bad-envelope'],
+      ['{"e":"x","n":1,"m":"m","s":1,"type":"T"}', 'bad-envelope'],
+      ['{"e":"x","n":1,"m":"m","s":1,"type":"T","payload":{},"events":[]}', 'bad-envelope'],
+      ['{"e":"x","n":1,"m":"","s":1,"type":"T","payload":{}}', 'bad-envelope'],
       ['{"e":"x","n":1,"events":[{"m":"m","s":1,"type":"T","payload":{}}],"__proto__":{}}', 'bad-envelope'],
     ];
     for (const [text, reason] of cases) expect(decodeMessage(bytes(text)), text).toMatchObject({ garbage: reason });
