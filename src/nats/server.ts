@@ -24,7 +24,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 
 const run = promisify(execFile);
 
-/** The oldest server the bus works with: JetStream KV watches on several keys, the v3 client's needs. */
+/** The oldest server the bus is built and tested against (Debian bookworm's 2.9.10 is refused). */
 export const MIN_NATS_SERVER_VERSION = '2.10.0';
 
 /** The Debian suite whose `nats-server` package is new enough and runs on bookworm too. */
