@@ -333,17 +333,20 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
         if (closed) return;
         closed = true;
         stopLocal();
+        // One deadline for everything below: closing never hangs on a server that is away.
         let timer: TimerHandle | undefined;
         const deadline = new Promise<void>((resolve) => {
           timer = scheduler.setTimer(closeTimeoutMs, resolve);
         });
-        await Promise.race([durableSender.whenIdle(), deadline]);
+        const settle = (work: Promise<unknown>): Promise<unknown> => Promise.race([work.catch(() => undefined), deadline]);
+        await settle(durableSender.whenIdle());
         durableSender.abandon();
         await membership.close(deadline);
-        timer?.cancel();
         coreSub.unsubscribe();
-        await durableReceiver.close();
-        await nc.drain().catch(() => nc.close());
+        await settle(durableReceiver.close());
+        if (connection.up) await settle(nc.drain());
+        timer?.cancel();
+        await nc.close();
         connection.up = false;
         stats.connection.connected = false;
         log.info({ core: stats.core.sent, durable: stats.durable.sent }, 'left the bus');

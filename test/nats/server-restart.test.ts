@@ -67,3 +67,18 @@ it('keeps both nodes running through a server restart and resumes every path', a
   expect(b.port.problems).toEqual([]);
   expect(['+a/amod@1.0.0', '+a/amod@1.0.0,-a/amod,+a/amod@1.0.0']).toContain(b.port.membershipLog.join(','));
 });
+
+it('leaves within its close timeout while the server is away, counting what it could not send', async () => {
+  const c = await fakeNode('c', nats.server.url, { prefix: 'restart', durableTypes: ['BlockDisconnected'], closeTimeoutMs: 1000 });
+  const down = nextConnection(c.bus, 'down');
+  await nats.server.stop();
+  await down;
+  for (let h = 1; h <= 10; h++) c.port.publish('BlockDisconnected', { hash: block(h).blockHash, height: h });
+  c.port.publish('NewBlock', block(11));
+  await c.bus.close();
+  const stats = c.bus.stats();
+  expect(stats.durable).toMatchObject({ offered: 10, busUnavailable: 10, pending: 0 });
+  expect(stats.core).toMatchObject({ offered: 1, busUnavailable: 1 });
+  expect(stats.connection.connected).toBe(false);
+  await nats.server.restart();
+});
