@@ -123,3 +123,28 @@ describe('a node killed with SIGKILL', () => {
     expect(a.bus.stats().membership).toMatchObject({ nodesGone: 1, remoteModules: 0 });
   });
 });
+
+describe('a node restarted under the same id before the deadline', () => {
+  it('retires the old incarnation at once, announces the new one, and never the old one\'s leftover keys', async () => {
+    const prefix = 'phoenix';
+    // A deadline far longer than the restart: only the new incarnation can tell a the old one is gone.
+    const a = await fakeNode('a', nats.server.url, { prefix, deadlineMs: 60_000 });
+    cleanup.push(() => a.bus.close());
+    const first = await spawnBusNode(['--url', nats.server.url, '--node', 'phoenix', '--prefix', prefix, '--load', 'm1,m2', '--deadline-ms', '60000']);
+    cleanup.push(() => first.kill());
+    await a.port.until(() => a.port.present.size === 2);
+    await first.kill();
+    const second = await spawnBusNode(['--url', nats.server.url, '--node', 'phoenix', '--prefix', prefix, '--load', 'm2,m3', '--deadline-ms', '60000']);
+    cleanup.push(() => second.kill());
+    await a.port.until(() => a.port.present.has('phoenix/m3'));
+    expect(a.port.membershipLog).toEqual(['+phoenix/m1@1.0.0', '+phoenix/m2@1.0.0', '-phoenix/m2', '-phoenix/m1', '+phoenix/m2@1.0.0', '+phoenix/m3@1.0.0']);
+    // The new incarnation removed m1's key, left by the killed one.
+    const nc = await connect({ servers: nats.server.url });
+    cleanup.push(() => nc.close());
+    const kv = await new Kvm(nc).open(busSubjects(prefix).bucket);
+    const watch = await kv.watch({ key: 'phoenix.m1' });
+    for await (const entry of watch) if (entry.operation === 'DEL') break;
+    expect(a.bus.stats().membership.nodesGone).toBe(0);
+    expect(a.port.problems).toEqual([]);
+  });
+});
