@@ -31,7 +31,7 @@ import { DurableReceiver, type DurableStart } from './durable-receiver.js';
 import { DEFAULT_DURABLE_SENDER, DurableSender } from './durable-sender.js';
 import { MembershipSync } from './membership-sync.js';
 import { OriginTracker } from './origin-tracker.js';
-import type { BusPort, StampedEvent } from './port.js';
+import { doublingLog, type BusPort, type RemoteOrigin, type StampedEvent } from './port.js';
 import { busSubjects, escapeToken, memoize, parseSubject, type BusSubjects } from './subject.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, isGarbage, type Garbage } from './wire.js';
 
@@ -186,13 +186,19 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
 
     // ---- Inbound ----------------------------------------------------------------------------------
     const trackers = { core: new OriginTracker(), durable: new OriginTracker() };
-    let garbageLogged = 0;
+    const logGarbage = doublingLog();
+    const logThrown = doublingLog();
     const refuse = (why: Garbage): void => {
       stats.garbage++;
-      // Logged at the 1st, 2nd, 4th, 8th, ... refusal: never one line per message.
-      if (stats.garbage >= garbageLogged * 2 || garbageLogged === 0) {
-        garbageLogged = stats.garbage;
-        log.warn({ reason: why.garbage, detail: why.detail, refused: stats.garbage }, 'refused a message from the bus');
+      if (logGarbage()) log.warn({ reason: why.garbage, detail: why.detail, refused: stats.garbage }, 'refused a message from the bus');
+    };
+    /** The port never throws; if it does, the event counts as refused and the bus goes on. */
+    const inject = (event: unknown, origin: RemoteOrigin): boolean => {
+      try {
+        return !isModactorError(port.injectRemote(event, origin));
+      } catch (error) {
+        if (logThrown()) log.error({ err: error }, 'the node threw while taking a remote event');
+        return false;
       }
     };
     const parse = memoize((subject) => parseSubject(subjects.prefix, subject));
@@ -217,9 +223,8 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
           counters.invalid++;
           continue;
         }
-        const receipt = port.injectRemote(event, { nodeId: from.nodeId, module: wire.module, seq: wire.seq });
-        if (isModactorError(receipt)) counters.refused++;
-        else counters.received++;
+        if (inject(event, { nodeId: from.nodeId, module: wire.module, seq: wire.seq })) counters.received++;
+        else counters.refused++;
       }
     };
     const coreSub = nc.subscribe(subjects.allEvents, {

@@ -23,7 +23,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Scheduler, TimerHandle } from '../kernel/scheduler.js';
 import type { BusStats } from './bus-stats.js';
 import { MembershipView, type MemberEntry } from './membership-view.js';
-import type { BusPort, MembershipChange } from './port.js';
+import { doublingLog, type BusPort, type MembershipChange } from './port.js';
 import { parseMembershipKey, parseSubject, type BusSubjects } from './subject.js';
 
 /** Largest heartbeat or membership value accepted, in bytes. */
@@ -113,14 +113,23 @@ export class MembershipSync {
     private readonly log: Logger,
   ) {
     this.heartbeatBody = encoder.encode(JSON.stringify({ e: epoch }));
+    const logThrown = doublingLog();
+    /** The port never throws; if it does, membership stays consistent and the error is logged. */
+    const guarded = (call: () => void): void => {
+      try {
+        call();
+      } catch (error) {
+        if (logThrown()) log.error({ err: error }, 'the node threw while taking a membership change');
+      }
+    };
     this.view = new MembershipView(nodeId, timing.deadlineMs, {
       announce: (node, module, version) => {
         stats.membership.remoteModules++;
-        port.announceRemote(node, module, version);
+        guarded(() => port.announceRemote(node, module, version));
       },
       retire: (node, module) => {
         stats.membership.remoteModules--;
-        port.retireRemote(node, module);
+        guarded(() => port.retireRemote(node, module));
       },
     });
   }

@@ -55,3 +55,17 @@ export interface BusPort {
   /** Retires an announced remote module: `ModuleUnloaded(<nodeId>/<module>)`. */
   retireRemote(nodeId: string, module: string): void;
 }
+
+/**
+ * A log gate for something that may happen on every message: true on the 1st, 2nd, 4th, 8th, ...
+ * occurrence, so a flood costs a handful of lines. @internal
+ */
+export function doublingLog(): () => boolean {
+  let count = 0;
+  let next = 1;
+  return () => {
+    if (++count < next) return false;
+    next *= 2;
+    return true;
+  };
+}

@@ -8,6 +8,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { ModactorError } from '../../src/index.js';
 import type { Bus } from '../../src/nats/bus.js';
+import { doublingLog } from '../../src/nats/port.js';
 import { busSubjects } from '../../src/nats/subject.js';
 import { MAX_MESSAGE_DEPTH } from '../../src/nats/wire.js';
 import { block, fakeNode, type FakePort, useNatsServer } from './support.js';
@@ -35,6 +36,14 @@ async function settle(n: number): Promise<void> {
   raw.publish(subjects.event('raw', 'NewBlock'), envelope(n, [item('NewBlock', block(n))]));
   await node.port.until(() => node.port.injected.some((i) => (i.event.payload as { height?: number }).height === n));
 }
+
+describe('logging refusals', () => {
+  it('logs the 1st, 2nd, 4th, 8th ... occurrence, never one line per message', () => {
+    const gate = doublingLog();
+    const logged = Array.from({ length: 20 }, (_, i) => i + 1).filter(() => gate());
+    expect(logged).toEqual([1, 2, 4, 8, 16]);
+  });
+});
 
 describe('what arrives from the bus', () => {
   it('refuses oversize, too deep, non-JSON and malformed messages, counts them, and keeps delivering', async () => {
@@ -83,15 +92,18 @@ describe('what arrives from the bus', () => {
     expect(node.port.from('raw').filter((i) => i.event.type === 'NewTransaction').map((i) => i.origin.seq)).toEqual([1, 5]);
   });
 
-  it('counts events the node refuses', async () => {
-    node.port.refuse = (event) => ((event.payload as { height?: number }).height === 11 ? new ModactorError('invalid-event', 'expected another height, got 11') : null);
+  it('counts events the node refuses, or throws on, and goes on', async () => {
+    node.port.refuse = (event) => {
+      const height = (event.payload as { height?: number }).height;
+      if (height === 12) throw new Error('a node that breaks its promise not to throw');
+      return height === 11 ? new ModactorError('invalid-event', 'expected another height, got 11') : null;
+    };
     const before = node.bus.stats().core;
-    raw.publish(subjects.event('raw', 'NewBlock'), envelope(10, [item('NewBlock', block(10))]));
-    raw.publish(subjects.event('raw', 'NewBlock'), envelope(11, [item('NewBlock', block(11))]));
-    await settle(12);
+    for (const n of [10, 11, 12]) raw.publish(subjects.event('raw', 'NewBlock'), envelope(n, [item('NewBlock', block(n))]));
+    await settle(13);
     node.port.refuse = null;
     const after = node.bus.stats().core;
-    expect({ refused: after.refused - before.refused, received: after.received - before.received }).toEqual({ refused: 1, received: 2 });
+    expect({ refused: after.refused - before.refused, received: after.received - before.received }).toEqual({ refused: 2, received: 2 });
   });
 
   it('refuses malformed heartbeats and membership entries, and still announces a valid node', async () => {
