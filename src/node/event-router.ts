@@ -1,6 +1,7 @@
 import type { ActorRef } from '../kernel/behavior.js';
 import { DEFAULT_RESERVE_CAPACITY, type OfferResult } from '../kernel/mailbox.js';
 import { MAX_FAILURE_MESSAGE } from '../kernel/foreign.js';
+import { reportObserverError } from '../kernel/inspection.js';
 import type { Catalogue, EventMap, EventMeta, EventOf } from '../events/catalogue.js';
 import { emptyStats, pendingCount, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
 import { lifecycleEvent, type LifecycleEventMap } from './lifecycle-events.js';
@@ -87,6 +88,12 @@ type Kind = 'routine' | 'membership' | 'critical';
 
 /** What a module's own checks kept out. */
 type Screened = 'filtered' | 'serialization-failed';
+
+/** Told of every accepted event, and whether it came from another node. @internal */
+export type EventTap<E extends EventMap> = (event: EventOf<E>, remote: boolean) => void;
+
+/** Told of every change of the local loaded-modules registry. @internal */
+export type MembershipTap = (change: { readonly kind: 'loaded' | 'unloaded'; readonly module: string; readonly version: string }) => void;
 
 /** What a module host gives to make an incarnation. @internal */
 export interface IncarnationSpec<E extends EventMap> {
@@ -200,6 +207,12 @@ export class EventRouter<E extends EventMap> {
   /** Accepted events by type (what was published, whether or not anyone subscribed). */
   private readonly published = new Map<string, number>();
   private seq = 0;
+  /** Who watches every accepted event (a bus, a store); null while nobody does (one check per event). */
+  private taps: EventTap<E>[] | null = null;
+  /** Who watches the local loaded-modules registry (a bus). */
+  private membershipTaps: MembershipTap[] | null = null;
+  /** Set while routing an event that came from another node: taps are told, so none sends it back. */
+  private routingRemote = false;
 
   constructor(private readonly options: RouterOptions<E>) {
     this.catalogue = options.catalogue;
@@ -232,6 +245,75 @@ export class EventRouter<E extends EventMap> {
   /** The last `seq` given to an accepted event. */
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** Continues numbering after `seq` (a durable store's last): only upward. */
+  continueAfter(seq: number): void {
+    if (seq > this.seq) this.seq = seq;
+  }
+
+  /**
+   * Calls `tap` with every event accepted from now on, once it was offered to the local
+   * subscribers, and whether it came from another node. Returns the function that stops it.
+   */
+  tap(tap: EventTap<E>): () => void {
+    this.taps = [...(this.taps ?? []), tap];
+    return () => {
+      const taps = (this.taps ?? []).filter((t) => t !== tap);
+      this.taps = taps.length === 0 ? null : taps;
+    };
+  }
+
+  /** Calls `tap` on every change of the local loaded-modules registry (not remote ones). */
+  tapMembership(tap: MembershipTap): () => void {
+    this.membershipTaps = [...(this.membershipTaps ?? []), tap];
+    return () => {
+      const taps = (this.membershipTaps ?? []).filter((t) => t !== tap);
+      this.membershipTaps = taps.length === 0 ? null : taps;
+    };
+  }
+
+  /** The local modules loaded now, in announcement order. */
+  localModules(): { readonly module: string; readonly version: string }[] {
+    const out: { module: string; version: string }[] = [];
+    for (const a of this.announced.values()) if (a.incarnation !== null) out.push({ module: a.name, version: a.version });
+    return out;
+  }
+
+  /**
+   * Routes an event that came from another node (validated here like any untrusted input, stamped
+   * with this node's `seq` and `source`): taps are told it is remote, so no bus sends it back.
+   */
+  routeRemote(raw: unknown, source: string): PublishReceipt {
+    const event = this.accept(raw, source);
+    this.routingRemote = true;
+    try {
+      return this.route(event);
+    } finally {
+      this.routingRemote = false;
+    }
+  }
+
+  /**
+   * Announces a module of another node (`name` = `<nodeId>/<module>`): ModuleLoaded to local
+   * subscribers and a place in the registry, so newcomers get it by replay, exactly once. False
+   * when the name is already announced.
+   */
+  announceRemote(name: string, version: string): boolean {
+    if (this.announced.has(name)) return false;
+    const announced: Announced = { name, version, incarnation: null };
+    this.announced.set(name, announced);
+    this.route(this.loaded(announced));
+    return true;
+  }
+
+  /** Retires an announced module of another node: ModuleUnloaded to local subscribers. */
+  retireRemote(name: string): boolean {
+    const announced = this.announced.get(name);
+    if (announced === undefined || announced.incarnation !== null) return false;
+    this.announced.delete(name);
+    this.publishNode('ModuleUnloaded', { moduleName: name, version: announced.version });
+    return true;
   }
 
   // ---- Statistics -------------------------------------------------------------------------------
@@ -372,6 +454,7 @@ export class EventRouter<E extends EventMap> {
     const announced: Announced = { name: incarnation.name, version: incarnation.version, incarnation };
     this.announced.set(incarnation.name, announced);
     this.route(this.loaded(announced));
+    if (this.membershipTaps !== null) for (const tap of this.membershipTaps) tap({ kind: 'loaded', module: incarnation.name, version: incarnation.version });
     return true;
   }
 
@@ -410,6 +493,7 @@ export class EventRouter<E extends EventMap> {
     this.announced.delete(incarnation.name);
     if (crash !== null) this.publishNode('ModuleCrashed', { moduleName: incarnation.name, error: capCrashMessage(crash) });
     this.publishNode('ModuleUnloaded', { moduleName: incarnation.name, version: incarnation.version });
+    if (this.membershipTaps !== null) for (const tap of this.membershipTaps) tap({ kind: 'unloaded', module: incarnation.name, version: incarnation.version });
     return true;
   }
 
@@ -430,6 +514,24 @@ export class EventRouter<E extends EventMap> {
    * Closed mailboxes unsubscribe their module.
    */
   route(event: EventOf<E>): PublishReceipt {
+    const receipt = this.offerAll(event);
+    if (this.taps !== null) this.tell(event);
+    return receipt;
+  }
+
+  /** Tells the taps of an accepted event; a tap that throws is reported, never the publisher's problem. */
+  private tell(event: EventOf<E>): void {
+    const remote = this.routingRemote;
+    for (const tap of this.taps ?? []) {
+      try {
+        tap(event, remote);
+      } catch (error) {
+        reportObserverError(error);
+      }
+    }
+  }
+
+  private offerAll(event: EventOf<E>): PublishReceipt {
     const type = event.type;
     this.published.set(type, (this.published.get(type) ?? 0) + 1);
     const subscribers = this.byType.get(type);
