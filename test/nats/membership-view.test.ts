@@ -166,7 +166,7 @@ describe('MembershipView', () => {
 
   it('the property catches a view that announces stale keys, and one without a deadline', () => {
     const commands = fc.array(command, { maxLength: 60 });
-    expect(fc.check(fc.property(commands, (c) => check((r) => new IgnoresEpoch('self', DEADLINE, r), c))).failed).toBe(true);
-    expect(fc.check(fc.property(commands, (c) => check((r) => new NoDeadline('self', DEADLINE, r), c))).failed).toBe(true);
+    expect(fc.check(fc.property(commands, (c) => check((r) => new IgnoresEpoch('self', DEADLINE, r), c)), { numRuns: 2000 }).failed).toBe(true);
+    expect(fc.check(fc.property(commands, (c) => check((r) => new NoDeadline('self', DEADLINE, r), c)), { numRuns: 2000 }).failed).toBe(true);
   });
 });
