@@ -2,15 +2,23 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pino, type Logger } from 'pino';
 import { isModactorError } from '../kernel/errors.js';
 import { parseScenarioText } from '../sim/scenario.js';
 import { simulate } from '../sim/simulator.js';
 import { renderText } from '../sim/render-text.js';
+import type { SimulationReport } from '../sim/report.js';
+import { ioReason, unwritable } from './output-path.js';
 import { renderHtml } from '../sim/render-html.js';
 import { errorMessage } from '../sim/error-message.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, invariantFailed: 1, usage: 2, internal: 3 } as const;
+
+/** pino's levels, for `--log-level` and `MODACTOR_LOG_LEVEL`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
 
 const USAGE = `Usage: modactor simulate [scenario.json] [options]
 
@@ -19,14 +27,19 @@ reports its timeline, a per-module table and the invariants checked.
 
 Options:
   --seed N          seed of the simulated scheduler and the traffic (default: the scenario's)
-  --real            run in real time on the real scheduler (not deterministic)
+  --real            run in real time on the real scheduler (not deterministic); SIGINT or
+                    SIGTERM shuts the node down gracefully and prints the report of what ran
   --time-scale X    with --real: real ms per virtual ms (default: the scenario's timeScale)
   --json            print the report as JSON instead of text
   --html FILE       also write a self-contained HTML page with a timeline chart
+  --log-level L     the node's logs (pino, JSON lines) on stderr at this level: fatal, error,
+                    warn, info, debug, trace or silent (default: $MODACTOR_LOG_LEVEL, else warn)
   -h, --help        show this help
 
+The report goes to stdout, logs and messages to stderr. Output files are checked before the run.
 Exit codes: 0 every invariant holds, 1 an invariant or expectation failed,
-2 bad arguments or an invalid scenario (the bad field is named), 3 an internal error.`;
+2 bad arguments, an invalid scenario or an unwritable output file (one line on stderr, naming it),
+3 an internal error.`;
 
 /** The package root: the nearest folder up from here with modactor's package.json. */
 function packageRoot(): string {
@@ -51,18 +64,50 @@ export function defaultScenarioPath(): string {
   return join(packageRoot(), 'scenarios', 'default.json');
 }
 
-interface Io {
+/** What the CLI talks to: its output streams, its environment and the process's signals. */
+export interface Io {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   /** True when stderr is a terminal: only then is a progress line drawn. */
   readonly progress: boolean;
+  /** The environment (`MODACTOR_LOG_LEVEL`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Calls `handler` with the signal's name on SIGINT or SIGTERM until the returned function is
+   * called (a `--real` run listens while it runs).
+   */
+  readonly onSignal: (handler: (signal: string) => void) => () => void;
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** The process's own streams and signals. A second signal while a run shuts down exits at once. */
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   progress: process.stderr.isTTY,
+  env: process.env,
+  onSignal: (handler) => {
+    let seen = 0;
+    const listener = (signal: NodeJS.Signals): void => {
+      seen++;
+      if (seen > 1) {
+        process.stderr.write(`modactor simulate: ${signal} again: exiting without waiting for the shutdown\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
+      handler(signal);
+    };
+    for (const signal of SIGNALS) process.on(signal, listener);
+    return () => {
+      for (const signal of SIGNALS) process.off(signal, listener);
+    };
+  },
 };
+
+/** The CLI's logger: pino's JSON lines on stderr (so stdout holds the report alone). */
+function cliLogger(level: LogLevel, io: Io): Logger {
+  return pino({ level, base: { pid: process.pid } }, { write: (line: string) => io.stderr(line) });
+}
 
 /** Runs the CLI with `argv` (without node and the script); resolves with the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -77,7 +122,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
   let parsed: ReturnType<typeof parseSimulateArgs>;
   try {
-    parsed = parseSimulateArgs(rest);
+    parsed = parseSimulateArgs(rest, io.env);
   } catch (error) {
     io.stderr(`modactor simulate: ${errorMessage(error)}\n\n${USAGE}\n`);
     return EXIT.usage;
@@ -86,13 +131,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.stdout(`${USAGE}\n`);
     return EXIT.ok;
   }
+  // Output files are checked before anything runs: a bad one fails in a moment, not after the run.
+  if (parsed.html !== undefined) {
+    const problem = unwritable(parsed.html);
+    if (problem !== null) {
+      io.stderr(`modactor simulate: --html ${parsed.html}: cannot write it: ${problem}\n`);
+      return EXIT.usage;
+    }
+  }
   const file = parsed.scenario === undefined ? defaultScenarioPath() : resolve(parsed.scenario);
   const shown = parsed.scenario ?? 'scenarios/default.json';
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    io.stderr(`modactor simulate: cannot read scenario ${shown}: ${errorMessage(error)}\n`);
+    io.stderr(`modactor simulate: cannot read scenario ${shown}: ${ioReason(error)}\n`);
     return EXIT.usage;
   }
 
@@ -104,40 +157,67 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const percent = end > 0 ? Math.min(100, Math.floor((t / end) * 100)) : 100;
     io.stderr(`\r  simulating ${shown}: ${(t / 1000).toFixed(1)} s of ${(end / 1000).toFixed(1)} s (${percent}%)  `);
   };
+  const clearProgress = (): void => {
+    if (drawn) io.stderr('\r\u001b[2K');
+    drawn = false;
+  };
+  // A real run stops gracefully on SIGINT or SIGTERM and reports what ran.
+  const interruption = new AbortController();
+  const stopListening = parsed.real
+    ? io.onSignal((signal) => {
+        clearProgress();
+        io.stderr(`modactor simulate: ${signal}: shutting the node down gracefully (again to exit at once)\n`);
+        interruption.abort(signal);
+      })
+    : () => undefined;
+  let report: SimulationReport;
   try {
     const scenario = parseScenarioText(text, shown);
-    const report = await simulate(scenario, {
+    report = await simulate(scenario, {
       baseDir: dirname(file),
       onProgress,
       real: parsed.real,
+      logger: cliLogger(parsed.logLevel, io),
+      signal: interruption.signal,
       ...(parsed.seed === undefined ? {} : { seed: parsed.seed }),
       ...(parsed.timeScale === undefined ? {} : { timeScale: parsed.timeScale }),
     });
-    if (drawn) io.stderr('\r\u001b[2K');
-    io.stdout(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
-    if (parsed.html !== undefined) {
-      writeFileSync(parsed.html, renderHtml(report));
-      io.stderr(`modactor simulate: wrote ${parsed.html}\n`);
-    }
-    return report.passed ? EXIT.ok : EXIT.invariantFailed;
   } catch (error) {
-    if (drawn) io.stderr('\r\u001b[2K');
+    clearProgress();
     if (isModactorError(error, 'invalid-scenario')) {
       io.stderr(`modactor simulate: ${error.message}\n`);
       return EXIT.usage;
     }
     io.stderr(`modactor simulate: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT.internal;
+  } finally {
+    stopListening();
   }
+  clearProgress();
+  io.stdout(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+  if (parsed.html !== undefined) {
+    try {
+      writeFileSync(parsed.html, renderHtml(report));
+    } catch (error) {
+      io.stderr(`modactor simulate: --html ${parsed.html}: cannot write it: ${ioReason(error)}\n`);
+      return EXIT.usage;
+    }
+    io.stderr(`modactor simulate: wrote ${parsed.html}\n`);
+  }
+  return report.passed ? EXIT.ok : EXIT.invariantFailed;
 }
 
-function parseSimulateArgs(args: readonly string[]): {
+function parseSimulateArgs(
+  args: readonly string[],
+  env: Io['env'],
+): {
   scenario: string | undefined;
   seed: number | undefined;
   real: boolean;
   timeScale: number | undefined;
   json: boolean;
   html: string | undefined;
+  logLevel: LogLevel;
   help: boolean;
 } {
   const { values, positionals } = parseArgs({
@@ -150,6 +230,7 @@ function parseSimulateArgs(args: readonly string[]): {
       'time-scale': { type: 'string' },
       json: { type: 'boolean', default: false },
       html: { type: 'string' },
+      'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -164,6 +245,7 @@ function parseSimulateArgs(args: readonly string[]): {
     timeScale = Number(values['time-scale']);
     if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`--time-scale: expected a positive number, got "${values['time-scale']}"`);
   }
+  if (values.html === '') throw new Error('--html: expected a file name, got ""');
   return {
     scenario: positionals[0],
     seed,
@@ -171,6 +253,15 @@ function parseSimulateArgs(args: readonly string[]): {
     timeScale,
     json: values.json,
     html: values.html,
+    logLevel: logLevel(values['log-level'], env.MODACTOR_LOG_LEVEL),
     help: values.help,
   };
+}
+
+/** The log level: `--log-level`, else `MODACTOR_LOG_LEVEL`, else warn. */
+function logLevel(option: string | undefined, fromEnv: string | undefined): LogLevel {
+  const [where, value] = option !== undefined ? ['--log-level', option] : fromEnv !== undefined && fromEnv !== '' ? ['MODACTOR_LOG_LEVEL', fromEnv] : [null, null];
+  if (where === null) return DEFAULT_LOG_LEVEL;
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new Error(`${where}: expected one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  return value as LogLevel;
 }

@@ -115,7 +115,7 @@ export function renderHtml(report: SimulationReport): string {
   const moduleRows = report.modules
     .map(
       (m) =>
-        `<tr><td>${esc(m.name)}${m.deterministic || s.mode === 'real' ? '' : ' *'}</td><td>${esc(m.kind)}</td><td class="num">${m.delivered}</td><td class="num">${m.handled}</td><td class="num">${m.dropped}</td><td class="num">${m.failed}</td><td class="num">${m.lost}</td><td class="num">${m.restarts}</td><td class="${m.health}">${m.health}</td><td>${esc(m.end)}</td></tr>`,
+        `<tr><td>${esc(m.name)}${m.deterministic || s.mode === 'real' ? '' : ' *'}</td><td>${esc(m.kind)}</td><td class="num">${m.delivered}</td><td class="num">${m.handled}</td><td class="num">${m.dropped}</td><td class="num">${m.failed}</td><td class="num">${m.lost}</td><td class="num">${m.restarts}</td><td class="${m.health}">${m.health}</td><td class="${m.assessed}">${m.assessed}</td><td>${esc(m.end)}</td></tr>`,
     )
     .join('\n');
   const invariantRows = report.invariants
@@ -151,7 +151,7 @@ Traffic: ${esc(Object.entries(report.traffic).map(([t, n]) => `${n} ${t}`).join(
 ${renderChart(report)}
 <h2>Modules</h2>
 <table>
-<tr><th>module</th><th>kind</th><th>delivered</th><th>handled</th><th>dropped</th><th>failed</th><th>lost</th><th>restarts</th><th>health</th><th>end</th></tr>
+<tr><th>module</th><th>kind</th><th>delivered</th><th>handled</th><th>dropped</th><th>failed</th><th>lost</th><th>restarts</th><th>health</th><th>assessed</th><th>end</th></tr>
 ${moduleRows}
 </table>
 <h2>Invariants</h2>

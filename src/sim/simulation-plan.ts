@@ -17,7 +17,13 @@ export interface SimulateOptions {
   readonly baseDir?: string;
   /** Called now and then with the virtual time and the expected end (for a progress line). */
   readonly onProgress?: (t: number, end: number) => void;
+  /** Where the node logs (pino); default silent. */
   readonly logger?: Logger;
+  /**
+   * Ends the run early when aborted (the CLI aborts a `--real` run on SIGINT or SIGTERM): the
+   * graceful shutdown begins at once, and the report covers what ran, with `interrupted` set.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A scenario with its options settled and every actor it names resolved: what a run needs. */

@@ -13,7 +13,11 @@ export class Timeline {
    * lifecycle events that follow from it; the timeline tells it after them, right after the module
    * turns unhealthy.
    */
-  private readonly gaveUp = new Map<string, string>();
+  private readonly gaveUp = new Map<string, { readonly detail: string; readonly started: boolean }>();
+  /** Modules that crashed and were not announced since: their next ModuleLoaded is a restart. */
+  private readonly crashed = new Set<string>();
+  /** Restarts after a crash so far, per module. */
+  private readonly restarts = new Map<string, number>();
 
   /** Something the simulator did, or an error of a command. */
   note(t: number, module: string | null, kind: string, text: string): void {
@@ -23,17 +27,28 @@ export class Timeline {
   /** The trace recorder's hooks that feed the timeline. */
   readonly hooks: TraceHooks = {
     onLifecycle: (t, type, payload) => {
-      const entry = lifecycleEntry(t, type, payload);
-      if (entry !== null) this.entries.push(entry);
       const module = String(payload.moduleName);
-      const detail = this.gaveUp.get(module);
-      if (type === 'ModuleHealthChanged' && payload.newHealth === 'unhealthy' && detail !== undefined) {
+      if (type === 'ModuleLoaded' && this.crashed.delete(module)) {
+        const n = (this.restarts.get(module) ?? 0) + 1;
+        this.restarts.set(module, n);
+        this.note(t, module, 'restarted', `restarted ${module} ${String(payload.version)} after its crash (restart ${n})`);
+      } else {
+        const entry = lifecycleEntry(t, type, payload);
+        if (entry !== null) this.entries.push(entry);
+      }
+      if (type === 'ModuleCrashed') this.crashed.add(module);
+      const gaveUp = this.gaveUp.get(module);
+      if (type === 'ModuleHealthChanged' && payload.newHealth === 'unhealthy' && gaveUp !== undefined) {
         this.gaveUp.delete(module);
-        this.note(t, module, 'gave-up', `gave up ${module}: ${detail}`);
+        this.crashed.delete(module);
+        if (gaveUp.started) this.note(t, module, 'gave-up', `gave up ${module}: ${gaveUp.detail}`);
+        else this.note(t, module, 'did-not-start', `did not start ${module}: ${gaveUp.detail}`);
       }
     },
-    onGaveUp: (_t, module, detail) => {
-      this.gaveUp.set(module, detail.replace(/\(last: instance: /, '(last crash: '));
+    onGaveUp: (_t, module, { detail, last, restarts, started }) => {
+      // A module that never started: its startup failed each time it was tried.
+      const text = started ? detail.replace(/\(last: instance: /, '(last crash: ') : `its startup failed: ${last} (tried ${restarts + 1} times)`;
+      this.gaveUp.set(module, { detail: text, started });
     },
   };
 }

@@ -16,17 +16,30 @@ interface Run {
 
 /** Runs the CLI in a child process, from the sources, the way `npm start` does. */
 function cli(...args: string[]): Promise<Run> {
+  return cliWith({}, ...args);
+}
+
+/** The same, with more environment variables. */
+function cliWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [bin, ...args],
-      { maxBuffer: 64 * 1024 * 1024 },
+      { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, MODACTOR_LOG_LEVEL: '', ...env } },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         resolve({ code, stdout, stderr });
       },
     );
   });
+}
+
+/** stderr's lines, each parsed as a pino log line (a line that is not one fails the test). */
+function logLines(stderr: string): { level: number; msg: string; module?: string }[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { level: number; msg: string; module?: string });
 }
 
 function scenarioFile(name: string, value: unknown): string {
@@ -55,6 +68,10 @@ let runs: {
   invalid: Promise<Run>;
   failing: Promise<Run>;
   usage: Promise<Run>;
+  info: Promise<Run>;
+  silentByEnv: Promise<Run>;
+  missingDir: Promise<Run>;
+  directory: Promise<Run>;
 };
 const htmlFile = join(dir, 'report.html');
 beforeAll(() => {
@@ -66,6 +83,10 @@ beforeAll(() => {
     invalid: cli('simulate', scenarioFile('bad.json', { ...small, faults: [{ kind: 'crash', module: 'indexer', at: 'x' }] })),
     failing: cli('simulate', scenarioFile('failing.json', { ...small, expect: [{ module: 'slow-consumer', dropped: 0 }] })),
     usage: cli('simulate', '--seed', 'seven'),
+    info: cli('simulate', scenarioFile('small-info.json', small), '--json', '--log-level', 'info'),
+    silentByEnv: cliWith({ MODACTOR_LOG_LEVEL: 'silent' }, 'simulate', scenarioFile('small-silent.json', small)),
+    missingDir: cli('simulate', scenarioFile('small-missing.json', small), '--log-level', 'info', '--html', join(dir, 'no-such-dir', 'r.html')),
+    directory: cli('simulate', scenarioFile('small-dir.json', small), '--log-level', 'info', '--html', dir),
   };
 });
 
@@ -76,7 +97,36 @@ describe('modactor simulate (child processes)', () => {
     expect(first.stdout).toContain('modactor simulate: scenario "default", seed 7, deterministic (virtual time)');
     expect(first.stdout).toContain('Result: PASS');
     expect(second.stdout).toBe(first.stdout);
-    expect(first.stderr).toBe(''); // no progress line when stderr is not a terminal
+    // stderr holds the node's warnings as pino lines (the crashes), and no progress line when it is not a terminal.
+    const logs = logLines(first.stderr);
+    expect(logs.every((line) => line.level >= 40)).toBe(true);
+    expect(logs.filter((line) => line.msg === 'module crashed' && line.module === 'crashy')).toHaveLength(3);
+  });
+
+  it('logs at --log-level on stderr, and the JSON report on stdout stays clean', async () => {
+    const run = await runs.info;
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { passed: boolean }).passed).toBe(true);
+    const loaded = logLines(run.stderr).filter((line) => line.msg === 'module loaded');
+    expect(loaded.map((line) => [line.level, line.module])).toEqual([
+      [30, 'sim.recorder'],
+      [30, 'slow-consumer'],
+      [30, 'indexer'],
+    ]);
+  });
+
+  it('takes the log level from MODACTOR_LOG_LEVEL', async () => {
+    const run = await runs.silentByEnv;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Result: PASS');
+    expect(run.stderr).toBe('');
+  });
+
+  it('refuses an --html file it cannot write before running anything: exit 2, one line, no stack', async () => {
+    const [missing, directory] = await Promise.all([runs.missingDir, runs.directory]);
+    expect(missing).toEqual({ code: 2, stdout: '', stderr: `modactor simulate: --html ${join(dir, 'no-such-dir', 'r.html')}: cannot write it: no such directory ${join(dir, 'no-such-dir')}\n` });
+    // At --log-level info a run would have logged its modules' loads: nothing ran.
+    expect(directory).toEqual({ code: 2, stdout: '', stderr: `modactor simulate: --html ${dir}: cannot write it: it is a directory\n` });
   });
 
   it('prints the report as JSON with --json', async () => {
