@@ -11,6 +11,16 @@ export interface CrashyOptions {
 }
 
 /**
+ * The options {@link crashy} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = {
+  crashEvery: 'positive integer',
+  maxRestarts: 'non-negative integer',
+  withinMs: 'positive number',
+} as const satisfies Record<Exclude<keyof CrashyOptions, 'name'>, unknown>;
+
+/**
  * The crashing module: throws on every `crashEvery`-th block. Its restart policy is small on
  * purpose: the ModuleSupervisor restarts it (ModuleCrashed, ModuleUnloaded, then a fresh startup
  * and ModuleLoaded again) until the crashes exceed `maxRestarts` within `withinMs`, then gives it

@@ -14,6 +14,17 @@ export interface GovernanceWebhookOptions {
 }
 
 /**
+ * The options {@link governanceWebhook} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = {
+  version: 'string',
+  webhookUrl: 'string',
+  latencyMs: 'non-negative number',
+  failEvery: 'non-negative integer',
+} as const satisfies Record<Exclude<keyof GovernanceWebhookOptions, 'name'>, unknown>;
+
+/**
  * The governance webhook: forwards `GovernanceProposalCreated`, `Voted` and `Merged` to a webhook
  * and publishes the outcome, `WebhookSent` or `WebhookFailed`: the only two types it declares it
  * may publish. The endpoint is simulated (a delay on the node's clock and a deterministic failure

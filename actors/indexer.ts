@@ -9,6 +9,14 @@ export interface IndexerOptions {
 }
 
 /**
+ * The options {@link indexer} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = {
+  mailboxCapacity: 'positive integer',
+} as const satisfies Record<Exclude<keyof IndexerOptions, 'name'>, unknown>;
+
+/**
  * The indexer: follows the chain from `NewBlock`, `BlockDisconnected` and `ChainReorg` and keeps a
  * tip (height and hash). A block that does not extend the tip by one is a gap: the indexer reports
  * itself `degraded` until it is back in step, so a missed block shows up in the node's health.

@@ -53,6 +53,15 @@ export const coordinatorMachine = setup({
 });
 
 /**
+ * The options {@link maintenanceCoordinator} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = {
+  workMs: { fields: { low: 'non-negative number', medium: 'non-negative number', high: 'non-negative number' } },
+  flushMs: 'non-negative number',
+} as const satisfies Record<Exclude<keyof MaintenanceCoordinatorOptions, 'name'>, unknown>;
+
+/**
  * The maintenance coordinator, an xstate module: its handler drives {@link coordinatorMachine}.
  * `DataMaintenance` starts a run (MaintenanceStarted, the work on the node's clock,
  * MaintenanceCompleted); `NodeShutdown` (which reaches it through the priority lane, ahead of any

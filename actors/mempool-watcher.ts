@@ -14,6 +14,17 @@ export interface MempoolWatcherOptions {
 }
 
 /**
+ * The options {@link mempoolWatcher} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = {
+  mailboxCapacity: 'positive integer',
+  blockCapacity: 'non-negative integer',
+  highWater: 'non-negative integer',
+  lowWater: 'non-negative integer',
+} as const satisfies Record<Exclude<keyof MempoolWatcherOptions, 'name'>, unknown>;
+
+/**
  * The mempool watcher: adds every `NewTransaction` to a pool and lets every `NewBlock` confirm up
  * to `blockCapacity` of them, oldest first. A pool above `highWater` makes it `degraded` (a flood
  * shows up as a health change), back under `lowWater` it is `healthy` again.

@@ -8,6 +8,14 @@ export interface PeerMonitorOptions {
 }
 
 /**
+ * The options {@link peerMonitor} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = {
+  minPeers: 'non-negative integer',
+} as const satisfies Record<Exclude<keyof PeerMonitorOptions, 'name'>, unknown>;
+
+/**
  * The peer monitor, the module the default scenario hotloads into a running node: keeps the set
  * of connected peers from `PeerConnected` / `PeerDisconnected`, and the set of loaded modules from
  * `ModuleLoaded` / `ModuleUnloaded`. Loaded late, it learns every module already loaded by the

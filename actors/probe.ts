@@ -14,6 +14,19 @@ export interface ProbeOptions {
 }
 
 /**
+ * The options {@link probe} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = {
+  version: 'string',
+  subscribe: 'event types',
+  mailboxCapacity: 'positive integer',
+  workMs: 'non-negative number',
+  // A restart policy: defineModule checks it whole (type, maxRestarts, withinMs, backoff).
+  restart: 'object',
+} as const satisfies Record<Exclude<keyof ProbeOptions, 'name'>, unknown>;
+
+/**
  * The probe: a module that does nothing but take its events (optionally spending `workMs` on
  * each), configured entirely by its options. It is what the model-based property test loads, so
  * a failing case written out as a scenario (`load` steps with `actor: "probe"`) replays as it ran.

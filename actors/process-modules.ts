@@ -16,6 +16,34 @@ const entry = (name: string): URL => new URL(`./${name}${import.meta.url.endsWit
 export type ManifestOverrides = Partial<Omit<ProcessModuleManifest, 'entry'>>;
 
 /**
+ * The manifest fields a scenario may override, checked against a scenario's `options` before it
+ * runs (`defineProcessModule` then checks the values whole); `name` comes from the scenario.
+ */
+const manifestOptions = {
+  version: 'string',
+  isolation: { oneOf: ['process', 'worker'] },
+  subscribe: 'event types',
+  publishes: 'event types',
+  mailboxCapacity: 'positive integer',
+  credits: 'positive integer',
+  restart: 'object',
+  heartbeat: 'object',
+  publishRateLimit: 'object',
+  maxMessageBytes: 'positive integer',
+  startupTimeoutMs: 'positive number',
+  shutdownTimeoutMs: 'positive number',
+  args: 'strings',
+  env: 'object',
+  execArgv: 'strings',
+} as const satisfies Record<Exclude<keyof ManifestOverrides, 'name'>, unknown>;
+
+/** The options {@link blockIndexerModule} takes (see `manifestOptions`). */
+export const blockIndexerModuleOptionsSchema = manifestOptions;
+
+/** The options {@link echoModule} takes (see `manifestOptions`). */
+export const echoModuleOptionsSchema = manifestOptions;
+
+/**
  * The block indexer (process-block-indexer.ts): follows NewBlock, BlockDisconnected and
  * DataMaintenance, publishes its maintenance figures.
  */

@@ -12,6 +12,16 @@ export interface SlowConsumerOptions {
 }
 
 /**
+ * The options {@link slowConsumer} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = {
+  workMs: 'non-negative number',
+  mailboxCapacity: 'positive integer',
+  subscribe: 'event types',
+} as const satisfies Record<Exclude<keyof SlowConsumerOptions, 'name'>, unknown>;
+
+/**
  * The slow consumer: spends `workMs` of the node's clock on every event, so a stream faster than
  * it fills its small mailbox and the EventManager drops the excess for it (counted as
  * `channelFull`) while the publisher never waits and the module stays subscribed: slow, not dead.

@@ -7,6 +7,7 @@ import { defineModule, type ModuleDefinition } from '../node/module.js';
 import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
 import { errorMessage } from './error-message.js';
+import { checkActorOptions, schemaExportOf, schemaProblem, type ActorOptionsSchema } from './actor-options.js';
 
 /** What a scenario's actor resolves to: an in-process module definition or a process module. */
 export type LoadableModule = AnyLoadable<NodeEventMap>;
@@ -54,9 +55,25 @@ function isLoadable(value: unknown): value is LoadableModule {
 }
 
 /**
+ * What came, for a `.ts` file Node could not import (Node 20 and 22 before type stripping do not
+ * run TypeScript without a loader), saying what to install. Null for any other import error.
+ */
+export function typescriptHint(file: string, error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (!/\.m?ts$/.test(file) || code !== 'ERR_UNKNOWN_FILE_EXTENSION') return null;
+  return (
+    `a TypeScript file that Node ${process.version} cannot run by itself: ` +
+    'install a TypeScript loader and run with it (npm install --save-dev tsx; NODE_OPTIONS="--import tsx" npx modactor simulate ...), ' +
+    'use a Node that strips types (22.18 or later, 23.6 or later), or compile the actor to .js'
+  );
+}
+
+/**
  * Loads the module definition a scenario names: imports the actor's file and takes its default
  * export (or the one named after `#`), a definition or a factory `(options) => definition`, called
- * with the scenario's options and the module's `name`. Problems are reported as issues at `path`
+ * with the scenario's options and the module's `name`. A factory's options are first checked
+ * against the schema the file exports next to it (`optionsSchema`, or `<export>OptionsSchema`):
+ * options of an actor that declares none are refused. Problems are reported as issues at `path`
  * (the scenario field that named the actor).
  */
 export async function loadActor(
@@ -65,37 +82,49 @@ export async function loadActor(
   path: string,
   baseDir: string,
   name?: string,
-): Promise<LoadableModule | ValidationIssue> {
+): Promise<LoadableModule | ValidationIssue[]> {
   const file = resolveActorFile(actor, baseDir);
   if (file === null) {
     const where = actor.startsWith('.') || isAbsolute(actor) ? `relative to ${baseDir}` : `in ${castDirectory()}`;
-    return issue(`${path}.actor`, `an actor file ${where}`, `"${actor}" (no such file)`);
+    return [issue(`${path}.actor`, `an actor file ${where}`, `"${actor}" (no such file)`)];
   }
+  const { exportName } = splitActor(actor);
   let exported: unknown;
+  let schema: unknown;
   try {
-    const { exportName } = splitActor(actor);
     const namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     if (!(exportName in namespace)) {
-      return issue(`${path}.actor`, `${file} to export "${exportName}"`, `exports ${Object.keys(namespace).join(', ') || 'none'}`);
+      return [issue(`${path}.actor`, `${file} to export "${exportName}"`, `exports ${Object.keys(namespace).join(', ') || 'none'}`)];
     }
     exported = namespace[exportName];
+    schema = namespace[schemaExportOf(exportName)];
   } catch (error) {
-    return issue(`${path}.actor`, `an importable ${file}`, `an import error: ${errorMessage(error)}`);
+    return [issue(`${path}.actor`, `an importable ${file}`, typescriptHint(file, error) ?? `an import error: ${errorMessage(error)}`)];
   }
   let definition: unknown = exported;
+  if (typeof exported === 'function' && options !== undefined) {
+    if (schema === undefined) {
+      return [issue(`${path}.options`, `no options, or a schema of them: "${actor}" declares none (export ${schemaExportOf(exportName)})`, describeValue(options))];
+    }
+    const problem = schemaProblem(schema, `${path}.actor`);
+    if (problem !== null) return [problem];
+    const issues: ValidationIssue[] = [];
+    checkActorOptions(schema as ActorOptionsSchema, options, `${path}.options`, issues);
+    if (issues.length > 0) return issues;
+  }
   if (typeof exported === 'function') {
     try {
       definition = (exported as (options: unknown) => unknown)({ ...options, ...(name === undefined ? {} : { name }) });
     } catch (error) {
       const issues = error instanceof ModactorError ? error.issues : [];
       const detail = issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : errorMessage(error);
-      return issue(`${path}.options`, `options the factory of "${actor}" accepts`, `a refusal: ${detail}`);
+      return [issue(`${path}.options`, `options the factory of "${actor}" accepts`, `a refusal: ${detail}`)];
     }
   } else if (options !== undefined) {
-    return issue(`${path}.options`, `no options ("${actor}" exports a definition, not a factory)`, describeValue(options));
+    return [issue(`${path}.options`, `no options ("${actor}" exports a definition, not a factory)`, describeValue(options))];
   }
   if (!isLoadable(definition)) {
-    return issue(`${path}.actor`, `"${actor}" to export (by default) a module definition or a factory of one`, describeValue(definition));
+    return [issue(`${path}.actor`, `"${actor}" to export (by default) a module definition or a factory of one`, describeValue(definition))];
   }
   return definition;
 }

@@ -70,8 +70,8 @@ export async function planSimulation(scenario: Scenario, options: SimulateOption
 
   const resolve = async (key: ScenarioModuleKey, actor: string, moduleOptions: Readonly<Record<string, unknown>> | undefined, path: string, name: string): Promise<void> => {
     const result = await loadActor(actor, moduleOptions, path, baseDir, name);
-    if ('path' in result && 'message' in result) {
-      issues.push(result);
+    if (Array.isArray(result)) {
+      issues.push(...result);
       return;
     }
     if (result.name !== name && !isInProcess(result)) {
