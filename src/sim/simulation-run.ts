@@ -1,4 +1,5 @@
 import { DEFAULT_MAILBOX_CAPACITY, DEFAULT_RESERVE_CAPACITY } from '../kernel/mailbox.js';
+import { isModactorError } from '../kernel/errors.js';
 import { createRandom } from '../kernel/random.js';
 import type { Scheduler, TimerHandle } from '../kernel/scheduler.js';
 import { createSimulatedScheduler, type SimulatedScheduler } from '../kernel/simulated-scheduler.js';
@@ -182,8 +183,21 @@ export class SimulationRun {
     const m = this.describe(name, definition, actor);
     m.loads.push({ t: this.now(), how });
     if (how === 'hotload') this.note(name, 'hotload', `hotload ${name} ${definition.version}`);
-    // A module that never started is told once, by the timeline ("did not start"), not again here.
-    return this.settle(how, name, this.node.load(this.prepared(name, definition)), () => !didNotStart(m));
+    return this.node.load(this.prepared(name, definition)).then(
+      () => undefined,
+      (error: unknown) => {
+        // A module that never started is told once: by the timeline when its host gave it up
+        // after retrying its startup, else here, when the load was refused without retries.
+        if (didNotStart(m)) return;
+        const load = this.recorder.currentLoad(name);
+        if (isModactorError(error, 'module-startup-failed') && !m.announcedLoads.includes(load)) {
+          m.supervision.push({ t: this.now(), what: 'gave-up', load, detail: errorMessage(error) });
+          this.note(name, 'did-not-start', `did not start ${name}: ${errorMessage(error)}`);
+        } else {
+          this.note(name, 'error', `${how} failed: ${errorMessage(error)}`);
+        }
+      },
+    );
   }
 
   /** Loads one of the simulator's own modules (the recorder, the bridge) before the scenario starts. */
@@ -200,12 +214,10 @@ export class SimulationRun {
   }
 
   /** What a node operation came to: nothing when it succeeded, a timeline error when it failed. */
-  settle(what: string, module: string, promise: Promise<unknown>, tell: () => boolean = () => true): Promise<void> {
+  settle(what: string, module: string, promise: Promise<unknown>): Promise<void> {
     return promise.then(
       () => undefined,
-      (error: unknown) => {
-        if (tell()) this.note(module, 'error', `${what} failed: ${errorMessage(error)}`);
-      },
+      (error: unknown) => this.note(module, 'error', `${what} failed: ${errorMessage(error)}`),
     );
   }
 

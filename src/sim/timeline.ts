@@ -47,7 +47,7 @@ export class Timeline {
     },
     onGaveUp: (_t, module, { detail, last, restarts, started }) => {
       // A module that never started: its startup failed each time it was tried.
-      const text = started ? detail.replace(/\(last: instance: /, '(last crash: ') : `its startup failed: ${last} (tried ${restarts + 1} times)`;
+      const text = started ? detail.replace(/\(last: instance: /, '(last crash: ') : `its startup failed: ${last} (tried ${restarts + 1} time${restarts === 0 ? '' : 's'})`;
       this.gaveUp.set(module, { detail: text, started });
     },
   };

@@ -148,7 +148,8 @@ export function isInternal(trace: Trace, name: string): boolean {
  */
 export function didNotStart(m: TraceModule): boolean {
   const gaveUp = m.supervision.findLast((s) => s.what === 'gave-up');
-  return gaveUp !== undefined && gaveUp.load === m.incarnations.at(-1)?.load && !m.announcedLoads.includes(gaveUp.load);
+  const lastLoad = m.incarnations.at(-1)?.load ?? gaveUp?.load;
+  return gaveUp !== undefined && gaveUp.load === lastLoad && !m.announcedLoads.includes(gaveUp.load);
 }
 
 export function emptyTrace(): Trace {
@@ -234,6 +235,11 @@ export class TraceRecorder {
       this.trace.modules.set(name, m);
     }
     return m;
+  }
+
+  /** The load (host) of a module seen last, numbered from 1 (0 before its first). */
+  currentLoad(name: string): number {
+    return this.loadsSeen.get(name) ?? 0;
   }
 
   /** Announcement numbers so far, per module. */

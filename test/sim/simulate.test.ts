@@ -166,6 +166,16 @@ describe('simulate: what the report counts', () => {
     expect(report.modules.find((m) => m.name === 'db')).toMatchObject({ end: 'did not start', gaveUp: false, assessed: 'unhealthy', handled: 0 });
     expect(report.passed).toBe(true);
   });
+
+  it('tells a module whose one startup attempt was refused (not retried) once too', async () => {
+    const report = await simulate(
+      parseScenario({ name: 'refused', duration: 1000, modules: [{ actor: './fixtures/failing-setup-once.ts', name: 'db' }] }),
+      { baseDir: fileURLToPath(new URL('.', import.meta.url)) },
+    );
+    const db = report.timeline.filter((e) => e.module === 'db' && e.kind !== 'health').map((e) => e.text);
+    expect(db).toEqual([expect.stringMatching(/^did not start db: Module "db" stopped for good: .*cannot open the database/)]);
+    expect(report.modules.find((m) => m.name === 'db')).toMatchObject({ end: 'did not start', restarts: 0, assessed: 'unhealthy' });
+  });
 });
 
 describe('simulate: interrupted', () => {
