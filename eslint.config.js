@@ -83,12 +83,11 @@ export default tseslint.config(
     },
   },
   {
-    // The cast imports only the package's entry points, like a user's module. A warning until the
-    // actors are moved onto the entry points (they import ../src/ today); then an error.
+    // The cast imports only the package's entry points, like a user's module.
     files: ['actors/**/*.ts'],
     rules: {
       'no-restricted-imports': [
-        'warn',
+        'error',
         {
           patterns: [
             { regex: '^\\.\\./', message: `actors/ import only the package entry points (${ENTRY_POINTS.join(', ')}), never src/.` },

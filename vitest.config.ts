@@ -1,9 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // `modactor`, `modactor/sdk`, ... resolve to this checkout's sources (package.json's
+  // "modactor-source" export condition), so actors/ and tests run without a build. Vite's default
+  // server conditions are listed too: setting the option replaces them.
+  ssr: { resolve: { conditions: ['modactor-source', 'module', 'node', 'development|production'] } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
@@ -11,6 +16,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'property',
           include: ['property-tests/**/*.test.ts'],

@@ -1,4 +1,4 @@
-import { EventType, defineModule, type Hash, type ModuleDefinition } from '../src/index.js';
+import { EventType, defineModule, type Hash, type ModuleDefinition } from 'modactor';
 
 /** Options of the {@link indexer} module. */
 export interface IndexerOptions {

@@ -5,7 +5,7 @@ import {
   type MaintenanceOperation,
   type MaintenanceUrgency,
   type ModuleDefinition,
-} from '../src/index.js';
+} from 'modactor';
 
 /** Options of the {@link maintenanceCoordinator} module. */
 export interface MaintenanceCoordinatorOptions {

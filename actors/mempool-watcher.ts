@@ -1,4 +1,4 @@
-import { EventType, defineModule, type ModuleDefinition } from '../src/index.js';
+import { EventType, defineModule, type ModuleDefinition } from 'modactor';
 
 /** Options of the {@link mempoolWatcher} module. */
 export interface MempoolWatcherOptions {

@@ -1,4 +1,4 @@
-import { defineModule, nodeCatalogue, type EventTypeOf, type ModuleDefinition, type ModuleRestartPolicy, type NodeEventMap } from '../src/index.js';
+import { defineModule, nodeCatalogue, type EventTypeOf, type ModuleDefinition, type ModuleRestartPolicy, type NodeEventMap } from 'modactor';
 
 /** Options of the {@link probe} module. */
 export interface ProbeOptions {

@@ -4,7 +4,7 @@
  * DataMaintenance with a MaintenanceStarted / MaintenanceCompleted pair carrying its figures.
  * The manifest lives in process-modules.ts.
  */
-import { runModule, type ChildModuleContext } from '../src/ipc/sdk.js';
+import { runModule, type ChildModuleContext } from 'modactor/sdk';
 
 /** Heights kept in the index; older ones are pruned by maintenance. */
 const KEEP = 10_000;

@@ -5,7 +5,7 @@
  *
  * Arguments (manifest `args`): `--name <name>` (default `echo`), `--version <version>` (default 1.0.0).
  */
-import { runModule, type ChildModuleContext, type NodeEvent } from '../src/ipc/sdk.js';
+import { runModule, type ChildModuleContext, type NodeEvent } from 'modactor/sdk';
 
 const arg = (flag: string): string | undefined => {
   const i = process.argv.indexOf(flag);

@@ -7,7 +7,7 @@
  * await node.load(echoModule({ name: 'echo-2', isolation: 'worker' }));
  * ```
  */
-import { EventType, defineProcessModule, type ProcessModule, type ProcessModuleManifest } from '../src/index.js';
+import { EventType, defineProcessModule, type ProcessModule, type ProcessModuleManifest } from 'modactor';
 
 /** The entry file next to this one: `.ts` in a checkout, `.js` in a build (dist/). */
 const entry = (name: string): URL => new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -26,6 +26,8 @@ const manifestOptions = {
   publishes: 'event types',
   mailboxCapacity: 'positive integer',
   credits: 'positive integer',
+  maxInFlightBytes: 'positive integer',
+  filter: 'object',
   restart: 'object',
   heartbeat: 'object',
   publishRateLimit: 'object',

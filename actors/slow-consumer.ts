@@ -1,4 +1,4 @@
-import { EventType, defineModule, type EventTypeOf, type ModuleDefinition, type NodeEventMap } from '../src/index.js';
+import { EventType, defineModule, type EventTypeOf, type ModuleDefinition, type NodeEventMap } from 'modactor';
 
 /** Options of the {@link slowConsumer} module. */
 export interface SlowConsumerOptions {

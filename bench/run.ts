@@ -147,6 +147,13 @@ const validation = (impl: 'catalogue' | 'stamped' | 'validate-only'): Measuremen
   args: ['--impl', impl, ...(quick ? ['--events', '500000', '--rounds', '3'] : [])],
   maxReps: 3,
 });
+/** The durable event log (issue 11) against a hand-written appender of the same bytes. */
+const store = (impl: 'store' | 'bare'): Measurement => ({
+  key: `store ${impl}`,
+  file: cases('store'),
+  args: ['--impl', impl, ...(quick ? ['--events', '50000', '--rounds', '2'] : [])],
+  maxReps: 3,
+});
 const simulator = (mode: 'real' | 'sim'): Measurement => ({ key: `simulator ${mode} n=10 kernel`, file: cases('simulator'), args: ['--mode', mode, '--n', '10', ...T] });
 
 const row = (label: string, make: (impl: string) => Measurement, impls: readonly string[]): Section['rows'][number] => ({
@@ -295,6 +302,27 @@ const SECTIONS: Section[] = [
     rows: [{ label: '1 module', cells: { batched: ipc('batched'), raw: ipc('raw') } }],
     ratios: [['batched', 'raw']],
   },
+  // ---- Durable events (issue 11) ---------------------------------------------------------------
+  // bench/cases/store.ts: the event log (group commit, batches of 1000, fdatasync each) and a bare
+  // appender writing the same bytes with the same cadence. Target: store append >= 0.5x bare.
+  {
+    title: 'durable event log: append, batches of 1000 with an fdatasync each, events per second (bare: the same bytes by hand; disk alone: pre-encoded)',
+    metric: 'appendPerSec',
+    format: rate,
+    columns: ['store', 'bare'],
+    rows: [{ label: 'append', cells: { store: store('store'), bare: store('bare') } }],
+    ratios: [['store', 'bare']],
+    extras: [{ label: 'disk alone', impl: 'bare', metric: 'ioOnlyPerSec', format: rate }],
+  },
+  {
+    title: 'durable event log: replay from the start, events per second (store: checksums checked, records parsed; bare: lines parsed)',
+    metric: 'replayPerSec',
+    format: rate,
+    columns: ['store', 'bare'],
+    rows: [{ label: 'replay', cells: { store: store('store'), bare: store('bare') } }],
+    ratios: [['store', 'bare']],
+    extras: [{ label: 'store open (scan)', impl: 'store', metric: 'openMs', format: ms }],
+  },
 ];
 
 const fan = (impl: string, n: number, mode: 'burst' | 'yield'): (() => Measurement) => () => fanout(impl, n, mode);
@@ -327,6 +355,16 @@ const TARGETS: Target[] = SUBJECTS.flatMap((s): Target[] => [
   ...(s === 'node'
     ? [{ label: 'IPC: batched >= 2x raw fork IPC', measured: () => ipc('batched'), baseline: () => ipc('raw'), metric: 'eventsPerSec', op: '>=' as const, value: 2, format: times }]
     : []),
+]).concat([
+  {
+    label: 'durable event log: append >= 0.5x a bare append of the same bytes, same sync cadence',
+    measured: () => store('store'),
+    baseline: () => store('bare'),
+    metric: 'appendPerSec',
+    op: '>=',
+    value: 0.5,
+    format: times,
+  },
 ]);
 
 // ---- Running ------------------------------------------------------------------------------------

@@ -1,6 +1,12 @@
 /**
- * modactor: an actor runtime with supervision trees for module systems.
- * Every public name is exported here, by name.
+ * `modactor`: an actor runtime with supervision trees for module systems. What a user composes,
+ * listed by name: the kernel (actor systems, schedulers, supervision, inspection), the event
+ * catalogue, the node (EventManager, ModuleSupervisor, EventPublisher, in-process modules) and the
+ * hosts of process and worker modules.
+ *
+ * The other entry points: `modactor/sdk` (a module's child process), `modactor/sim` (scenarios
+ * and the simulator), `modactor/metrics` (Prometheus metrics and the HTTP helper). Internals
+ * (mailboxes, the IPC protocol, the router) are not exported; tests import them from their files.
  */
 
 // Kernel
@@ -10,8 +16,7 @@ export { createSimulatedScheduler } from './kernel/simulated-scheduler.js';
 export type { SimulatedScheduler, SimulatedSchedulerOptions } from './kernel/simulated-scheduler.js';
 export { createRealScheduler } from './kernel/scheduler.js';
 export type { Scheduler, Schedulable, TimerHandle, RealSchedulerOptions } from './kernel/scheduler.js';
-export { Mailbox, BoundedQueue, DEFAULT_MAILBOX_CAPACITY } from './kernel/mailbox.js';
-export type { OfferResult, Lane } from './kernel/mailbox.js';
+export type { OfferResult } from './kernel/mailbox.js';
 export type {
   ActorRef,
   ActorContext,
@@ -23,7 +28,7 @@ export type {
 } from './kernel/behavior.js';
 export { fromMachine } from './kernel/machine-behavior.js';
 export type { MachineBehaviorOptions } from './kernel/machine-behavior.js';
-export { RestartWindow, Backoff, describeExit } from './kernel/supervision.js';
+export { describeExit } from './kernel/supervision.js';
 export type {
   SupervisionStrategy,
   RestartType,
@@ -36,17 +41,104 @@ export type {
 export type { InspectionEvent, InspectionObserver, DeadLetter, DeadLetterReason } from './kernel/inspection.js';
 export { ModactorError, isModactorError } from './kernel/errors.js';
 export type { ModactorErrorCode, ValidationIssue } from './kernel/errors.js';
-export { createRandom } from './kernel/random.js';
-export type { Random } from './kernel/random.js';
-export { silentLogger } from './kernel/logger.js';
 export type { Logger } from './kernel/logger.js';
 
-// Events
-export * from './events/index.js';
+// Events: the catalogue core and the validation vocabulary a catalogue of your own is written with
+export { defineCatalogue } from './events/catalogue.js';
+export type { Catalogue, CatalogueSchema, EventMap, EventMeta, EventOf, EventTypeOf } from './events/catalogue.js';
+export {
+  arrayOf,
+  boolean,
+  finiteNumber,
+  fraction,
+  func,
+  hex64,
+  issue,
+  jsonValue,
+  nonEmptyString,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  object,
+  oneOf,
+  optional,
+  parse,
+  percent,
+  positiveInteger,
+  positiveNumber,
+  predicate,
+  recordOf,
+  refine,
+  scalar,
+  string,
+} from './kernel/checks.js';
+export type {
+  Check,
+  DescribedCheck,
+  Infer,
+  JsonValue,
+  ObjectCheck,
+  ObjectType,
+  OneOfCheck,
+  OptionalCheck,
+  Refinement,
+  Shape,
+} from './kernel/checks.js';
+
+// Events: the bundled node catalogue
+export { EventType, eventFamilies, nodeCatalogue, nodePayloadChecks } from './events/node-catalogue.js';
+export type {
+  EventFamily,
+  Hash,
+  MaintenanceOperation,
+  MaintenanceReason,
+  MaintenanceResults,
+  MaintenanceUrgency,
+  ModuleHealth,
+  NodeEvent,
+  NodeEventMap,
+  NodeEventType,
+  NewBlockPayload,
+  NewTransactionPayload,
+  BlockDisconnectedPayload,
+  ChainReorgPayload,
+  GovernanceProposalCreatedPayload,
+  GovernanceProposalVotedPayload,
+  GovernanceProposalMergedPayload,
+  WebhookSentPayload,
+  WebhookFailedPayload,
+  GovernanceForkDetectedPayload,
+  PeerConnectedPayload,
+  PeerDisconnectedPayload,
+  PeerBannedPayload,
+  PeerUnbannedPayload,
+  MessageReceivedPayload,
+  MessageSentPayload,
+  BroadcastStartedPayload,
+  BroadcastCompletedPayload,
+  ModuleLoadedPayload,
+  ModuleUnloadedPayload,
+  ModuleReloadedPayload,
+  ModuleStartedPayload,
+  ModuleStoppedPayload,
+  ModuleCrashedPayload,
+  ModuleHealthChangedPayload,
+  ModuleStateChangedPayload,
+  NodeStartupCompletedPayload,
+  NodeShutdownPayload,
+  NodeShutdownCompletedPayload,
+  DataMaintenancePayload,
+  MaintenanceStartedPayload,
+  MaintenanceCompletedPayload,
+  HealthCheckPayload,
+  DiskSpaceLowPayload,
+  ResourceLimitWarningPayload,
+} from './events/node-catalogue.js';
+export { RESERVED_EVENT_TYPES, isReservedEventType } from './events/reserved-event-types.js';
+export { isCriticalEvent } from './events/priority.js';
 
 // Node
 export { createNode } from './node/node.js';
-export type { ModactorNode, NodeOptions } from './node/node.js';
+export type { ModactorNode, NodeOptions, NodeState, NodeStatus } from './node/node.js';
 export { defineModule } from './node/module.js';
 export type {
   ModuleDefinition,
@@ -60,18 +152,15 @@ export type {
 } from './node/module.js';
 export type { EventManager } from './node/event-manager.js';
 export type { LoadableModule, ModuleInfo } from './node/module-supervisor.js';
-export type { ModuleState, ModuleLifecycleEvent } from './node/module-lifecycle.js';
-export { moduleLifecycleMachine } from './node/module-lifecycle.js';
+export type { ModuleState } from './node/module-lifecycle.js';
+export { offeredCount, pendingCount } from './node/delivery-stats.js';
 export type { DeliveryStats, PublishReceipt } from './node/delivery-stats.js';
-export { emptyStats, offeredCount, pendingCount } from './node/delivery-stats.js';
 export { createEventPublisher } from './node/event-publisher.js';
 export type { EventPublisher } from './node/event-publisher.js';
-export type { ModuleServices } from './node/module-instance.js';
 
-// IPC
+// Process and worker modules (the host side; the child side is `modactor/sdk`)
 export { defineProcessModule, defineWorkerModule } from './ipc/process-module.js';
 export type { ProcessModule, ProcessModuleOptions, ProcessModuleStatus } from './ipc/process-module.js';
-export { validateManifest } from './ipc/manifest.js';
 export type {
   ProcessModuleManifest,
   NormalizedManifest,
@@ -79,49 +168,5 @@ export type {
   HeartbeatOptions,
   PublishRateLimit,
 } from './ipc/manifest.js';
-export { runModule, MAX_PENDING_PUBLISHES } from './ipc/sdk.js';
-export type {
-  ChildModuleContext,
-  ChildModuleHandlers,
-  ChildModuleDefinition,
-  ChildHandlerDefinition,
-  ChildFactoryDefinition,
-} from './ipc/sdk.js';
-export { ProcessModuleFailure, isProcessModuleFailure, describeCloseReason } from './ipc/failure.js';
+export { ProcessModuleFailure, isProcessModuleFailure } from './ipc/failure.js';
 export type { ChannelCloseReason } from './ipc/failure.js';
-export { isJsonSafe, MAX_JSON_DEPTH, MAX_JSON_NODES } from './ipc/json-safe.js';
-export {
-  PROTOCOL_VERSION,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  parseChildMessage,
-  validateChildMessage,
-} from './ipc/protocol.js';
-export type { HostMessage, ChildMessage, WelcomeMessage, ProtocolViolation } from './ipc/protocol.js';
-
-// Simulation
-export { simulate, simulateWithTrace } from './sim/simulator.js';
-export type { SimulateOptions } from './sim/simulator.js';
-export { parseScenario, parseScenarioText, INVARIANT_NAMES, TRAFFIC_KINDS, COMMAND_KINDS } from './sim/scenario.js';
-export type {
-  Scenario,
-  ScenarioModule,
-  TrafficSpec,
-  TrafficKind,
-  FaultSpec,
-  ScenarioCommand,
-  TimedAction,
-  Expectation,
-  InvariantName,
-} from './sim/scenario.js';
-export { withFaults, InjectedFault } from './sim/faults.js';
-export type { Fault, FaultController } from './sim/faults.js';
-export { scenarioFromCommands, commandsOfScenario, formatScenario, writeScenarioFile } from './sim/scenario-file.js';
-export type { ModelCommand, ScenarioFile, FromCommandsOptions } from './sim/scenario-file.js';
-export { scenarioFromModelRun, parseModelRun } from './sim/model-run.js';
-export type { ModelStep, ModelRunOptions } from './sim/model-run.js';
-export { checkInvariants, INVARIANTS } from './sim/invariants.js';
-export type { Invariant, InvariantResult } from './sim/invariants.js';
-export type { Trace, TraceModule, TraceIncarnation, TraceOp, TraceEvent, Checkpoint } from './sim/trace.js';
-export type { SimulationReport, ModuleRow, TimelineEntry, ReportSeries } from './sim/report.js';
-export { renderText } from './sim/render-text.js';
-export { renderHtml } from './sim/render-html.js';

@@ -3,8 +3,9 @@
  *
  *   node --import tsx bench/cases/ipc.ts --impl batched   a node publishing NewBlock events to a
  *       process module (defineProcessModule + runModule): validation, routing, the host-side
- *       mailbox, batches under the credit window, acknowledgements. The publisher backs off (one
- *       macrotask) when the module's mailbox is full, so nothing is dropped and every event counts.
+ *       mailbox, batches under the credit window, acknowledgements, with the module's bound of 100
+ *       holding across the boundary. The publisher backs off (a microtask, then a macrotask) when
+ *       the module is full, so nothing is dropped and every event counts.
  *   node --import tsx bench/cases/ipc.ts --impl raw       the baseline: child_process.fork with
  *       JSON serialization and one `child.send(event)` per event, no flow control at all.
  *
@@ -12,8 +13,8 @@
  * over `--rounds` rounds of `--events` events after `--warmup-rounds` (the JIT warms up both
  * processes); the metric is the median round.
  * Options: --events N (default 20000), --rounds N (default 8), --warmup-rounds N (default 2),
- * --credits N and --capacity N (batched; default the
- * manifest's defaults, 128 and 100),
+ * --credits N and --capacity N (batched; default the manifest's defaults: a capacity of 100, the
+ * module's bound across the boundary, and a credit window equal to it),
  * --child-prof (batched: the module child writes a CPU profile into bench/profiles/).
  *
  * The same file is the child of both: `--child raw` (counts messages) or, started by the node,

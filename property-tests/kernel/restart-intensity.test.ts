@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RestartWindow, createActorSystem, createSimulatedScheduler, type Failure } from '../../src/index.js';
+import { createActorSystem, createSimulatedScheduler, type Failure } from '../../src/index.js';
+import { RestartWindow } from '../../src/kernel/supervision.js';
 import { NeverPruningWindow, SecondsForMillisWindow, withWindow } from './broken/restart-windows.js';
 import { propertySeed } from './support.js';
 

@@ -234,7 +234,7 @@ export class NodeUnderTest {
   }
 
   instance(name: string): { isAlive: boolean; queued: number; queuedRoutine: number; incarnation: string } | undefined {
-    return this.node.system.lookup(`/modules/${name}/instance`);
+    return this.node.system.lookup(`/modules/${name}`);
   }
 
   async dispose(): Promise<void> {

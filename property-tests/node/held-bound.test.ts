@@ -32,7 +32,7 @@ function boundaryModule(flight: Flight) {
       create(actx) {
         const stats = services.router.statsFor('remote');
         stats.incarnations++;
-        const incarnation = createIncarnation<NodeEventMap>({ name: 'remote', version: '1', ref: actx.self, stats, capacity: actx.mailboxCapacity, crash: (e) => actx.crash(e) });
+        const incarnation = createIncarnation<NodeEventMap>({ name: 'remote', version: '1', ref: actx.self, stats, capacity: actx.mailboxCapacity, crash: actx });
         flight.incarnation = incarnation;
         return {
           onStart() {
@@ -97,7 +97,7 @@ const boundHolds = fc.asyncProperty(steps, async (plan) => {
       ack(flight, step.ack);
     }
     await scheduler.runUntilIdle();
-    const queued = node.system.lookup('/modules/remote/instance')?.queued ?? 0;
+    const queued = node.system.lookup('/modules/remote')?.queued ?? 0;
     if (queued + flight.inFlight.length > CAPACITY + 1) {
       throw new Error(`${queued} queued + ${flight.inFlight.length} in flight > ${CAPACITY} + 1 in hand`);
     }

@@ -11,6 +11,8 @@ import type { SimulationReport } from '../sim/report.js';
 import { ioReason, unwritable } from './output-path.js';
 import { renderHtml } from '../sim/render-html.js';
 import { errorMessage } from '../sim/error-message.js';
+import { serveMetrics, type MetricsServer } from '../metrics/metrics-server.js';
+import { runLogCommand } from './log-command.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, invariantFailed: 1, usage: 2, internal: 3 } as const;
@@ -21,6 +23,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
 
 const USAGE = `Usage: modactor simulate [scenario.json] [options]
+       modactor log DIR [options]     inspect a node's store (modactor log --help)
+       modactor --version
 
 Runs a scenario (by default scenarios/default.json: the whole cast of actors/) on a node and
 reports its timeline, a per-module table and the invariants checked.
@@ -34,6 +38,7 @@ Options:
   --html FILE       also write a self-contained HTML page with a timeline chart
   --log-level L     the node's logs (pino, JSON lines) on stderr at this level: fatal, error,
                     warn, info, debug, trace or silent (default: $MODACTOR_LOG_LEVEL, else warn)
+  --metrics-port N  with --real: serve /metrics, /healthz and /readyz on 127.0.0.1:N while it runs
   -h, --help        show this help
 
 The report goes to stdout, logs and messages to stderr. Output files are checked before the run.
@@ -116,6 +121,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     (command === undefined ? io.stderr : io.stdout)(`${USAGE}\n`);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (command === 'log') return runLogCommand(rest, io);
   if (command !== 'simulate') {
     io.stderr(`modactor: unknown command "${command}"\n\n${USAGE}\n`);
     return EXIT.usage;
@@ -171,6 +177,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       })
     : () => undefined;
   let report: SimulationReport;
+  const served: { metrics?: MetricsServer } = {};
   try {
     const scenario = parseScenarioText(text, shown);
     report = await simulate(scenario, {
@@ -179,6 +186,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       real: parsed.real,
       logger: cliLogger(parsed.logLevel, io),
       signal: interruption.signal,
+      ...(parsed.metricsPort === undefined
+        ? {}
+        : {
+            onNode: async (node) => {
+              served.metrics = await serveMetrics(node, { port: parsed.metricsPort ?? 0 });
+              io.stderr(`modactor simulate: metrics on ${served.metrics.url}/metrics\n`);
+            },
+          }),
       ...(parsed.seed === undefined ? {} : { seed: parsed.seed }),
       ...(parsed.timeScale === undefined ? {} : { timeScale: parsed.timeScale }),
     });
@@ -192,6 +207,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return EXIT.internal;
   } finally {
     stopListening();
+    await served.metrics?.close();
   }
   clearProgress();
   io.stdout(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
@@ -218,6 +234,7 @@ function parseSimulateArgs(
   json: boolean;
   html: string | undefined;
   logLevel: LogLevel;
+  metricsPort: number | undefined;
   help: boolean;
 } {
   const { values, positionals } = parseArgs({
@@ -231,6 +248,7 @@ function parseSimulateArgs(
       json: { type: 'boolean', default: false },
       html: { type: 'string' },
       'log-level': { type: 'string' },
+      'metrics-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -246,6 +264,14 @@ function parseSimulateArgs(
     if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`--time-scale: expected a positive number, got "${values['time-scale']}"`);
   }
   if (values.html === '') throw new Error('--html: expected a file name, got ""');
+  let metricsPort: number | undefined;
+  if (values['metrics-port'] !== undefined) {
+    metricsPort = Number(values['metrics-port']);
+    if (!/^\d+$/.test(values['metrics-port']) || metricsPort > 65_535) {
+      throw new Error(`--metrics-port: expected a port from 0 to 65535, got "${values['metrics-port']}"`);
+    }
+    if (!values.real) throw new Error('--metrics-port: expected --real as well (a simulated run takes no real time to scrape)');
+  }
   return {
     scenario: positionals[0],
     seed,
@@ -254,6 +280,7 @@ function parseSimulateArgs(
     json: values.json,
     html: values.html,
     logLevel: logLevel(values['log-level'], env.MODACTOR_LOG_LEVEL),
+    metricsPort,
     help: values.help,
   };
 }

@@ -17,10 +17,18 @@ export type ChannelCloseReason =
   | { readonly kind: 'protocol-violation'; readonly detail: string }
   /** No heartbeat for `missed` intervals: the module was marked unhealthy and killed. */
   | { readonly kind: 'heartbeat-timeout'; readonly missed: number; readonly intervalMs: number }
+  /** The child did not read what the node sent: output pending, unchanged, past the deadline. */
+  | { readonly kind: 'not-reading'; readonly pendingBytes: number; readonly stalledMs: number }
   /** The module's handler failed on an event. */
-  | { readonly kind: 'handler-failed'; readonly message: string }
+  | ({ readonly kind: 'handler-failed'; readonly message: string } & ChildErrorDetails)
   /** The module reported an error it cannot recover from (setup failure, uncaught exception). */
-  | { readonly kind: 'fatal'; readonly message: string };
+  | ({ readonly kind: 'fatal'; readonly message: string } & ChildErrorDetails);
+
+/** What the child said about its error besides the message: the error's class name and stack. */
+export interface ChildErrorDetails {
+  readonly name?: string;
+  readonly stack?: string;
+}
 
 /** A one-line description of a close reason, as it appears in ModuleCrashed. */
 export function describeCloseReason(reason: ChannelCloseReason): string {
@@ -41,6 +49,8 @@ export function describeCloseReason(reason: ChannelCloseReason): string {
       return `protocol violation: ${reason.detail}: disconnected`;
     case 'heartbeat-timeout':
       return `no heartbeat for ${reason.missed} intervals of ${reason.intervalMs} ms: unhealthy, killed`;
+    case 'not-reading':
+      return `not reading: ${reason.pendingBytes} bytes of output pending for ${reason.stalledMs} ms: disconnected`;
     case 'handler-failed':
       return reason.message;
     case 'fatal':

@@ -4,9 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
 import { issue } from '../kernel/checks.js';
 import type { RestartType } from '../kernel/supervision.js';
-import type { Catalogue, EventMap, EventTypeOf } from '../events/catalogue.js';
+import type { Catalogue, EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
+import { isReservedEventType } from '../events/reserved-event-types.js';
 import type { ModuleRestartPolicy } from '../node/module.js';
+import { compileEventFilter, type EventFilterSpec } from './event-filter.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';
 
 /** Where a module's code runs: its own child process (default), or a worker thread (trusted code). */
@@ -45,17 +47,33 @@ export interface ProcessModuleManifest<E extends EventMap = NodeEventMap> {
   readonly isolation?: ModuleIsolation;
   /** Event types the module receives (and the only ones it may subscribe to later). */
   readonly subscribe: readonly EventTypeOf<E>[];
-  /** Event types the module may publish. Default none. */
+  /**
+   * Event types the module may publish. Default none. The types only the node publishes (the
+   * module lifecycle family, `NodeStartupCompleted`, `NodeShutdown`, `NodeShutdownCompleted`)
+   * cannot be listed.
+   */
   readonly publishes?: readonly EventTypeOf<E>[];
-  /** The host-side mailbox: the bound of queued events. Default 100. */
+  /**
+   * Conditions on payload fields, per event type, checked by the node before an event is offered
+   * to the module; declined events are counted `filtered`. See {@link EventFilterSpec}.
+   */
+  readonly filter?: EventFilterSpec<E>;
+  /**
+   * The bound of events the module holds: queued in the node, in flight and in the child,
+   * together (plus the one in hand). Default 100.
+   */
   readonly mailboxCapacity?: number;
   /**
-   * Events at most un-acknowledged in the child (the credit window): the child-side bound. Default
-   * 1000 (as JetStream's max ack pending): deep enough that throughput does not hang on the round
-   * trip to the child; set it lower to lose less in a crash or to get a critical event to a
-   * backlogged child sooner.
+   * Events at most un-acknowledged in the child (the credit window). Default `mailboxCapacity`,
+   * and it cannot hold more than that: events in the child count against the module's bound.
+   * Set it lower to lose less in a crash or to get a critical event to a backlogged child sooner.
    */
   readonly credits?: number;
+  /**
+   * Bytes of events at most in flight to the child (sent, not yet acknowledged). Default 8 MiB; at
+   * least 64 KiB. The node stops sending when it is used, as when credits run out.
+   */
+  readonly maxInFlightBytes?: number;
   readonly restart?: ModuleRestartPolicy;
   readonly heartbeat?: HeartbeatOptions;
   /** Default 100 per second, bursts of 100. */
@@ -85,8 +103,11 @@ export interface NormalizedManifest {
   readonly isolation: ModuleIsolation;
   readonly subscribe: readonly string[];
   readonly publishes: readonly string[];
+  /** The compiled `filter`: false declines an event (counted `filtered`). */
+  readonly filter: ((event: EventOf<EventMap>) => boolean) | undefined;
   readonly mailboxCapacity: number;
   readonly credits: number;
+  readonly maxInFlightBytes: number;
   readonly restart: ModuleRestartPolicy;
   readonly heartbeatMs: number;
   readonly heartbeatMissed: number;
@@ -108,8 +129,10 @@ const FIELDS = new Set([
   'isolation',
   'subscribe',
   'publishes',
+  'filter',
   'mailboxCapacity',
   'credits',
+  'maxInFlightBytes',
   'restart',
   'heartbeat',
   'publishRateLimit',
@@ -123,10 +146,16 @@ const FIELDS = new Set([
 const RESTART_TYPES: readonly RestartType[] = ['permanent', 'transient', 'temporary'];
 const TS = /\.[mc]?ts$/;
 
-/** Defaults of the optional manifest fields. */
+/** The default of `maxInFlightBytes`: 8 MiB. */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+/** The least `maxInFlightBytes` accepted: 64 KiB. */
+export const MIN_IN_FLIGHT_BYTES = 64 * 1024;
+/** The most `credits` accepted. */
+export const MAX_CREDITS = 10_000;
+
+/** Defaults of the optional manifest fields (credits default to the mailbox capacity). */
 const DEFAULTS = {
   mailboxCapacity: 100,
-  credits: 1000,
   heartbeatMs: 1000,
   heartbeatMissed: 3,
   ratePerSecond: 100,
@@ -190,6 +219,10 @@ export function validateManifest<E extends EventMap>(manifest: ProcessModuleMani
   };
   const subscribe = types('subscribe', m['subscribe'], true);
   const publishes = types('publishes', m['publishes'], false);
+  publishes.forEach((type, i) => {
+    if (isReservedEventType(type)) bad(`publishes[${i}]`, 'a type a module may publish (this one only the node publishes)', type);
+  });
+  const filter = compileEventFilter(m['filter'], subscribe, issues);
 
   const positiveInt = (path: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
     if (value === undefined) return fallback;
@@ -200,7 +233,9 @@ export function validateManifest<E extends EventMap>(manifest: ProcessModuleMani
     return value as number;
   };
   const mailboxCapacity = positiveInt('mailboxCapacity', m['mailboxCapacity'], DEFAULTS.mailboxCapacity);
-  const credits = positiveInt('credits', m['credits'], DEFAULTS.credits, 10_000);
+  const credits = positiveInt('credits', m['credits'], Math.min(mailboxCapacity, MAX_CREDITS), Math.min(mailboxCapacity, MAX_CREDITS));
+  const maxInFlightBytes = positiveInt('maxInFlightBytes', m['maxInFlightBytes'], DEFAULT_MAX_IN_FLIGHT_BYTES);
+  if (maxInFlightBytes < MIN_IN_FLIGHT_BYTES) bad('maxInFlightBytes', `at least ${MIN_IN_FLIGHT_BYTES}`, maxInFlightBytes);
   const maxMessageBytes = positiveInt('maxMessageBytes', m['maxMessageBytes'], DEFAULT_MAX_MESSAGE_BYTES);
   if (maxMessageBytes < 1024) bad('maxMessageBytes', 'at least 1024', maxMessageBytes);
   const startupTimeoutMs = positiveInt('startupTimeoutMs', m['startupTimeoutMs'], DEFAULTS.startupTimeoutMs);
@@ -282,8 +317,10 @@ export function validateManifest<E extends EventMap>(manifest: ProcessModuleMani
     isolation: isolation as ModuleIsolation,
     subscribe,
     publishes,
+    filter,
     mailboxCapacity,
     credits,
+    maxInFlightBytes,
     restart,
     heartbeatMs,
     heartbeatMissed,

@@ -2,8 +2,9 @@ import type { Catalogue, EventMap } from '../events/catalogue.js';
 import { nodeCatalogue, type NodeEventMap } from '../events/node-catalogue.js';
 import type { ModuleServices } from '../node/module-instance.js';
 import type { LoadableModule } from '../node/module-supervisor.js';
+import { childLoader, currentLoaderEnvironment } from './child-loader.js';
 import { validateManifest, type ModuleIsolation, type NormalizedManifest, type ProcessModuleManifest } from './manifest.js';
-import { STOP_MARGIN_MS, processHostBehavior, type CurrentChild, type ProcessModuleCounters } from './process-host.js';
+import { STOP_MARGIN_MS, emptyCounters, processHostBehavior, type ModuleShared, type ProcessModuleCounters } from './process-host.js';
 
 /** A snapshot of a process or worker module: its current child and its counters so far. */
 export interface ProcessModuleStatus extends Readonly<ProcessModuleCounters> {
@@ -17,6 +18,10 @@ export interface ProcessModuleStatus extends Readonly<ProcessModuleCounters> {
   readonly instanceId: string | undefined;
   /** Where the current incarnation's connection is. */
   readonly state: 'spawning' | 'welcomed' | 'running' | 'stopping' | 'closed' | 'down';
+  /** Events sent to the current child and not yet acknowledged. */
+  readonly inFlightEvents: number;
+  /** Bytes of those events (at most `maxInFlightBytes`, or one event alone). */
+  readonly inFlightBytes: number;
 }
 
 /** A module that runs in its own child process or worker thread; load it with `node.load`. */
@@ -56,20 +61,13 @@ export function defineProcessModule<E extends EventMap = NodeEventMap>(
 ): ProcessModule<E> {
   const catalogue = options.catalogue ?? (nodeCatalogue as unknown as Catalogue<E>);
   const normalized = validateManifest(manifest, catalogue);
-  const counters: ProcessModuleCounters = {
-    spawned: 0,
-    published: 0,
-    refusedNotPermitted: 0,
-    refusedRateLimited: 0,
-    refusedInvalid: 0,
-    refusedSubscriptions: 0,
-    serializationFailed: 0,
-    protocolViolations: 0,
-    heartbeatTimeouts: 0,
-    crashes: 0,
-    lastFailure: undefined,
+  // A TypeScript entry that nothing here can run is a definition error, not a crash to retry.
+  childLoader(currentLoaderEnvironment(normalized.typescript), normalized.entryPath);
+  const shared: ModuleShared = {
+    counters: emptyCounters(),
+    current: { pid: undefined, threadId: undefined, instanceId: undefined, state: 'down', inFlightBytes: 0, inFlightEvents: 0 },
+    budgets: undefined,
   };
-  const current: CurrentChild = { pid: undefined, threadId: undefined, instanceId: undefined, state: 'down' };
   return Object.freeze({
     kind: normalized.isolation,
     name: normalized.name,
@@ -80,12 +78,12 @@ export function defineProcessModule<E extends EventMap = NodeEventMap>(
     // The kernel's backstop: the host kills the child at the manifest's timeout itself.
     shutdownTimeoutMs: normalized.shutdownTimeoutMs + STOP_MARGIN_MS,
     manifest: normalized,
-    instanceBehavior: (services: ModuleServices<E>) => processHostBehavior<E>(normalized, services, counters, current),
+    instanceBehavior: (services: ModuleServices<E>) => processHostBehavior<E>(normalized, services, shared),
     status: (): ProcessModuleStatus => ({
       name: normalized.name,
       isolation: normalized.isolation,
-      ...counters,
-      ...current,
+      ...shared.counters,
+      ...shared.current,
     }),
   });
 }

@@ -10,14 +10,21 @@
  * (module id, instance id, credit window, heartbeat interval, limits) or `reject`; the child runs
  * its setup and says `ready`; from then on the host sends `events` in batches, never more than the
  * credit window un-acknowledged, and the child answers `ack`s, `publish`es, heartbeats and health
- * reports. `stop` asks the child to finish and exit.
+ * reports, and its log lines. `stop` asks the child to finish and exit.
+ *
+ * Every frame from a child is measured (size, then nesting depth) before it is parsed.
  */
 import { describeValue } from '../kernel/errors.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 import type { PublishReceipt } from '../node/delivery-stats.js';
+import { scanJsonDepth } from './json-depth.js';
+import { MAX_JSON_DEPTH } from './json-safe.js';
 
-/** The protocol version this build speaks. A child speaking another one is rejected at handshake. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this build speaks. A child speaking another one is rejected at handshake.
+ * Version 2 added the `log` message and the error details of `fail` and `fatal`.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** The environment variable naming the child's channel fd (set by the host for process modules). */
 export const CHANNEL_FD_ENV = 'MODACTOR_CHANNEL_FD';
@@ -33,6 +40,29 @@ export const MAX_TYPES_PER_MESSAGE = 256;
 
 /** Largest error text a child may send in `fail` / `fatal`. */
 export const MAX_ERROR_CHARS = 4096;
+
+/** Largest stack trace a child may send in `fail` / `fatal`. */
+export const MAX_STACK_CHARS = 16_384;
+
+/**
+ * Deepest nesting of arrays and objects in a frame from a child: an event as deep as the node lets
+ * cross to a child ({@link MAX_JSON_DEPTH}), inside the frame and its `event` field. Checked before
+ * parsing.
+ */
+export const MAX_FRAME_DEPTH = MAX_JSON_DEPTH + 2;
+
+/** Largest `log` frame, in bytes: the SDK truncates longer records before sending them. */
+export const MAX_LOG_BYTES = 16 * 1024;
+
+/** pino's numeric levels, the only ones a `log` record may carry. */
+export const LOG_LEVELS: Readonly<Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'>> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
 
 // ---- Host -> child ------------------------------------------------------------------------------
 
@@ -75,14 +105,30 @@ export type ChildMessage =
   /** `n` more events were handled, in order. */
   | { readonly t: 'ack'; readonly n: number }
   /** The handler failed on the next un-acknowledged event; the module crashes. */
-  | { readonly t: 'fail'; readonly error: string }
+  | ({ readonly t: 'fail' } & ErrorDetails)
   /** The module cannot go on (setup failed, uncaught exception). */
-  | { readonly t: 'fatal'; readonly error: string }
+  | ({ readonly t: 'fatal' } & ErrorDetails)
   | { readonly t: 'publish'; readonly id: number; readonly event: unknown }
   | { readonly t: 'subscribe'; readonly types: readonly string[] }
   | { readonly t: 'unsubscribe'; readonly types: readonly string[] }
   | { readonly t: 'health'; readonly health: ModuleHealth }
-  | { readonly t: 'heartbeat' };
+  | { readonly t: 'heartbeat' }
+  /** One line of the child's pino logger: `level` (pino's number), `msg` and the line's fields. */
+  | { readonly t: 'log'; readonly record: LogRecord };
+
+/** What a child says about an error: its message, and optionally its class name and stack. */
+export interface ErrorDetails {
+  readonly error: string;
+  readonly name?: string;
+  readonly stack?: string;
+}
+
+/** A log line of a child, as its pino logger wrote it (without `time`, `pid`, `hostname`). */
+export interface LogRecord {
+  readonly level: number;
+  readonly msg?: string;
+  readonly [field: string]: unknown;
+}
 
 /** The type tags of {@link ChildMessage}. */
 export type ChildMessageType = ChildMessage['t'];
@@ -90,6 +136,11 @@ export type ChildMessageType = ChildMessage['t'];
 /** Why a message from a child was refused at the boundary. */
 export interface ProtocolViolation {
   readonly violation: string;
+  /**
+   * Where it was refused: `frame` before parsing (size, depth: the text was never parsed), `json`
+   * (not JSON), `shape` (parsed, but not a message of the protocol).
+   */
+  readonly stage: 'frame' | 'json' | 'shape';
 }
 
 const HEALTH: readonly string[] = ['healthy', 'degraded', 'unhealthy'];
@@ -99,16 +150,17 @@ const FIELDS: Readonly<Record<ChildMessageType, readonly string[]>> = {
   hello: ['protocol', 'name', 'version'],
   ready: [],
   ack: ['n'],
-  fail: ['error'],
-  fatal: ['error'],
+  fail: ['error', 'name', 'stack'],
+  fatal: ['error', 'name', 'stack'],
   publish: ['id', 'event'],
   subscribe: ['types'],
   unsubscribe: ['types'],
   health: ['health'],
   heartbeat: [],
+  log: ['record'],
 };
 
-const violation = (text: string): ProtocolViolation => ({ violation: text });
+const violation = (text: string, stage: ProtocolViolation['stage'] = 'shape'): ProtocolViolation => ({ violation: text, stage });
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -121,22 +173,38 @@ const shortString = (v: unknown, max: number): v is string => typeof v === 'stri
 
 
 /**
- * Parses and validates one message from a child: size first (before parsing), then JSON, then
- * shape (a known type, exactly its fields, each of the right kind). Never throws. The protocol
- * state (which messages are allowed when) is the session's business.
+ * Measures one frame from a child before anything parses it: at most `maxBytes` bytes of UTF-8 and
+ * at most `maxDepth` levels of nesting. Returns the violation, or null when the frame may be parsed.
+ * Linear in the frame's length, and stops early on a deep one.
  */
-export function parseChildMessage(raw: string, maxBytes: number): ChildMessage | ProtocolViolation {
+export function checkFrame(raw: string, maxBytes: number, maxDepth = MAX_FRAME_DEPTH): ProtocolViolation | null {
   // A UTF-16 code unit is at most 3 bytes of UTF-8: skip the exact count when it cannot matter.
   if (raw.length * 3 > maxBytes && Buffer.byteLength(raw, 'utf8') > maxBytes) {
-    return violation(`message of ${Buffer.byteLength(raw, 'utf8')} bytes exceeds the limit of ${maxBytes}`);
+    return violation(`message of ${Buffer.byteLength(raw, 'utf8')} bytes exceeds the limit of ${maxBytes}`, 'frame');
   }
+  if (scanJsonDepth(raw, maxDepth).exceeded) return violation(`message nested more than ${maxDepth} levels deep`, 'frame');
+  return null;
+}
+
+/**
+ * Parses and validates one message from a child: size and depth first ({@link checkFrame}, before
+ * parsing), then JSON, then shape (a known type, exactly its fields, each of the right kind).
+ * Never throws. The protocol state (which messages are allowed when) is the session's business.
+ */
+export function parseChildMessage(raw: string, maxBytes: number, maxDepth = MAX_FRAME_DEPTH): ChildMessage | ProtocolViolation {
+  // The SDK writes `t` first, so its log lines get their smaller limit before parsing.
+  const logFrame = raw.startsWith('{"t":"log"');
+  const refused = checkFrame(raw, logFrame ? Math.min(maxBytes, MAX_LOG_BYTES) : maxBytes, maxDepth);
+  if (refused !== null) return refused;
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    return violation(`malformed message: not JSON (${describeValue(raw.slice(0, 40))})`);
+    return violation(`malformed message: not JSON (${describeValue(raw.slice(0, 40))})`, 'json');
   }
-  return validateChildMessage(value);
+  const message = validateChildMessage(value);
+  if (!logFrame && !isViolation(message) && message.t === 'log') return checkFrame(raw, MAX_LOG_BYTES, maxDepth) ?? message;
+  return message;
 }
 
 /** Validates the shape of a parsed message from a child. */
@@ -165,7 +233,19 @@ export function validateChildMessage(value: unknown): ChildMessage | ProtocolVio
       if (typeof value['error'] !== 'string' || value['error'].length > MAX_ERROR_CHARS) {
         return bad('error', `a string of at most ${MAX_ERROR_CHARS} characters`);
       }
+      if (value['name'] !== undefined && !shortString(value['name'], 128)) return bad('name', 'an error class name');
+      if (value['stack'] !== undefined && (typeof value['stack'] !== 'string' || value['stack'].length > MAX_STACK_CHARS)) {
+        return bad('stack', `a string of at most ${MAX_STACK_CHARS} characters`);
+      }
       break;
+    case 'log': {
+      const record = value['record'];
+      if (!isRecord(record) || typeof record['level'] !== 'number' || LOG_LEVELS[record['level']] === undefined) {
+        return bad('record', 'a pino record with a level of 10, 20, 30, 40, 50 or 60');
+      }
+      if (record['msg'] !== undefined && typeof record['msg'] !== 'string') return violation(`log.record.msg: expected a string, got ${describeValue(record['msg'])}`);
+      break;
+    }
     case 'publish':
       if (!isCount(value['id'])) return bad('id', 'a non-negative integer');
       if (!Object.hasOwn(value, 'event')) return bad('event', 'an event');

@@ -12,13 +12,24 @@ import { Socket } from 'node:net';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { ModactorError, type ModactorErrorCode } from '../kernel/errors.js';
+import { errorForLog, isErrorSafe } from '../kernel/foreign.js';
 import { isThenable } from '../kernel/is-thenable.js';
 import { createRealScheduler, type TimerHandle } from '../kernel/scheduler.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { ModuleHealth, NodeEventMap } from '../events/node-catalogue.js';
 import type { PublishReceipt } from '../node/delivery-stats.js';
-import { LineSplitter } from './frame-reader.js';
-import { CHANNEL_FD_ENV, PROTOCOL_VERSION, type ChildMessage, type HostMessage, type WelcomeMessage } from './protocol.js';
+import { isJsonSafe } from './json-safe.js';
+import { LineSplitter } from './line-splitter.js';
+import {
+  CHANNEL_FD_ENV,
+  MAX_LOG_BYTES,
+  MAX_STACK_CHARS,
+  PROTOCOL_VERSION,
+  type ChildMessage,
+  type ErrorDetails,
+  type HostMessage,
+  type WelcomeMessage,
+} from './protocol.js';
 
 export type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 export type { ModuleHealth, NodeEvent, NodeEventMap, NodeEventType } from '../events/node-catalogue.js';
@@ -32,12 +43,17 @@ export interface ChildModuleContext<E extends EventMap = NodeEventMap> {
   readonly moduleId: string;
   /** Unique per incarnation: a restart gets a new one. */
   readonly instanceId: string;
-  /** A pino logger writing to the child's stderr, at the node's level. */
+  /**
+   * A pino logger at the node's level. Its lines go to the node over the channel and come out of
+   * the node's logger bound to `module: <name>` (records over 16 KiB are cut, and the node
+   * re-emits at most 200 lines per second of a module, bursts of 1000).
+   */
   readonly log: Logger;
   /**
    * Publishes an event through the node. Resolves with the receipt; rejects with a ModactorError:
-   * `not-permitted` (the manifest does not permit the type), `rate-limited`, or the catalogue's
-   * validation codes (`invalid-payload`, ...).
+   * `serialization-failed` (not JSON-safe, or larger than the node accepts: checked here, nothing
+   * is sent), `not-permitted` (the manifest does not permit the type), `rate-limited`, or the
+   * catalogue's validation codes (`invalid-payload`, ...).
    */
   publish(event: EventOf<E>): Promise<PublishReceipt>;
   /** Subscribes to more types (only types the manifest lists; others are refused). */
@@ -45,9 +61,13 @@ export interface ChildModuleContext<E extends EventMap = NodeEventMap> {
   unsubscribe(types: readonly EventTypeOf<E>[]): void;
   /** Reports this module's health; a change publishes ModuleHealthChanged. */
   reportHealth(health: ModuleHealth): void;
-  /** The wall clock, in ms. */
+  /**
+   * The child's wall clock, in ms. Unlike an in-process module's `ctx.now()`, which reads the node's
+   * scheduler (virtual time under a simulated scheduler), a child has no access to the node's
+   * clock: it always runs in real time.
+   */
   now(): number;
-  /** Waits `ms`. */
+  /** Waits `ms` of the child's wall clock. */
   delay(ms: number): Promise<void>;
 }
 
@@ -121,7 +141,8 @@ export function runModule<E extends EventMap = NodeEventMap>(definition: ChildMo
 // ---- Transports ---------------------------------------------------------------------------------
 
 interface Transport {
-  send(message: ChildMessage): void;
+  /** Sends one frame: a JSON text without its newline. */
+  write(frame: string): void;
   /** Flushes what was sent, then calls `done`. */
   end(done: () => void): void;
 }
@@ -131,12 +152,13 @@ interface WorkerBoot {
 }
 
 function connect(onMessage: (message: HostMessage) => void, onHostGone: () => void): Transport {
+  const onFrame = (frame: string): void => onMessage(JSON.parse(frame) as HostMessage);
   if (!isMainThread && parentPort !== null && (workerData as WorkerBoot | null)?.modactor !== undefined) {
     const port = parentPort;
-    port.on('message', (message: HostMessage) => onMessage(message));
+    port.on('message', onFrame);
     port.on('close', onHostGone);
     return {
-      send: (message) => port.postMessage(JSON.stringify(message)),
+      write: (frame) => port.postMessage(frame),
       end: (done) => done(),
     };
   }
@@ -150,15 +172,15 @@ function connect(onMessage: (message: HostMessage) => void, onHostGone: () => vo
   // The channel is ours alone: a process this module starts must not think it is connected too.
   delete process.env[CHANNEL_FD_ENV];
   const socket = new Socket({ fd: Number(fd), readable: true, writable: true });
-  socket.setEncoding('utf8');
-  const splitter = new LineSplitter((line) => onMessage(JSON.parse(line) as HostMessage));
-  socket.on('data', (chunk: string) => splitter.push(chunk));
+  // Linear in the bytes received, however long a line (a batch of large events) is.
+  const lines = new LineSplitter(onFrame);
+  socket.on('data', (chunk: Buffer) => lines.push(chunk));
   // The node went away (or closed the channel): nothing left to serve.
   socket.on('end', onHostGone);
   socket.on('error', onHostGone);
   return {
-    send(message) {
-      if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+    write(frame) {
+      if (!socket.destroyed) socket.write(`${frame}\n`);
     },
     end(done) {
       if (socket.destroyed) done();
@@ -169,9 +191,28 @@ function connect(onMessage: (message: HostMessage) => void, onHostGone: () => vo
 
 // ---- The runtime --------------------------------------------------------------------------------
 
-function messageOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > 4000 ? `${text.slice(0, 4000)}...` : text;
+/** What to tell the node about a thrown value, whatever it is, read once and safely. Never throws. */
+function errorDetails(error: unknown): ErrorDetails {
+  const logged = errorForLog(error);
+  return {
+    error: logged.message,
+    ...(isErrorSafe(error) ? { name: logged.type.slice(0, 128) } : {}),
+    ...(logged.stack === undefined ? {} : { stack: logged.stack.slice(0, MAX_STACK_CHARS) }),
+  };
+}
+
+/**
+ * The frame of one line of the module's pino logger: the record as pino wrote it, inside a `log`
+ * message. A record over the node's limit is cut to its level, the start of its message and its
+ * size.
+ */
+function logFrame(line: string): string {
+  const record = line.trimEnd();
+  const frame = `{"t":"log","record":${record}}`;
+  if (frame.length * 3 <= MAX_LOG_BYTES || Buffer.byteLength(frame, 'utf8') <= MAX_LOG_BYTES) return frame;
+  const { level, msg } = JSON.parse(record) as { level: number; msg?: unknown };
+  const text = typeof msg === 'string' ? msg.slice(0, 1000) : '';
+  return JSON.stringify({ t: 'log', record: { level, msg: text, truncated: Buffer.byteLength(record, 'utf8') } });
 }
 
 type RuntimeState = 'connecting' | 'setup' | 'running' | 'stopping';
@@ -216,7 +257,7 @@ class ChildRuntime<E extends EventMap> {
   }
 
   private send(message: ChildMessage): void {
-    this.transport?.send(message);
+    this.transport?.write(JSON.stringify(message));
   }
 
   private onMessage(message: HostMessage): void {
@@ -225,7 +266,7 @@ class ChildRuntime<E extends EventMap> {
         void this.welcome(message);
         return;
       case 'reject':
-        process.stderr.write(`modactor module ${this.definition.name}: rejected by the node: ${message.reason}\n`);
+        // The node logs why; it kills this child anyway.
         this.exit(1);
         return;
       case 'events':
@@ -262,10 +303,13 @@ class ChildRuntime<E extends EventMap> {
     if (this.state !== 'connecting') return;
     this.state = 'setup';
     this.credits = welcome.credits;
-    this.ackEvery = Math.max(1, Math.floor(welcome.credits / 2));
+    // Credits go back as events are handled, a quarter of the window at a time (and whenever the
+    // queue runs empty): the node refills while three quarters are still here to work on.
+    this.ackEvery = Math.max(1, Math.floor(welcome.credits / 4));
+    // Lines go to the node, which re-emits them through its own logger (bound to the module).
     const log = pino(
-      { name: welcome.name, level: welcome.logLevel, base: { module: welcome.name, instance: welcome.instanceId, pid: process.pid } },
-      pino.destination({ fd: 2, sync: true }),
+      { level: welcome.logLevel, base: null, timestamp: false },
+      { write: (line: string) => this.transport?.write(logFrame(line)) },
     );
     const ctx = this.context(welcome, log);
     this.ctx = ctx;
@@ -302,9 +346,18 @@ class ChildRuntime<E extends EventMap> {
             reject(new ModactorError('rate-limited', `More than ${MAX_PENDING_PUBLISHES} publishes are waiting for their receipt`));
             return;
           }
+          if (!isJsonSafe(event)) {
+            reject(new ModactorError('serialization-failed', 'Expected an event that survives JSON (no BigInt, cycle, undefined, class instance; bounded depth), got one that does not'));
+            return;
+          }
           const id = this.nextPublishId++;
+          const frame = JSON.stringify({ t: 'publish', id, event });
+          if (frame.length * 3 > welcome.maxMessageBytes && Buffer.byteLength(frame, 'utf8') > welcome.maxMessageBytes) {
+            reject(new ModactorError('serialization-failed', `Expected an event of at most ${welcome.maxMessageBytes} bytes as JSON, got ${Buffer.byteLength(frame, 'utf8')}`));
+            return;
+          }
           this.pending.set(id, { resolve, reject });
-          this.send({ t: 'publish', id, event });
+          this.transport?.write(frame);
         }),
       subscribe: (types) => this.send({ t: 'subscribe', types }),
       unsubscribe: (types) => this.send({ t: 'unsubscribe', types }),
@@ -348,7 +401,7 @@ class ChildRuntime<E extends EventMap> {
         } catch (error) {
           this.flushAcks();
           this.failed = true;
-          this.send({ t: 'fail', error: messageOf(error) });
+          this.send({ t: 'fail', ...errorDetails(error) });
           return;
         }
         this.unacked++;
@@ -393,7 +446,11 @@ class ChildRuntime<E extends EventMap> {
       try {
         await this.handlers?.stop?.(this.ctx);
       } catch (error) {
-        this.ctx.log.error({ error: messageOf(error) }, 'stop failed');
+        // A fresh Error from what could be read safely: the thrown value itself may throw when read.
+        const details = errorDetails(error);
+        const failure = new Error(details.error);
+        if (details.stack !== undefined) failure.stack = details.stack;
+        this.ctx.log.error({ err: failure }, 'stop failed');
       }
     }
     this.exit(0);
@@ -402,9 +459,8 @@ class ChildRuntime<E extends EventMap> {
   private fatal(error: unknown): void {
     if (this.failed && this.state === 'stopping') return;
     this.failed = true;
-    const text = messageOf(error);
-    process.stderr.write(`modactor module ${this.definition.name}: ${text}\n`);
-    this.send({ t: 'fatal', error: text });
+    // The node logs it (with its stack) and crashes the module.
+    this.send({ t: 'fatal', ...errorDetails(error) });
     this.exit(1);
   }
 

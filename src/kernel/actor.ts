@@ -23,6 +23,7 @@ import {
   type ActorRef,
   type Behavior,
   type BehaviorObject,
+  type RestartLimit,
   type SpawnOptions,
 } from './behavior.js';
 import type { SystemInternals } from './system-internals.js';
@@ -40,6 +41,9 @@ type SystemMessage =
   | { readonly kind: 'timer'; readonly fn: () => void }
   | { readonly kind: 'fail'; readonly error: unknown };
 
+/** The first signal of every incarnation (one object for all). */
+const START: SystemMessage = Object.freeze({ kind: 'start' });
+
 /** A cell whatever its message type. @internal */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCell = ActorCell<any>;
@@ -55,6 +59,11 @@ interface ChildSlot {
   current: AnyCell | null;
   /** Set while the parent itself is stopping this incarnation, so its exit is not a surprise. */
   expectingExit: boolean;
+  /** The child's own restart intensity and backoff (`SpawnOptions.restartLimit`), if it has one. */
+  readonly limit: RestartLimit | null;
+  /** Its restart window and backoff, made at its first restart (most children never restart). */
+  window: RestartWindow | null;
+  backoff: Backoff | null;
 }
 
 /** A child whose failure made its supervisor give up, with the exit reason it gets. */
@@ -81,8 +90,10 @@ const DEFAULT_DIRECTIVE = (): Directive => 'restart';
 export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   readonly id: number;
   readonly name: string;
-  readonly path: string;
-  readonly incarnation: string;
+  /** Made on first use from the parent's (most actors are never asked for it). */
+  private path_: string | null = null;
+  /** Its nanoid, made on first use (an idle actor nobody asks about never pays for one). */
+  private id_: string | null = null;
   readonly mailbox: Mailbox<M, SystemMessage>;
   private state: State = 'new';
   private scheduled = false;
@@ -92,7 +103,8 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   /** Children by name, in start order (a Map keeps insertion order): O(1) lookup and removal. */
   private slots: Map<string, ChildSlot> | null = null;
   private supervisor: Supervisor | null = null;
-  private watchers: Set<AnyCell> | null = null;
+  /** Who watches this incarnation: one (the common case, kept as is) or several. */
+  private watchers: AnyCell | Set<AnyCell> | null = null;
   private watching: Set<AnyCell> | null = null;
   private timers: Set<TimerHandle> | null = null;
   private terminationListeners: Set<(reason: ExitReason) => void> | null = null;
@@ -104,6 +116,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   /** The exit reason once terminated. */
   exitReason: ExitReason | null = null;
 
+
   constructor(
     private readonly system: SystemInternals<AnyCell>,
     readonly parent: AnyCell | null,
@@ -113,11 +126,9 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   ) {
     this.id = system.nextId();
     this.name = name;
-    this.path = parent === null ? '/' : parent.path === '/' ? `/${name}` : `${parent.path}/${name}`;
-    this.incarnation = system.scheduler.newId();
     const capacity = options.mailboxCapacity ?? system.defaultMailboxCapacity;
     this.mailbox = new Mailbox<M, SystemMessage>(capacity, options.priorityCapacity ?? capacity, options.reserveCapacity);
-    this.mailbox.offerSystem({ kind: 'start' });
+    this.mailbox.offerSystem(START);
   }
 
   /** True when this cell was created by `system`. */
@@ -133,6 +144,21 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
 
   get queued(): number {
     return this.mailbox.size;
+  }
+
+  get path(): string {
+    if (this.path_ !== null) return this.path_;
+    const parent = this.parent;
+    return (this.path_ = parent === null ? '/' : parent.path === '/' ? `/${this.name}` : `${parent.path}/${this.name}`);
+  }
+
+  /** The live child named `name`, if any (lookup walks the tree by path). */
+  childNamed(name: string): AnyCell | null {
+    return this.slots?.get(name)?.current ?? null;
+  }
+
+  get incarnation(): string {
+    return (this.id_ ??= this.system.scheduler.newId());
   }
 
   get queuedRoutine(): number {
@@ -213,6 +239,9 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       restart: parsed.restart ?? 'permanent',
       current: null,
       expectingExit: false,
+      limit: parsed.restartLimit ?? null,
+      window: null,
+      backoff: null,
     };
     // Start first: a constructor error (bad capacity) must leave no slot behind.
     const cell = this.startSlot(slot);
@@ -233,6 +262,15 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     await this.terminateSlot(slot, { kind: 'stopped' }, timeoutMs);
   }
 
+  async stopChild(name: string, timeoutMs?: number): Promise<ExitReason | null> {
+    const slot = this.slots?.get(name);
+    if (slot === undefined) return null;
+    const child = slot.current;
+    this.removeSlot(slot);
+    await this.terminateSlot(slot, { kind: 'stopped' }, timeoutMs);
+    return child?.exitReason ?? null;
+  }
+
   stopSelf(): void {
     this.mailbox.offerSystem({ kind: 'stop', reason: { kind: 'normal' } });
     this.wake();
@@ -249,14 +287,27 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     if (cell.exitReason !== null) {
       this.signal({ kind: 'terminated', target: cell, reason: cell.exitReason });
     } else {
-      (cell.watchers ??= new Set()).add(this);
+      cell.addWatcher(this);
     }
+  }
+
+  private addWatcher(watcher: AnyCell): void {
+    const watchers = this.watchers;
+    if (watchers === null || watchers === watcher) this.watchers = watcher;
+    else if (watchers instanceof ActorCell) this.watchers = new Set([watchers, watcher]);
+    else watchers.add(watcher);
+  }
+
+  private removeWatcher(watcher: AnyCell): void {
+    const watchers = this.watchers;
+    if (watchers === watcher) this.watchers = null;
+    else if (watchers instanceof Set) watchers.delete(watcher);
   }
 
   unwatch(target: ActorRef<unknown>): void {
     const cell = this.system.cellOf(target);
     this.watching?.delete(cell);
-    cell.watchers?.delete(this);
+    cell.removeWatcher(this);
   }
 
   now(): number {
@@ -606,11 +657,12 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     // Killed mid-handler: the message in hand was never handled, so it is accounted as lost too.
     if (inFlight !== null) system.deadLetter(null, this, inFlight.message, 'lost-on-termination');
     for (const message of this.mailbox.close()) system.deadLetter(null, this, message, 'lost-on-termination');
-    system.unregister(this);
-    for (const target of this.watching ?? []) target.watchers?.delete(this);
+    for (const target of this.watching ?? []) target.removeWatcher(this);
     this.watching = null;
-    for (const watcher of this.watchers ?? []) watcher.signal({ kind: 'terminated', target: this, reason });
+    const watchers = this.watchers;
     this.watchers = null;
+    if (watchers instanceof ActorCell) watchers.signal({ kind: 'terminated', target: this, reason });
+    else for (const watcher of watchers ?? []) watcher.signal({ kind: 'terminated', target: this, reason });
     if (system.inspector.active) system.inspector.emit({ type: 'terminated', actor: this.path, reason });
     if (reason.kind !== 'stopped' || this.dropStreak > 0) this.log.debug({ reason: describeExit(reason) }, 'terminated');
     const listeners = this.terminationListeners;
@@ -635,7 +687,6 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   private startSlot(slot: ChildSlot): AnyCell {
     const cell = new ActorCell<unknown>(this.system, this, slot.behavior, slot.options, slot.name);
     slot.current = cell;
-    this.system.register(cell);
     if (this.system.inspector.active) {
       this.system.inspector.emit({ type: 'spawned', actor: cell.path, incarnation: cell.incarnation, parent: this.path });
     }
@@ -718,6 +769,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
    * backoff, if any). Temporary children are not restarted. Exceeding the intensity gives up.
    */
   private async restartFrom(slot: ChildSlot, failure: Failure, reason: ExitReason): Promise<void> {
+    if (slot.limit !== null) return this.restartAlone(slot, slot.limit, failure, reason);
     const supervisor = this.supervisorState();
     const slots = [...(this.slots?.values() ?? [])];
     const strategy = supervisor.options.strategy ?? 'one-for-one';
@@ -755,6 +807,48 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       }
     }
   }
+
+  /**
+   * Restarts a child that has its own restart limit: alone, whatever the strategy, after its own
+   * backoff. Past its own intensity the parent stops it for good, its exit reason an
+   * `intensity-exceeded` failure, and carries on with its other children.
+   */
+  private restartAlone(slot: ChildSlot, limit: RestartLimit, failure: Failure, reason: ExitReason): Promise<void> {
+    // A child restarted alone does not hold up its parent: the old incarnation stops (running its
+    // onStop, within its timeout) while the parent goes on with its other children and messages;
+    // the new one starts when the old one is gone (after the backoff, if any).
+    if (slot.restart === 'temporary') {
+      this.removeSlot(slot);
+      void this.terminateSlot(slot, reason);
+      return Promise.resolve();
+    }
+    const now = this.now();
+    const window = (slot.window ??= new RestartWindow(limit.maxRestarts ?? DEFAULT_MAX_RESTARTS, limit.withinMs ?? DEFAULT_WITHIN_MS));
+    if (limit.backoff !== undefined) slot.backoff ??= new Backoff(limit.backoff);
+    if (!window.tryRecord(now)) {
+      const { maxRestarts, withinMs } = window;
+      const path = `${this.path === '/' ? '' : this.path}/${slot.name}`;
+      const exceeded: Failure = {
+        kind: 'intensity-exceeded',
+        message: `more than ${maxRestarts} restarts within ${withinMs} ms (last: ${failure.message})`,
+        child: path,
+        restarts: maxRestarts,
+        withinMs,
+        cause: failure,
+      };
+      this.removeSlot(slot);
+      if (this.system.inspector.active) this.system.inspector.emit({ type: 'failed', actor: path, failure: exceeded });
+      void this.terminateSlot(slot, { kind: 'failed', failure: exceeded });
+      return Promise.resolve();
+    }
+    const delayMs = slot.backoff?.next(now, () => this.system.scheduler.random()) ?? 0;
+    void this.terminateSlot(slot, reason).then(() => {
+      if (delayMs > 0) this.ownTimer(delayMs, () => this.signal({ kind: 'restart-slots', slots: [slot], delayMs }));
+      else this.signal({ kind: 'restart-slots', slots: [slot], delayMs });
+    });
+    return Promise.resolve();
+  }
+
 
   /** Intensity exceeded or escalation: stop all children in reverse order, then fail upward. */
   private async giveUp(failure: Failure, failed: FailedSlot): Promise<void> {

@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import type { OfferResult } from './mailbox.js';
 import type { TimerHandle } from './scheduler.js';
-import type { ExitReason, RestartType, SupervisorOptions } from './supervision.js';
+import type { BackoffOptions, ExitReason, RestartType, SupervisorOptions } from './supervision.js';
+
+/** A child's own restart intensity: at most `maxRestarts` within `withinMs` (default 3 in 5000 ms), with optional backoff. */
+export interface RestartLimit {
+  readonly maxRestarts?: number;
+  readonly withinMs?: number;
+  readonly backoff?: BackoffOptions;
+}
 
 /** A handle to send messages to an actor. Cheap to copy, safe to keep after the actor died. */
 export interface ActorRef<M> {
@@ -51,6 +58,12 @@ export interface ActorContext<M> {
    * shutdown timeout, or after `timeoutMs` when given.
    */
   stop(child: ActorRef<unknown>, timeoutMs?: number): Promise<void>;
+  /**
+   * Stops the child named `name`, whichever incarnation of it is current — or cancels its pending
+   * restart — as {@link ActorContext.stop} does. Resolves with the exit reason of the incarnation
+   * it stopped (`killed` past the timeout), or null when none was running.
+   */
+  stopChild(name: string, timeoutMs?: number): Promise<ExitReason | null>;
   /** Ends this actor normally once the current message is handled. */
   stopSelf(): void;
   /**
@@ -106,6 +119,12 @@ export interface SpawnOptions {
   readonly logBindings?: Readonly<Record<string, string>>;
   /** Default `permanent`. */
   readonly restart?: RestartType;
+  /**
+   * This child's own restart intensity (and backoff), instead of its parent's: it is restarted
+   * alone whatever the parent's strategy, and past its own intensity the parent stops it for good
+   * (its exit reason an `intensity-exceeded` failure) and carries on with its other children.
+   */
+  readonly restartLimit?: RestartLimit;
   /** How long a stop may take before the actor is killed. Default the system's (5000 ms). */
   readonly shutdownTimeoutMs?: number;
   /** How this actor supervises its own children. */

@@ -27,7 +27,8 @@ export type ModactorErrorCode =
   | 'rate-limited'
   | 'serialization-failed'
   | 'node-failed'
-  | 'node-shutting-down';
+  | 'node-shutting-down'
+  | 'store-failed';
 
 /**
  * A problem found at one path of a validated value (event, payload, definition, options, manifest,
@@ -65,6 +66,9 @@ export class ModactorError extends Error {
     if (options.cause !== undefined) this.cause = options.cause;
   }
 }
+
+/** What to do when Node cannot run a `.ts` file (a process module's entry, a scenario's actor): said by every error about one. */
+export const TYPESCRIPT_LOADER_HINT = 'install tsx: npm install --save-dev tsx; or use Node >= 22.18, which strips types itself';
 
 /** Guard for {@link ModactorError}, optionally of one code. */
 export function isModactorError(value: unknown, code?: ModactorErrorCode): value is ModactorError {

@@ -13,14 +13,14 @@ const INITIAL_SLOTS = 4;
  * handful of slots while a busy one never holds more than `capacity` items.
  */
 export class BoundedQueue<T> {
-  private items: (T | undefined)[];
+  /** Allocated on the first push: an idle queue costs no slots at all. */
+  private items: (T | undefined)[] | null = null;
   private head = 0;
   private count = 0;
   readonly capacity: number;
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.items = new Array<T | undefined>(Math.min(capacity, INITIAL_SLOTS));
   }
 
   get size(): number {
@@ -31,8 +31,8 @@ export class BoundedQueue<T> {
   push(item: T): boolean {
     const count = this.count;
     if (count >= this.capacity) return false;
-    let items = this.items;
-    if (count === items.length) items = this.grow();
+    let items = this.items ?? (this.items = new Array<T | undefined>(Math.min(this.capacity, INITIAL_SLOTS)));
+    if (count === items.length) items = this.grow(items);
     items[(this.head + count) % items.length] = item;
     this.count = count + 1;
     return true;
@@ -41,7 +41,7 @@ export class BoundedQueue<T> {
   /** Removes and returns the oldest item, or undefined when empty. */
   shift(): T | undefined {
     if (this.count === 0) return undefined;
-    const items = this.items;
+    const items = this.items as (T | undefined)[];
     const item = items[this.head];
     items[this.head] = undefined;
     this.head = (this.head + 1) % items.length;
@@ -56,8 +56,7 @@ export class BoundedQueue<T> {
     return out;
   }
 
-  private grow(): (T | undefined)[] {
-    const old = this.items;
+  private grow(old: (T | undefined)[]): (T | undefined)[] {
     const next = new Array<T | undefined>(Math.min(this.capacity, old.length * 2));
     for (let i = 0; i < this.count; i++) next[i] = old[(this.head + i) % old.length];
     this.items = next;
@@ -177,7 +176,10 @@ export class Mailbox<M, S = unknown> {
   takeSystem(): S | undefined {
     const system = this.system;
     if (system === null || system.length === 0) return undefined;
-    return system.shift();
+    const message = system.shift();
+    // Mostly empty: an idle mailbox keeps no array for this lane.
+    if (system.length === 0) this.system = null;
+    return message;
   }
 
   /** Takes the next user-level message: priority lane first, then the user lane. */

@@ -144,7 +144,8 @@ export const DEFAULT_WITHIN_MS = 5000;
 
 /** Restart intensity as a sliding window: at most `maxRestarts` restarts in any `withinMs` span. */
 export class RestartWindow {
-  private readonly times: number[] = [];
+  /** Restart times inside the window, oldest first; allocated at the first restart. */
+  private times: number[] | null = null;
 
   readonly maxRestarts: number;
   readonly withinMs: number;
@@ -161,7 +162,7 @@ export class RestartWindow {
    * more restart would exceed the intensity.
    */
   tryRecord(now: number): boolean {
-    const times = this.times;
+    const times = (this.times ??= []);
     while (times.length > 0 && (times[0] as number) <= now - this.withinMs) times.shift();
     if (times.length >= this.maxRestarts) return false;
     times.push(now);
@@ -170,7 +171,7 @@ export class RestartWindow {
 
   /** Restarts inside the window ending at `now`. */
   countAt(now: number): number {
-    return this.times.filter((t) => t > now - this.withinMs).length;
+    return (this.times ?? []).filter((t) => t > now - this.withinMs).length;
   }
 }
 

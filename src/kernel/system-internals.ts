@@ -18,8 +18,6 @@ export interface SystemInternals<Cell extends { readonly path: string }> {
   readonly defaultSupervision: SupervisorOptions;
   nextId(): number;
   anonymousName(): string;
-  register(cell: Cell): void;
-  unregister(cell: Cell): void;
   cellOf(ref: ActorRef<unknown>): Cell;
   deadLetter(sender: string | null, recipient: Cell, message: unknown, reason: DeadLetterReason): void;
   /** Dead letters so far, by reason (the drop path counts here directly). */

@@ -39,7 +39,7 @@ export interface ActorSystemOptions {
 export type DeadLetterCounts = Record<DeadLetterReason, number>;
 
 /**
- * An actor system: the root of a supervision tree, with its scheduler, logger, registry, dead
+ * An actor system: the root of a supervision tree, with its scheduler, logger, dead
  * letters and inspection stream.
  *
  * @example
@@ -91,7 +91,6 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
   if (options.supervision !== undefined) validateSupervisorOptions(options.supervision);
   const logInterval = options.deadLetterLogIntervalMs ?? DEFAULT_DEAD_LETTER_LOG_INTERVAL_MS;
   const inspector = new Inspector(() => scheduler.now());
-  const registry = new Map<string, AnyCell>();
   const deadCounts: DeadLetterCounts = { 'mailbox-full': 0, closed: 0, 'lost-on-termination': 0 };
   let deadObservers: ((letter: DeadLetter) => void)[] = [];
   const deadLetterLog = new LogThrottle(logInterval);
@@ -110,12 +109,6 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
     defaultSupervision: options.supervision ?? {},
     nextId: () => ++ids,
     anonymousName: () => `$${++anonymous}`,
-    register(cell) {
-      registry.set(cell.path, cell);
-    },
-    unregister(cell) {
-      if (registry.get(cell.path) === cell) registry.delete(cell.path);
-    },
     cellOf(ref) {
       if (ref instanceof ActorCell && ref.belongsTo(internals)) return ref as AnyCell;
       throw new ModactorError('unknown-actor', `Expected an actor of this system, got ${describeRef(ref)}`);
@@ -147,7 +140,6 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
   };
 
   const root = new ActorCell<unknown>(internals, null, { receive: () => undefined }, { supervision: options.supervision ?? {} }, '');
-  registry.set('/', root);
 
   const shutdown = (): Promise<void> => {
     if (shutdownPromise === null) {
@@ -174,8 +166,14 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
       await cell.parent.stopChildFromOutside(cell);
     },
     lookup(path: string) {
-      const cell = registry.get(path);
-      return cell === undefined || cell === root ? undefined : cell;
+      // Walk the tree: no registry entry per actor to keep.
+      if (!path.startsWith('/') || path === '/') return undefined;
+      let cell: AnyCell | null = root;
+      for (const name of path.slice(1).split('/')) {
+        cell = cell.childNamed(name);
+        if (cell === null) return undefined;
+      }
+      return cell.isAlive ? cell : undefined;
     },
     whenTerminated(ref) {
       // A foreign ref rejects (unknown-actor), like stop and ask.

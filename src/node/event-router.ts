@@ -24,7 +24,7 @@ export interface ModuleIncarnation<E extends EventMap = EventMap> {
    */
   readonly admit: ((event: EventOf<E>) => boolean) | undefined;
   /** Fails the incarnation from outside its turn (its filter threw while a publisher called it). */
-  readonly crash: ((error: unknown) => void) | undefined;
+  readonly crash: Crashable | undefined;
   /** Enqueued into this incarnation's mailbox (or its backlog). */
   enqueued: number;
   /** Handled or failed on by this incarnation. */
@@ -45,6 +45,8 @@ export interface ModuleIncarnation<E extends EventMap = EventMap> {
   backlog: Backlog<E> | null;
   /** Set once a membership event could not be admitted (reported unhealthy once). */
   overflowed: boolean;
+  /** The types it is subscribed to (a few: an array, replaced on change, never grown in place). */
+  types: readonly string[];
 }
 
 /**
@@ -97,28 +99,53 @@ export interface IncarnationSpec<E extends EventMap> {
   readonly reserveCapacity?: number | undefined;
   readonly filter?: ((event: EventOf<E>) => boolean) | undefined;
   readonly admit?: ((event: EventOf<E>) => boolean) | undefined;
-  readonly crash?: ((error: unknown) => void) | undefined;
+  /** The incarnation's actor context, to fail it from outside its turn. */
+  readonly crash?: Crashable | undefined;
+}
+
+/** What can be failed from outside its turn: an actor context. */
+export interface Crashable {
+  crash(error: unknown): void;
+}
+
+/**
+ * An incarnation record. Module hosts make one per incarnation ({@link createIncarnation}), or are
+ * one (an in-process module's instance extends it: one object per incarnation, not two). @internal
+ */
+export class Incarnation<E extends EventMap> implements ModuleIncarnation<E> {
+  readonly name: string;
+  readonly version: string;
+  readonly ref: ActorRef<unknown>;
+  readonly stats: DeliveryStats;
+  readonly capacity: number;
+  readonly reserveCapacity: number;
+  readonly filter: ((event: EventOf<E>) => boolean) | undefined;
+  readonly admit: ((event: EventOf<E>) => boolean) | undefined;
+  readonly crash: Crashable | undefined;
+  enqueued = 0;
+  settled = 0;
+  retired = false;
+  held = 0;
+  backlog: Backlog<E> | null = null;
+  overflowed = false;
+  types: readonly string[] = NO_TYPES;
+
+  constructor(spec: IncarnationSpec<E>) {
+    this.name = spec.name;
+    this.version = spec.version;
+    this.ref = spec.ref;
+    this.stats = spec.stats;
+    this.capacity = spec.capacity;
+    this.reserveCapacity = spec.reserveCapacity ?? DEFAULT_RESERVE_CAPACITY;
+    this.filter = spec.filter;
+    this.admit = spec.admit;
+    this.crash = spec.crash;
+  }
 }
 
 /** A fresh incarnation record. @internal */
 export function createIncarnation<E extends EventMap>(spec: IncarnationSpec<E>): ModuleIncarnation<E> {
-  return {
-    name: spec.name,
-    version: spec.version,
-    ref: spec.ref,
-    stats: spec.stats,
-    capacity: spec.capacity,
-    reserveCapacity: spec.reserveCapacity ?? DEFAULT_RESERVE_CAPACITY,
-    filter: spec.filter,
-    admit: spec.admit,
-    crash: spec.crash,
-    enqueued: 0,
-    settled: 0,
-    retired: false,
-    held: 0,
-    backlog: null,
-    overflowed: false,
-  };
+  return new Incarnation<E>(spec);
 }
 
 /**
@@ -135,6 +162,8 @@ const NO_SUBSCRIBERS: PublishReceipt = Object.freeze({
   filtered: 0,
   serializationFailed: 0,
 });
+
+const NO_TYPES: readonly string[] = Object.freeze([]);
 
 /** The source named in `meta.source` of events published by node code. */
 export const NODE_SOURCE = 'node';
@@ -163,7 +192,8 @@ export interface RouterOptions<E extends EventMap> {
 export class EventRouter<E extends EventMap> {
   readonly catalogue: Catalogue<E>;
   private readonly byType = new Map<string, ModuleIncarnation<E>[]>();
-  private readonly byModule = new Map<string, { incarnation: ModuleIncarnation<E>; types: Set<string> }>();
+  /** Per module: its incarnation and the types it is subscribed to (a few, kept in an array). */
+  private readonly byModule = new Map<string, ModuleIncarnation<E>>();
   private readonly statsByName = new Map<string, DeliveryStats>();
   /** Announced (loaded) modules by name, in announcement order: the loaded-modules registry. */
   private readonly announced = new Map<string, Announced>();
@@ -244,12 +274,12 @@ export class EventRouter<E extends EventMap> {
 
   /** The incarnation currently subscribed under `name`, if any. */
   current(name: string): ModuleIncarnation<E> | undefined {
-    return this.byModule.get(name)?.incarnation;
+    return this.byModule.get(name);
   }
 
   /** Types `name` is subscribed to. */
   typesOf(name: string): ReadonlySet<string> {
-    return this.byModule.get(name)?.types ?? new Set();
+    return new Set(this.byModule.get(name)?.types);
   }
 
   /**
@@ -257,19 +287,15 @@ export class EventRouter<E extends EventMap> {
    * incarnation of the same name. Returns the types that were newly added.
    */
   subscribe(incarnation: ModuleIncarnation<E>, types: Iterable<string>): string[] {
-    let entry = this.byModule.get(incarnation.name);
-    if (entry !== undefined && entry.incarnation !== incarnation) {
-      this.remove(incarnation.name);
-      entry = undefined;
-    }
-    if (entry === undefined) {
-      entry = { incarnation, types: new Set() };
-      this.byModule.set(incarnation.name, entry);
+    const subscribed = this.byModule.get(incarnation.name);
+    if (subscribed !== incarnation) {
+      if (subscribed !== undefined) this.remove(incarnation.name);
+      this.byModule.set(incarnation.name, incarnation);
     }
     const added: string[] = [];
     for (const type of types) {
-      if (entry.types.has(type)) continue;
-      entry.types.add(type);
+      if (incarnation.types.includes(type)) continue;
+      incarnation.types = [...incarnation.types, type];
       added.push(type);
       const list = this.byType.get(type);
       if (list === undefined) this.byType.set(type, [incarnation]);
@@ -280,13 +306,14 @@ export class EventRouter<E extends EventMap> {
 
   /** Unsubscribes `name` from `types` (all when omitted). Unknown modules and types are no-ops. */
   unsubscribe(name: string, types?: Iterable<string>): void {
-    const entry = this.byModule.get(name);
-    if (entry === undefined) return;
-    for (const type of types ?? [...entry.types]) {
-      if (!entry.types.delete(type)) continue;
-      this.dropFromType(type, entry.incarnation);
+    const incarnation = this.byModule.get(name);
+    if (incarnation === undefined) return;
+    for (const type of types ?? [...incarnation.types]) {
+      if (!incarnation.types.includes(type)) continue;
+      incarnation.types = incarnation.types.filter((t) => t !== type);
+      this.dropFromType(type, incarnation);
       // No longer a ModuleLoaded subscriber: what is left of a replay is not owed.
-      const backlog = entry.incarnation.backlog;
+      const backlog = incarnation.backlog;
       if (type === 'ModuleLoaded' && backlog !== null) backlog.next = backlog.replay.length;
     }
     if (types === undefined) this.byModule.delete(name);
@@ -299,7 +326,7 @@ export class EventRouter<E extends EventMap> {
 
   /** Removes `incarnation` only if it is still the subscribed one. */
   removeIncarnation(incarnation: ModuleIncarnation<E>): void {
-    if (this.byModule.get(incarnation.name)?.incarnation === incarnation) this.remove(incarnation.name);
+    if (this.byModule.get(incarnation.name) === incarnation) this.remove(incarnation.name);
   }
 
   /** Module names subscribed to `type`, in subscription order. */
@@ -349,19 +376,35 @@ export class EventRouter<E extends EventMap> {
   }
 
   /**
+   * After the node stopped: every incarnation still subscribed or announced is settled as
+   * {@link retire} would (what it held counted lost), so the accounting law holds even when a
+   * forced stop (a failed node, a shutdown past its deadline) left no turn to retire it in.
+   * Publishes nothing: nobody is left to receive it.
+   */
+  settleAll(): void {
+    for (const incarnation of this.byModule.values()) this.settle(incarnation);
+    for (const announced of this.announced.values()) {
+      if (announced.incarnation !== null) this.settle(announced.incarnation as ModuleIncarnation<E>);
+    }
+  }
+
+  /** Counts what a terminated incarnation still held (queued, waiting or in hand) as lost. Once. */
+  private settle(incarnation: ModuleIncarnation<E>): void {
+    if (incarnation.retired) return;
+    incarnation.retired = true;
+    incarnation.stats.lostOnCrash += incarnation.enqueued - incarnation.settled;
+    incarnation.settled = incarnation.enqueued;
+    incarnation.backlog = null;
+    incarnation.held = 0;
+  }
+
+  /**
    * Settles a terminated incarnation: what it still held is counted as lost, it leaves every
    * subscription and, if it was announced, the registry, with ModuleCrashed (for a crash) and
    * ModuleUnloaded published. Idempotent. Returns whether it was announced.
    */
   retire(incarnation: ModuleIncarnation<E>, crash: string | null): boolean {
-    if (!incarnation.retired) {
-      // Whatever it still held, queued, waiting or in hand, is lost with its mailbox.
-      incarnation.retired = true;
-      incarnation.stats.lostOnCrash += incarnation.enqueued - incarnation.settled;
-      incarnation.settled = incarnation.enqueued;
-      incarnation.backlog = null;
-      incarnation.held = 0;
-    }
+    this.settle(incarnation);
     this.removeIncarnation(incarnation);
     if (this.announced.get(incarnation.name)?.incarnation !== incarnation) return false;
     this.announced.delete(incarnation.name);
@@ -456,7 +499,7 @@ export class EventRouter<E extends EventMap> {
         keep = filter(event);
       } catch (error) {
         stats.filtered++;
-        incarnation.crash?.(error);
+        incarnation.crash?.crash(error);
         return 'filtered';
       }
       if (!keep) {

@@ -1,13 +1,15 @@
-import type { BehaviorFactory } from '../kernel/behavior.js';
+import type { ActorContext, BehaviorFactory, BehaviorObject, SpawnOptions } from '../kernel/behavior.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
-import { issue } from '../kernel/checks.js';
+import { arrayOf, func, issue, nonEmptyString, nonNegativeNumber, parse, positiveInteger, type Check } from '../kernel/checks.js';
 import { describeThrown } from '../kernel/foreign.js';
 import { DEFAULT_RESERVE_CAPACITY } from '../kernel/mailbox.js';
-import { validateSupervisorOptions, type BackoffOptions, type RestartType } from '../kernel/supervision.js';
+import { trustSpawnOptions } from '../kernel/spawn-options.js';
+import type { BackoffOptions, RestartType } from '../kernel/supervision.js';
 import type { Catalogue, EventMap } from '../events/catalogue.js';
-import type { ModuleServices } from './module-instance.js';
+import { ModuleInstance, type ModuleServices } from './module-instance.js';
 import type { LoadableModule } from './module-supervisor.js';
-import type { ModuleDefinition } from './module.js';
+import { moduleRestartPolicy, type ModuleDefinition } from './module.js';
+import { moduleName } from './module-name.js';
 
 /** A module's restart policy with every default filled in. @internal */
 export interface RestartPolicy {
@@ -22,45 +24,74 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = Object.freeze({ type: 'perm
 
 /**
  * A module as the supervisor takes it: read once, in the caller's context, validated, defaults
- * filled in, frozen. Nothing the supervisor reads later can be a getter of the caller's. @internal
+ * filled in. Nothing the supervisor reads later can be a getter of the caller's.
+ *
+ * It is also how the module's actor is spawned (its {@link SpawnOptions}): one actor per module, a
+ * child of the supervisor with the module's own restart policy (the kernel restarts it alone, and
+ * past its intensity stops it for good); and, for an in-process module, the factory of its
+ * incarnations. One object per module. @internal
  */
-export interface NormalizedModule<E extends EventMap> {
-  readonly name: string;
-  readonly version: string;
-  readonly subscribe: readonly string[];
-  readonly mailboxCapacity: number;
-  readonly priorityCapacity: number;
-  readonly membershipCapacity: number;
-  readonly policy: RestartPolicy;
-  readonly shutdownTimeoutMs: number;
-  /** Process and worker modules bring their own instance behaviour. */
-  readonly instanceBehavior: ((services: ModuleServices<E>) => BehaviorFactory<unknown>) | undefined;
-  /** In-process modules: the definition their instances run. */
-  readonly definition: ModuleDefinition<E> | undefined;
+export class NormalizedModule<E extends EventMap> implements SpawnOptions, BehaviorFactory<unknown> {
+  constructor(
+    private readonly services: ModuleServices<E>,
+    /** The types it may publish (`publishes`), or null for any. */
+    private readonly permitted: ReadonlySet<string> | null,
+    readonly name: string,
+    readonly version: string,
+    readonly subscribe: readonly string[],
+    readonly mailboxCapacity: number,
+    readonly priorityCapacity: number,
+    /** Membership events it may hold past its routine bound (its mailbox's reserve). */
+    readonly reserveCapacity: number,
+    /** Its restart policy, which is also its actor's own restart limit. */
+    readonly restartLimit: RestartPolicy,
+    readonly shutdownTimeoutMs: number,
+    /** Process and worker modules bring their own instance behaviour. */
+    readonly instanceBehavior: ((services: ModuleServices<E>) => BehaviorFactory<unknown>) | undefined,
+    /** In-process modules: the definition their instances run. */
+    readonly definition: ModuleDefinition<E> | undefined,
+  ) {}
+
+  get restart(): RestartType {
+    return this.restartLimit.type;
+  }
+
+  get policy(): RestartPolicy {
+    return this.restartLimit;
+  }
+
+  get membershipCapacity(): number {
+    return this.reserveCapacity;
+  }
+
+  /** An incarnation of an in-process module (process and worker modules bring their own factory). */
+  create(actx: ActorContext<unknown>): BehaviorObject<unknown> {
+    return new ModuleInstance<E>(this.definition as ModuleDefinition<E>, this.services, this.permitted, actx);
+  }
+
+  /** Its actor logs with one `module` binding (made when it first logs). */
+  get logBindings(): Readonly<Record<string, string>> {
+    return { module: this.name };
+  }
 }
 
 /** What normalization needs from the node. @internal */
 export interface ModuleDefaults<E extends EventMap> {
   readonly catalogue: Catalogue<E>;
+  /** What the modules' incarnations get from the node. */
+  readonly services: ModuleServices<E>;
   readonly mailboxCapacity: number;
   readonly priorityCapacity: number;
   readonly shutdownTimeoutMs: number;
 }
 
-const RESTART_TYPES: ReadonlySet<unknown> = new Set(['permanent', 'transient', 'temporary']);
-
-function invalid(field: string, expected: string, got: unknown): ModactorError {
-  const gotText = describeValue(got);
-  return new ModactorError('invalid-argument', `Invalid module: ${field}: expected ${expected}, got ${gotText}`, {
-    issues: [issue(field, expected, gotText)],
-  });
+/** One field of what `node.load` was given, parsed (a typed `invalid-argument` naming it otherwise). */
+function field<T>(check: Check<T>, value: unknown, path: string): T {
+  return parse(check, value, { code: 'invalid-argument', what: 'module', path });
 }
 
-function positiveInteger(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || (value as number) < 1) throw invalid(field, 'a positive safe integer', value);
-  return value as number;
-}
+const subscriptions = arrayOf(nonEmptyString);
+const instanceFactory = func as Check<(services: never) => BehaviorFactory<unknown>>;
 
 /**
  * Reads and checks what `node.load` was given. Throws a typed `ModactorError` (nothing reaches
@@ -79,62 +110,67 @@ export function normalizeModule<E extends EventMap>(module: LoadableModule<E>, d
 }
 
 function read<E extends EventMap>(module: LoadableModule<E>, defaults: ModuleDefaults<E>): NormalizedModule<E> {
-  if (typeof module !== 'object' || module === null) throw invalid('module', 'a module definition', module);
+  if (typeof module !== 'object' || module === null) {
+    throw new ModactorError('invalid-argument', `Invalid module: expected a module definition, got ${describeValue(module)}`, {
+      issues: [issue('', 'a module definition', describeValue(module))],
+    });
+  }
+  // Each field read once, here, in the caller's context.
   const source = module as LoadableModule<E> & { readonly kind?: unknown };
-  const { name, version, subscribe, restart, shutdownTimeoutMs, instanceBehavior, kind } = source;
-  if (typeof name !== 'string' || name.length === 0) throw invalid('name', 'a module name', name);
-  if (typeof version !== 'string' || version.length === 0) throw invalid('version', 'a non-empty string', version);
-  if (!Array.isArray(subscribe)) throw invalid('subscribe', 'an array of event types', subscribe);
-  const types: string[] = [];
-  for (let i = 0; i < subscribe.length; i++) {
-    const type: unknown = subscribe[i];
-    if (typeof type !== 'string') throw invalid(`subscribe[${i}]`, 'an event type', type);
+  const name = field(moduleName, source.name, 'name');
+  const version = field(nonEmptyString, source.version, 'version');
+  const types = field(subscriptions, source.subscribe, 'subscribe');
+  types.forEach((type, i) => {
     if (!defaults.catalogue.has(type)) {
       throw new ModactorError('unknown-event-type', `Invalid module "${name}": subscribe[${i}]: expected a known event type, got ${describeValue(type)}`);
     }
-    if (!types.includes(type)) types.push(type);
+  });
+  const rawBehavior = source.instanceBehavior;
+  const instanceBehavior = rawBehavior === undefined ? undefined : (field(instanceFactory, rawBehavior, 'instanceBehavior') as LoadableModule<E>['instanceBehavior']);
+  if (instanceBehavior === undefined && source.kind !== 'in-process') {
+    throw new ModactorError('invalid-argument', 'Invalid module: expected a module made by defineModule, defineProcessModule or defineWorkerModule', {
+      issues: [issue('', 'a module made by defineModule, defineProcessModule or defineWorkerModule', describeValue(module))],
+    });
   }
-  if (instanceBehavior !== undefined && typeof instanceBehavior !== 'function') {
-    throw invalid('instanceBehavior', 'a function', instanceBehavior);
-  }
-  if (instanceBehavior === undefined && kind !== 'in-process') {
-    throw invalid('module', 'a module made by defineModule, defineProcessModule or defineWorkerModule', module);
-  }
-  if (shutdownTimeoutMs !== undefined && !(typeof shutdownTimeoutMs === 'number' && shutdownTimeoutMs >= 0 && Number.isFinite(shutdownTimeoutMs))) {
-    throw invalid('shutdownTimeoutMs', 'a finite number >= 0', shutdownTimeoutMs);
-  }
-  return Object.freeze({
+  const optionalNumber = (check: Check<number>, value: unknown, path: string, fallback: number): number =>
+    value === undefined ? fallback : field(check, value, path);
+  const definition = instanceBehavior === undefined ? (module as unknown as ModuleDefinition<E>) : undefined;
+  const publishes = definition?.publishes;
+  const normalized = new NormalizedModule<E>(
+    defaults.services,
+    publishes === undefined ? null : new Set(publishes),
     name,
     version,
-    subscribe: Object.freeze(types),
-    mailboxCapacity: positiveInteger(source.mailboxCapacity, 'mailboxCapacity', defaults.mailboxCapacity),
-    priorityCapacity: positiveInteger(source.priorityCapacity, 'priorityCapacity', defaults.priorityCapacity),
-    membershipCapacity: positiveInteger(source.membershipCapacity, 'membershipCapacity', DEFAULT_RESERVE_CAPACITY),
-    policy: restartPolicy(restart),
-    shutdownTimeoutMs: shutdownTimeoutMs ?? defaults.shutdownTimeoutMs,
+    Object.freeze([...new Set(types)]),
+    optionalNumber(positiveInteger, source.mailboxCapacity, 'mailboxCapacity', defaults.mailboxCapacity),
+    optionalNumber(positiveInteger, source.priorityCapacity, 'priorityCapacity', defaults.priorityCapacity),
+    optionalNumber(positiveInteger, source.membershipCapacity, 'membershipCapacity', DEFAULT_RESERVE_CAPACITY),
+    restartPolicy(source.restart),
+    optionalNumber(nonNegativeNumber, source.shutdownTimeoutMs, 'shutdownTimeoutMs', defaults.shutdownTimeoutMs),
     instanceBehavior,
-    definition: instanceBehavior === undefined ? (module as unknown as ModuleDefinition<E>) : undefined,
+    definition,
+  );
+  // What the kernel reads of it as spawn options, checked once: spawning it copies nothing.
+  const { policy } = normalized;
+  return trustSpawnOptions(normalized, {
+    name,
+    mailboxCapacity: normalized.mailboxCapacity,
+    priorityCapacity: normalized.priorityCapacity,
+    reserveCapacity: normalized.reserveCapacity,
+    restart: policy.type,
+    restartLimit: { maxRestarts: policy.maxRestarts, withinMs: policy.withinMs, ...(policy.backoff === undefined ? {} : { backoff: policy.backoff }) },
+    shutdownTimeoutMs: normalized.shutdownTimeoutMs,
   });
 }
 
+/** A module's restart policy, parsed by the vocabulary (the same check as `defineModule`'s), defaults filled in. */
 function restartPolicy(restart: unknown): RestartPolicy {
   if (restart === undefined) return DEFAULT_RESTART_POLICY;
-  if (typeof restart !== 'object' || restart === null) throw invalid('restart', 'a restart policy object', restart);
-  const { type, maxRestarts, withinMs, backoff } = restart as { type?: unknown; maxRestarts?: unknown; withinMs?: unknown; backoff?: unknown };
-  if (type !== undefined && !RESTART_TYPES.has(type)) throw invalid('restart.type', 'permanent, transient or temporary', type);
-  const policy: RestartPolicy = {
-    type: (type as RestartType | undefined) ?? DEFAULT_RESTART_POLICY.type,
-    maxRestarts: (maxRestarts as number | undefined) ?? DEFAULT_RESTART_POLICY.maxRestarts,
-    withinMs: (withinMs as number | undefined) ?? DEFAULT_RESTART_POLICY.withinMs,
-    ...(backoff === undefined ? {} : { backoff: { ...(backoff as BackoffOptions) } }),
-  };
-  try {
-    validateSupervisorOptions({ maxRestarts: policy.maxRestarts, withinMs: policy.withinMs, ...(policy.backoff === undefined ? {} : { backoff: policy.backoff }) }, 'restart');
-  } catch (error) {
-    if (error instanceof ModactorError) {
-      throw new ModactorError('invalid-argument', `Invalid module: restart: ${error.message}`, { issues: error.issues, cause: error });
-    }
-    throw error;
-  }
-  return Object.freeze(policy);
+  const parsed = parse(moduleRestartPolicy, restart, { code: 'invalid-argument', what: 'module', path: 'restart' });
+  return Object.freeze({
+    type: parsed.type ?? DEFAULT_RESTART_POLICY.type,
+    maxRestarts: parsed.maxRestarts ?? DEFAULT_RESTART_POLICY.maxRestarts,
+    withinMs: parsed.withinMs ?? DEFAULT_RESTART_POLICY.withinMs,
+    ...(parsed.backoff === undefined ? {} : { backoff: parsed.backoff }),
+  });
 }

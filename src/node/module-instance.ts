@@ -1,10 +1,10 @@
-import type { ActorContext, BehaviorFactory } from '../kernel/behavior.js';
+import type { ActorContext, BehaviorObject } from '../kernel/behavior.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
 import { isThenable } from '../kernel/is-thenable.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 import type { PublishReceipt } from './delivery-stats.js';
-import { createIncarnation, type EventRouter, type ModuleIncarnation } from './event-router.js';
+import { Incarnation, type EventRouter, type ModuleIncarnation } from './event-router.js';
 import { handlersOf, type ModuleContext, type ModuleDefinition, type ModuleHandlers } from './module.js';
 
 /** What a module incarnation tells its supervisor. @internal */
@@ -62,87 +62,143 @@ export function healthOf(value: unknown): ModuleHealth {
 }
 
 /**
- * The actor behaviour of an in-process module: every (re)start makes a new incarnation that
- * reports to the supervisor, runs the module's setup, then handshakes; each event is counted as
- * handled or failed-on, so the accounting law holds. Module code runs only here, in this actor's
- * turns, where whatever it throws is this module's crash. @internal
+ * One incarnation of an in-process module (its actor's behaviour), its record on the bus, and what
+ * its code sees (its context): a class, not closures, so an idle module is a handful of objects.
+ * Module code runs only here, in this actor's turns, where whatever it throws is this module's
+ * crash; each event is counted as handled or failed-on, so the accounting law holds. @internal
  */
-export function moduleInstanceBehavior<E extends EventMap>(
-  definition: ModuleDefinition<E>,
-  services: ModuleServices<E>,
-): BehaviorFactory<unknown> {
-  const permitted = definition.publishes === undefined ? null : new Set<string>(definition.publishes);
-  return {
-    create(actx: ActorContext<unknown>) {
-      const stats = services.router.statsFor(definition.name);
-      stats.incarnations++;
-      const incarnation: ModuleIncarnation<E> = createIncarnation<E>({
-        name: definition.name,
-        version: definition.version,
-        ref: actx.self,
-        stats,
-        capacity: actx.mailboxCapacity,
-        reserveCapacity: definition.membershipCapacity,
-        filter: definition.filter,
-        crash: (error) => actx.crash(error),
-      });
-      const ctx: ModuleContext<E> = {
-        name: definition.name,
-        version: definition.version,
-        instanceId: actx.incarnation,
-        get log() {
-          return actx.log;
-        },
-        publish: (event) => services.publishFrom(definition.name, permitted, event),
-        subscribe: (types: readonly EventTypeOf<E>[]) =>
-          services.report({ kind: 'subscribe', incarnation, types: typeList(types, 'subscribe types') }),
-        unsubscribe: (types: readonly EventTypeOf<E>[]) =>
-          services.report({ kind: 'unsubscribe', incarnation, types: typeList(types, 'unsubscribe types') }),
-        reportHealth: (health) => services.report({ kind: 'health', incarnation, health: healthOf(health) }),
-        now: () => actx.now(),
-        delay: (ms) => actx.delay(ms),
-      };
-      let handlers: ModuleHandlers<E> | null = null;
-      // A handler abandoned by a kill may still finish later: its event was already counted lost.
-      const handled = (): void => {
-        if (incarnation.retired) return;
-        incarnation.settled++;
-        stats.handled++;
-      };
-      const failedOn = (error: unknown): never => {
-        if (!incarnation.retired) {
-          incarnation.settled++;
-          stats.handlerFailed++;
-        }
-        throw error;
-      };
-      return {
-        async onStart() {
-          services.report({ kind: 'instance-started', incarnation });
-          handlers = await handlersOf(definition, ctx);
-          services.report({ kind: 'handshake', incarnation, types: definition.subscribe });
-        },
-        receive(message) {
-          if (message instanceof Barrier) {
-            message.reached();
-            return undefined;
-          }
-          // One taken: room for the next event of a paced replay, if one is pending.
-          if (incarnation.backlog !== null) services.router.pull(incarnation);
-          let result: void | Promise<void>;
-          try {
-            result = (handlers as ModuleHandlers<E>).handle(message as EventOf<E>, ctx);
-          } catch (error) {
-            return failedOn(error);
-          }
-          if (isThenable(result)) return Promise.resolve(result).then(handled, failedOn);
-          handled();
-          return undefined;
-        },
-        async onStop() {
-          await handlers?.stop?.(ctx);
-        },
-      };
-    },
-  };
+export class ModuleInstance<E extends EventMap> extends Incarnation<E> implements BehaviorObject<unknown> {
+  readonly context: InstanceContext<E>;
+  private handlers: ModuleHandlers<E> | null = null;
+
+  constructor(
+    private readonly definition: ModuleDefinition<E>,
+    readonly services: ModuleServices<E>,
+    readonly permitted: ReadonlySet<string> | null,
+    readonly actx: ActorContext<unknown>,
+  ) {
+    const stats = services.router.statsFor(definition.name);
+    stats.incarnations++;
+    super({
+      name: definition.name,
+      version: definition.version,
+      ref: actx.self,
+      stats,
+      capacity: actx.mailboxCapacity,
+      reserveCapacity: definition.membershipCapacity,
+      filter: definition.filter,
+      crash: actx,
+    });
+    this.context = new InstanceContext<E>(this);
+  }
+
+  /** This incarnation's record on the bus: the instance itself. */
+  get incarnation(): ModuleIncarnation<E> {
+    return this;
+  }
+
+  async onStart(): Promise<void> {
+    const { services, incarnation } = this;
+    services.report({ kind: 'instance-started', incarnation });
+    this.handlers = await handlersOf(this.definition, this.context);
+    services.report({ kind: 'handshake', incarnation, types: this.definition.subscribe });
+  }
+
+  receive(message: unknown): void | Promise<void> {
+    if (message instanceof Barrier) {
+      message.reached();
+      return undefined;
+    }
+    const incarnation = this.incarnation;
+    // One taken: room for the next event of a paced replay, if one is pending.
+    if (incarnation.backlog !== null) this.services.router.pull(incarnation);
+    let result: void | Promise<void>;
+    try {
+      result = (this.handlers as ModuleHandlers<E>).handle(message as EventOf<E>, this.context);
+    } catch (error) {
+      return this.failedOn(error);
+    }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        () => this.handled(),
+        (error: unknown) => this.failedOn(error),
+      );
+    }
+    this.handled();
+    return undefined;
+  }
+
+  async onStop(): Promise<void> {
+    await this.handlers?.stop?.(this.context);
+  }
+
+  // A handler abandoned by a kill may still finish later: its event was already counted lost.
+  private handled(): void {
+    const incarnation = this.incarnation;
+    if (incarnation.retired) return;
+    incarnation.settled++;
+    incarnation.stats.handled++;
+  }
+
+  private failedOn(error: unknown): never {
+    const incarnation = this.incarnation;
+    if (!incarnation.retired) {
+      incarnation.settled++;
+      incarnation.stats.handlerFailed++;
+    }
+    throw error;
+  }
+}
+
+/** What the module's code sees: its node through one instance, nothing of the instance itself. */
+class InstanceContext<E extends EventMap> implements ModuleContext<E> {
+  readonly #instance: ModuleInstance<E>;
+
+  constructor(instance: ModuleInstance<E>) {
+    this.#instance = instance;
+  }
+
+  get name(): string {
+    return this.#instance.incarnation.name;
+  }
+
+  get version(): string {
+    return this.#instance.incarnation.version;
+  }
+
+  get instanceId(): string {
+    return this.#instance.actx.incarnation;
+  }
+
+  get log(): ModuleContext<E>['log'] {
+    return this.#instance.actx.log;
+  }
+
+  publish(event: EventOf<E>): PublishReceipt {
+    const instance = this.#instance;
+    return instance.services.publishFrom(instance.incarnation.name, instance.permitted, event);
+  }
+
+  subscribe(types: readonly EventTypeOf<E>[]): void {
+    const { services, incarnation } = this.#instance;
+    services.report({ kind: 'subscribe', incarnation, types: typeList(types, 'subscribe types') });
+  }
+
+  unsubscribe(types: readonly EventTypeOf<E>[]): void {
+    const { services, incarnation } = this.#instance;
+    services.report({ kind: 'unsubscribe', incarnation, types: typeList(types, 'unsubscribe types') });
+  }
+
+  reportHealth(health: ModuleHealth): void {
+    const { services, incarnation } = this.#instance;
+    services.report({ kind: 'health', incarnation, health: healthOf(health) });
+  }
+
+  now(): number {
+    return this.#instance.actx.now();
+  }
+
+  delay(ms: number): Promise<void> {
+    return this.#instance.actx.delay(ms);
+  }
 }

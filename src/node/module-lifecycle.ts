@@ -32,3 +32,21 @@ export const moduleLifecycleMachine = createMachine({
     stopped: { type: 'final' },
   },
 });
+
+type Transitions = Readonly<Record<ModuleState, Readonly<Partial<Record<ModuleLifecycleEvent['type'], ModuleState>>>>>;
+
+/** The machine's transitions as a table, read once from its config: the machine stays their one source. */
+const transitions: Transitions = Object.fromEntries(
+  Object.entries(moduleLifecycleMachine.config.states ?? {}).map(([state, node]) => [
+    state,
+    Object.fromEntries(Object.entries((node as { on?: Record<string, string> }).on ?? {})),
+  ]),
+) as unknown as Transitions;
+
+/**
+ * The state after `event` in `state`, by the lifecycle machine (the state itself when the machine
+ * ignores the event): a pure transition without a snapshot object per module. @internal
+ */
+export function nextModuleState(state: ModuleState, event: ModuleLifecycleEvent['type']): ModuleState {
+  return transitions[state][event] ?? state;
+}

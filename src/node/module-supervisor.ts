@@ -1,4 +1,3 @@
-import { getInitialSnapshot, getNextSnapshot, type SnapshotFrom } from 'xstate';
 import type { ActorContext, ActorRef, BehaviorFactory } from '../kernel/behavior.js';
 import { ModactorError } from '../kernel/errors.js';
 import { describeThrown, errorForLog } from '../kernel/foreign.js';
@@ -9,9 +8,9 @@ import type { EventMap } from '../events/catalogue.js';
 import type { EventManagerMessage } from './event-manager.js';
 import type { EventRouter, ModuleIncarnation } from './event-router.js';
 import type { LifecycleEventMap } from './lifecycle-events.js';
-import { moduleLifecycleMachine, type ModuleLifecycleEvent, type ModuleState } from './module-lifecycle.js';
-import { Barrier, moduleInstanceBehavior, type InstanceReport, type ModuleServices } from './module-instance.js';
-import type { ModuleDefinition, ModuleRestartPolicy } from './module.js';
+import { nextModuleState, type ModuleLifecycleEvent, type ModuleState } from './module-lifecycle.js';
+import { Barrier, type InstanceReport, type ModuleServices } from './module-instance.js';
+import type { ModuleRestartPolicy } from './module.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 import type { NormalizedModule } from './loadable.js';
 
@@ -83,13 +82,9 @@ export interface ShutdownResult {
 
 interface ModuleRecord<E extends EventMap> {
   module: NormalizedModule<E>;
-  readonly host: ActorRef<unknown>;
   current: ModuleIncarnation<E> | null;
-  /**
-   * Where the module is in its lifecycle: a snapshot of the lifecycle machine, advanced with the
-   * machine's pure transition (no actor per module).
-   */
-  lifecycle: SnapshotFrom<typeof moduleLifecycleMachine>;
+  /** Where the module is in its lifecycle, advanced by the lifecycle machine's transitions. */
+  lifecycle: ModuleState;
   health: ModuleHealth;
   /** Health reported while the window was closed, published when it reopens. */
   pendingHealth: ModuleHealth | null;
@@ -101,9 +96,9 @@ interface ModuleRecord<E extends EventMap> {
   /** The current incarnation finished subscribing. */
   subscribed: boolean;
   /** Subscriptions added from outside (node.events.subscribe): kept across restarts. */
-  readonly extraTypes: Set<string>;
+  extraTypes: Set<string> | null;
   /** Called once the module is announced (or gives up). */
-  waiters: ((result: ModuleInfo | ModactorError) => void)[];
+  waiters: ((result: ModuleInfo | ModactorError) => void)[] | null;
 }
 
 /** What the supervisor needs from its node. @internal */
@@ -111,7 +106,8 @@ export interface SupervisorDeps<E extends EventMap> {
   readonly system: ActorSystem;
   readonly router: EventRouter<E>;
   readonly eventManager: ActorRef<EventManagerMessage<E>>;
-  readonly services: Omit<ModuleServices<E>, 'report'>;
+  /** What module incarnations get from the node (their reports come to this supervisor). */
+  readonly services: ModuleServices<E>;
   /** Shortest time between two `ModuleHealthChanged` of one module (later reports coalesce). */
   readonly healthIntervalMs: number;
 }
@@ -132,13 +128,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
   return {
     create(ctx) {
       const records = new Map<string, ModuleRecord<E>>();
-      const { system, router, eventManager } = deps;
-      const services: ModuleServices<E> = {
-        ...deps.services,
-        report: (message) => {
-          ctx.self.tell(message);
-        },
-      };
+      const { system, router, eventManager, services } = deps;
       const publish = <K extends keyof LifecycleEventMap>(type: K, payload: LifecycleEventMap[K]): void => {
         router.publishNode(type, payload);
       };
@@ -149,7 +139,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
       const info = (name: string, record: ModuleRecord<E>): ModuleInfo => ({
         name,
         version: record.module.version,
-        state: record.lifecycle.value as ModuleState,
+        state: record.lifecycle,
         health: record.health,
         restarts: record.restarts,
         instanceId: record.current?.ref.incarnation ?? null,
@@ -184,8 +174,11 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
 
       const settle = (record: ModuleRecord<E>, result: ModuleInfo | ModactorError): void => {
         const waiters = record.waiters;
-        record.waiters = [];
-        for (const waiter of waiters) waiter(result);
+        record.waiters = null;
+        for (const waiter of waiters ?? []) waiter(result);
+      };
+      const onSettled = (record: ModuleRecord<E>, waiter: (result: ModuleInfo | ModactorError) => void): void => {
+        (record.waiters ??= []).push(waiter);
       };
 
       const recordOf = (incarnation: ModuleIncarnation<E>): ModuleRecord<E> | undefined => {
@@ -195,45 +188,21 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
 
       /** Spawns a module's host; a failure to build it (foreign code) is a typed refusal. */
       const spawnModule = (module: NormalizedModule<E>, extraTypes: Iterable<string> = []): ModuleRecord<E> | ModactorError => {
-        let instance: BehaviorFactory<unknown>;
         try {
-          instance =
-            module.instanceBehavior?.(services) ?? moduleInstanceBehavior(module.definition as ModuleDefinition<E>, services);
+          const instance = module.instanceBehavior?.(services) ?? module;
+          // One actor per module, a child of this supervisor with the module's own restart policy:
+          // the kernel restarts it alone, and past its intensity stops it for good.
+          ctx.spawn<unknown>(instance, module);
         } catch (error) {
+          // Foreign code building the behaviour, or options the kernel refused: a typed refusal.
           return new ModactorError('module-startup-failed', `Module "${module.name}" could not be started: ${describeThrown(error)}`, {
             cause: error,
           });
         }
-        const { policy } = module;
-        const supervision: SupervisorOptions = {
-          strategy: 'one-for-one',
-          maxRestarts: policy.maxRestarts,
-          withinMs: policy.withinMs,
-          ...(policy.backoff === undefined ? {} : { backoff: policy.backoff }),
-        };
-        const host = ctx.spawn<unknown>(
-          {
-            create: (hostCtx) => {
-              hostCtx.spawn(instance, {
-                name: 'instance',
-                restart: policy.type,
-                shutdownTimeoutMs: module.shutdownTimeoutMs,
-                mailboxCapacity: module.mailboxCapacity,
-                priorityCapacity: module.priorityCapacity,
-                reserveCapacity: module.membershipCapacity,
-                logBindings: { module: module.name },
-              });
-              return { receive: () => undefined };
-            },
-          },
-          { name: module.name, supervision, shutdownTimeoutMs: module.shutdownTimeoutMs + 1000 },
-        );
-        ctx.watch(host);
         const record: ModuleRecord<E> = {
           module,
-          host,
           current: null,
-          lifecycle: getInitialSnapshot(moduleLifecycleMachine),
+          lifecycle: 'loading',
           health: 'healthy',
           pendingHealth: null,
           healthQuietUntil: Number.NEGATIVE_INFINITY,
@@ -241,39 +210,38 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
           restarts: 0,
           stopping: false,
           subscribed: false,
-          extraTypes: new Set(extraTypes),
-          waiters: [],
+          extraTypes: null,
+          waiters: null,
         };
+        for (const type of extraTypes) (record.extraTypes ??= new Set()).add(type);
         records.set(module.name, record);
         return record;
       };
 
       const transition = (record: ModuleRecord<E>, event: ModuleLifecycleEvent['type']): void => {
-        const oldState = record.lifecycle.value as ModuleState;
-        record.lifecycle = getNextSnapshot(moduleLifecycleMachine, record.lifecycle, { type: event });
-        const newState = record.lifecycle.value as ModuleState;
+        const oldState = record.lifecycle;
+        const newState = nextModuleState(oldState, event);
+        record.lifecycle = newState;
         if (newState !== oldState) publish('ModuleStateChanged', { moduleName: record.module.name, oldState, newState });
       };
 
-      /** Stops a module's host (and so its incarnation) and publishes its unload. Returns whether it was killed. */
+      /** Stops a module's actor and publishes its unload. Returns whether it was killed. */
       const stopModule = async (name: string, record: ModuleRecord<E>, timeoutMs?: number): Promise<boolean> => {
         record.stopping = true;
         record.healthTimer?.cancel();
         record.healthTimer = null;
         transition(record, 'STOP');
-        ctx.unwatch(record.host);
-        await ctx.stop(record.host, timeoutMs);
-        const exit = await system.whenTerminated(record.host);
         const incarnation = record.current;
+        if (incarnation !== null) ctx.unwatch(incarnation.ref);
+        const exit = await ctx.stopChild(name, timeoutMs);
         if (incarnation !== null) {
-          ctx.unwatch(incarnation.ref);
           await askEm<boolean>((reply) => ({ kind: 'gone', incarnation, crash: null, reply }));
         }
         transition(record, 'STOPPED');
         publish('ModuleStopped', { moduleName: name });
         records.delete(name);
         settle(record, new ModactorError('module-startup-failed', `Module "${name}" was stopped before it finished starting`));
-        const killed = exit.kind === 'killed';
+        const killed = exit?.kind === 'killed';
         if (killed) moduleLog(name).warn({ timeoutMs }, 'module did not stop in time: killed');
         else moduleLog(name).info('module unloaded');
         return killed;
@@ -283,7 +251,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         const record = recordOf(incarnation);
         if (record === undefined || !incarnation.ref.isAlive) return;
         transition(record, 'HANDSHAKE');
-        const all = [...types, ...record.extraTypes];
+        const all = record.extraTypes === null ? types : [...types, ...record.extraTypes];
         await askEm<string[]>((reply) => ({ kind: 'subscribe', incarnation, types: all, reply }));
         record.subscribed = recordOf(incarnation) === record;
         const announced = await askEm<boolean>((reply) => ({ kind: 'announce', incarnation, reply }));
@@ -297,7 +265,10 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
       };
 
       const onInstanceTerminated = async (record: ModuleRecord<E>, incarnation: ModuleIncarnation<E>, reason: ExitReason): Promise<void> => {
-        const crash: Failure | null = reason.kind === 'failed' || reason.kind === 'killed' ? reason.failure : null;
+        const failure: Failure | null = reason.kind === 'failed' || reason.kind === 'killed' ? reason.failure : null;
+        // Past its restart intensity the kernel stopped it for good: its crash is the last failure.
+        const exceeded = failure?.kind === 'intensity-exceeded';
+        const crash = failure?.kind === 'intensity-exceeded' ? failure.cause : failure;
         if (crash !== null && !record.stopping) {
           const cause = crash.kind === 'thrown' || crash.kind === 'rejected' ? crash.error : crash.message;
           moduleLog(incarnation.name).warn({ err: errorForLog(cause) }, 'module crashed');
@@ -307,16 +278,15 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         transition(record, 'CRASH');
         setHealth(incarnation.name, record, 'degraded');
         const restartType: RestartType = record.module.policy.type;
-        if (restartType === 'temporary' || (crash === null && restartType === 'transient')) {
-          await giveUp(incarnation.name, record, crash);
+        if (exceeded || restartType === 'temporary' || (crash === null && restartType === 'transient')) {
+          await giveUp(incarnation.name, record, failure);
         }
       };
 
       const giveUp = async (name: string, record: ModuleRecord<E>, crash: Failure | null): Promise<void> => {
         if (records.get(name) !== record) return;
         record.stopping = true;
-        ctx.unwatch(record.host);
-        await ctx.stop(record.host);
+        await ctx.stopChild(name);
         transition(record, 'GIVE_UP');
         record.healthTimer?.cancel();
         record.healthTimer = null;
@@ -370,7 +340,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
               }
               const record = spawnModule(module);
               if (record instanceof ModactorError) message.reply(record);
-              else record.waiters.push(message.reply);
+              else onSettled(record, message.reply);
               return;
             }
             case 'instance-started': {
@@ -411,8 +381,8 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
               }
               const { types } = message;
               for (const type of types) {
-                if (message.unsubscribe) record.extraTypes.delete(type);
-                else record.extraTypes.add(type);
+                if (message.unsubscribe) record.extraTypes?.delete(type);
+                else (record.extraTypes ??= new Set()).add(type);
               }
               // Until the incarnation has subscribed, its handshake will include these types.
               const incarnation = record.current;
@@ -467,12 +437,12 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
               const oldVersion = record.module.version;
               await stopModule(message.name, record);
               // A reload keeps the subscriptions added from outside, like a restart does.
-              const reloaded = spawnModule(next, record.extraTypes);
+              const reloaded = spawnModule(next, record.extraTypes ?? []);
               if (reloaded instanceof ModactorError) {
                 message.reply(reloaded);
                 return;
               }
-              reloaded.waiters.push((result) => {
+              onSettled(reloaded, (result) => {
                 if (!(result instanceof ModactorError)) {
                   publish('ModuleReloaded', { moduleName: next.name, oldVersion, newVersion: next.version });
                 }
@@ -492,21 +462,22 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
           }
         },
         onTerminated(target, reason) {
-          for (const [name, record] of records) {
-            if (record.host === target) return giveUp(name, record, reason.kind === 'failed' || reason.kind === 'killed' ? reason.failure : null);
-            if (record.current !== null && record.current.ref === target) return onInstanceTerminated(record, record.current, reason);
-          }
-          return undefined;
+          const record = records.get(target.name);
+          if (record?.current?.ref !== target) return undefined;
+          return onInstanceTerminated(record, record.current, reason);
         },
       };
     },
   };
 }
 
-/** Hosts that exceeded their module's restart intensity are stopped, never restarted. @internal */
+/**
+ * Modules are restarted alone, each by its own restart policy (`restartLimit`); past it the kernel
+ * stops the module for good and the supervisor carries on. @internal
+ */
 export const moduleSupervisorOptions: SupervisorOptions = {
   strategy: 'one-for-one',
-  decide: () => 'stop',
+  decide: () => 'restart',
 };
 
 export type { ActorContext };

@@ -238,8 +238,8 @@ export async function handlersOf<E extends EventMap>(
   if ('create' in definition) return definition.create(ctx);
   if ('machine' in definition) return machineHandlers(definition, ctx);
   await definition.setup?.(ctx);
-  const stop = definition.stop;
-  return stop === undefined ? { handle: definition.handle } : { handle: definition.handle, stop };
+  // The definition has the handlers' shape (handle, stop): no object per incarnation.
+  return definition;
 }
 
 function machineHandlers<E extends EventMap>(definition: MachineModuleDefinition<E>, ctx: ModuleContext<E>): ModuleHandlers<E> {

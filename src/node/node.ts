@@ -6,7 +6,8 @@ import { DEFAULT_MAILBOX_CAPACITY } from '../kernel/mailbox.js';
 import { ModactorError } from '../kernel/errors.js';
 import { describeExit } from '../kernel/supervision.js';
 import type { Catalogue, EventMap, EventOf } from '../events/catalogue.js';
-import { eventFamilies, nodeCatalogue, type NodeEventMap } from '../events/node-catalogue.js';
+import { nodeCatalogue, type NodeEventMap } from '../events/node-catalogue.js';
+import { isReservedEventType } from '../events/reserved-event-types.js';
 import { isCriticalEvent } from '../events/priority.js';
 import { createEventPublisher, type EventPublisher } from './event-publisher.js';
 import type { PublishReceipt } from './delivery-stats.js';
@@ -22,6 +23,7 @@ import {
   type SupervisorMessage,
 } from './module-supervisor.js';
 import { normalizeModule, type ModuleDefaults } from './loadable.js';
+import type { ModuleServices } from './module-instance.js';
 import type { LifecycleEventMap } from './lifecycle-events.js';
 
 /** Default shortest time between two `ModuleHealthChanged` of one module. */
@@ -100,8 +102,6 @@ export interface ModactorNode<E extends EventMap = NodeEventMap> {
   shutdown(reason?: string): Promise<void>;
 }
 
-/** The event types only the node publishes: membership and node lifecycle. */
-const RESERVED: ReadonlySet<string> = new Set<string>([...eventFamilies.lifecycle, ...eventFamilies.node]);
 
 /** The node's own actors, for the internal fault hook. */
 const internals = new WeakMap<object, { readonly events: ActorRef<never>; readonly modules: ActorRef<never> }>();
@@ -143,13 +143,6 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
       throw new ModactorError('invalid-argument', `Expected the node's catalogue to contain the lifecycle family, missing "${String(type)}"`);
     }
   }
-  const defaults: ModuleDefaults<E> = {
-    catalogue,
-    mailboxCapacity: options.defaultMailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
-    priorityCapacity: DEFAULT_PRIORITY_CAPACITY,
-    shutdownTimeoutMs,
-  };
-
   let state: NodeState = 'running';
   let started = false;
   let failure: ModactorError | null = null;
@@ -179,7 +172,7 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
   const publishFrom = (source: string, permitted: ReadonlySet<string> | null, raw: unknown): PublishReceipt => {
     if (failure !== null) throw failure;
     const event = router.accept(raw, source);
-    if (RESERVED.has(event.type)) {
+    if (isReservedEventType(event.type)) {
       throw new ModactorError('not-permitted', `Module "${source}" may not publish ${event.type}: only the node publishes it`);
     }
     if (permitted !== null && !permitted.has(event.type)) {
@@ -188,12 +181,28 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     return router.route(event);
   };
 
+  // What module incarnations get from the node; their reports go to the supervisor.
+  const services: ModuleServices<E> = {
+    router,
+    publishFrom,
+    report: (message) => {
+      supervisorRef?.tell(message);
+    },
+  };
+  const defaults: ModuleDefaults<E> = {
+    catalogue,
+    services,
+    mailboxCapacity: options.defaultMailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY,
+    priorityCapacity: DEFAULT_PRIORITY_CAPACITY,
+    shutdownTimeoutMs,
+  };
+
   const supervisor = system.spawn<SupervisorMessage<E>>(
     moduleSupervisorBehavior<E>({
       system,
       router,
       eventManager,
-      services: { router, publishFrom },
+      services,
       healthIntervalMs: options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
     }),
     {
@@ -273,6 +282,8 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
       }
     }
     await system.shutdown();
+    // Whatever a forced stop left unsettled is counted lost: the law holds to the end.
+    router.settleAll();
     if (state !== 'failed') state = 'stopped';
   };
 

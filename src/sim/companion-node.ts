@@ -107,7 +107,7 @@ export class CompanionNode {
  */
 export function drained(node: ModactorNode, name: string, timeoutMs: number): Promise<void> {
   const { system, scheduler } = node;
-  const path = `/modules/${name}/instance`;
+  const path = `/modules/${name}`;
   const instance = system.lookup(path);
   if (instance === undefined) return Promise.resolve();
   return new Promise((resolve) => {

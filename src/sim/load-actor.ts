@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
+import { ModactorError, TYPESCRIPT_LOADER_HINT, describeValue, type ValidationIssue } from '../kernel/errors.js';
 import { issue } from '../kernel/checks.js';
 import { defineModule, type ModuleDefinition } from '../node/module.js';
 import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
@@ -55,17 +55,13 @@ function isLoadable(value: unknown): value is LoadableModule {
 }
 
 /**
- * What came, for a `.ts` file Node could not import (Node 20 and 22 before type stripping do not
- * run TypeScript without a loader), saying what to install. Null for any other import error.
+ * What to say of a `.ts` file Node could not import (Node 20, and 22 before type stripping, do not
+ * run TypeScript without a loader): what to install. Null for any other import error.
  */
 export function typescriptHint(file: string, error: unknown): string | null {
   const code = (error as { code?: unknown } | null)?.code;
-  if (!/\.m?ts$/.test(file) || code !== 'ERR_UNKNOWN_FILE_EXTENSION') return null;
-  return (
-    `a TypeScript file that Node ${process.version} cannot run by itself: ` +
-    'install a TypeScript loader and run with it (npm install --save-dev tsx; NODE_OPTIONS="--import tsx" npx modactor simulate ...), ' +
-    'use a Node that strips types (22.18 or later, 23.6 or later), or compile the actor to .js'
-  );
+  if (!/\.[mc]?ts$/.test(file) || code !== 'ERR_UNKNOWN_FILE_EXTENSION') return null;
+  return `a TypeScript file: ${TYPESCRIPT_LOADER_HINT}`;
 }
 
 /**
@@ -99,7 +95,8 @@ export async function loadActor(
     exported = namespace[exportName];
     schema = namespace[schemaExportOf(exportName)];
   } catch (error) {
-    return [issue(`${path}.actor`, `an importable ${file}`, typescriptHint(file, error) ?? `an import error: ${errorMessage(error)}`)];
+    const hint = typescriptHint(file, error);
+    return [issue(`${path}.actor`, `an importable ${file}${hint === null ? '' : ` (${hint})`}`, `an import error: ${errorMessage(error)}`)];
   }
   let definition: unknown = exported;
   if (typeof exported === 'function' && options !== undefined) {

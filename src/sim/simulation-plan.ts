@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
 import { issue } from '../kernel/checks.js';
 import type { ModuleDefinition } from '../node/module.js';
+import type { ModactorNode } from '../node/node.js';
 import { isInProcess, loadActor, renamed, type LoadableModule } from './load-actor.js';
 import { nameOf, type Scenario, type ScenarioCommand, type TimedAction } from './scenario.js';
 
@@ -24,6 +25,8 @@ export interface SimulateOptions {
    * graceful shutdown begins at once, and the report covers what ran, with `interrupted` set.
    */
   readonly signal?: AbortSignal;
+  /** Called with the scenario's node once it exists, before any module loads (e.g. to serve its metrics). */
+  readonly onNode?: (node: ModactorNode) => void | Promise<void>;
 }
 
 /** A scenario with its options settled and every actor it names resolved: what a run needs. */

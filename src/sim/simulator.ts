@@ -39,6 +39,7 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
   const plan = await planSimulation(scenario, options);
 
   const run = new SimulationRun(plan);
+  await options.onNode?.(run.node);
   await run.start();
   const companion = plan.companionMode ? await CompanionNode.start(run) : null;
   const abort = (): void => run.interrupt(describeAbort(options.signal?.reason));

@@ -9,7 +9,7 @@ import type { TraceHooks } from './trace.js';
 export class Timeline {
   readonly entries: TimelineEntry[] = [];
   /**
-   * Give-ups seen and not told yet: a give-up is observed (at the module's host) before the
+   * Give-ups seen and not told yet: a give-up is observed (a `failed` inspection event) before the
    * lifecycle events that follow from it; the timeline tells it after them, right after the module
    * turns unhealthy.
    */
@@ -47,7 +47,7 @@ export class Timeline {
     },
     onGaveUp: (_t, module, { detail, last, restarts, started }) => {
       // A module that never started: its startup failed each time it was tried.
-      const text = started ? detail.replace(/\(last: instance: /, '(last crash: ') : `its startup failed: ${last} (tried ${restarts + 1} time${restarts === 0 ? '' : 's'})`;
+      const text = started ? detail.replace(/\(last: /, '(last crash: ') : `its startup failed: ${last} (tried ${restarts + 1} time${restarts === 0 ? '' : 's'})`;
       this.gaveUp.set(module, { detail: text, started });
     },
   };

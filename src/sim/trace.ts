@@ -54,8 +54,8 @@ export interface TraceEvent {
 
 export interface TraceIncarnation {
   readonly id: string;
-  /** Which load of the module (host) this incarnation belongs to, from 1. */
-  readonly load: number;
+  /** Which load of the module this incarnation belongs to, from 1 (restarts keep it). */
+  load: number;
   readonly spawnedAt: number;
   endedAt: number | null;
   readonly ops: TraceOp[];
@@ -80,13 +80,13 @@ export interface TraceModule {
   subscribesUnloaded: boolean;
   subscribesShutdown: boolean;
   restart: { readonly type: RestartType; readonly maxRestarts: number; readonly withinMs: number };
-  /** Each load (load, hotload, reload, restart command) starts a new host. */
+  /** Each load (load, hotload, reload, restart command) spawns the module's actor anew. */
   readonly loads: { readonly t: number; readonly how: string }[];
   /** The loads (numbered from 1, as {@link TraceIncarnation.load}) in which it was announced at least once. */
   readonly announcedLoads: number[];
   readonly incarnations: TraceIncarnation[];
   /**
-   * Incarnation failures (crashes, with what failed), restarts by the module's host, and the
+   * Incarnation failures (crashes, with what failed), restarts in place by the kernel, and the
    * give-up, in time order.
    */
   readonly supervision: { readonly t: number; readonly what: 'crash' | 'restart' | 'gave-up' | 'stopped'; readonly load: number; readonly detail?: string }[];
@@ -144,7 +144,7 @@ export function isInternal(trace: Trace, name: string): boolean {
 
 /**
  * True when the module's last load never started: no incarnation of it was announced, and its
- * host gave it up (its startup failed every time it was tried).
+ * kernel gave it up (its startup failed every time it was tried).
  */
 export function didNotStart(m: TraceModule): boolean {
   const gaveUp = m.supervision.findLast((s) => s.what === 'gave-up');
@@ -162,9 +162,9 @@ export function emptyTrace(): Trace {
   };
 }
 
-const INSTANCE = /^\/modules\/([^/]+)\/instance$/;
-const HOST = /^\/modules\/([^/]+)$/;
-const RECORDER_PATH = `/modules/${RECORDER_NAME}/instance`;
+/** A module's actor: one per module, its incarnations restarted in place. */
+const MODULE = /^\/modules\/([^/]+)$/;
+const RECORDER_PATH = `/modules/${RECORDER_NAME}`;
 
 function isEvent(message: unknown): message is { type: string; payload: Record<string, unknown> } {
   if (typeof message !== 'object' || message === null) return false;
@@ -172,9 +172,9 @@ function isEvent(message: unknown): message is { type: string; payload: Record<s
   return typeof type === 'string' && typeof payload === 'object' && payload !== null && nodeCatalogue.has(type);
 }
 
-/** A module's host giving it up, as the trace hooks tell it. */
+/** A module given up (past its restart intensity), as the trace hooks tell it. */
 export interface GiveUp {
-  /** The host's reason: `more than 2 restarts within 20000 ms (last: instance: ...)`. */
+  /** The kernel's reason: `more than 2 restarts within 20000 ms (last: ...)`. */
   readonly detail: string;
   /** The last failure of its incarnation. */
   readonly last: string;
@@ -192,7 +192,7 @@ export interface TraceHooks {
   /** A lifecycle event was offered to the recorder module (publish order). */
   readonly onLifecycle?: (t: number, type: string, payload: Readonly<Record<string, unknown>>) => void;
   /**
-   * A module's host gave it up (restart intensity exceeded); `started` is false when no
+   * A module was given up (its restart intensity exceeded); `started` is false when no
    * incarnation of that load was ever announced (its startup failed every time).
    */
   readonly onGaveUp?: (t: number, module: string, giveUp: GiveUp) => void;
@@ -237,7 +237,7 @@ export class TraceRecorder {
     return m;
   }
 
-  /** The load (host) of a module seen last, numbered from 1 (0 before its first). */
+  /** The load of a module seen last, numbered from 1 (0 before its first). */
   currentLoad(name: string): number {
     return this.loadsSeen.get(name) ?? 0;
   }
@@ -300,27 +300,27 @@ export class TraceRecorder {
   /** The inspection observer: install with `node.system.inspect(recorder.observe)`. */
   readonly observe = (event: InspectionEvent, t: number): void => {
     const actor = event.actor;
-    const instance = INSTANCE.exec(actor);
-    if (instance === null) {
-      if (event.type === 'spawned' || event.type === 'failed') {
-        const host = HOST.exec(actor);
-        if (host !== null) this.onHost(host[1] as string, event, t);
-      }
-      return;
-    }
+    const instance = MODULE.exec(actor);
+    if (instance === null) return;
     const name = instance[1] as string;
     if (event.type === 'offered' && actor === RECORDER_PATH && isEvent(event.message)) this.onLifecycle(event.message, t);
     switch (event.type) {
       case 'spawned': {
+        // A new load, unless a 'restarted' follows at once (the kernel restarting it in place).
+        const load = (this.loadsSeen.get(name) ?? 0) + 1;
+        this.loadsSeen.set(name, load);
         const m = this.module(name);
-        const inc: TraceIncarnation = { id: event.incarnation, load: this.loadsSeen.get(name) ?? 1, spawnedAt: t, endedAt: null, ops: [] };
+        const inc: TraceIncarnation = { id: event.incarnation, load, spawnedAt: t, endedAt: null, ops: [] };
         m.incarnations.push(inc);
         this.current.set(name, { inc, alive: true });
         return;
       }
       case 'restarted': {
-        const m = this.module(name);
-        m.supervision.push({ t, what: 'restart', load: this.loadsSeen.get(name) ?? 1 });
+        const load = Math.max(1, (this.loadsSeen.get(name) ?? 1) - 1);
+        this.loadsSeen.set(name, load);
+        const c = this.current.get(name);
+        if (c !== undefined) c.inc.load = load;
+        this.module(name).supervision.push({ t, what: 'restart', load });
         return;
       }
       case 'terminated': {
@@ -332,6 +332,15 @@ export class TraceRecorder {
         return;
       }
       case 'failed': {
+        if (event.failure.kind === 'intensity-exceeded') {
+          // Past its restart intensity: the module is stopped for good.
+          const m = this.module(name);
+          const load = this.loadsSeen.get(name) ?? 1;
+          m.supervision.push({ t, what: 'gave-up', load });
+          const { message, cause, restarts } = event.failure;
+          this.hooks.onGaveUp?.(t, name, { detail: message, last: cause.message, restarts, started: m.announcedLoads.includes(load) });
+          return;
+        }
         const c = this.current.get(name);
         if (c === undefined) return;
         c.inc.ops.push({ op: 'failed', t });
@@ -365,20 +374,6 @@ export class TraceRecorder {
         return;
     }
   };
-
-  private onHost(name: string, event: InspectionEvent, t: number): void {
-    if (event.type === 'spawned') {
-      this.loadsSeen.set(name, (this.loadsSeen.get(name) ?? 0) + 1);
-      return;
-    }
-    if (event.type === 'failed' && event.failure.kind === 'intensity-exceeded') {
-      const m = this.module(name);
-      const load = this.loadsSeen.get(name) ?? 1;
-      m.supervision.push({ t, what: 'gave-up', load });
-      const { message, cause, restarts } = event.failure;
-      this.hooks.onGaveUp?.(t, name, { detail: message, last: cause.message, restarts, started: m.announcedLoads.includes(load) });
-    }
-  }
 
   private onLifecycle(message: { type: string; payload: Record<string, unknown> }, t: number): void {
     const module = typeof message.payload.moduleName === 'string' ? message.payload.moduleName : '';

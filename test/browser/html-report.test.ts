@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHtml, type SimulationReport } from '../../src/index.js';
+import { renderHtml, type SimulationReport } from '../../src/sim.js';
 import { CHROMIUM_FLAGS, obtainChromium } from '../../scripts/chromium.js';
 import { defaultRun } from '../sim/support.js';
 

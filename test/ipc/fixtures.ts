@@ -17,7 +17,7 @@ export function sdkFixture(name: string, mode: string, overrides: Overrides = {}
 }
 
 /** A module from raw-child.ts (hand-written protocol) in the given mode. */
-export function rawFixture(name: string, mode: string, overrides: Overrides = {}): ProcessModule {
+export function rawFixture(name: string, mode: string, overrides: Overrides = {}, extraArgs: string[] = []): ProcessModule {
   return defineProcessModule({
     name,
     version: '1.0.0',
@@ -26,6 +26,6 @@ export function rawFixture(name: string, mode: string, overrides: Overrides = {}
     maxMessageBytes: 64 * 1024,
     restart: { type: 'temporary' },
     ...overrides,
-    args: ['--mode', mode, '--name', name],
+    args: ['--mode', mode, '--name', name, ...extraArgs],
   });
 }

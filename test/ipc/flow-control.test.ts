@@ -1,12 +1,16 @@
 /**
- * Flow control and serialization across the process boundary: the host-side mailbox bound holds
- * for a slow child, and events that cannot be serialized are dropped for process modules only.
+ * Flow control and serialization across the process boundary: the module's bound holds across
+ * host queue, pipe and child; bytes in flight are bounded; a child that never reads is
+ * disconnected; events that cannot be serialized are dropped for process modules only. The tests
+ * that count run the node on the simulated scheduler (real children, virtual time), so the node
+ * does exactly what it can between two awaited points and time moves only when told.
  */
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import {
   EventType,
   createNode,
+  createSimulatedScheduler,
   defineProcessModule,
   defineCatalogue,
   defineModule,
@@ -15,10 +19,60 @@ import {
   string,
   type Check,
   type EventOf,
+  type ModactorNode,
   type NodeEventMap,
+  type ProcessModule,
+  type ProcessModuleManifest,
+  type SimulatedScheduler,
 } from '../../src/index.js';
-import { sdkFixture } from './fixtures.js';
-import { accounting, hash, observer, realNode } from './helpers.js';
+import { serializeMessage } from '../../src/ipc/channel.js';
+import { rawFixture, sdkFixture } from './fixtures.js';
+import { accounting, hash, observer, realNode, testLogger } from './helpers.js';
+
+/** A node on the simulated scheduler: actors run when work arrives, time moves only when told. */
+function simulatedNode<E extends NodeEventMap = NodeEventMap>(
+  options: { catalogue?: ReturnType<typeof defineCatalogue<E>> } = {},
+): { node: ModactorNode<E>; scheduler: SimulatedScheduler } {
+  const scheduler = createSimulatedScheduler();
+  const node = createNode<E>({ logger: testLogger(), scheduler, shutdownTimeoutMs: 1000, ...options });
+  return { node, scheduler };
+}
+
+/** Shuts a simulated node down, moving virtual time so that stuck modules hit their timeouts. */
+async function shutDown(node: ModactorNode<never> | ModactorNode, scheduler: SimulatedScheduler): Promise<void> {
+  const done = (node as ModactorNode).shutdown();
+  let finished = false;
+  void done.then(() => (finished = true));
+  for (let i = 0; i < 100 && !finished; i++) await scheduler.advanceBy(100);
+  await done;
+}
+
+/** A catalogue with one loosely typed event, so that large and unserializable values can pass validation. */
+type LooseMap = NodeEventMap & { Telemetry: { readonly source: string; readonly data: unknown } };
+const anything: Check<unknown> = (value) => value;
+const looseCatalogue = defineCatalogue<LooseMap>({ ...nodePayloadChecks, Telemetry: object({ source: string, data: anything }) });
+const telemetry = (source: string, data: unknown): EventOf<LooseMap> => ({ type: 'Telemetry', payload: { source, data } });
+
+/** A process module of the loose catalogue receiving Telemetry: an SDK fixture, or a raw one. */
+function looseModule(
+  name: string,
+  mode: string,
+  overrides: Partial<ProcessModuleManifest<LooseMap>> = {},
+  fixture: 'sdk-child' | 'raw-child' = 'sdk-child',
+): ProcessModule<LooseMap> {
+  return defineProcessModule<LooseMap>(
+    {
+      name,
+      version: '1.0.0',
+      entry: new URL(`./fixtures/${fixture}.ts`, import.meta.url),
+      subscribe: ['Telemetry'],
+      publishes: ['HealthCheck'],
+      ...overrides,
+      args: ['--mode', mode, '--name', name],
+    },
+    { catalogue: looseCatalogue },
+  );
+}
 
 describe('a slow process module', () => {
   it('drops the events past the host-side bound of 100, counts them channelFull, keeps it subscribed', { timeout: 30_000 }, async () => {
@@ -45,42 +99,103 @@ describe('a slow process module', () => {
     await node.shutdown();
   });
 
-  it('never holds more than its mailbox plus its credit window, however fast events come', { timeout: 30_000 }, async () => {
-    const node = realNode({ shutdownTimeoutMs: 1000 });
+  it('holds at most its capacity plus the one in hand (101) across mailbox, pipe and child, by default', { timeout: 30_000 }, async () => {
+    const { node, scheduler } = simulatedNode();
     const obs = observer('obs', [EventType.HealthCheck]);
     await node.load(obs.module);
     const slow = sdkFixture('slow', 'stuck', { subscribe: [EventType.NewBlock], shutdownTimeoutMs: 1000 });
-    expect(slow.manifest).toMatchObject({ mailboxCapacity: 100, credits: 1000 });
-    const bound = 100 + slow.manifest.credits;
+    expect(slow.manifest).toMatchObject({ mailboxCapacity: 100, credits: 100 });
     await node.load(slow);
     node.publisher.newBlock(hash(0), 0);
     await obs.waitFor((e) => e.type === 'HealthCheck' && e.payload.checkType === 'stuck');
     let published = 1;
-    let full = false;
-    for (let round = 0; round < 30 && !full; round++) {
+    for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 1000; i++) node.publisher.newBlock(hash(published), published++);
-      // A round trip through the event manager lets the host actor forward what its credits allow.
+      // The host actor forwards everything its windows allow (no acknowledgement comes back).
+      await scheduler.runUntilIdle();
       const stats = await node.events.getDeliveryStats('slow');
       if (stats === undefined) throw new Error('no stats');
-      const { offered, pending } = accounting(stats);
-      expect(offered).toBe(published);
-      expect(pending).toBeLessThanOrEqual(bound);
-      expect(stats.channelFull).toBe(published - stats.successful);
-      full = stats.successful === bound;
+      expect(accounting(stats)).toEqual({ offered: published, pending: 101 });
+      expect(stats).toMatchObject({ successful: 101, channelFull: published - 101, handled: 0 });
+      // 100 in the child (its window), 1 in the host actor's hand, none queued.
+      expect(slow.status()).toMatchObject({ inFlightEvents: 100 });
     }
-    expect(full).toBe(true);
-    // Full on both sides: nothing more gets in, everything else is counted channelFull.
-    for (let i = 0; i < 1000; i++) node.publisher.newBlock(hash(published), published++);
-    expect(await node.events.getDeliveryStats('slow')).toMatchObject({ successful: bound, channelFull: published - bound, handled: 0 });
-    await node.unload('slow');
-    await node.shutdown();
+    await shutDown(node, scheduler);
+    const after = await node.events.getDeliveryStats('slow');
+    expect(after).toMatchObject({ successful: 101, lostOnCrash: 101 });
+  });
+
+  it('holds at most maxInFlightBytes of events in flight to a child, whatever the event size', { timeout: 30_000 }, async () => {
+    const { node, scheduler } = simulatedNode<LooseMap>({ catalogue: looseCatalogue });
+    const announced = new Promise<void>((resolve) => {
+      void node.load(
+        defineModule<LooseMap>({
+          name: 'obs',
+          version: '1.0.0',
+          subscribe: ['HealthCheck'],
+          handle: (event) => {
+            if (event.type === 'HealthCheck' && event.payload.checkType === 'stuck') resolve();
+          },
+        }),
+      );
+    });
+    const budget = 1024 * 1024;
+    const slow = looseModule('slow', 'stuck', { maxInFlightBytes: budget, shutdownTimeoutMs: 1000 });
+    await node.load(slow);
+    const big = 'x'.repeat(100_000);
+    node.events.publish(telemetry('0', big));
+    await announced;
+    for (let i = 1; i < 300; i++) node.events.publish(telemetry(String(i), big));
+    await scheduler.runUntilIdle();
+    for (let i = 300; i < 600; i++) node.events.publish(telemetry(String(i), big));
+    await scheduler.runUntilIdle();
+    const eventBytes = JSON.stringify(telemetry('100', big)).length;
+    // As many whole events as fit in the budget: 10 of about 100 kB in 1 MiB; the 11th waits in the host's hand.
+    const status = slow.status();
+    expect(status.inFlightEvents).toBe(Math.floor(budget / eventBytes));
+    expect(status.inFlightBytes).toBeLessThanOrEqual(budget);
+    expect(status.maxInFlightBytesSeen).toBeLessThanOrEqual(budget);
+    // The bound of the module holds too: 101 unhandled, everything else dropped and counted.
+    const stats = await node.events.getDeliveryStats('slow');
+    if (stats === undefined) throw new Error('no stats');
+    expect(accounting(stats)).toEqual({ offered: 600, pending: 101 });
+    await shutDown(node as unknown as ModactorNode, scheduler);
   });
 });
 
-/** A catalogue with one loosely typed event, so that unserializable values can pass validation. */
-type LooseMap = NodeEventMap & { Telemetry: { readonly source: string; readonly data: unknown } };
-const anything: Check<unknown> = (value) => value;
-const looseCatalogue = defineCatalogue<LooseMap>({ ...nodePayloadChecks, Telemetry: object({ source: string, data: anything }) });
+describe('a child that never reads', () => {
+  it('is disconnected once output to it stays pending past its deadline on the node clock, its memory bounded', { timeout: 30_000 }, async () => {
+    const { node, scheduler } = simulatedNode<LooseMap>({ catalogue: looseCatalogue });
+    const budget = 1024 * 1024;
+    const deaf = looseModule(
+      'deaf',
+      'deaf',
+      { publishes: [], maxInFlightBytes: budget, heartbeat: { intervalMs: 1000, missed: 3 }, restart: { type: 'temporary' } },
+      'raw-child',
+    );
+    await node.load(deaf);
+    const big = 'y'.repeat(100_000);
+    for (let i = 0; i < 50; i++) node.events.publish(telemetry(String(i), big));
+    await scheduler.runUntilIdle();
+    // The kernel took what fits in the pipe; the rest of the window waits in the host's output.
+    const status = deaf.status();
+    expect(status.inFlightBytes).toBeLessThanOrEqual(budget);
+    expect(status.inFlightEvents).toBe(10);
+    expect(status.state).toBe('running');
+    // Nothing moves on the virtual clock until told: just short of the deadline, still connected.
+    await scheduler.advanceBy(2900);
+    expect(deaf.status()).toMatchObject({ state: 'running', crashes: 0 });
+    await scheduler.advanceBy(300);
+    const crashed = deaf.status();
+    expect(crashed).toMatchObject({ notReading: 1, crashes: 1, protocolViolations: 0 });
+    expect(crashed.lastFailure).toMatch(/^not reading: \d+ bytes of output pending for 3\d{3} ms: disconnected$/);
+    const pending = Number(/(\d+) bytes/.exec(crashed.lastFailure ?? '')?.[1]);
+    expect(pending).toBeGreaterThan(0);
+    expect(pending).toBeLessThanOrEqual(budget);
+    await shutDown(node as unknown as ModactorNode, scheduler);
+    expect(await node.events.getDeliveryStats('deaf')).toMatchObject({ handled: 0, lostOnCrash: 50 });
+  });
+});
 
 describe('an event that cannot be serialized', () => {
   it('is dropped for the process module only, counted serializationFailed, its subscription kept, logged once', { timeout: 30_000 }, async () => {
@@ -105,22 +220,11 @@ describe('an event that cannot be serialized', () => {
         },
       }),
     );
-    const remote = defineProcessModule<LooseMap>(
-      {
-        name: 'remote',
-        version: '1.0.0',
-        entry: new URL('./fixtures/sdk-child.ts', import.meta.url),
-        subscribe: ['Telemetry'],
-        publishes: ['HealthCheck'],
-        args: ['--mode', 'echo', '--name', 'remote'],
-      },
-      { catalogue: looseCatalogue },
-    );
+    const remote = looseModule('remote', 'echo');
     await node.load(remote);
 
     const cycle: Record<string, unknown> = { a: 1 };
     cycle['self'] = cycle;
-    const telemetry = (source: string, data: unknown): EventOf<LooseMap> => ({ type: 'Telemetry', payload: { source, data } });
     expect(node.events.publish(telemetry('first', { n: 1 }))).toMatchObject({ enqueued: 2, serializationFailed: 0 });
     expect(node.events.publish(telemetry('bigint', { n: 10n }))).toMatchObject({ enqueued: 1, serializationFailed: 1 });
     expect(node.events.publish(telemetry('cycle', cycle))).toMatchObject({ enqueued: 1, serializationFailed: 1 });
@@ -138,7 +242,79 @@ describe('an event that cannot be serialized', () => {
     // One warning line for the first drop, not one per dropped event.
     const warnings = lines.filter((l) => l.includes('cannot be serialized'));
     expect(warnings).toHaveLength(1);
-    expect(JSON.parse(warnings[0] as string)).toMatchObject({ level: 40, eventType: 'Telemetry', dropped: 1 });
+    expect(JSON.parse(warnings[0] as string)).toMatchObject({ level: 40, eventType: 'Telemetry', dropped: 1, module: 'remote' });
     await node.shutdown();
+  });
+
+  it('never throws out of the host when a value changes between the check and the serialization', { timeout: 30_000 }, async () => {
+    const node = createNode<LooseMap>({ logger: testLogger(), catalogue: looseCatalogue });
+    const remote = looseModule('remote', 'echo');
+    const echoes: string[] = [];
+    let sawAfter!: () => void;
+    const after = new Promise<void>((resolve) => (sawAfter = resolve));
+    await node.load(
+      defineModule<LooseMap>({
+        name: 'obs',
+        version: '1.0.0',
+        subscribe: ['HealthCheck'],
+        handle(event) {
+          if (event.type !== 'HealthCheck') return;
+          echoes.push(String(event.payload.healthReport));
+          if (event.payload.healthReport === 'Telemetry(after)') sawAfter();
+        },
+      }),
+    );
+    await node.load(remote);
+    // JSON-safe when the node checks it, a BigInt when it is serialized (unless the node copied it first).
+    let reads = 0;
+    const shifty = {
+      get value(): unknown {
+        return reads++ === 0 ? 1 : 10n;
+      },
+    };
+    const receipt = node.events.publish(telemetry('shifty', shifty));
+    node.events.publish(telemetry('after', 1));
+    await after;
+    expect(await node.events.getSubscribers('Telemetry')).toEqual(['remote']);
+    // Unloading waits for the child to exit, so every acknowledgement has arrived.
+    await node.unload('remote');
+    const stats = await node.events.getDeliveryStats('remote');
+    if (stats === undefined) throw new Error('no stats');
+    // Either way one counted outcome: handled (the node delivered what it checked) or
+    // serializationFailed (moved there from enqueued); nothing thrown, the module still subscribed.
+    const shiftyHandled = echoes.includes('Telemetry(shifty)');
+    expect(receipt.enqueued + receipt.serializationFailed).toBe(1);
+    expect(stats.handled + stats.serializationFailed).toBe(2);
+    expect(stats.serializationFailed).toBe(shiftyHandled ? 0 : 1);
+    expect(accounting(stats)).toEqual({ offered: 2, pending: 0 });
+    await node.shutdown();
+  });
+
+  it('serializeMessage never throws: BigInt, cycles and throwing toJSON give undefined', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = cycle;
+    const throwing = { toJSON: (): never => { throw new Error('toJSON'); } };
+    for (const value of [10n, cycle, throwing]) {
+      expect(serializeMessage({ t: 'events', events: [value] })).toBeUndefined();
+    }
+    expect(serializeMessage({ t: 'stop' })).toBe('{"t":"stop"}');
+  });
+});
+
+describe('the trust boundary budget on the virtual clock', () => {
+  it('disconnects a child that floods refused messages once its refusal budget is spent, counting every frame', { timeout: 30_000 }, async () => {
+    const { node, scheduler } = simulatedNode();
+    const obs = observer('obs', [EventType.ModuleCrashed]);
+    await node.load(obs.module);
+    const flooder = rawFixture('flooder', 'refusal-flood', { maxMessageBytes: 1024 * 1024 }, ['--count', '3000']);
+    await node.load(flooder);
+    const crashed = await obs.waitForBrief('ModuleCrashed(flooder)');
+    const failed = (crashed.payload as { error: string }).error;
+    expect(failed).toBe('protocol violation: too many refused messages (more than 1000 at once, 100/s on average): disconnected');
+    const status = flooder.status();
+    // Virtual time did not move: the burst of 1000 was all there was; the 1001st refusal crossed it.
+    expect(status).toMatchObject({ refusedNotPermitted: 1001, framesRefused: 1001, protocolViolations: 1, framesViolating: 0 });
+    expect(status.framesReceived).toBe(status.framesAccepted + status.framesRefused + status.framesViolating);
+    await shutDown(node, scheduler);
   });
 });

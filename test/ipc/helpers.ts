@@ -102,3 +102,62 @@ export function accounting(stats: {
 }
 
 export const hash = (n: number): string => n.toString(16).padStart(64, '0');
+
+/** A pino logger whose lines the test reads: raw text and parsed, with a way to await one. */
+export interface LogCapture {
+  readonly logger: pino.Logger;
+  /** Every line, as written. */
+  readonly raw: string[];
+  /** Every line, parsed. */
+  readonly lines: Record<string, unknown>[];
+  /** Resolves with the first line (already written or to come) matching `predicate`. */
+  waitFor(predicate: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+}
+
+export function logCapture(level = 'info'): LogCapture {
+  const raw: string[] = [];
+  const lines: Record<string, unknown>[] = [];
+  let waiters: { predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
+  const logger = pino(
+    { level },
+    {
+      write(text: string) {
+        raw.push(text);
+        const line = JSON.parse(text) as Record<string, unknown>;
+        lines.push(line);
+        waiters = waiters.filter((w) => {
+          if (!w.predicate(line)) return true;
+          w.resolve(line);
+          return false;
+        });
+      },
+    },
+  );
+  return {
+    logger,
+    raw,
+    lines,
+    waitFor(predicate) {
+      const found = lines.find(predicate);
+      if (found !== undefined) return Promise.resolve(found);
+      return new Promise((resolve) => waiters.push({ predicate, resolve }));
+    },
+  };
+}
+
+/** The keys of a JSON object's top level as written, repeats included (JSON.parse hides them). */
+export function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (depth === 1 && text[end + 1] === ':') keys.push(JSON.parse(text.slice(i, end + 1)) as string);
+      i = end;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return keys;
+}

@@ -3,31 +3,17 @@
  * ignores, and a node that dies under its children.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EventType, type NodeEvent } from '../../src/index.js';
 import { blockIndexerModule, echoModule } from '../../actors/process-modules.js';
+import { exited } from '../../torture/lib/processes.js';
 import { sdkFixture } from './fixtures.js';
 import { hash, observer, realNode } from './helpers.js';
 
 const isEcho = (s: string): boolean => s.startsWith('echo ');
-
-/** True once `pid` has exited: no such process, or a zombie nobody reaped yet. */
-function exited(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true;
-  } catch {
-    return true;
-  }
-}
 
 describe("the guide's hotload scenario across processes", () => {
   it('gives a process module loaded into a running node every loaded module, and announces it to them', { timeout: 30_000 }, async () => {
@@ -110,7 +96,8 @@ describe('a node killed under its process modules', () => {
   it('takes its children with it: they exit when their channel closes', { timeout: 30_000 }, async () => {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const script = new URL('./fixtures/host-script.ts', import.meta.url).pathname;
-    const host = spawn(process.execPath, ['--import', tsx, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The host imports actors/, which import `modactor`: resolved to this checkout's sources.
+    const host = spawn(process.execPath, ['--conditions=modactor-source', '--import', tsx, script], { stdio: ['ignore', 'pipe', 'pipe'] });
     const closed = new Promise<void>((resolve) => host.on('close', () => resolve()));
     const lines = createInterface({ input: host.stdout });
     const ready = await new Promise<string>((resolve, reject) => {

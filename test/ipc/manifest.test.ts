@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventType, defineProcessModule, isModactorError, nodeCatalogue, validateManifest, type ProcessModuleManifest } from '../../src/index.js';
+import { EventType, defineProcessModule, isModactorError, nodeCatalogue, type ProcessModuleManifest } from '../../src/index.js';
+import { validateManifest } from '../../src/ipc/manifest.js';
 
 const entry = new URL('./fixtures/sdk-child.ts', import.meta.url);
 const base: ProcessModuleManifest = { name: 'm', version: '1.0.0', entry, subscribe: [EventType.NewBlock] };
@@ -25,7 +26,9 @@ describe('process module manifests', () => {
       subscribe: ['NewBlock'],
       publishes: [],
       mailboxCapacity: 100,
-      credits: 1000,
+      credits: 100,
+      maxInFlightBytes: 8 * 1024 * 1024,
+      filter: undefined,
       restart: {},
       heartbeatMs: 1000,
       heartbeatMissed: 3,
@@ -60,7 +63,7 @@ describe('process module manifests', () => {
       throw new Error('expected a throw');
     } catch (error) {
       expect(isModactorError(error, 'invalid-manifest')).toBe(true);
-      expect((error as Error).message).toBe('Invalid manifest of module "m": nonsense: expected one of name, version, entry, isolation, subscribe, publishes, mailboxCapacity, credits, restart, heartbeat, publishRateLimit, maxMessageBytes, startupTimeoutMs, shutdownTimeoutMs, args, env, execArgv, got an unknown field (and 7 more)');
+      expect((error as Error).message).toBe('Invalid manifest of module "m": nonsense: expected one of name, version, entry, isolation, subscribe, publishes, filter, mailboxCapacity, credits, maxInFlightBytes, restart, heartbeat, publishRateLimit, maxMessageBytes, startupTimeoutMs, shutdownTimeoutMs, args, env, execArgv, got an unknown field (and 7 more)');
       expect((error as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual([
         'nonsense',
         'entry',
@@ -84,6 +87,23 @@ describe('process module manifests', () => {
       'env: expected no env with isolation "worker" (a worker shares the process environment), got an object',
     ]);
     expect(issuesOf({ ...base, entry: new URL('https://example.com/x.ts') })).toEqual(['entry: expected a file: URL, got https: URL']);
+  });
+
+  it('refuses the types only the node publishes in publishes, naming each', () => {
+    expect(issuesOf({ ...base, publishes: [EventType.HealthCheck, EventType.ModuleCrashed, EventType.NodeShutdown] })).toEqual([
+      'publishes[1]: expected a type a module may publish (this one only the node publishes), got "ModuleCrashed"',
+      'publishes[2]: expected a type a module may publish (this one only the node publishes), got "NodeShutdown"',
+    ]);
+    for (const type of ['ModuleLoaded', 'ModuleUnloaded', 'ModuleReloaded', 'ModuleStarted', 'ModuleStopped', 'ModuleHealthChanged', 'ModuleStateChanged', 'NodeStartupCompleted', 'NodeShutdownCompleted']) {
+      expect(issuesOf({ ...base, publishes: [type] })).toHaveLength(1);
+    }
+  });
+
+  it('defaults credits to the mailbox capacity and refuses a window larger than the bound', () => {
+    expect(validateManifest({ ...base, mailboxCapacity: 7 }, nodeCatalogue)).toMatchObject({ mailboxCapacity: 7, credits: 7 });
+    expect(validateManifest({ ...base, credits: 1 }, nodeCatalogue)).toMatchObject({ mailboxCapacity: 100, credits: 1 });
+    expect(issuesOf({ ...base, credits: 1000 })).toEqual(['credits: expected an integer from 1 to 100, got number 1000']);
+    expect(issuesOf({ ...base, maxInFlightBytes: 1000 })).toEqual(['maxInFlightBytes: expected at least 65536, got number 1000']);
   });
 
   it('gives the supervisor the module as a LoadableModule with the host-side bound and its policy', () => {

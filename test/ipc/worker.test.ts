@@ -30,6 +30,19 @@ describe('a worker-thread module', () => {
     await node.shutdown();
   });
 
+  it('gets the declarative filter of its manifest, evaluated by the node', { timeout: 30_000 }, async () => {
+    const node = realNode();
+    const obs = observer('obs', [EventType.HealthCheck]);
+    await node.load(obs.module);
+    const worker = echoModule({ name: 'wf', isolation: 'worker', subscribe: [EventType.NewBlock], filter: { NewBlock: { height: { in: [2, 4] } } } });
+    await node.load(worker);
+    for (let h = 1; h <= 5; h++) node.publisher.newBlock(hash(h), h);
+    await obs.waitForBrief('echo NewBlock(4)');
+    expect(obs.seen).toEqual(['echo NewBlock(2)', 'echo NewBlock(4)']);
+    expect(await node.events.getDeliveryStats('wf')).toMatchObject({ successful: 2, filtered: 3 });
+    await node.shutdown();
+  });
+
   it('crashes on a failing handler and is restarted, with the same accounting', { timeout: 30_000 }, async () => {
     const node = realNode();
     const obs = observer('obs', [EventType.HealthCheck, EventType.ModuleLoaded, EventType.ModuleCrashed]);

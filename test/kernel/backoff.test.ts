@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../src/index.js';
+import { Backoff } from '../../src/kernel/supervision.js';
 import { shutdown, simulated, traceOf } from './support.js';
 
 describe('Backoff', () => {

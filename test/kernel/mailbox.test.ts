@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedQueue, DEFAULT_MAILBOX_CAPACITY, Mailbox, isModactorError } from '../../src/index.js';
+import { isModactorError } from '../../src/index.js';
+import { BoundedQueue, DEFAULT_MAILBOX_CAPACITY, Mailbox } from '../../src/kernel/mailbox.js';
 
 describe('BoundedQueue', () => {
   it('is FIFO across growth and wrap-around', () => {

@@ -3,7 +3,8 @@
  * every bad field named by path in one typed error, unknown fields refused, a frozen copy kept.
  */
 import { describe, expect, it } from 'vitest';
-import { Backoff, RestartWindow, createActorSystem, type SpawnOptions } from '../../src/index.js';
+import { createActorSystem, type SpawnOptions } from '../../src/index.js';
+import { Backoff, RestartWindow } from '../../src/kernel/supervision.js';
 import { refusal, shutdown, simulated } from './support.js';
 
 describe('spawn options', () => {
@@ -32,7 +33,7 @@ describe('spawn options', () => {
   it('refuses an unknown field, so a typo does not pass silently', async () => {
     const sim = simulated();
     const error = refusal(() => sim.system.spawn(() => undefined, { name: 'a', mailboxCapacty: 5 } as SpawnOptions));
-    const fields = 'name, mailboxCapacity, priorityCapacity, reserveCapacity, logBindings, restart, shutdownTimeoutMs, supervision';
+    const fields = 'name, mailboxCapacity, priorityCapacity, reserveCapacity, logBindings, restart, restartLimit, shutdownTimeoutMs, supervision';
     expect(error.issues).toEqual([
       {
         path: 'mailboxCapacty',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RestartWindow, type ActorRef, type Failure } from '../../src/index.js';
+import type { ActorRef, Failure } from '../../src/index.js';
+import { RestartWindow } from '../../src/kernel/supervision.js';
 import { shutdown, simulated } from './support.js';
 
 describe('RestartWindow', () => {

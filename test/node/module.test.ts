@@ -156,3 +156,18 @@ describe('defineModule', () => {
     expect(issues).toHaveLength(6);
   });
 });
+
+describe('the module lifecycle', () => {
+  it('moves by the same transitions as its xstate machine, for every state and event', async () => {
+    const { getNextSnapshot } = await import('xstate');
+    const { moduleLifecycleMachine, nextModuleState } = await import('../../src/node/module-lifecycle.js');
+    const states = ['loading', 'subscribing', 'running', 'crashed', 'restarting', 'stopping', 'stopped'] as const;
+    const events = ['HANDSHAKE', 'ANNOUNCED', 'CRASH', 'RESTART', 'STOP', 'STOPPED', 'GIVE_UP'] as const;
+    for (const state of states) {
+      for (const event of events) {
+        const snapshot = moduleLifecycleMachine.resolveState({ value: state, context: undefined as never });
+        expect(nextModuleState(state, event), `${state} + ${event}`).toBe(getNextSnapshot(moduleLifecycleMachine, snapshot, { type: event }).value);
+      }
+    }
+  });
+});

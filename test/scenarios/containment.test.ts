@@ -351,3 +351,38 @@ describe('smaller promises', () => {
     await node.shutdown();
   });
 });
+
+describe('a module slow to stop after a crash', () => {
+  it('does not hold up the rest of the node while its old incarnation stops', async () => {
+    const { node, scheduler } = simNode(116, { autoRun: false });
+    const loading = node.load(
+      defineModule({
+        name: 'sluggish',
+        version: '1.0.0',
+        subscribe: [EventType.NewBlock],
+        shutdownTimeoutMs: 60_000,
+        handle() {
+          throw new Error('crash');
+        },
+        stop: () => new Promise<void>(() => undefined),
+      }),
+    );
+    await drive(scheduler, loading);
+    node.publisher.newBlock(hash(1), 1);
+    await scheduler.runUntilIdle();
+    // Its old incarnation now waits up to 60 s for its stop; meanwhile the node loads and answers.
+    const other = node.load(defineModule({ name: 'other', version: '1.0.0', subscribe: [], handle() {} }));
+    await scheduler.runUntilIdle();
+    expect(scheduler.now()).toBe(0);
+    await expect(other).resolves.toMatchObject({ name: 'other', state: 'running' });
+    const listing = node.modules();
+    await scheduler.runUntilIdle();
+    expect((await listing).map((m) => m.name).sort()).toEqual(['other', 'sluggish']);
+    // Once its timeout passed it is killed and restarted.
+    await scheduler.advanceBy(60_000);
+    const after = node.modules();
+    await scheduler.runUntilIdle();
+    expect((await after).find((m) => m.name === 'sluggish')).toMatchObject({ state: 'running', restarts: 1 });
+    await drive(scheduler, node.shutdown());
+  });
+});

@@ -105,7 +105,7 @@ describe('guide scenario 4: dead module', () => {
       }),
     );
     await drive(scheduler, loading);
-    const instance = node.system.lookup('/modules/fragile/instance');
+    const instance = node.system.lookup('/modules/fragile');
     expect(instance?.isAlive).toBe(true);
     node.publisher.newTransaction(hash(9));
     for (let i = 0; instance?.isAlive === true; i++) {

@@ -46,7 +46,7 @@ function newcomer(node: Awaited<ReturnType<typeof crowdedNode>>['node'], hold?: 
     version: '1.0.0',
     subscribe: [EventType.ModuleLoaded, EventType.NewBlock],
     async handle(event) {
-      const instance = node.system.lookup('/modules/newcomer/instance');
+      const instance = node.system.lookup('/modules/newcomer');
       maxQueued = Math.max(maxQueued, instance?.queued ?? 0);
       maxRoutine = Math.max(maxRoutine, instance?.queuedRoutine ?? 0);
       taken.push(event);

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { isModactorError, parseScenario, simulate, type ValidationIssue } from '../../src/index.js';
+import { isModactorError, type ValidationIssue } from '../../src/index.js';
+import { parseScenario, simulate } from '../../src/sim.js';
 import { schemaProblem } from '../../src/sim/actor-options.js';
 import { typescriptHint } from '../../src/sim/load-actor.js';
 
@@ -74,7 +75,7 @@ describe('actors named by a scenario', () => {
       expect(outcome.imported).toBe('typed');
     } else {
       expect(outcome.code).toBe('ERR_UNKNOWN_FILE_EXTENSION');
-      expect(typescriptHint(file, outcome)).toMatch(/^a TypeScript file that Node v\d+\.\d+\.\d+ cannot run by itself: install a TypeScript loader .*tsx/);
+      expect(typescriptHint(file, outcome)).toMatch(/^a TypeScript file: install tsx: npm install --save-dev tsx; or use Node >= 22\.18/);
     }
     expect(typescriptHint('actor.js', { code: 'ERR_UNKNOWN_FILE_EXTENSION' })).toBeNull();
     expect(typescriptHint(file, new Error('boom'))).toBeNull();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defineModule, parseScenario, simulateWithTrace, type ModactorNode, type SimulatedScheduler } from '../../src/index.js';
+import { defineModule, type ModactorNode, type SimulatedScheduler } from '../../src/index.js';
+import { parseScenario, simulateWithTrace } from '../../src/sim.js';
 import { drained } from '../../src/sim/companion-node.js';
 import { gate, simNode } from '../scenarios/helpers.js';
 

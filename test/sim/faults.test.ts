@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
-import { EventType, createNode, createSimulatedScheduler, defineModule, withFaults, type Fault, type NodeEvent } from '../../src/index.js';
+import { EventType, createNode, createSimulatedScheduler, defineModule, type NodeEvent } from '../../src/index.js';
+import { withFaults, type Fault } from '../../src/sim.js';
 
 const hash = (n: number): string => n.toString(16).padStart(64, '0');
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkInvariants, simulateWithTrace, type InvariantName, type Trace, type TraceModule } from '../../src/index.js';
+import { checkInvariants, simulateWithTrace, type InvariantName, type Trace, type TraceModule } from '../../src/sim.js';
 import { smallScenario } from './support.js';
 
 /**

@@ -12,7 +12,7 @@ import {
   simulate,
   writeScenarioFile,
   type ModelCommand,
-} from '../../src/index.js';
+} from '../../src/sim.js';
 
 const block = (height: number) => ({ type: 'NewBlock', payload: { blockHash: height.toString(16).padStart(64, '0'), height } }) as const;
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { INVARIANT_NAMES, isModactorError, parseScenario, parseScenarioText } from '../../src/index.js';
+import { isModactorError } from '../../src/index.js';
+import { parseScenario, parseScenarioText } from '../../src/sim.js';
+import { INVARIANT_NAMES } from '../../src/sim/scenario.js';
 
 const minimal = { name: 'tiny', seed: 3, duration: 1000, modules: [{ actor: 'indexer' }] };
 

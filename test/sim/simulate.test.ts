@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { parseScenario, renderHtml, renderText, simulate } from '../../src/index.js';
+import { parseScenario, renderHtml, renderText, simulate } from '../../src/sim.js';
 import { defaultRun, defaultScenario, smallScenario } from './support.js';
 
 describe('simulate: determinism', () => {

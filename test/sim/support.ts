@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseScenario, parseScenarioText, simulateWithTrace, type Scenario, type SimulationReport, type Trace } from '../../src/index.js';
+import { parseScenario, parseScenarioText, simulateWithTrace, type Scenario, type SimulationReport, type Trace } from '../../src/sim.js';
 
 /** The default scenario of `modactor simulate`, parsed. */
 export function defaultScenario(): Scenario {

@@ -2,7 +2,7 @@
  * Deliberately broken mailboxes. The mailbox properties must fail on each of them; if one passes,
  * the property is too weak to catch that bug.
  */
-import { Mailbox, type OfferResult } from '../../../src/index.js';
+import { Mailbox, type OfferResult } from '../../../src/kernel/mailbox.js';
 
 /** What the mailbox model test drives: the public surface of {@link Mailbox}. */
 export interface MailboxUnderTest {

@@ -1,7 +1,7 @@
 /**
  * Deliberately broken restart windows. The intensity properties must fail on each.
  */
-import { RestartWindow } from '../../../src/index.js';
+import { RestartWindow } from '../../../src/kernel/supervision.js';
 
 /** Prunes against the window taken in seconds instead of ms: forgets restarts far too early. */
 export class SecondsForMillisWindow extends RestartWindow {

@@ -3,7 +3,7 @@
  * of a test (vi.restoreAllMocks undoes it). The model-based property must fail on every one.
  */
 import { vi } from 'vitest';
-import { Mailbox, type OfferResult } from '../../../src/index.js';
+import { Mailbox, type OfferResult } from '../../../src/kernel/mailbox.js';
 import { EventRouter, type ModuleIncarnation } from '../../../src/node/event-router.js';
 import type { EventMap } from '../../../src/index.js';
 

@@ -1,6 +1,7 @@
 /**
  * A token bucket on an injected clock: `perSecond` tokens per second on average, at most `burst`
- * saved up. Used for the per-module publish rate limit. @internal
+ * saved up. Used for the per-module publish rate limit, the log rate limit and the budget of
+ * refused messages. @internal
  */
 export class TokenBucket {
   private tokens: number;
@@ -15,14 +16,14 @@ export class TokenBucket {
     this.last = now;
   }
 
-  /** Takes one token if there is one; false (taking nothing) when the bucket is empty. */
-  take(now: number): boolean {
+  /** Takes `cost` tokens if there are that many; false (taking nothing) otherwise. */
+  take(now: number, cost = 1): boolean {
     if (now > this.last) {
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000);
       this.last = now;
     }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
     return true;
   }
 }

@@ -1,0 +1,217 @@
+/**
+ * The on-disk framing of the store: one line per record, `<crc32 as 8 hex digits> <json>\n`, where
+ * the checksum covers the JSON bytes. JSON never holds a raw newline, so a line is a record; a line
+ * without its newline was cut by a crash. Segments start with a header line in the same framing,
+ * and the state file is one such line.
+ *
+ * An event record's JSON is the event itself, its metadata first, so that a scan can read the seq
+ * and time without parsing the rest:
+ * `{"meta":{"seq":42,"time":1718000000000,"source":"node"},"type":"NewBlock","payload":{...}}`.
+ */
+import { crc32 } from 'node:zlib';
+import { issue } from '../kernel/checks.js';
+import { ModactorError, describeValue } from '../kernel/errors.js';
+
+/** The format version written in every segment header. A reader refuses any other. */
+export const FORMAT_VERSION = 1;
+
+/** The `format` field of a segment header. */
+export const SEGMENT_FORMAT = 'modactor-event-log';
+
+/** An event as the log keeps it: type, payload and the metadata the node stamped. */
+export interface LoggedEvent {
+  readonly type: string;
+  readonly payload: unknown;
+  readonly meta: {
+    /** Node-wide, strictly increasing. */
+    readonly seq: number;
+    /** The publishing module's name, or `node`. */
+    readonly source: string;
+    /** Publish time on the node's scheduler clock, in ms. */
+    readonly time: number;
+  };
+}
+
+/** The first line of a segment. */
+export interface SegmentHeader {
+  readonly format: typeof SEGMENT_FORMAT;
+  readonly version: number;
+  /** The seq of the segment's first record (also in its file name). */
+  readonly firstSeq: number;
+  /** The last seq written to the log before this segment: seqs in (prevSeq, firstSeq) never existed. */
+  readonly prevSeq: number;
+}
+
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+/** Eight hex digits and a space. */
+const PREFIX = 9;
+
+/** Frames a JSON text as one line: checksum, space, JSON, newline. */
+export function frame(json: string): string {
+  return `${(crc32(json) >>> 0).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+/** Why a line is not a valid record. */
+export type LineFault = 'framing' | 'checksum' | 'json' | 'shape';
+
+/**
+ * The JSON text of a framed line `bytes[start, end)` (without its newline) when its checksum
+ * holds, else the fault.
+ */
+export function unframe(bytes: Uint8Array, start: number, end: number): { json: Uint8Array } | { fault: LineFault } {
+  if (end - start < PREFIX + 2 || bytes[start + PREFIX - 1] !== SPACE) return { fault: 'framing' };
+  let expected = 0;
+  for (let i = start; i < start + 8; i++) {
+    const digit = hexValue(bytes[i] as number);
+    if (digit < 0) return { fault: 'framing' };
+    expected = expected * 16 + digit;
+  }
+  const json = bytes.subarray(start + PREFIX, end);
+  return (crc32(json) >>> 0) === expected ? { json } : { fault: 'checksum' };
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/** The UTF-8 text of `bytes`. */
+function text(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+}
+
+/** Parses the JSON of a checked line; undefined when it is not JSON. */
+export function parseJson(json: Uint8Array): unknown {
+  try {
+    return JSON.parse(text(json)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function refuse(field: string, expected: string, got: unknown): never {
+  throw new ModactorError('invalid-argument', `Expected ${field} to be ${expected}, got ${describeValue(got)}`, {
+    issues: [issue(field, expected, describeValue(got))],
+  });
+}
+
+/**
+ * Encodes an event as a framed line. Throws `invalid-argument` for an event the log cannot keep
+ * (no string type or source, a seq that is not a non-negative safe integer, a time that is not
+ * finite, or a payload JSON cannot represent).
+ */
+export function encodeEvent(event: LoggedEvent): string {
+  const { type, payload, meta } = event;
+  if (typeof type !== 'string' || type.length === 0) refuse('type', 'a non-empty string', type);
+  if (meta === null || typeof meta !== 'object') refuse('meta', 'an object { seq, source, time }', meta);
+  if (!Number.isSafeInteger(meta.seq) || meta.seq < 0) refuse('meta.seq', 'a non-negative safe integer', meta.seq);
+  if (typeof meta.source !== 'string') refuse('meta.source', 'a string', meta.source);
+  if (!Number.isFinite(meta.time)) refuse('meta.time', 'a finite number', meta.time);
+  let body: string | undefined;
+  try {
+    body = JSON.stringify(payload);
+  } catch (error) {
+    throw new ModactorError('invalid-argument', `Expected a payload JSON can represent, got one that JSON.stringify rejects (${String(error)})`, {
+      cause: error,
+    });
+  }
+  if (body === undefined) refuse('payload', 'a JSON value', payload);
+  return frame(`{"meta":{"seq":${meta.seq},"time":${meta.time},"source":${JSON.stringify(meta.source)}},"type":${JSON.stringify(type)},"payload":${body}}`);
+}
+
+/** Decodes the JSON of an event record (parsed as it is: no copy), or undefined when it is not one. */
+export function decodeEvent(json: Uint8Array): LoggedEvent | undefined {
+  const value = parseJson(json) as { meta?: { seq?: unknown; time?: unknown; source?: unknown }; type?: unknown; payload?: unknown } | undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  const { meta, type, payload } = value;
+  if (meta === null || typeof meta !== 'object') return undefined;
+  if (!Number.isSafeInteger(meta.seq) || (meta.seq as number) < 0 || !Number.isFinite(meta.time) || typeof meta.source !== 'string') return undefined;
+  if (typeof type !== 'string' || type.length === 0 || payload === undefined) return undefined;
+  return value as LoggedEvent;
+}
+
+const SEQ_PREFIX = Buffer.from('{"meta":{"seq":');
+const TIME_PREFIX = Buffer.from(',"time":');
+
+/** Where a scan leaves the seq and time it peeked (one object, reused: read them at once). */
+export interface Peeked {
+  seq: number;
+  time: number;
+}
+
+/**
+ * The seq and time of an event record's JSON, read from its start without parsing the rest
+ * (`{"meta":{"seq":N,"time":T,`) into `into`; false when the record does not start that way.
+ */
+export function peekSeqTime(json: Uint8Array, into: Peeked): boolean {
+  if (!startsWith(json, SEQ_PREFIX, 0)) return false;
+  let i = SEQ_PREFIX.length;
+  const { value: seq, length: seqDigits } = digits(json, i);
+  i += seqDigits;
+  if (seqDigits === 0 || seqDigits > 16 || !Number.isSafeInteger(seq) || !startsWith(json, TIME_PREFIX, i)) return false;
+  i += TIME_PREFIX.length;
+  const timeStart = i;
+  while (i < json.length && json[i] !== 0x2c /* , */) i++;
+  if (i === timeStart) return false;
+  // An integer time (the usual case) is read in place; anything else through Number.
+  const whole = digits(json, timeStart);
+  const time = whole.length === i - timeStart && whole.length <= 15 ? whole.value : Number(text(json.subarray(timeStart, i)));
+  if (!Number.isFinite(time)) return false;
+  into.seq = seq;
+  into.time = time;
+  return true;
+}
+
+/** The decimal digits of `bytes` from `at`: their value and how many. Reused result object. */
+function digits(bytes: Uint8Array, at: number): { value: number; length: number } {
+  let value = 0;
+  let i = at;
+  for (; i < bytes.length; i++) {
+    const c = bytes[i] as number;
+    if (c < 48 || c > 57) break;
+    value = value * 10 + (c - 48);
+  }
+  scratchDigits.value = value;
+  scratchDigits.length = i - at;
+  return scratchDigits;
+}
+const scratchDigits = { value: 0, length: 0 };
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array, at: number): boolean {
+  if (bytes.length < at + prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The header line of a segment. */
+export function encodeHeader(header: Omit<SegmentHeader, 'format' | 'version'>): string {
+  return frame(JSON.stringify({ format: SEGMENT_FORMAT, version: FORMAT_VERSION, firstSeq: header.firstSeq, prevSeq: header.prevSeq }));
+}
+
+/** Decodes a header's JSON; the version is returned as found (the caller refuses unknown ones). */
+export function decodeHeader(json: Uint8Array): SegmentHeader | undefined {
+  const value = parseJson(json) as Partial<Record<keyof SegmentHeader, unknown>> | undefined;
+  if (value === null || typeof value !== 'object' || value.format !== SEGMENT_FORMAT) return undefined;
+  const { version, firstSeq, prevSeq } = value;
+  if (!Number.isSafeInteger(version) || !Number.isSafeInteger(firstSeq) || !Number.isSafeInteger(prevSeq)) return undefined;
+  return { format: SEGMENT_FORMAT, version: version as number, firstSeq: firstSeq as number, prevSeq: prevSeq as number };
+}
+
+/** Digits of the seq in a segment's file name: every safe integer fits. */
+const NAME_DIGITS = 16;
+const SEGMENT_NAME = /^segment-(\d{16})\.log$/;
+
+/** The file name of the segment whose first record has `firstSeq`. */
+export function segmentName(firstSeq: number): string {
+  return `segment-${String(firstSeq).padStart(NAME_DIGITS, '0')}.log`;
+}
+
+/** The first seq named by a segment file name, or undefined when `name` is not a segment's. */
+export function segmentFirstSeq(name: string): number | undefined {
+  const match = SEGMENT_NAME.exec(name);
+  return match === null ? undefined : Number(match[1]);
+}
+
+export { NEWLINE };

@@ -1,0 +1,47 @@
+/**
+ * The malformed-frames torture campaign in its quick form (the full one runs in `npm run torture`),
+ * and its oracle shown to catch what it is for.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkModule, run, type FrameCounters } from '../../torture/campaigns/frames.js';
+
+describe('torture campaign (b): malformed frames from real children', () => {
+  it('ends every frame a child sent in a counted outcome; no host crash, no orphan (quick)', { timeout: 120_000 }, async () => {
+    const lines: string[] = [];
+    const result = await run({ quick: true, log: (line) => lines.push(line) });
+    expect(result.failures).toEqual([]);
+    expect(result.name).toBe('frames');
+    expect(result.figures).toMatchObject({ hostCrashes: 0, orphans: 0, children: 12 });
+    expect(result.figures['malformedWritten']).toBeGreaterThanOrEqual(2000);
+    // Most frames were read and counted one by one; the rest died with a child a violation closed.
+    expect(result.figures['malformedCounted']).toBeGreaterThan(1000);
+    expect(lines.at(-1)).toMatch(/^frames: \{/);
+  });
+
+  it('its oracle catches a frame read but counted nowhere, an uncounted refusal, and an incarnation that ended otherwise', () => {
+    const good: FrameCounters = {
+      spawned: 3,
+      crashes: 2,
+      protocolViolations: 2,
+      heartbeatTimeouts: 0,
+      notReading: 0,
+      framesReceived: 110,
+      framesAccepted: 10,
+      framesRefused: 99,
+      framesViolating: 1,
+      refusedNotPermitted: 60,
+      refusedRateLimited: 20,
+      refusedInvalid: 15,
+      refusedSubscriptions: 4,
+    };
+    expect(checkModule('m', good, 2, 200)).toEqual([]);
+    expect(checkModule('m', { ...good, framesReceived: 111 }, 2, 200)).toEqual(['m: frames read 111 != accepted 10 + refused 99 + violating 1']);
+    expect(checkModule('m', { ...good, refusedInvalid: 14 }, 2, 200)).toEqual(['m: frames refused 99 != refused by code 98']);
+    expect(checkModule('m', { ...good, heartbeatTimeouts: 1, crashes: 3, spawned: 4 }, 2, 200)).toEqual([
+      'm: 3 crashes for 2 misbehaving incarnations (another kind of end)',
+      'm: an incarnation ended otherwise than by a violation',
+      'm: 4 children spawned, expected 3',
+    ]);
+    expect(checkModule('m', good, 2, 50)).toEqual(['m: 100 malformed frames counted, more than the 50 written']);
+  });
+});
