@@ -13,6 +13,8 @@ import { renderHtml } from '../sim/render-html.js';
 import { errorMessage } from '../sim/error-message.js';
 import { serveMetrics, type MetricsServer } from '../metrics/metrics-server.js';
 import { runLogCommand } from './log-command.js';
+import { OptionValues, argumentProblems, integerText, numberText } from './option-values.js';
+import { nonEmptyString, nonNegativeInteger, oneOf, positiveNumber, predicate } from '../kernel/checks.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, invariantFailed: 1, usage: 2, internal: 3 } as const;
@@ -130,7 +132,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     parsed = parseSimulateArgs(rest, io.env);
   } catch (error) {
-    io.stderr(`modactor simulate: ${errorMessage(error)}\n\n${USAGE}\n`);
+    io.stderr(`${argumentProblems(error, errorMessage).map((line) => `modactor simulate: ${line}\n`).join('')}\n${USAGE}\n`);
     return EXIT.usage;
   }
   if (parsed.help) {
@@ -223,6 +225,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   return report.passed ? EXIT.ok : EXIT.invariantFailed;
 }
 
+/** A TCP port, 0 for any free one. */
+const port = predicate<number>('a port from 0 to 65535', (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65_535);
+
+const logLevelCheck = oneOf(...LOG_LEVELS);
+
 function parseSimulateArgs(
   args: readonly string[],
   env: Io['env'],
@@ -252,43 +259,27 @@ function parseSimulateArgs(
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (positionals.length > 1) throw new Error(`expected at most one scenario file, got ${positionals.length}: ${positionals.join(' ')}`);
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    seed = Number(values.seed);
-    if (!/^\d+$/.test(values.seed) || !Number.isSafeInteger(seed)) throw new Error(`--seed: expected a non-negative integer, got "${values.seed}"`);
+  const options = new OptionValues(values);
+  if (positionals.length > 1) options.refuse('', 'at most one scenario file', `${positionals.length}: ${positionals.join(' ')}`);
+  const seed = options.read('seed', integerText(nonNegativeInteger));
+  const timeScale = options.read('time-scale', numberText(positiveNumber));
+  const html = options.read('html', nonEmptyString);
+  // The log level: --log-level, else MODACTOR_LOG_LEVEL, else warn.
+  const logLevel = values['log-level'] !== undefined ? options.read('log-level', logLevelCheck) : options.fromEnv(env, 'MODACTOR_LOG_LEVEL', logLevelCheck);
+  const metricsPort = options.read('metrics-port', integerText(port));
+  if (values['metrics-port'] !== undefined && !values.real) {
+    options.refuse('--metrics-port', '--real as well (a simulated run takes no real time to scrape)', 'no --real');
   }
-  let timeScale: number | undefined;
-  if (values['time-scale'] !== undefined) {
-    timeScale = Number(values['time-scale']);
-    if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`--time-scale: expected a positive number, got "${values['time-scale']}"`);
-  }
-  if (values.html === '') throw new Error('--html: expected a file name, got ""');
-  let metricsPort: number | undefined;
-  if (values['metrics-port'] !== undefined) {
-    metricsPort = Number(values['metrics-port']);
-    if (!/^\d+$/.test(values['metrics-port']) || metricsPort > 65_535) {
-      throw new Error(`--metrics-port: expected a port from 0 to 65535, got "${values['metrics-port']}"`);
-    }
-    if (!values.real) throw new Error('--metrics-port: expected --real as well (a simulated run takes no real time to scrape)');
-  }
+  options.done();
   return {
     scenario: positionals[0],
     seed,
     real: values.real,
     timeScale,
     json: values.json,
-    html: values.html,
-    logLevel: logLevel(values['log-level'], env.MODACTOR_LOG_LEVEL),
+    html,
+    logLevel: logLevel ?? DEFAULT_LOG_LEVEL,
     metricsPort,
     help: values.help,
   };
-}
-
-/** The log level: `--log-level`, else `MODACTOR_LOG_LEVEL`, else warn. */
-function logLevel(option: string | undefined, fromEnv: string | undefined): LogLevel {
-  const [where, value] = option !== undefined ? ['--log-level', option] : fromEnv !== undefined && fromEnv !== '' ? ['MODACTOR_LOG_LEVEL', fromEnv] : [null, null];
-  if (where === null) return DEFAULT_LOG_LEVEL;
-  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new Error(`${where}: expected one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
-  return value as LogLevel;
 }

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ModactorError, TYPESCRIPT_LOADER_HINT, describeValue, type ValidationIssue } from '../kernel/errors.js';
-import { issue } from '../kernel/checks.js';
+import { ModactorError, TYPESCRIPT_LOADER_HINT, type ValidationIssue } from '../kernel/errors.js';
+import { describeReceived, issue, runCheck, type Check, type ObjectCheck } from '../kernel/checks.js';
 import { defineModule, type ModuleDefinition } from '../node/module.js';
 import type { LoadableModule as AnyLoadable } from '../node/module-supervisor.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
 import { errorMessage } from './error-message.js';
-import { checkActorOptions, schemaExportOf, schemaProblem, type ActorOptionsSchema } from './actor-options.js';
 
 /** What a scenario's actor resolves to: an in-process module definition or a process module. */
 export type LoadableModule = AnyLoadable<NodeEventMap>;
@@ -65,11 +64,35 @@ export function typescriptHint(file: string, error: unknown): string | null {
 }
 
 /**
+ * The name of the export that holds the options schema of the factory exported as `exportName`:
+ * `optionsSchema` for the default export, `<exportName>OptionsSchema` for a named one.
+ */
+export function schemaExportOf(exportName: string): string {
+  return exportName === 'default' ? 'optionsSchema' : `${exportName}OptionsSchema`;
+}
+
+/**
+ * Checks what an actor file exports as its options schema (foreign data too): an issue at `path`
+ * unless it is an `object({ ... })` check of the validation vocabulary, else null.
+ *
+ * @example
+ * ```ts
+ * import { object, optional, positiveInteger, nonNegativeNumber } from 'modactor';
+ * export const optionsSchema = object({ mailboxCapacity: optional(positiveInteger), workMs: optional(nonNegativeNumber) });
+ * export default function myModule(options: { name?: string; mailboxCapacity?: number; workMs?: number } = {}) { ... }
+ * ```
+ */
+export function schemaProblem(schema: unknown, path: string): ValidationIssue | null {
+  const isObjectCheck = typeof schema === 'function' && typeof (schema as Partial<ObjectCheck<unknown>>).shape === 'object';
+  return isObjectCheck ? null : issue(path, 'an options schema: an object({ ... }) check of the validation vocabulary (from modactor)', describeReceived(schema));
+}
+
+/**
  * Loads the module definition a scenario names: imports the actor's file and takes its default
  * export (or the one named after `#`), a definition or a factory `(options) => definition`, called
- * with the scenario's options and the module's `name`. A factory's options are first checked
- * against the schema the file exports next to it (`optionsSchema`, or `<export>OptionsSchema`):
- * options of an actor that declares none are refused. Problems are reported as issues at `path`
+ * with the scenario's options and the module's `name`. A factory's options are first parsed by
+ * the schema the file exports next to it ({@link schemaExportOf}, an `object({ ... })` check), and
+ * the factory gets what it returned; options of an actor that declares none are refused. Problems are reported as issues at `path`
  * (the scenario field that named the actor).
  */
 export async function loadActor(
@@ -99,29 +122,31 @@ export async function loadActor(
     return [issue(`${path}.actor`, `an importable ${file}${hint === null ? '' : ` (${hint})`}`, `an import error: ${errorMessage(error)}`)];
   }
   let definition: unknown = exported;
+  let parsed = options;
   if (typeof exported === 'function' && options !== undefined) {
     if (schema === undefined) {
-      return [issue(`${path}.options`, `no options, or a schema of them: "${actor}" declares none (export ${schemaExportOf(exportName)})`, describeValue(options))];
+      return [issue(`${path}.options`, `no options, or a schema of them: "${actor}" declares none (export ${schemaExportOf(exportName)})`, describeReceived(options))];
     }
     const problem = schemaProblem(schema, `${path}.actor`);
     if (problem !== null) return [problem];
+    // Parse, don't validate: the factory gets the schema's frozen copy of the options.
     const issues: ValidationIssue[] = [];
-    checkActorOptions(schema as ActorOptionsSchema, options, `${path}.options`, issues);
+    parsed = runCheck(schema as Check<Readonly<Record<string, unknown>>>, options, `${path}.options`, issues);
     if (issues.length > 0) return issues;
   }
   if (typeof exported === 'function') {
     try {
-      definition = (exported as (options: unknown) => unknown)({ ...options, ...(name === undefined ? {} : { name }) });
+      definition = (exported as (options: unknown) => unknown)({ ...parsed, ...(name === undefined ? {} : { name }) });
     } catch (error) {
       const issues = error instanceof ModactorError ? error.issues : [];
       const detail = issues.length > 0 ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : errorMessage(error);
       return [issue(`${path}.options`, `options the factory of "${actor}" accepts`, `a refusal: ${detail}`)];
     }
   } else if (options !== undefined) {
-    return [issue(`${path}.options`, `no options ("${actor}" exports a definition, not a factory)`, describeValue(options))];
+    return [issue(`${path}.options`, `no options ("${actor}" exports a definition, not a factory)`, describeReceived(options))];
   }
   if (!isLoadable(definition)) {
-    return [issue(`${path}.actor`, `"${actor}" to export (by default) a module definition or a factory of one`, describeValue(definition))];
+    return [issue(`${path}.actor`, `"${actor}" to export (by default) a module definition or a factory of one`, describeReceived(definition))];
   }
   return definition;
 }

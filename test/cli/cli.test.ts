@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, main } from '../../src/cli/main.js';
 
 const bin = fileURLToPath(new URL('../../bin/modactor.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'modactor-cli-'));
@@ -150,7 +151,7 @@ describe('modactor simulate (child processes)', () => {
     const run = await runs.invalid;
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('faults[0].at: expected a non-negative number, got "x"');
+    expect(run.stderr).toContain('faults[0].at: expected a finite number >= 0, got string "x"');
   });
 
   it('exits non-zero when a check fails, and says which', async () => {
@@ -164,6 +165,40 @@ describe('modactor simulate (child processes)', () => {
   it('exits non-zero for bad arguments', async () => {
     const run = await runs.usage;
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--seed: expected a non-negative integer, got "seven"');
+    expect(run.stderr).toMatch(/^modactor simulate: --seed: expected a non-negative safe integer, got string "seven"\n\nUsage:/);
+  });
+});
+
+describe('modactor simulate: arguments, in the vocabulary\'s issue shape', () => {
+  /** Runs the CLI in this process with `env`, and what it wrote. */
+  async function inProcess(env: Record<string, string>, ...args: string[]): Promise<Run> {
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), progress: false, env, onSignal: () => () => undefined };
+    const code = await main(args, io);
+    return { code, stdout, stderr };
+  }
+
+  it('names every bad option on a line of its own, before anything runs', async () => {
+    const run = await inProcess({}, 'simulate', 'a.json', 'b.json', '--seed=-1', '--time-scale', '0', '--html', '', '--log-level', 'loud', '--metrics-port', '70000');
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.split('\n\nUsage:')[0]?.split('\n')).toEqual([
+      'modactor simulate: expected at most one scenario file, got 2: a.json b.json',
+      'modactor simulate: --seed: expected a non-negative safe integer, got string "-1"',
+      'modactor simulate: --time-scale: expected a finite number > 0, got string "0"',
+      'modactor simulate: --html: expected a non-empty string, got string ""',
+      'modactor simulate: --log-level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got string "loud"',
+      'modactor simulate: --metrics-port: expected a port from 0 to 65535, got string "70000"',
+      'modactor simulate: --metrics-port: expected --real as well (a simulated run takes no real time to scrape), got no --real',
+    ]);
+  });
+
+  it('checks MODACTOR_LOG_LEVEL as it checks --log-level, and --log-level wins over it', async () => {
+    const bad = await inProcess({ MODACTOR_LOG_LEVEL: 'verbose' }, 'simulate', '--seed', '7');
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toMatch(/^modactor simulate: MODACTOR_LOG_LEVEL: expected one of "fatal", .*, got string "verbose"\n/);
+    const help = await inProcess({ MODACTOR_LOG_LEVEL: 'verbose' }, 'simulate', '--log-level', 'silent', '--help');
+    expect(help.code).toBe(EXIT.ok);
   });
 });

@@ -4,8 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { isModactorError, type ValidationIssue } from '../../src/index.js';
 import { parseScenario, simulate } from '../../src/sim.js';
-import { schemaProblem } from '../../src/sim/actor-options.js';
-import { typescriptHint } from '../../src/sim/load-actor.js';
+import { schemaProblem, typescriptHint } from '../../src/sim/load-actor.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -38,11 +37,11 @@ describe('actors named by a scenario', () => {
       actions: [{ at: 50, do: 'reload', module: 'slow-consumer', options: { workMS: 1 } }],
     });
     expect(issues).toEqual([
-      'modules[0].options.mailboxCapacty: expected one of the options workMs, mailboxCapacity, subscribe, got an unknown option',
-      'modules[1].options.subscribe: expected an array of event types of the node catalogue, got an array',
-      'modules[2].options.workMs.hihg: expected one of the options low, medium, high, got an unknown option',
-      'modules[3].options.name: expected one of the options mailboxCapacity, got an unknown option',
-      'actions[0].options.workMS: expected one of the options workMs, mailboxCapacity, subscribe, got an unknown option',
+      'modules[0].options.mailboxCapacty: expected only the fields workMs, mailboxCapacity, subscribe, got an unknown field',
+      'modules[1].options.subscribe[0]: expected an event type of the node catalogue, got string "NewBlok"',
+      'modules[2].options.workMs.hihg: expected only the fields low, medium, high, got an unknown field',
+      'modules[3].options.name: expected only the fields mailboxCapacity, got an unknown field',
+      'actions[0].options.workMS: expected only the fields workMs, mailboxCapacity, subscribe, got an unknown field',
     ]);
   });
 
@@ -55,8 +54,15 @@ describe('actors named by a scenario', () => {
     const processModules = (await import('../../actors/process-modules.js')) as Record<string, unknown>;
     expect(schemaProblem(processModules.echoModuleOptionsSchema, 'echo')).toBeNull();
     expect(schemaProblem(processModules.blockIndexerModuleOptionsSchema, 'block-indexer')).toBeNull();
+    // A schema is an object({ ... }) check of the vocabulary, nothing else.
+    expect(schemaProblem({ depth: 'positive integer' }, 'modules[0].actor')).toEqual({
+      path: 'modules[0].actor',
+      expected: 'an options schema: an object({ ... }) check of the validation vocabulary (from modactor)',
+      got: 'an object',
+      message: 'expected an options schema: an object({ ... }) check of the validation vocabulary (from modactor), got an object',
+    });
     expect(await issuesOf({ duration: 100, modules: [{ actor: 'process-modules#echoModule', name: 'e', options: { isolaton: 'worker' } }] })).toEqual([
-      expect.stringMatching(/^modules\[0\]\.options\.isolaton: expected one of the options version, isolation, .*, got an unknown option$/),
+      expect.stringMatching(/^modules\[0\]\.options\.isolaton: expected only the fields version, isolation, .*, got an unknown field$/),
     ]);
   });
 
