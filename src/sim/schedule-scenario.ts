@@ -12,19 +12,28 @@ import { nextGap } from './traffic-source.js';
  *
  * In a `--real` run the modules loaded at 0 are loaded first and waited for: scenario time starts
  * once every one of them has loaded (or failed to), so a hotload at 20 s comes 20 scaled seconds
- * after start-up, however long start-up took. In virtual time they load at 0 with the rest.
+ * after start-up, however long start-up took. In virtual time they load at 0 with the rest. In
+ * both, the node is started (NodeStartupCompleted) once they have all loaded.
  */
 export async function scheduleScenario(run: SimulationRun): Promise<void> {
   const { scenario, plan } = run;
   const modules = scenario.modules.filter((m) => !(plan.companionMode && plan.processModules.has(nameOf(m))));
-  const initial = plan.real ? modules.filter((m) => m.at === 0) : [];
-  await Promise.all(initial.map((m) => run.load(nameOf(m), plan.definitionOf(m), m.actor, 'load')));
-  await run.startScenario();
+  const initial = modules.filter((m) => m.at === 0);
+  const load = (m: (typeof modules)[number]): Promise<void> => run.load(nameOf(m), plan.definitionOf(m), m.actor, 'load');
+  if (plan.real) {
+    await Promise.all(initial.map(load));
+    run.startScenario();
+    await run.startNode();
+  } else {
+    const loaded = initial.map((m) => new Promise<void>((resolve) => run.at(0, () => resolve(load(m)))));
+    void Promise.all(loaded).then(() => run.startNode());
+    run.startScenario();
+  }
   if (run.shuttingDown) return;
   for (const m of modules) {
     if (initial.includes(m)) continue;
     const definition = plan.definitionOf(m);
-    run.at(m.at, () => void run.load(nameOf(m), definition, m.actor, m.at > 0 ? 'hotload' : 'load'));
+    run.at(m.at, () => void run.load(nameOf(m), definition, m.actor, 'hotload'));
   }
   scenario.traffic.forEach((spec, i) => scheduleTraffic(run, spec, i));
   for (const fault of scenario.faults) run.at(fault.at, () => (run.shuttingDown ? undefined : injectFault(run, fault)));

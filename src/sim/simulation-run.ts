@@ -116,17 +116,24 @@ export class SimulationRun {
   }
 
   /**
-   * Marks the start of scenario time: in a `--real` run, once every initial module has loaded,
-   * the clock starts from 0 and NodeStartupCompleted is published. (In virtual time the initial
-   * modules load at 0 with the rest of the scenario: their start-up takes no virtual time.)
+   * Marks the start of scenario time: in a `--real` run the clock starts from 0 here, once every
+   * initial module has loaded (start-up is not scenario time); in virtual time the scenario starts
+   * at 0 with the initial modules' loads.
    */
-  async startScenario(): Promise<void> {
-    if (this.plan.real) {
-      this.clock?.startClock();
-      await this.node.start();
-    }
+  startScenario(): void {
+    this.clock?.startClock();
     this.scenarioStarted = true;
     if (this.interrupted !== null) void this.shutdown();
+  }
+
+  /**
+   * Marks the node's start-up complete once the modules loaded at 0 have loaded (or failed to), in
+   * either mode: `node.start()` publishes NodeStartupCompleted and makes the node ready (`/readyz`).
+   * Not once the shutdown began; a refusal goes on the timeline.
+   */
+  async startNode(): Promise<void> {
+    if (this.shuttingDown) return;
+    await this.settle('start', null, this.node.start());
   }
 
   /** Publishes a generated event on the node and counts it for the report. */
@@ -214,7 +221,7 @@ export class SimulationRun {
   }
 
   /** What a node operation came to: nothing when it succeeded, a timeline error when it failed. */
-  settle(what: string, module: string, promise: Promise<unknown>): Promise<void> {
+  settle(what: string, module: string | null, promise: Promise<unknown>): Promise<void> {
     return promise.then(
       () => undefined,
       (error: unknown) => this.note(module, 'error', `${what} failed: ${errorMessage(error)}`),

@@ -69,6 +69,10 @@ function lifecycleEntry(t: number, type: string, payload: Readonly<Record<string
       return { t, module, kind: 'crashed', text: `crashed ${s('moduleName')}: ${s('error')}` };
     case 'ModuleHealthChanged':
       return { t, module, kind: 'health', text: `health ${s('moduleName')}: ${s('oldHealth')} -> ${s('newHealth')}` };
+    case 'NodeStartupCompleted': {
+      const components = Array.isArray(payload.components) ? payload.components.filter((c) => c !== RECORDER_NAME && c !== BRIDGE_NAME) : [];
+      return { t, module: null, kind: 'started', text: `NodeStartupCompleted (${components.length} module${components.length === 1 ? '' : 's'} loaded)` };
+    }
     case 'NodeShutdown':
       return { t, module: null, kind: 'shutdown', text: `NodeShutdown (${s('reason')}, ${s('timeoutSeconds')} s to stop)` };
     default:

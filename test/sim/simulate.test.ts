@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { parseScenario, renderHtml, renderText, simulate } from '../../src/sim.js';
+import { serveMetrics, type MetricsServer } from '../../src/metrics/metrics-server.js';
 import { defaultRun, defaultScenario, smallScenario } from './support.js';
 
 describe('simulate: determinism', () => {
@@ -78,6 +79,9 @@ describe('simulate: the default scenario', () => {
     expect(lines).toContain('36000 restarted indexer 1.0.0 after its crash (restart 1)');
     // A restart is told as one, never as a plain load.
     expect(lines.filter((l) => /^\d+ loaded (crashy|indexer) /.test(l))).toEqual(['0 loaded indexer 1.0.0', '0 loaded crashy 0.9.0']);
+    // The node is started once the modules loaded at 0 have loaded, before anything else happens.
+    const started = lines.indexOf('0 NodeStartupCompleted (6 modules loaded)');
+    expect(started).toBe(lines.filter((l) => /^0 loaded /.test(l)).length);
     expect(lines).toContain('14000 gave up crashy: more than 2 restarts within 20000 ms (last crash: cannot index block 15)');
     expect(lines).toContain('20000 hotload peer-monitor 1.2.0');
     expect(lines).toContain('20000 loaded peer-monitor 1.2.0');
@@ -228,6 +232,40 @@ describe('simulate --real', () => {
     expect(loadedAt('indexer')).toBe(0);
     // Hotloaded at 1000 ms of scenario time (a real timer may fire a little early or late).
     expect(loadedAt('late')).toBeGreaterThan(500);
+  });
+
+  it('starts the node once the initial modules have loaded: /readyz is ready while the run goes on', async () => {
+    const probes: { before?: { status: number; body: string }; during?: Promise<{ status: number; body: string }> } = {};
+    let server: MetricsServer | undefined;
+    const readyz = async (): Promise<{ status: number; body: string }> => {
+      const res = await fetch(`${server?.url ?? ''}/readyz`);
+      return { status: res.status, body: await res.text() };
+    };
+    // The run goes on until the probe answered, then is interrupted (it would last 20 s).
+    const probed = new AbortController();
+    const report = await simulate(
+      parseScenario({ name: 'ready', duration: 20_000, modules: [{ actor: 'indexer' }, { actor: 'probe', name: 'late', at: 10_000 }] }),
+      {
+        real: true,
+        signal: probed.signal,
+        onNode: async (node) => {
+          server = await serveMetrics(node, { port: 0 });
+          // Asked before anything loads (simulate waits for onNode).
+          probes.before = await readyz();
+          // The event that proves the node started: NodeStartupCompleted offered to the recorder.
+          node.system.inspect((event) => {
+            const message = event.type === 'offered' ? (event.message as { type?: unknown }) : null;
+            if (message?.type === 'NodeStartupCompleted') probes.during ??= readyz().finally(() => probed.abort('probed'));
+          });
+        },
+      },
+    );
+    await server?.close();
+    expect(probes.before).toEqual({ status: 503, body: expect.stringMatching(/^not ready: /) as string });
+    expect(await probes.during).toEqual({ status: 200, body: 'ready\n' });
+    const lines = report.timeline.map((e) => `${e.module ?? '-'} ${e.kind} ${e.text}`);
+    expect(lines.slice(0, 2)).toEqual(['indexer loaded loaded indexer 1.0.0', '- started NodeStartupCompleted (1 module loaded)']);
+    expect(report.scenario.interrupted).toBe('probed');
   });
 
   it('runs a scenario on the real scheduler, time scaled, with the same invariants', async () => {
