@@ -208,6 +208,7 @@ const nodeEvent: DescribedCheck<NodeEvent> = Object.assign(
     const result = nodeCatalogue.check(value);
     if (!(result instanceof ModactorError)) return result;
     for (const found of result.issues) issues.push(nestIssue(path, found));
+    if (result.issues.length === 0) issues.push(issue(path, 'an event of the node catalogue', result.message));
     return undefined as never;
   },
   { expected: 'an event of the node catalogue { type, payload }' },
