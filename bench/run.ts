@@ -154,6 +154,39 @@ const store = (impl: 'store' | 'bare'): Measurement => ({
   args: ['--impl', impl, ...(quick ? ['--events', '50000', '--rounds', '2'] : [])],
   maxReps: 3,
 });
+/** NATS (issue #12): the raw client's baselines and modactor's bus layer, each with its own nats-server. */
+const NATS_EVENTS = quick ? '20000' : '100000';
+const NATS_ROUNDS = quick ? ['--rounds', '2'] : ['--rounds', '5'];
+const natsCore = (impl: 'raw' | 'bus'): Measurement =>
+  impl === 'raw'
+    ? { key: 'nats core raw', file: cases('nats-raw'), args: ['--impl', 'core', '--events', NATS_EVENTS, ...NATS_ROUNDS], maxReps: 3 }
+    : { key: 'nats core bus', file: cases('nats-bus'), args: ['--path', 'core', '--events', NATS_EVENTS, ...NATS_ROUNDS], maxReps: 3 };
+const natsDurable = (impl: 'raw' | 'bus', batch: 1 | 100): Measurement => {
+  const events = batch === 1 ? String(Number(NATS_EVENTS) / 5) : NATS_EVENTS;
+  return impl === 'raw'
+    ? { key: `nats jetstream batch=${batch} raw`, file: cases('nats-raw'), args: ['--impl', 'jetstream', '--batch', String(batch), '--events', events, ...NATS_ROUNDS], maxReps: 3 }
+    : { key: `nats jetstream batch=${batch} bus`, file: cases('nats-bus'), args: ['--path', 'durable', '--batch', String(batch), '--events', events, ...NATS_ROUNDS], maxReps: 3 };
+};
+const natsCpu = (impl: string, who: 'publisher' | 'receiver'): NonNullable<Section['extras']>[number] => ({
+  label: `${impl} ${who} CPU/event`,
+  impl,
+  metric: `${who}CpuUsPerEvent`,
+  format: (v: number) => `${v.toFixed(2)} µs`,
+});
+
+/** A JetStream table: raw and bus, 1 and 100 events per message, one metric. */
+function natsDurableSection(metric: 'ackedPerSec' | 'eventsPerSec', title: string): Section {
+  return {
+    title,
+    metric,
+    format: rate,
+    columns: ['raw', 'bus'],
+    rows: ([1, 100] as const).map((batch) => ({ label: `${batch} event${batch === 1 ? '' : 's'} per message`, cells: { raw: natsDurable('raw', batch), bus: natsDurable('bus', batch) } })),
+    ratios: [['bus', 'raw']],
+    ...(metric === 'eventsPerSec' ? { extras: [natsCpu('raw', 'publisher'), natsCpu('bus', 'publisher'), natsCpu('raw', 'receiver'), natsCpu('bus', 'receiver')] } : {}),
+  };
+}
+
 const simulator = (mode: 'real' | 'sim'): Measurement => ({ key: `simulator ${mode} n=10 kernel`, file: cases('simulator'), args: ['--mode', mode, '--n', '10', ...T] });
 
 const row = (label: string, make: (impl: string) => Measurement, impls: readonly string[]): Section['rows'][number] => ({
@@ -193,7 +226,7 @@ const SECTIONS: Section[] = [
   fanoutSection('burst'),
   fanoutSection('yield'),
   {
-    title: 'drop path: 90% of subscribers stuck (90% of offers dropped): publish time per drop',
+    title: 'drop path: 90% of subscribers stuck (90% of offers dropped): marginal publish time per drop (with the stuck subscribers minus without them, per drop)',
     metric: 'nsPerDrop',
     format: ns,
     columns: ['kernel', 'node', 'ring'],
@@ -202,7 +235,11 @@ const SECTIONS: Section[] = [
       ['kernel', 'ring'],
       ['node', 'ring'],
     ],
-    extras: [{ label: 'kernel dropped', impl: 'kernel', metric: 'dropRate', format: pct }],
+    extras: [
+      { label: 'kernel dropped', impl: 'kernel', metric: 'dropRate', format: pct },
+      { label: 'node per publish', impl: 'node', metric: 'nsPerPublish', format: ns },
+      { label: 'ring per publish', impl: 'ring', metric: 'nsPerPublish', format: ns },
+    ],
   },
   {
     title: 'latency: publish -> handler, N=100, p50',
@@ -323,6 +360,22 @@ const SECTIONS: Section[] = [
     ratios: [['store', 'bare']],
     extras: [{ label: 'store open (scan)', impl: 'store', metric: 'openMs', format: ms }],
   },
+  // ---- NATS (issue #12) ------------------------------------------------------------------------
+  // bench/cases/nats-raw.ts: the raw client (core pub/sub with a JSON-parsing subscriber in another
+  // process; JetStream publishes of batches under a window of acknowledgements).
+  // bench/cases/nats-bus.ts: modactor's bus layer between two processes (a minimal node port: the
+  // node layer is not in it yet). CPU per event holds on a busy machine where events/s does not.
+  {
+    title: 'NATS core: node A -> node B through a real nats-server, events received per second (raw: one JSON event per message, parsed)',
+    metric: 'eventsPerSec',
+    format: rate,
+    columns: ['raw', 'bus'],
+    rows: [{ label: 'A -> B', cells: { raw: natsCore('raw'), bus: natsCore('bus') } }],
+    ratios: [['bus', 'raw']],
+    extras: [natsCpu('raw', 'publisher'), natsCpu('bus', 'publisher'), natsCpu('raw', 'receiver'), natsCpu('bus', 'receiver')],
+  },
+  natsDurableSection('ackedPerSec', 'NATS JetStream: durable events acknowledged by the stream per second (publisher side, window of 32 messages, a consumer reading meanwhile)'),
+  natsDurableSection('eventsPerSec', 'NATS JetStream: durable events received by node B per second (end to end, through a durable consumer)'),
 ];
 
 const fan = (impl: string, n: number, mode: 'burst' | 'yield'): (() => Measurement) => () => fanout(impl, n, mode);

@@ -40,3 +40,35 @@ export function runCase(main: () => Promise<CaseResult>): void {
     process.exit(1);
   });
 }
+
+/**
+ * CPU time per event of a publisher (this process) and a receiver (another process reporting its
+ * own `process.cpuUsage()` total), over the rounds after `warmup`: a figure that holds on a busy
+ * machine, where events/s of processes competing for cores with others do not.
+ */
+export class CpuPerEvent {
+  private events = 0;
+  private publisher = 0;
+  private receiver = 0;
+  private lastPublisher = 0;
+  private lastReceiver = 0;
+
+  constructor(private readonly warmup: number) {}
+
+  /** Call at the end of each round with the events it carried and the receiver's CPU total (µs). */
+  round(round: number, events: number, receiverCpuUs: number): void {
+    const cpu = process.cpuUsage();
+    const publisherUs = cpu.user + cpu.system;
+    if (round >= this.warmup) {
+      this.events += events;
+      this.publisher += publisherUs - this.lastPublisher;
+      this.receiver += receiverCpuUs - this.lastReceiver;
+    }
+    this.lastPublisher = publisherUs;
+    this.lastReceiver = receiverCpuUs;
+  }
+
+  perEvent(): { publisherCpuUsPerEvent: number; receiverCpuUsPerEvent: number } {
+    return { publisherCpuUsPerEvent: this.publisher / this.events, receiverCpuUsPerEvent: this.receiver / this.events };
+  }
+}

@@ -1,6 +1,7 @@
 import type { ActorRef } from '../kernel/behavior.js';
 import { DEFAULT_RESERVE_CAPACITY, type OfferResult } from '../kernel/mailbox.js';
 import { MAX_FAILURE_MESSAGE } from '../kernel/foreign.js';
+import { reportObserverError } from '../kernel/inspection.js';
 import type { Catalogue, EventMap, EventMeta, EventOf } from '../events/catalogue.js';
 import { emptyStats, pendingCount, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
 import { lifecycleEvent, type LifecycleEventMap } from './lifecycle-events.js';
@@ -87,6 +88,23 @@ type Kind = 'routine' | 'membership' | 'critical';
 
 /** What a module's own checks kept out. */
 type Screened = 'filtered' | 'serialization-failed';
+
+/** An event type's subscribers and count. */
+interface Channel<E extends EventMap> {
+  /** Appended to in place; a removal makes a new array (a publish may be walking the old one). */
+  subscribers: readonly ModuleIncarnation<E>[];
+  published: number;
+  /** Its events travel as membership events (past the routine bound, in order). */
+  readonly membership: boolean;
+}
+
+const NO_SUBSCRIBER_LIST: readonly never[] = Object.freeze([]);
+
+/** Told of every accepted event, and whether it came from another node. @internal */
+export type EventTap<E extends EventMap> = (event: EventOf<E>, remote: boolean) => void;
+
+/** Told of every change of the local loaded-modules registry. @internal */
+export type MembershipTap = (change: { readonly kind: 'loaded' | 'unloaded'; readonly module: string; readonly version: string }) => void;
 
 /** What a module host gives to make an incarnation. @internal */
 export interface IncarnationSpec<E extends EventMap> {
@@ -191,15 +209,20 @@ export interface RouterOptions<E extends EventMap> {
  */
 export class EventRouter<E extends EventMap> {
   readonly catalogue: Catalogue<E>;
-  private readonly byType = new Map<string, ModuleIncarnation<E>[]>();
+  /** Per event type: its subscribers (in subscription order) and its count. */
+  private readonly byType = new Map<string, Channel<E>>();
   /** Per module: its incarnation and the types it is subscribed to (a few, kept in an array). */
   private readonly byModule = new Map<string, ModuleIncarnation<E>>();
   private readonly statsByName = new Map<string, DeliveryStats>();
   /** Announced (loaded) modules by name, in announcement order: the loaded-modules registry. */
   private readonly announced = new Map<string, Announced>();
-  /** Accepted events by type (what was published, whether or not anyone subscribed). */
-  private readonly published = new Map<string, number>();
   private seq = 0;
+  /** Who watches every accepted event (a bus, a store); null while nobody does (one check per event). */
+  private taps: EventTap<E>[] | null = null;
+  /** Who watches the local loaded-modules registry (a bus). */
+  private membershipTaps: MembershipTap[] | null = null;
+  /** Set while routing an event that came from another node: taps are told, so none sends it back. */
+  private routingRemote = false;
 
   constructor(private readonly options: RouterOptions<E>) {
     this.catalogue = options.catalogue;
@@ -213,8 +236,11 @@ export class EventRouter<E extends EventMap> {
    * invalid (nothing is stamped or counted then).
    */
   accept(raw: unknown, source: string): EventOf<E> {
-    const event = this.catalogue.validate(raw);
-    return this.stamp(event.type, event.payload, source);
+    // The copy the catalogue makes carries the stamp: one frozen envelope. The seq is taken only
+    // once the event is accepted.
+    const event = this.catalogue.validate(raw, Object.freeze({ source, seq: this.seq + 1, time: this.options.now() }));
+    this.seq++;
+    return event;
   }
 
   /** Publishes an event built by node code (lifecycle, node events): trusted, stamped `node`. */
@@ -232,6 +258,75 @@ export class EventRouter<E extends EventMap> {
   /** The last `seq` given to an accepted event. */
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** Continues numbering after `seq` (a durable store's last): only upward. */
+  continueAfter(seq: number): void {
+    if (seq > this.seq) this.seq = seq;
+  }
+
+  /**
+   * Calls `tap` with every event accepted from now on, once it was offered to the local
+   * subscribers, and whether it came from another node. Returns the function that stops it.
+   */
+  tap(tap: EventTap<E>): () => void {
+    this.taps = [...(this.taps ?? []), tap];
+    return () => {
+      const taps = (this.taps ?? []).filter((t) => t !== tap);
+      this.taps = taps.length === 0 ? null : taps;
+    };
+  }
+
+  /** Calls `tap` on every change of the local loaded-modules registry (not remote ones). */
+  tapMembership(tap: MembershipTap): () => void {
+    this.membershipTaps = [...(this.membershipTaps ?? []), tap];
+    return () => {
+      const taps = (this.membershipTaps ?? []).filter((t) => t !== tap);
+      this.membershipTaps = taps.length === 0 ? null : taps;
+    };
+  }
+
+  /** The local modules loaded now, in announcement order. */
+  localModules(): { readonly module: string; readonly version: string }[] {
+    const out: { module: string; version: string }[] = [];
+    for (const a of this.announced.values()) if (a.incarnation !== null) out.push({ module: a.name, version: a.version });
+    return out;
+  }
+
+  /**
+   * Routes an event that came from another node (validated here like any untrusted input, stamped
+   * with this node's `seq` and `source`): taps are told it is remote, so no bus sends it back.
+   */
+  routeRemote(raw: unknown, source: string): PublishReceipt {
+    const event = this.accept(raw, source);
+    this.routingRemote = true;
+    try {
+      return this.route(event);
+    } finally {
+      this.routingRemote = false;
+    }
+  }
+
+  /**
+   * Announces a module of another node (`name` = `<nodeId>/<module>`): ModuleLoaded to local
+   * subscribers and a place in the registry, so newcomers get it by replay, exactly once. False
+   * when the name is already announced.
+   */
+  announceRemote(name: string, version: string): boolean {
+    if (this.announced.has(name)) return false;
+    const announced: Announced = { name, version, incarnation: null };
+    this.announced.set(name, announced);
+    this.route(this.loaded(announced));
+    return true;
+  }
+
+  /** Retires an announced module of another node: ModuleUnloaded to local subscribers. */
+  retireRemote(name: string): boolean {
+    const announced = this.announced.get(name);
+    if (announced === undefined || announced.incarnation !== null) return false;
+    this.announced.delete(name);
+    this.publishNode('ModuleUnloaded', { moduleName: name, version: announced.version });
+    return true;
   }
 
   // ---- Statistics -------------------------------------------------------------------------------
@@ -267,7 +362,19 @@ export class EventRouter<E extends EventMap> {
 
   /** Accepted events so far, by type. */
   publishedCounts(): ReadonlyMap<string, number> {
-    return this.published;
+    const counts = new Map<string, number>();
+    for (const [type, channel] of this.byType) if (channel.published > 0) counts.set(type, channel.published);
+    return counts;
+  }
+
+  /** The channel of a type, made on first use (a type's count and subscribers live there). */
+  private channel(type: string): Channel<E> {
+    let channel = this.byType.get(type);
+    if (channel === undefined) {
+      channel = { subscribers: NO_SUBSCRIBER_LIST, published: 0, membership: MEMBERSHIP.has(type) };
+      this.byType.set(type, channel);
+    }
+    return channel;
   }
 
   // ---- Subscriptions ----------------------------------------------------------------------------
@@ -297,9 +404,10 @@ export class EventRouter<E extends EventMap> {
       if (incarnation.types.includes(type)) continue;
       incarnation.types = [...incarnation.types, type];
       added.push(type);
-      const list = this.byType.get(type);
-      if (list === undefined) this.byType.set(type, [incarnation]);
-      else list.push(incarnation);
+      // Appended in place (O(1)): subscriptions change in EventManager turns, never during a publish.
+      const channel = this.channel(type);
+      if (channel.subscribers === NO_SUBSCRIBER_LIST) channel.subscribers = [incarnation];
+      else (channel.subscribers as ModuleIncarnation<E>[]).push(incarnation);
     }
     return added;
   }
@@ -331,7 +439,7 @@ export class EventRouter<E extends EventMap> {
 
   /** Module names subscribed to `type`, in subscription order. */
   subscribers(type: string): string[] {
-    return (this.byType.get(type) ?? []).map((i) => i.name);
+    return (this.byType.get(type)?.subscribers ?? []).map((i) => i.name);
   }
 
   // ---- The loaded-modules registry ---------------------------------------------------------------
@@ -372,6 +480,7 @@ export class EventRouter<E extends EventMap> {
     const announced: Announced = { name: incarnation.name, version: incarnation.version, incarnation };
     this.announced.set(incarnation.name, announced);
     this.route(this.loaded(announced));
+    if (this.membershipTaps !== null) for (const tap of this.membershipTaps) tap({ kind: 'loaded', module: incarnation.name, version: incarnation.version });
     return true;
   }
 
@@ -410,6 +519,7 @@ export class EventRouter<E extends EventMap> {
     this.announced.delete(incarnation.name);
     if (crash !== null) this.publishNode('ModuleCrashed', { moduleName: incarnation.name, error: capCrashMessage(crash) });
     this.publishNode('ModuleUnloaded', { moduleName: incarnation.name, version: incarnation.version });
+    if (this.membershipTaps !== null) for (const tap of this.membershipTaps) tap({ kind: 'unloaded', module: incarnation.name, version: incarnation.version });
     return true;
   }
 
@@ -430,11 +540,29 @@ export class EventRouter<E extends EventMap> {
    * Closed mailboxes unsubscribe their module.
    */
   route(event: EventOf<E>): PublishReceipt {
-    const type = event.type;
-    this.published.set(type, (this.published.get(type) ?? 0) + 1);
-    const subscribers = this.byType.get(type);
-    if (subscribers === undefined || subscribers.length === 0) return NO_SUBSCRIBERS;
-    const kind = this.kindOf(event);
+    const receipt = this.offerAll(event);
+    if (this.taps !== null) this.tell(event);
+    return receipt;
+  }
+
+  /** Tells the taps of an accepted event; a tap that throws is reported, never the publisher's problem. */
+  private tell(event: EventOf<E>): void {
+    const remote = this.routingRemote;
+    for (const tap of this.taps ?? []) {
+      try {
+        tap(event, remote);
+      } catch (error) {
+        reportObserverError(error);
+      }
+    }
+  }
+
+  private offerAll(event: EventOf<E>): PublishReceipt {
+    const channel = this.channel(event.type);
+    channel.published++;
+    const subscribers = channel.subscribers;
+    if (subscribers.length === 0) return NO_SUBSCRIBERS;
+    const kind = this.kindOf(channel, event);
     let enqueued = 0;
     let dropped = 0;
     let failed = 0;
@@ -444,6 +572,23 @@ export class EventRouter<E extends EventMap> {
     // A filter may crash its module, which never changes this list in this turn; a copy is not needed.
     for (let i = 0; i < subscribers.length; i++) {
       const incarnation = subscribers[i] as ModuleIncarnation<E>;
+      // The common case, inline: a routine event to a module with nothing of its own to say.
+      if (kind === 'routine' && incarnation.filter === undefined && incarnation.admit === undefined && incarnation.backlog === null && incarnation.held === 0) {
+        const result = incarnation.ref.tell(event);
+        if (result === 'enqueued') {
+          incarnation.stats.successful++;
+          incarnation.enqueued++;
+          enqueued++;
+          continue;
+        }
+        this.count(incarnation, result, kind);
+        if (result === 'full') dropped++;
+        else {
+          failed++;
+          (dead ??= []).push(incarnation);
+        }
+        continue;
+      }
       switch (this.offer(incarnation, event, kind)) {
         case 'enqueued':
           enqueued++;
@@ -599,18 +744,19 @@ export class EventRouter<E extends EventMap> {
     }
   }
 
-  private kindOf(event: EventOf<E>): Kind {
-    if (MEMBERSHIP.has(event.type)) return 'membership';
+  /** How an event travels: membership events in order past the bound, critical ones ahead, the rest in order. */
+  private kindOf(channel: Channel<E>, event: EventOf<E>): Kind {
+    if (channel.membership) return 'membership';
     return this.options.isCritical(event) ? 'critical' : 'routine';
   }
 
   private dropFromType(type: string, incarnation: ModuleIncarnation<E>): void {
-    const list = this.byType.get(type);
-    if (list === undefined) return;
+    const channel = this.byType.get(type);
+    if (channel === undefined) return;
+    const list = channel.subscribers;
     const index = list.indexOf(incarnation);
     if (index < 0) return;
-    if (list.length === 1) this.byType.delete(type);
-    else this.byType.set(type, [...list.slice(0, index), ...list.slice(index + 1)]);
+    channel.subscribers = list.length === 1 ? NO_SUBSCRIBER_LIST : [...list.slice(0, index), ...list.slice(index + 1)];
   }
 }
 

@@ -103,17 +103,28 @@ export interface ModactorNode<E extends EventMap = NodeEventMap> {
 }
 
 
-/** The node's own actors, for the internal fault hook. */
-const internals = new WeakMap<object, { readonly events: ActorRef<never>; readonly modules: ActorRef<never> }>();
+/** What layers above the node (a bus, a store) reach of it: its actors and its router. @internal */
+export interface NodeInternals {
+  readonly events: ActorRef<never>;
+  readonly modules: ActorRef<never>;
+  readonly router: EventRouter<EventMap>;
+}
+
+const internals = new WeakMap<object, NodeInternals>();
+
+/** The internals of a node made by {@link createNode}. @internal */
+export function nodeInternals(node: object): NodeInternals {
+  const found = internals.get(node);
+  if (found === undefined) throw new ModactorError('invalid-argument', 'Expected a node made by createNode');
+  return found;
+}
 
 /**
  * Fails one of a node's own actors as if a bug had thrown in its turn: for tests of the node's
  * fail-stop behaviour only (nothing outside can reach a node actor otherwise). @internal
  */
 export function injectNodeFault(node: ModactorNode<never> | ModactorNode, actor: 'events' | 'modules', error: unknown): void {
-  const refs = internals.get(node);
-  if (refs === undefined) throw new ModactorError('invalid-argument', 'Expected a node made by createNode');
-  (refs[actor] as ActorRef<{ kind: 'fault'; error: unknown }>).tellPriority({ kind: 'fault', error });
+  (nodeInternals(node)[actor] as ActorRef<{ kind: 'fault'; error: unknown }>).tellPriority({ kind: 'fault', error });
 }
 
 /**
@@ -325,6 +336,6 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
       return shutdownPromise;
     },
   };
-  internals.set(node, { events: eventManager, modules: supervisor });
+  internals.set(node, { events: eventManager, modules: supervisor, router: router as unknown as EventRouter<EventMap> });
   return node;
 }

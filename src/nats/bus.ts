@@ -1,0 +1,394 @@
+/**
+ * A node on the NATS bus: {@link joinBus} connects a {@link BusPort} to a NATS server and moves
+ * events and membership between it and the other nodes.
+ *
+ * - Local events (except the node-reserved lifecycle types, which every node makes for itself)
+ *   go out one way only: durable types on JetStream (`<prefix>.dur.…`), every other type on core
+ *   NATS (`<prefix>.ev.…`). Sending never blocks the node: bounded buffers, counted outcomes.
+ * - Remote events come in through one boundary ({@link decodeMessage}, then the catalogue), in
+ *   order per origin and path ({@link OriginTracker}), and enter the node through
+ *   `port.injectRemote`. Events that came from the bus are never sent back out: the port does not
+ *   report them as local, the connection does not echo, and a node ignores its own id.
+ * - Membership: {@link MembershipSync}.
+ * - Faults: while the connection is down, sending counts `busUnavailable` (durable events wait in
+ *   their bounded queue); the client reconnects for ever, and on reconnection the durable queue
+ *   resumes, membership is reconciled and announced, and losses show as `missed` on receivers.
+ *
+ * @internal
+ */
+import type { Logger } from 'pino';
+import { connect, nanos, type Status } from '@nats-io/transport-node';
+import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { ModactorError, describeValue, isModactorError } from '../kernel/errors.js';
+import { silentLogger } from '../kernel/logger.js';
+import type { Scheduler, TimerHandle } from '../kernel/scheduler.js';
+import type { Catalogue, EventMap } from '../events/catalogue.js';
+import { eventFamilies, nodeCatalogue } from '../events/node-catalogue.js';
+import { emptyBusStats, type BusPathStats, type BusStats } from './bus-stats.js';
+import { CoreSender, DEFAULT_CORE_SENDER } from './core-sender.js';
+import { DurableReceiver, type DurableStart } from './durable-receiver.js';
+import { DEFAULT_DURABLE_SENDER, DurableSender } from './durable-sender.js';
+import { MembershipSync } from './membership-sync.js';
+import { OriginTracker } from './origin-tracker.js';
+import { doublingLog, type BusPort, type RemoteOrigin, type StampedEvent } from './port.js';
+import { busSubjects, escapeToken, memoize, parseSubject, type BusSubjects } from './subject.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, isGarbage, type Garbage } from './wire.js';
+
+/** Options of {@link joinBus}. */
+export interface BusOptions {
+  /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
+  readonly servers: string | readonly string[];
+  /** Event types that travel on JetStream (durable, replayed to a node that restarts). Default none. */
+  readonly durableTypes?: readonly string[];
+  /** The node's scheduler: heartbeats and deadlines run on it. */
+  readonly scheduler: Scheduler;
+  readonly logger?: Logger;
+  /** The catalogue remote events are checked against. Default the node catalogue. */
+  readonly catalogue?: Catalogue<EventMap>;
+  /** Subject prefix, stream and bucket names. Default `modactor`. */
+  readonly prefix?: string;
+  /** Authentication. */
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  /** TLS options of the NATS client (`{}` requires TLS). */
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+  /** Heartbeat period. Default 1000 ms. */
+  readonly heartbeatMs?: number;
+  /** Silence after which a node is declared gone. Default 5 heartbeats. */
+  readonly deadlineMs?: number;
+  /** Largest message accepted from the bus. Default 1 MiB. */
+  readonly maxMessageBytes?: number;
+  /** Durable path limits: queue, window of unacknowledged messages, events per message, attempts. */
+  readonly durable?: {
+    readonly maxQueued?: number;
+    readonly window?: number;
+    readonly batchMax?: number;
+    readonly maxAttempts?: number;
+    /** Time to wait for the stream's acknowledgement. Default 5000 ms. */
+    readonly ackTimeoutMs?: number;
+    /** Where a node's consumer starts the first time it joins: `new` (default) or `all` stored events. */
+    readonly startFrom?: DurableStart;
+    /** Stream retention: oldest event kept. Default 24 h. */
+    readonly maxAgeMs?: number;
+    /** Stream retention: bytes kept. Default 1 GiB. */
+    readonly maxBytes?: number;
+  };
+  /** Core path limit: bytes written and not yet confirmed by the server. Default 8 MiB. */
+  readonly core?: { readonly maxPendingBytes?: number };
+  /** Connection tuning (tests shorten these). */
+  readonly connection?: {
+    /** Pause between reconnection attempts. Default 1000 ms. */
+    readonly reconnectTimeWaitMs?: number;
+    /** Client ping period; a connection missing `maxPingOut` pongs is dropped. Default 10,000 ms. */
+    readonly pingIntervalMs?: number;
+    readonly maxPingOut?: number;
+  };
+  /** How long `close()` waits for durable events and membership to settle. Default 5000 ms. */
+  readonly closeTimeoutMs?: number;
+}
+
+/** A change of the bus connection, as {@link Bus.onConnection} reports it. */
+export type BusConnectionChange = { readonly type: 'down' } | { readonly type: 'up'; readonly serverRestarted: boolean };
+
+/** A node's membership in the bus. */
+export interface Bus {
+  readonly nodeId: string;
+  /** This incarnation's id: a restart gets a new one. */
+  readonly epoch: string;
+  readonly subjects: BusSubjects;
+  /** A snapshot of the counters. */
+  stats(): BusStats;
+  /**
+   * Calls `listener` when the connection goes down, and when it is back with every subscription in
+   * place again; returns the function that stops it.
+   */
+  onConnection(listener: (change: BusConnectionChange) => void): () => void;
+  /** Resolves when every durable event offered so far was acknowledged or counted lost. */
+  durableSettled(): Promise<void>;
+  /** Leaves the bus: goodbye, membership removed, durable events flushed (within the close timeout). */
+  close(): Promise<void>;
+}
+
+/** Types a node makes for itself; never sent to or accepted from the bus. */
+const LOCAL_ONLY: ReadonlySet<string> = new Set([...eventFamilies.lifecycle, ...eventFamilies.node]);
+
+/** Longest node id, in UTF-16 code units. */
+const MAX_NODE_ID_CHARS = 128;
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ModactorError('invalid-argument', `Expected ${name} to be a positive integer, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Joins `port`'s node to the bus. Resolves once connected, with the stream, the node's durable
+ * consumer and the membership bucket in place and every subscription running; rejects with the
+ * NATS client's error if the server cannot be reached, or a `ModactorError` for bad options.
+ */
+export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> {
+  const nodeId = port.nodeId;
+  if (typeof nodeId !== 'string' || nodeId.length === 0 || nodeId.length > MAX_NODE_ID_CHARS) {
+    throw new ModactorError('invalid-argument', `Expected a node id of 1 to ${MAX_NODE_ID_CHARS} characters, got ${describeValue(nodeId)}`);
+  }
+  const catalogue = options.catalogue ?? (nodeCatalogue as unknown as Catalogue<EventMap>);
+  const durableTypes = new Set(options.durableTypes ?? []);
+  for (const type of durableTypes) {
+    if (!catalogue.has(type)) throw new ModactorError('unknown-event-type', `Expected durable types of the catalogue, got ${describeValue(type)}`);
+    if (LOCAL_ONLY.has(type)) throw new ModactorError('invalid-argument', `Expected durable types that travel between nodes, got the node-reserved ${type}`);
+  }
+  const subjects = busSubjects(options.prefix);
+  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 1000);
+  const deadlineMs = positive('deadlineMs', options.deadlineMs, heartbeatMs * 5);
+  if (deadlineMs <= heartbeatMs) throw new ModactorError('invalid-argument', `Expected deadlineMs above heartbeatMs (${heartbeatMs}), got ${deadlineMs}`);
+  const maxMessageBytes = positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
+  const d = options.durable ?? {};
+  const durableLimits = {
+    maxQueued: positive('durable.maxQueued', d.maxQueued, DEFAULT_DURABLE_SENDER.maxQueued),
+    window: positive('durable.window', d.window, DEFAULT_DURABLE_SENDER.window),
+    batchMax: Math.min(positive('durable.batchMax', d.batchMax, DEFAULT_DURABLE_SENDER.batchMax), 1000),
+    maxAttempts: positive('durable.maxAttempts', d.maxAttempts, DEFAULT_DURABLE_SENDER.maxAttempts),
+  };
+  const ackTimeoutMs = positive('durable.ackTimeoutMs', d.ackTimeoutMs, 5000);
+  const closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs, 5000);
+  const scheduler = options.scheduler;
+  const log = (options.logger ?? silentLogger()).child({ module: 'nats-bus', nodeId });
+  const stats = emptyBusStats();
+  const epoch = scheduler.newId();
+  const epochJson = JSON.stringify(epoch);
+
+  const nc = await connect({
+    servers: typeof options.servers === 'string' ? options.servers : [...options.servers],
+    name: `modactor:${nodeId}`,
+    noEcho: true,
+    // No stack trace captured per request (every JetStream publish is one): measurable CPU.
+    noAsyncTraces: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: options.connection?.reconnectTimeWaitMs ?? 1000,
+    pingInterval: options.connection?.pingIntervalMs ?? 10_000,
+    maxPingOut: options.connection?.maxPingOut ?? 2,
+    ...(options.user === undefined ? {} : { user: options.user }),
+    ...(options.pass === undefined ? {} : { pass: options.pass }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.tls === undefined ? {} : { tls: { ...options.tls } }),
+  });
+  try {
+    const connection = { up: true, upSince: scheduler.now(), serverId: nc.info?.server_id };
+    stats.connection.connected = true;
+    const jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, subjects, d.maxAgeMs ?? 24 * 3600_000, d.maxBytes ?? 1024 ** 3);
+    const kv = await new Kvm(nc).create(subjects.bucket, { history: 1 });
+    const js = jetstream(nc);
+
+    // ---- Inbound ----------------------------------------------------------------------------------
+    const trackers = { core: new OriginTracker(), durable: new OriginTracker() };
+    const logGarbage = doublingLog();
+    const logThrown = doublingLog();
+    const refuse = (why: Garbage): void => {
+      stats.garbage++;
+      if (logGarbage()) log.warn({ reason: why.garbage, detail: why.detail, refused: stats.garbage }, 'refused a message from the bus');
+    };
+    /** The port never throws; if it does, the event counts as refused and the bus goes on. */
+    const inject = (event: unknown, origin: RemoteOrigin): boolean => {
+      try {
+        return !isModactorError(port.injectRemote(event, origin));
+      } catch (error) {
+        if (logThrown()) log.error({ err: error }, 'the node threw while taking a remote event');
+        return false;
+      }
+    };
+    const parse = memoize((subject) => parseSubject(subjects.prefix, subject));
+    const receive = (path: 'core' | 'durable', subject: string, data: Uint8Array): void => {
+      const counters: BusPathStats = stats[path];
+      const from = parse(subject);
+      if (from === undefined || from.kind !== (path === 'core' ? 'ev' : 'dur')) return refuse({ garbage: 'bad-envelope', detail: 'not a subject of this bus' });
+      if (from.nodeId === nodeId) return; // this node's own durable events, read back from the stream
+      const message = decodeMessage(data, maxMessageBytes);
+      if (isGarbage(message)) return refuse(message);
+      if (from.type !== undefined && (message.events.length !== 1 || message.events[0]?.event.type !== from.type)) {
+        return refuse({ garbage: 'bad-envelope', detail: 'the event type differs from the subject' });
+      }
+      const { stale, missed } = trackers[path].admit(from.nodeId, message.epoch, message.first, message.events.length);
+      counters.stale += stale;
+      counters.missed += missed;
+      for (let i = stale; i < message.events.length; i++) {
+        const wire = message.events[i];
+        if (wire === undefined) continue;
+        const event = catalogue.check(wire.event);
+        if (isModactorError(event) || LOCAL_ONLY.has(event.type)) {
+          counters.invalid++;
+          continue;
+        }
+        if (inject(event, { nodeId: from.nodeId, module: wire.module, seq: wire.seq })) counters.received++;
+        else counters.refused++;
+      }
+    };
+    const coreSub = nc.subscribe(subjects.allEvents, {
+      callback: (error, msg) => {
+        if (error === null) receive('core', msg.subject, msg.data);
+      },
+    });
+    const durableReceiver = new DurableReceiver(js, jsm, subjects.stream, `node-${escapeToken(nodeId)}`, subjects.allDurable, d.startFrom ?? 'new', (subject, data) => receive('durable', subject, data), log);
+    await durableReceiver.start();
+
+    // ---- Outbound ---------------------------------------------------------------------------------
+    // What a node sends fits what it (and, configured alike, every node) accepts, and the server.
+    const sendLimit = Math.min(maxMessageBytes, nc.info?.max_payload ?? maxMessageBytes);
+    const eventSubject = memoize((type) => subjects.event(nodeId, type));
+    const durableSubject = memoize((type) => subjects.durable(nodeId, type));
+    const coreSender = new CoreSender(
+      epochJson,
+      (event) => eventSubject(event.type),
+      { get up() { return connection.up; }, publish: (subject, body) => nc.publish(subject, body), flush: () => nc.flush() },
+      stats.core,
+      { ...DEFAULT_CORE_SENDER, maxPendingBytes: positive('core.maxPendingBytes', options.core?.maxPendingBytes, DEFAULT_CORE_SENDER.maxPendingBytes), maxMessageBytes: sendLimit },
+    );
+    const durableSender = new DurableSender(
+      epochJson,
+      epoch,
+      (event) => durableSubject(event.type),
+      subjects.durableBatch(nodeId),
+      {
+        get up() { return connection.up; },
+        publish: (subject, body, msgID) => js.publish(subject, body, { msgID, timeout: ackTimeoutMs }),
+      },
+      stats.durable,
+      { ...durableLimits, maxMessageBytes: sendLimit },
+    );
+    const route = (event: StampedEvent): void => {
+      if (LOCAL_ONLY.has(event.type)) return;
+      if (durableTypes.has(event.type)) durableSender.offer(event);
+      else coreSender.send(event);
+    };
+
+    // ---- Membership and connection state -----------------------------------------------------------
+    const membership = new MembershipSync(nc, kv, subjects, nodeId, epoch, port, scheduler, connection, { heartbeatMs, deadlineMs }, stats, log);
+    await membership.start();
+    const stopLocal = port.onLocalEvent(route);
+
+    let closed = false;
+    const connectionListeners = new Set<(change: BusConnectionChange) => void>();
+    const tell = (change: BusConnectionChange): void => {
+      for (const listener of connectionListeners) listener(change);
+    };
+    const onStatus = (status: Status): void => {
+      switch (status.type) {
+        case 'disconnect':
+          if (!connection.up) return;
+          connection.up = false;
+          stats.connection.connected = false;
+          stats.connection.disconnects++;
+          coreSender.reset();
+          if (!closed) log.warn({ server: status.server }, 'lost the connection to the bus; counting what cannot be sent');
+          tell({ type: 'down' });
+          break;
+        case 'reconnect': {
+          connection.up = true;
+          connection.upSince = scheduler.now();
+          stats.connection.connected = true;
+          stats.connection.reconnects++;
+          const serverId = nc.info?.server_id;
+          const restarted = serverId !== connection.serverId;
+          if (restarted) stats.connection.serverRestarts++;
+          connection.serverId = serverId;
+          log.info({ server: status.server, restarted, busUnavailable: stats.core.busUnavailable + stats.durable.busUnavailable }, 'reconnected to the bus');
+          membership.resumed();
+          durableReceiver.resync();
+          durableSender.pump();
+          // Announced once the server has the subscriptions again (a round trip after them).
+          nc.flush().then(
+            () => tell({ type: 'up', serverRestarted: restarted }),
+            () => undefined, // down again: a 'disconnect' follows
+          );
+          break;
+        }
+        case 'error':
+          log.warn({ err: status.error }, 'the bus reported an error');
+          break;
+        default:
+          break;
+      }
+    };
+    void (async () => {
+      for await (const status of nc.status()) onStatus(status);
+    })().catch((error: unknown) => log.error({ err: error }, 'bus status listener failed'));
+
+    log.info({ epoch, durableTypes: [...durableTypes] }, 'joined the bus');
+    return {
+      nodeId,
+      epoch,
+      subjects,
+      stats: () => ({
+        core: { ...stats.core },
+        durable: { ...stats.durable },
+        garbage: stats.garbage,
+        connection: { ...stats.connection },
+        membership: { ...stats.membership },
+      }),
+      onConnection(listener) {
+        connectionListeners.add(listener);
+        return () => connectionListeners.delete(listener);
+      },
+      durableSettled: () => durableSender.whenIdle(),
+      async close() {
+        if (closed) return;
+        closed = true;
+        stopLocal();
+        // One deadline for everything below: closing never hangs on a server that is away.
+        let timer: TimerHandle | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = scheduler.setTimer(closeTimeoutMs, resolve);
+        });
+        const settle = (work: Promise<unknown>): Promise<unknown> => Promise.race([work.catch(() => undefined), deadline]);
+        await settle(durableSender.whenIdle());
+        durableSender.abandon();
+        await membership.close(deadline);
+        coreSub.unsubscribe();
+        await settle(durableReceiver.close());
+        if (connection.up) await settle(nc.drain());
+        timer?.cancel();
+        await nc.close();
+        connection.up = false;
+        stats.connection.connected = false;
+        log.info({ core: stats.core.sent, durable: stats.durable.sent }, 'left the bus');
+      },
+    };
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+}
+
+/** Creates the durable stream, or checks the one there covers the bus's subjects. */
+async function ensureStream(jsm: JetStreamManager, subjects: BusSubjects, maxAgeMs: number, maxBytes: number): Promise<void> {
+  try {
+    const info = await jsm.streams.info(subjects.stream);
+    if (!info.config.subjects.includes(subjects.allDurable)) {
+      throw new ModactorError('invalid-argument', `Expected stream ${subjects.stream} to hold ${subjects.allDurable}, got ${info.config.subjects.join(', ')}`);
+    }
+    return;
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.code !== 10059) throw error;
+  }
+  try {
+    await jsm.streams.add({
+      name: subjects.stream,
+      subjects: [subjects.allDurable],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(maxAgeMs),
+      max_bytes: maxBytes,
+      duplicate_window: nanos(2 * 60_000),
+    });
+  } catch (error) {
+    // Another node created it meanwhile: fine if it is there now.
+    await jsm.streams.info(subjects.stream).catch(() => {
+      throw error;
+    });
+  }
+}

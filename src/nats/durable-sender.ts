@@ -1,0 +1,247 @@
+/**
+ * The durable path's publisher: a bounded queue, a bounded window of messages awaiting the
+ * stream's acknowledgement, and batching where it pays.
+ *
+ * `offer` never blocks and never waits: the event is queued (or counted `overflow` /
+ * `busUnavailable` when the queue is full). A pump, run in a microtask after offers and after
+ * every acknowledgement, sends while fewer than `window` messages are unacknowledged: whatever
+ * queued up meanwhile goes out as one message of up to `batchMax` events, so a lone event leaves
+ * at once and a burst is batched. Every message has a JetStream message id `<epoch>:<first>`, so a
+ * retry after a lost acknowledgement is stored once (within the stream's duplicate window).
+ *
+ * A failed publish (timeout, no JetStream, disconnection) is retried with the same message id:
+ * retries go out in order, before anything new, starting once nothing newer is in flight (a lost
+ * connection fails the whole window, which then goes out again as it was). A failed message is
+ * not sent again once a newer one is stored (that would break the order), nor after
+ * `maxAttempts`: its events are counted `unconfirmed` (stored or not, nobody knows; if not,
+ * receivers count them missed). While the connection is down nothing is sent; events wait in the queue.
+ * @internal
+ */
+import type { BusPathStats } from './bus-stats.js';
+import type { StampedEvent } from './port.js';
+import { batchMessage, eventFields, singleMessage, utf8Over } from './wire.js';
+
+/** What the sender needs of JetStream. */
+export interface DurableTransport {
+  /** True while connected. */
+  readonly up: boolean;
+  /** Publishes and resolves on the stream's acknowledgement. */
+  publish(subject: string, body: string, msgId: string): Promise<unknown>;
+}
+
+/** Limits of the durable sender. */
+export interface DurableSenderOptions {
+  /** Events queued at most (not yet in a message). Default 10,000. */
+  readonly maxQueued: number;
+  /** Messages awaiting acknowledgement at most. Default 32. */
+  readonly window: number;
+  /** Events per message at most. Default 100. */
+  readonly batchMax: number;
+  /** Attempts per message before its events are counted unconfirmed. Default 5. */
+  readonly maxAttempts: number;
+  /** Largest message, in bytes; a batch stops at a quarter of it (in characters). Default 1 MiB. */
+  readonly maxMessageBytes: number;
+}
+
+export const DEFAULT_DURABLE_SENDER: DurableSenderOptions = { maxQueued: 10_000, window: 32, batchMax: 100, maxAttempts: 5, maxMessageBytes: 1024 * 1024 };
+
+interface Outgoing {
+  readonly first: number;
+  readonly count: number;
+  readonly subject: string;
+  readonly body: string;
+  attempts: number;
+}
+
+export class DurableSender {
+  /** Queued events: `queue[head ..]`. */
+  private queue: StampedEvent[] = [];
+  private head = 0;
+  private readonly retry: Outgoing[] = [];
+  private inFlight = 0;
+  private closed = false;
+  /** Sending the retry list (in order); nothing new goes out until it is empty. */
+  private retrying = false;
+  /** The first number of the newest message the stream acknowledged. */
+  private highestStored = 0;
+  private next = 1;
+  private pumpScheduled = false;
+  /** Most messages ever awaiting acknowledgement at once (for tests of the window). */
+  maxInFlightSeen = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly epochJson: string,
+    private readonly epoch: string,
+    private readonly subjectOf: (event: StampedEvent) => string,
+    private readonly batchSubject: string,
+    private readonly transport: DurableTransport,
+    private readonly stats: BusPathStats,
+    private readonly options: DurableSenderOptions = DEFAULT_DURABLE_SENDER,
+  ) {}
+
+  /** Queues a local event for the stream. Never blocks. */
+  offer(event: StampedEvent): void {
+    this.stats.offered++;
+    if (this.queue.length - this.head >= this.options.maxQueued) {
+      if (this.transport.up) this.stats.overflow++;
+      else this.stats.busUnavailable++;
+      return;
+    }
+    this.queue.push(event);
+    this.stats.pending++;
+    this.schedulePump();
+  }
+
+  /** Sends what the window allows; called again by acknowledgements and by reconnection. */
+  readonly pump = (): void => {
+    this.pumpScheduled = false;
+    while (!this.closed && this.transport.up && this.inFlight < this.options.window) {
+      let out = this.retry.length > 0 ? this.retry[0] : undefined;
+      if (out !== undefined) {
+        // Retries go first, in order, starting once nothing newer is in flight.
+        if (this.inFlight > 0 && !this.retrying) break;
+        this.retry.shift();
+        if (out.first < this.highestStored) {
+          this.giveUp(out); // something newer is stored: sending it now would break the order
+          continue;
+        }
+        this.retrying = true;
+      } else {
+        this.retrying = false;
+        out = this.take();
+        if (out === undefined) break;
+      }
+      this.send(out);
+    }
+    this.settleIdle();
+  };
+
+  /** Events waiting (queued, in flight or to retry). */
+  get pendingEvents(): number {
+    return this.stats.pending;
+  }
+
+  /** Resolves when nothing is queued, in flight or awaiting retry. */
+  whenIdle(): Promise<void> {
+    if (this.stats.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Gives up on everything still waiting (the bus is closing): queued events count as
+   * `busUnavailable`, those to retry (and those in flight, if their publish fails) as `unconfirmed`.
+   */
+  abandon(): void {
+    this.closed = true;
+    const queued = this.queue.length - this.head;
+    this.stats.busUnavailable += queued;
+    let retried = 0;
+    for (const out of this.retry) retried += out.count;
+    this.stats.unconfirmed += retried;
+    this.stats.pending -= queued + retried;
+    this.queue = [];
+    this.head = 0;
+    this.retry.length = 0;
+    this.settleIdle();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(this.pump);
+  }
+
+  /**
+   * Takes up to `batchMax` queued events as one message (fewer when they reach a quarter of the
+   * message size limit). An event too large for a message on its own is counted and dropped.
+   */
+  private take(): Outgoing | undefined {
+    for (;;) {
+      const available = this.queue.length - this.head;
+      if (available === 0) return undefined;
+      const limit = Math.min(available, this.options.batchMax);
+      const budget = this.options.maxMessageBytes / 4;
+      const single = this.queue[this.head] as StampedEvent;
+      const firstFields = eventFields(single);
+      let braced = `{${firstFields}}`;
+      let count = 1;
+      while (count < limit) {
+        const next = `{${eventFields(this.queue[this.head + count] as StampedEvent)}}`;
+        if (braced.length + next.length >= budget) break; // it starts the next message
+        braced += `,${next}`;
+        count++;
+      }
+      this.advance(count);
+      const body = count === 1 ? singleMessage(this.epochJson, this.next, firstFields) : batchMessage(this.epochJson, this.next, braced);
+      if (count === 1 && utf8Over(body, this.options.maxMessageBytes)) {
+        this.stats.tooLarge++;
+        this.stats.pending--;
+        continue;
+      }
+      const first = this.next;
+      this.next += count;
+      return { first, count, subject: count === 1 ? this.subjectOf(single) : this.batchSubject, body, attempts: 0 };
+    }
+  }
+
+  /** Drops `count` events from the front of the queue. */
+  private advance(count: number): void {
+    this.head += count;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 4096 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private send(out: Outgoing): void {
+    out.attempts++;
+    this.inFlight++;
+    if (this.inFlight > this.maxInFlightSeen) this.maxInFlightSeen = this.inFlight;
+    let promise: Promise<unknown>;
+    try {
+      promise = this.transport.publish(out.subject, out.body, `${this.epoch}:${out.first}`);
+    } catch (error) {
+      promise = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    promise.then(
+      () => {
+        this.inFlight--;
+        if (out.first > this.highestStored) this.highestStored = out.first;
+        this.stats.sent += out.count;
+        this.stats.pending -= out.count;
+        this.stats.messages++;
+        this.pump();
+      },
+      () => {
+        this.inFlight--;
+        if (this.closed || out.attempts >= this.options.maxAttempts || out.first < this.highestStored) {
+          this.giveUp(out);
+        } else {
+          this.stats.retries++;
+          // Keep the retry list in number order.
+          let i = this.retry.length;
+          while (i > 0 && (this.retry[i - 1] as Outgoing).first > out.first) i--;
+          this.retry.splice(i, 0, out);
+        }
+        this.pump();
+      },
+    );
+  }
+
+  /** Counts a message that will not be sent again: it may or may not be stored. */
+  private giveUp(out: Outgoing): void {
+    this.stats.unconfirmed += out.count;
+    this.stats.pending -= out.count;
+  }
+
+  private settleIdle(): void {
+    if (this.stats.pending !== 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

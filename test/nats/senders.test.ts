@@ -1,0 +1,255 @@
+/**
+ * The two publishers on a transport the test controls: the durable one keeps its window of
+ * unacknowledged messages, batches what queued up, retries in order, and accounts for every
+ * event; the core one never buffers past its bound and counts what it cannot send.
+ */
+import { describe, expect, it } from 'vitest';
+import { fc, test } from '@fast-check/vitest';
+import { emptyPathStats, sendingBalanced as law, type BusPathStats } from '../../src/nats/bus-stats.js';
+import { CoreSender, type CoreTransport } from '../../src/nats/core-sender.js';
+import { DurableSender, type DurableSenderOptions, type DurableTransport } from '../../src/nats/durable-sender.js';
+import type { StampedEvent } from '../../src/nats/port.js';
+import { decodeMessage, type WireMessage } from '../../src/nats/wire.js';
+
+const event = (seq: number, type = 'NewBlock'): StampedEvent => ({ type, payload: { blockHash: 'ab'.repeat(32), height: seq }, meta: { source: 'm', seq, time: seq } });
+
+/** A JetStream stand-in: publishes wait until the test acknowledges or fails them. */
+class ControlledStream implements DurableTransport {
+  up = true;
+  readonly inFlight: { subject: string; message: WireMessage; msgId: string; ack(): void; fail(): void }[] = [];
+  /** What the stream stored, deduplicated by message id as JetStream does. */
+  readonly stored = new Map<string, WireMessage>();
+
+  publish(subject: string, body: string, msgId: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const message = decodeMessage(new TextEncoder().encode(body)) as WireMessage;
+      this.inFlight.push({
+        subject,
+        message,
+        msgId,
+        ack: () => {
+          this.stored.set(msgId, message);
+          resolve(undefined);
+        },
+        fail: () => reject(new Error('timeout')),
+      });
+    });
+  }
+
+  /** Settles the oldest in-flight publish: acknowledged, failed, or stored with its acknowledgement lost. */
+  settle(outcome: boolean | 'ack-lost'): void {
+    const next = this.inFlight.shift();
+    if (next === undefined) throw new Error('nothing in flight');
+    if (outcome === 'ack-lost') this.stored.set(next.msgId, next.message);
+    if (outcome === true) next.ack();
+    else next.fail();
+  }
+
+  storedSeqs(): number[] {
+    return [...this.stored.values()].flatMap((m) => m.events.map((e) => e.seq));
+  }
+}
+
+const microtasks = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+function durable(stream: ControlledStream, stats: BusPathStats, limits: Partial<DurableSenderOptions> = {}): DurableSender {
+  return new DurableSender('"ep"', 'ep', (e) => `p.dur.n.${e.type}`, 'p.dur.n', stream, stats, { maxQueued: 1000, window: 2, batchMax: 3, maxAttempts: 3, maxMessageBytes: 1 << 20, ...limits });
+}
+
+describe('DurableSender', () => {
+  it('sends a lone event at once on its type subject and batches what queues up behind the window', async () => {
+    const stream = new ControlledStream();
+    const stats = emptyPathStats();
+    const sender = durable(stream, stats);
+    sender.offer(event(1));
+    await microtasks();
+    expect(stream.inFlight.map((f) => [f.subject, f.message.first, f.message.events.length, f.msgId])).toEqual([['p.dur.n.NewBlock', 1, 1, 'ep:1']]);
+    for (let seq = 2; seq <= 9; seq++) sender.offer(event(seq));
+    await microtasks();
+    // Window of 2: one more message, a batch of 3 on the batch subject; 5 wait.
+    expect(stream.inFlight.map((f) => [f.subject, f.message.first, f.message.events.length])).toEqual([
+      ['p.dur.n.NewBlock', 1, 1],
+      ['p.dur.n', 2, 3],
+    ]);
+    expect(stats).toMatchObject({ offered: 9, pending: 9, sent: 0 });
+    stream.settle(true);
+    await microtasks();
+    expect(stream.inFlight.map((f) => f.message.first)).toEqual([2, 5]);
+    while (stream.inFlight.length > 0) {
+      stream.settle(true);
+      await microtasks();
+    }
+    await sender.whenIdle();
+    expect(stream.storedSeqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(stats).toMatchObject({ offered: 9, sent: 9, pending: 0, messages: 4 });
+    expect(sender.maxInFlightSeen).toBe(2);
+  });
+
+  it('retries a failed message first, in order, once nothing newer is in flight, and the stream keeps it once', async () => {
+    const stream = new ControlledStream();
+    const stats = emptyPathStats();
+    const sender = durable(stream, stats, { batchMax: 1 });
+    for (let seq = 1; seq <= 4; seq++) sender.offer(event(seq));
+    await microtasks();
+    expect(stream.inFlight.map((f) => f.message.first)).toEqual([1, 2]);
+    // 1 is stored but its acknowledgement is lost; 2 fails outright.
+    stream.settle('ack-lost');
+    await microtasks();
+    expect(stream.inFlight.map((f) => f.message.first)).toEqual([2]); // nothing new while 2 is out
+    stream.settle(false);
+    await microtasks();
+    // Both again, in order, with their ids (so the stream keeps 1 once), before 3 and 4.
+    expect(stream.inFlight.map((f) => [f.message.first, f.msgId])).toEqual([
+      [1, 'ep:1'],
+      [2, 'ep:2'],
+    ]);
+    while (stream.inFlight.length > 0) {
+      stream.settle(true);
+      await microtasks();
+    }
+    await sender.whenIdle();
+    expect(stream.storedSeqs()).toEqual([1, 2, 3, 4]);
+    expect(stats).toMatchObject({ sent: 4, retries: 2, unconfirmed: 0, pending: 0 });
+  });
+
+  it('counts a message unconfirmed after its last attempt, and queue overflow as overflow or busUnavailable', async () => {
+    const stream = new ControlledStream();
+    const stats = emptyPathStats();
+    const sender = durable(stream, stats, { window: 1, batchMax: 2, maxAttempts: 2, maxQueued: 3 });
+    for (let seq = 1; seq <= 5; seq++) sender.offer(event(seq));
+    expect(stats).toMatchObject({ offered: 5, pending: 3, overflow: 2 });
+    await microtasks();
+    stream.settle(false);
+    await microtasks();
+    stream.settle(false);
+    await microtasks();
+    expect(stats).toMatchObject({ unconfirmed: 2, pending: 1 });
+    stream.up = false;
+    for (let seq = 6; seq <= 9; seq++) sender.offer(event(seq)); // 3 fit in the queue, 9 does not
+    expect(stats).toMatchObject({ busUnavailable: 1, pending: 4 });
+    stream.up = true;
+    sender.pump();
+    while (stream.inFlight.length > 0) {
+      stream.settle(true);
+      await microtasks();
+    }
+    await sender.whenIdle();
+    expect(stats).toMatchObject({ offered: 9, sent: 4, unconfirmed: 2, overflow: 2, busUnavailable: 1, pending: 0 });
+    expect(stream.storedSeqs()).toEqual([3, 6, 7, 8]);
+  });
+
+  it('on abandon, counts what is queued as busUnavailable and what fails afterwards as unconfirmed', async () => {
+    const stream = new ControlledStream();
+    const stats = emptyPathStats();
+    const sender = durable(stream, stats, { window: 1, batchMax: 1 });
+    for (let seq = 1; seq <= 3; seq++) sender.offer(event(seq));
+    await microtasks();
+    sender.abandon();
+    stream.settle(false);
+    await sender.whenIdle();
+    expect(stats).toMatchObject({ offered: 3, busUnavailable: 2, unconfirmed: 1, pending: 0 });
+  });
+
+  it('stops a batch at a quarter of the message limit, and drops an event too large on its own', async () => {
+    const stream = new ControlledStream();
+    const stats = emptyPathStats();
+    const sender = durable(stream, stats, { window: 10, batchMax: 100, maxMessageBytes: 2000 });
+    const big = (seq: number): StampedEvent => ({ type: 'HealthCheck', payload: { checkType: 'x', nodeHealthy: true, healthReport: 'é'.repeat(1000) }, meta: { source: 'm', seq, time: 0 } });
+    for (let seq = 1; seq <= 10; seq++) sender.offer(event(seq));
+    sender.offer(big(11));
+    sender.offer(event(12));
+    await microtasks();
+    const sizes = stream.inFlight.map((f) => f.message.events.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(11);
+    expect(Math.max(...sizes)).toBeLessThan(10);
+    expect(stats).toMatchObject({ offered: 12, tooLarge: 1, pending: 11 });
+    expect(law(stats)).toBe(true);
+  });
+
+  test.prop([fc.array(fc.constantFrom('offer', 'offer', 'offer', 'ack', 'ack', 'fail', 'lost', 'down', 'up'), { maxLength: 80 })])(
+    'keeps the window, stores events in order without duplicates (whatever fails or loses its acknowledgement), and accounts for every event',
+    async (steps) => {
+      const stream = new ControlledStream();
+      const stats = emptyPathStats();
+      const sender = durable(stream, stats, { maxQueued: 10, window: 3, batchMax: 4, maxAttempts: 3 });
+      let seq = 0;
+      for (const step of steps) {
+        if (step === 'offer') sender.offer(event(++seq));
+        else if (step === 'down') stream.up = false;
+        else if (step === 'up') {
+          stream.up = true;
+          sender.pump();
+        } else if (stream.inFlight.length > 0) stream.settle(step === 'lost' ? 'ack-lost' : step === 'ack');
+        await microtasks();
+        expect(stream.inFlight.length).toBeLessThanOrEqual(3);
+        expect(law(stats)).toBe(true);
+      }
+      const stored = stream.storedSeqs();
+      expect(new Set(stored).size).toBe(stored.length);
+      for (let i = 1; i < stored.length; i++) expect(stored[i]).toBeGreaterThan(stored[i - 1] as number);
+      // Sent = acknowledged; a few more may be stored whose acknowledgement was lost (unconfirmed).
+      expect(stats.sent).toBeLessThanOrEqual(stored.length);
+      expect(stored.length).toBeLessThanOrEqual(stats.sent + stats.unconfirmed + stats.pending);
+    },
+  );
+});
+
+/** A core connection stand-in: publishes land in `written`; flushes wait for the test. */
+class ControlledConnection implements CoreTransport {
+  up = true;
+  readonly written: string[] = [];
+  readonly flushes: { resolve(): void; reject(e: Error): void }[] = [];
+  publish(_subject: string, body: string): void {
+    this.written.push(body);
+  }
+  flush(): Promise<void> {
+    return new Promise((resolve, reject) => this.flushes.push({ resolve, reject }));
+  }
+}
+
+describe('CoreSender', () => {
+  it('numbers what it writes, stops at its bound of unconfirmed bytes, and goes on once the server confirms', async () => {
+    const connection = new ControlledConnection();
+    const stats = emptyPathStats();
+    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1000, flushBytes: 400, maxMessageBytes: 1 << 20 });
+    for (let seq = 1; seq <= 20; seq++) sender.send(event(seq));
+    const size = connection.written[0]?.length ?? 0;
+    const fits = Math.ceil(1000 / size);
+    expect(stats).toMatchObject({ offered: 20, sent: fits, overflow: 20 - fits });
+    expect(connection.written.map((w) => (decodeMessage(new TextEncoder().encode(w)) as WireMessage).first)).toEqual(Array.from({ length: fits }, (_, i) => i + 1));
+    for (const f of connection.flushes.splice(0)) f.resolve();
+    await microtasks();
+    expect(sender.pendingBytes).toBeLessThan(1000);
+    sender.send(event(21));
+    expect(stats.sent).toBe(fits + 1);
+  });
+
+  it('counts an event too large for one message as tooLarge', () => {
+    const connection = new ControlledConnection();
+    const stats = emptyPathStats();
+    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1 << 20, flushBytes: 1 << 20, maxMessageBytes: 300 });
+    sender.send(event(1));
+    sender.send({ type: 'HealthCheck', payload: { checkType: 'x', nodeHealthy: true, healthReport: 'é'.repeat(100) }, meta: { source: 'm', seq: 2, time: 0 } });
+    sender.send(event(3));
+    expect(stats).toMatchObject({ offered: 3, sent: 2, tooLarge: 1 });
+    expect(connection.written.map((w) => (decodeMessage(new TextEncoder().encode(w)) as WireMessage).first)).toEqual([1, 2]);
+  });
+
+  it('counts busUnavailable while down, and forgets unconfirmed bytes when the connection breaks', () => {
+    const connection = new ControlledConnection();
+    const stats = emptyPathStats();
+    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1000, flushBytes: 400, maxMessageBytes: 1 << 20 });
+    for (let seq = 1; seq <= 30; seq++) sender.send(event(seq));
+    connection.up = false;
+    sender.reset();
+    for (const f of connection.flushes.splice(0)) f.reject(new Error('disconnected'));
+    sender.send(event(31));
+    expect(stats.busUnavailable).toBe(1);
+    connection.up = true;
+    sender.send(event(32));
+    expect(sender.pendingBytes).toBe(connection.written.at(-1)?.length);
+    expect(law(stats)).toBe(true);
+  });
+});
