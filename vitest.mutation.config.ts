@@ -18,6 +18,12 @@ export default defineConfig({
       'property-tests/kernel/**/*.test.ts',
       'property-tests/node/**/*.test.ts',
     ],
+    // Left out, as each costs seconds for every mutant it covers (nearly all of them) and the
+    // tests above already exercise what they would: the hostile-input property of the event
+    // catalogue (src/events' own guarantee, ~17 s; test/kernel/checks.test.ts and the catalogue
+    // tests cover the checks it goes through) and the 1,000/10,000-module replays (~6 s; the
+    // node model test replays to newcomers on nodes of up to 300 modules).
+    exclude: ['test/events/hostile-events.test.ts', 'test/scenarios/scale.test.ts'],
     env: { FC_SEED: '42', FC_RUNS_SCALE: '0.25' },
     setupFiles: ['test/support/fixed-seed.ts'],
     // One module graph for all test files: Stryker reruns the tests covering each mutant, and
