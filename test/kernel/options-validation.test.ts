@@ -30,6 +30,18 @@ describe('spawn options', () => {
     await shutdown(sim);
   });
 
+  it('refuses a name or a capacity of the wrong type as invalid-argument, naming the field', async () => {
+    const sim = simulated();
+    const refused = (options: unknown): string[] => {
+      const error = refusal(() => sim.system.spawn(() => undefined, options as SpawnOptions));
+      expect(error.code).toBe('invalid-argument');
+      return error.issues.map((i) => i.path);
+    };
+    expect(refused({ name: ['a'] })).toEqual(['name']);
+    expect(refused({ mailboxCapacity: '5' })).toEqual(['mailboxCapacity']);
+    await shutdown(sim);
+  });
+
   it('refuses an unknown field, so a typo does not pass silently', async () => {
     const sim = simulated();
     const error = refusal(() => sim.system.spawn(() => undefined, { name: 'a', mailboxCapacty: 5 } as SpawnOptions));
