@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActorRef, Failure } from '../../src/index.js';
 import { RestartWindow } from '../../src/kernel/supervision.js';
-import { shutdown, simulated } from './support.js';
+import { memoryLogger, shutdown, simulated } from './support.js';
 
 describe('RestartWindow', () => {
   it('allows maxRestarts restarts within withinMs and refuses one more', () => {
@@ -121,8 +121,9 @@ describe('restart intensity', () => {
     await shutdown(sim);
   });
 
-  it('shuts the system down when the root itself gives up, and records the root failure', async () => {
-    const sim = simulated({ supervision: { maxRestarts: 1, withinMs: 1000 } });
+  it('shuts the system down when the root itself gives up, and records and logs the root failure', async () => {
+    const { logger, lines } = memoryLogger('info');
+    const sim = simulated({ supervision: { maxRestarts: 1, withinMs: 1000 }, logger });
     const { scheduler, system } = sim;
     system.spawn<'boom'>(() => {
       throw new Error('again');
@@ -135,5 +136,9 @@ describe('restart intensity', () => {
     expect(system.isRunning).toBe(false);
     expect(system.rootFailures()).toEqual([expect.objectContaining({ kind: 'intensity-exceeded', child: '/flaky' })]);
     expect(system.lookup('/flaky')).toBeUndefined();
+    const [failure] = system.rootFailures();
+    expect(lines.filter((l) => l.msg === 'failure escalated to the root; stopping the system')).toEqual([
+      expect.objectContaining({ kind: 'intensity-exceeded', failure: failure?.message }),
+    ]);
   });
 });
