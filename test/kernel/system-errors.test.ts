@@ -109,3 +109,12 @@ describe('dead-letter observers', () => {
     await shutdown(sim);
   });
 });
+
+describe('a system given no logger', () => {
+  it('logs nothing: its logger is silent', async () => {
+    const system = createActorSystem();
+    expect(system.logger.level).toBe('silent');
+    expect(system.logger.isLevelEnabled('error')).toBe(false);
+    await system.shutdown();
+  });
+});
