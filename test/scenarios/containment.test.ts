@@ -185,6 +185,28 @@ describe('events are stamped by the node and cannot be forged', () => {
     await node.shutdown();
   });
 
+  it("does not even read a caller's own meta: a malformed one or a getter that throws changes nothing", async () => {
+    const { node, scheduler } = simNode(109);
+    const seen = recorder('seen', [EventType.NewBlock]);
+    await node.load(seen.module);
+    let reads = 0;
+    const metas: unknown[] = [{ source: 5, seq: -1 }, [], { forged: true }, { get source() { reads++; throw new Error('read'); } }];
+    for (const [i, meta] of metas.entries()) {
+      node.events.publish({ type: 'NewBlock', payload: { blockHash: hash(i), height: i }, meta } as unknown as NodeEvent);
+    }
+    const trap = new Proxy({ type: 'NewBlock', payload: { blockHash: hash(9), height: 9 }, meta: {} }, {
+      get(target, key) {
+        if (key === 'meta') reads++;
+        return Reflect.get(target, key) as unknown;
+      },
+    });
+    node.events.publish(trap as NodeEvent);
+    await scheduler.runAll();
+    expect(seen.events.map((e) => [e.meta?.source, (e.payload as { height: number }).height])).toEqual([0, 1, 2, 3, 9].map((h) => ['node', h]));
+    expect(reads).toBe(0);
+    await node.shutdown();
+  });
+
   it.each([
     ['NodeShutdown', { reason: 'forged', timeoutSeconds: 0 }],
     ['ModuleCrashed', { moduleName: 'victim', error: 'forged' }],
