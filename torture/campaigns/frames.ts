@@ -30,14 +30,9 @@ import {
   type ProcessModule,
   type ProcessModuleStatus,
 } from '../../src/index.js';
+import { watchHost, type CampaignOptions, type CampaignResult } from '../lib/campaign.js';
 import { exited } from '../lib/processes.js';
 
-/** What the campaign driver gets back. */
-export interface CampaignResult {
-  readonly name: string;
-  readonly figures: Record<string, number | string>;
-  readonly failures: string[];
-}
 
 /** Kinds of protocol violation a child ends its script with (see frames-child.ts). */
 export const VIOLATION_KINDS = [
@@ -98,7 +93,7 @@ export function checkModule(name: string, status: FrameCounters, incarnations: n
 }
 
 /** Runs the campaign: ≥ 100,000 malformed frames, or a few thousand with `quick`. */
-export async function run(options: { quick: boolean; log: (line: string) => void }): Promise<CampaignResult> {
+export async function run(options: CampaignOptions): Promise<CampaignResult> {
   const { quick, log } = options;
   const modules = quick ? 4 : 60;
   const incarnations = 2;
@@ -108,10 +103,8 @@ export async function run(options: { quick: boolean; log: (line: string) => void
   const maxMessageBytes = 64 * 1024;
   const dir = mkdtempSync(join(tmpdir(), 'modactor-frames-'));
   const failures: string[] = [];
-  const hostErrors: string[] = [];
-  const onHostError = (error: unknown): void => void hostErrors.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.on('uncaughtException', onHostError);
-  process.on('unhandledRejection', onHostError);
+  const host = watchHost();
+  const hostErrors = host.errors;
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const started = performance.now();
@@ -178,8 +171,7 @@ export async function run(options: { quick: boolean; log: (line: string) => void
   } finally {
     await node.shutdown();
     delay.disable();
-    process.off('uncaughtException', onHostError);
-    process.off('unhandledRejection', onHostError);
+    host.stop();
   }
 
   // What the children said they wrote, and who they were.
