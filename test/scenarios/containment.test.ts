@@ -207,6 +207,25 @@ describe('events are stamped by the node and cannot be forged', () => {
     await node.shutdown();
   });
 
+  it('gives unique, increasing seqs when a payload getter publishes re-entrantly during validation', async () => {
+    const { node, scheduler } = simNode(111);
+    const seen = recorder('seen', [EventType.NewBlock]);
+    await node.load(seen.module);
+    const payload = {
+      blockHash: hash(1),
+      get height() {
+        node.events.publish({ type: 'NewBlock', payload: { blockHash: hash(2), height: 2 } });
+        return 1;
+      },
+    };
+    node.events.publish({ type: 'NewBlock', payload } as unknown as NodeEvent);
+    await scheduler.runAll();
+    const stamped = seen.events.map((e) => [(e.payload as { height: number }).height, e.meta?.seq ?? 0]);
+    expect(stamped.map(([height]) => height)).toEqual([2, 1]);
+    expect(stamped[1]?.[1]).toBeGreaterThan(stamped[0]?.[1] ?? Number.POSITIVE_INFINITY);
+    await node.shutdown();
+  });
+
   it.each([
     ['NodeShutdown', { reason: 'forged', timeoutSeconds: 0 }],
     ['ModuleCrashed', { moduleName: 'victim', error: 'forged' }],
