@@ -4,6 +4,9 @@
  * without changing this file; the figures of the known ones are checked too, so a campaign that
  * quietly stopped doing its work fails.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listCampaigns, loadCampaign } from '../../torture/lib/campaign.js';
 
@@ -39,6 +42,25 @@ const campaigns = listCampaigns();
 describe('the torture campaigns, quick', () => {
   it('finds every campaign file of torture/campaigns', () => {
     expect(campaigns.map((c) => c.name)).toEqual(expect.arrayContaining(Object.keys(DID_ITS_WORK)));
+  });
+
+  it('takes as campaigns the files that export run, never a -child.ts entry or a helper', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modactor-campaigns-'));
+    try {
+      const files: Record<string, string> = {
+        'b-async.ts': 'export async function run(options: unknown) {}',
+        'a-plain.ts': 'export function run(options: unknown) {}',
+        'c-const.ts': 'export const run = async () => ({});',
+        'd-list.ts': 'async function run() {}\nexport { other, run };',
+        'e-child.ts': 'export async function run() {}',
+        'helper.ts': 'export async function runCampaign() {}\nfunction run() {}',
+        'notes.md': 'export async function run() {}',
+      };
+      for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+      expect(listCampaigns(dir).map((c) => c.name)).toEqual(['a-plain', 'b-async', 'c-const', 'd-list']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   for (const { name, file } of campaigns) {

@@ -1,5 +1,5 @@
 /**
- * Torture campaign (d): a soak at full speed. For 60 s (quick: 3 s) one publisher publishes as
+ * Torture campaign (d): a soak at full speed. For 60 s (quick: 7 s) one publisher publishes as
  * fast as it can (bursts of 500, a macrotask between bursts so the modules run) to 10 slow modules
  * (each awaits 1 to 4 ms per event, so they keep their mailboxes full and most offers to them are
  * dropped), 5 fast ones, and one that is unloaded and loaded again every second. Mostly routine

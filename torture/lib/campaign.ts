@@ -4,10 +4,11 @@
  * liveness guard.
  *
  * A campaign is a file `torture/campaigns/<name>.ts` exporting
- * `run(options: CampaignOptions): Promise<CampaignResult>`. Files ending in `-child.ts` are the
- * entries of child processes a campaign spawns, not campaigns; helpers live in `torture/lib/`.
+ * `run(options: CampaignOptions): Promise<CampaignResult>`; the driver and the quick test find every
+ * such file by themselves. Files ending in `-child.ts` (the entries of child processes a campaign
+ * spawns) and files that export no `run` are not campaigns; shared helpers live in `torture/lib/`.
  */
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { offeredCount, pendingCount, type DeliveryStats } from '../../src/index.js';
@@ -35,10 +36,20 @@ export interface Campaign {
 /** The folder of the campaigns. */
 export const CAMPAIGNS_DIR = fileURLToPath(new URL('../campaigns/', import.meta.url));
 
-/** Every campaign file present, by name (`frames`, `publishes`, ...), sorted. */
+/**
+ * Whether a campaign file's source exports `run` (a function or a const), read as text: the file is
+ * not imported to find out, since a helper (a child's entry) may start working when imported.
+ */
+export const EXPORTS_RUN = /^export\s+(?:async\s+)?function\s+run\s*\(|^export\s+(?:const|let)\s+run\b|^export\s*\{[^}]*\brun\b[^}]*\}/m;
+
+/**
+ * Every campaign present, by name (`frames`, `publishes`, ...), sorted: each `.ts` file of the folder
+ * that exports `run`, but the `-child.ts` entries of the child processes campaigns spawn.
+ */
 export function listCampaigns(dir: string = CAMPAIGNS_DIR): { readonly name: string; readonly file: string }[] {
   return readdirSync(dir)
     .filter((file) => file.endsWith('.ts') && !file.endsWith('-child.ts') && !file.endsWith('.d.ts'))
+    .filter((file) => EXPORTS_RUN.test(readFileSync(join(dir, file), 'utf8')))
     .sort()
     .map((file) => ({ name: basename(file, '.ts'), file: join(dir, file) }));
 }
