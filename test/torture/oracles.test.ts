@@ -40,6 +40,10 @@ describe('the memory oracle of the soak', () => {
     ]);
     expect(memoryVerdict(samples([80, 110]), 2).failures).toHaveLength(1);
   });
+
+  it('measures from the lowest sample after the warm-up: a peak when the warm-up ends hides no growth', () => {
+    expect(memoryVerdict(samples([80, 150, 100, 105, 112]), 1).failures).toEqual(['RSS grew 12.0% from 100 MiB at 2 s to 112 MiB at 4 s (at most 10%)']);
+  });
 });
 
 describe('the receipts against the statistics', () => {

@@ -30,9 +30,8 @@ import {
   type ProcessModule,
   type ProcessModuleStatus,
 } from '../../src/index.js';
-import { watchHost, type CampaignOptions, type CampaignResult } from '../lib/campaign.js';
+import { Waiter, watchHost, type CampaignOptions, type CampaignResult } from '../lib/campaign.js';
 import { exited } from '../lib/processes.js';
-
 
 /** Kinds of protocol violation a child ends its script with (see frames-child.ts). */
 export const VIOLATION_KINDS = [
@@ -111,7 +110,7 @@ export async function run(options: CampaignOptions): Promise<CampaignResult> {
   const node = createNode({ logger: pino({ level: 'silent' }) });
   const crashes: NodeEvent[] = [];
   const loaded = new Map<string, number>();
-  let onEvent: () => void = () => undefined;
+  const waiter = new Waiter();
   await node.load(
     defineModule({
       name: 'frames-observer',
@@ -121,23 +120,10 @@ export async function run(options: CampaignOptions): Promise<CampaignResult> {
       handle(event) {
         if (event.type === 'ModuleCrashed') crashes.push(event);
         if (event.type === 'ModuleLoaded') loaded.set(event.payload.moduleName, (loaded.get(event.payload.moduleName) ?? 0) + 1);
-        onEvent();
+        waiter.notify();
       },
     }),
   );
-  const until = (done: () => boolean): Promise<void> =>
-    new Promise((resolve) => {
-      if (done()) return resolve();
-      const previous = onEvent;
-      onEvent = () => {
-        previous();
-        if (done()) {
-          onEvent = previous;
-          resolve();
-        }
-      };
-    });
-
   const defined: ProcessModule[] = [];
   try {
     for (let first = 0; first < modules; first += wave) {
@@ -164,7 +150,18 @@ export async function run(options: CampaignOptions): Promise<CampaignResult> {
       defined.push(...batch);
       await Promise.all(batch.map((module) => node.load(module)));
       // Every misbehaving incarnation crashed and the well-behaved one after them was announced.
-      await until(() => names.every((name) => (loaded.get(name) ?? 0) >= incarnations + 1));
+      try {
+        await waiter.until(() => names.every((name) => (loaded.get(name) ?? 0) >= incarnations + 1), `modules ${names[0]}.. announced ${incarnations + 1} times`, 180_000);
+      } catch (error) {
+        // No progress: say where each module of the wave is, and stop (the node still shuts down).
+        const where = batch.map((m) => {
+          const st = m.status();
+          return `${m.name}: announced ${loaded.get(m.name) ?? 0}, spawned ${st.spawned}, crashes ${st.crashes}, pid ${st.pid ?? 'none'}, last failure ${st.lastFailure ?? 'none'}`;
+        });
+        const states = (await node.modules()).filter((info) => names.includes(info.name)).map((info) => `${info.name} ${info.state} after ${info.restarts} restarts`);
+        failures.push(`${error instanceof Error ? error.message : String(error)}`, ...where, `node.modules(): ${states.join('; ')}`);
+        break;
+      }
       await Promise.all(names.map((name) => node.unload(name)));
       log(`frames: ${first + names.length}/${modules} modules done`);
     }
