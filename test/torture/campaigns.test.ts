@@ -13,7 +13,9 @@ import { listCampaigns, loadCampaign } from '../../torture/lib/campaign.js';
 /** What the quick run of each known campaign must at least have done. */
 const DID_ITS_WORK: Record<string, (figures: Record<string, number | string>) => void> = {
   frames(f) {
-    expect(f).toMatchObject({ hostCrashes: 0, orphans: 0, children: 12 });
+    expect(f).toMatchObject({ hostCrashes: 0, orphans: 0 });
+    // 4 modules x 3 incarnations, and one more child for each killed before it was announced.
+    expect(f['children']).toBe(12 + Number(f['startupTimeouts']));
     expect(f['malformedWritten']).toBeGreaterThanOrEqual(2000);
     // Most frames were read and counted one by one; the rest died with a child a violation closed.
     expect(f['malformedCounted']).toBeGreaterThan(1000);
