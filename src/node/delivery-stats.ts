@@ -30,6 +30,12 @@ export interface DeliveryStats {
   membershipDropped: number;
   /** Incarnations started (1 + restarts). */
   incarnations: number;
+  /**
+   * A module with `replay` on a node with a store: seq numbers its replay could not give (removed
+   * by retention, never made durable, or refused by today's catalogue). Never offered, so outside
+   * the accounting law.
+   */
+  replayGap: number;
 }
 
 /** A fresh, zeroed stats record. */
@@ -45,6 +51,7 @@ export function emptyStats(): DeliveryStats {
     filtered: 0,
     membershipDropped: 0,
     incarnations: 0,
+    replayGap: 0,
   };
 }
 

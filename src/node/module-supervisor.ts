@@ -10,7 +10,7 @@ import type { EventRouter, ModuleIncarnation } from './event-router.js';
 import type { LifecycleEventMap } from './lifecycle-events.js';
 import { nextModuleState, type ModuleLifecycleEvent, type ModuleState } from './module-lifecycle.js';
 import { Barrier, type InstanceReport, type ModuleServices } from './module-instance.js';
-import type { ModuleRestartPolicy } from './module.js';
+import type { ModuleRestartPolicy, ReplayOption } from './module.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 import type { NormalizedModule } from './loadable.js';
 
@@ -28,6 +28,8 @@ export interface LoadableModule<E extends EventMap = EventMap> {
   readonly membershipCapacity?: number;
   readonly restart?: ModuleRestartPolicy;
   readonly shutdownTimeoutMs?: number;
+  /** Replay of the durable events it missed, on a node with a store (see `defineModule`). */
+  readonly replay?: ReplayOption;
   /** Builds the actor behaviour of this module's incarnations (process and worker hosts). */
   readonly instanceBehavior?: (services: ModuleServices<E>) => BehaviorFactory<unknown>;
 }
@@ -92,6 +94,8 @@ interface ModuleRecord<E extends EventMap> {
   healthQuietUntil: number;
   healthTimer: TimerHandle | null;
   restarts: number;
+  /** `restarts` when this load began (the count continues across loads and node restarts with a store). */
+  readonly restartsAtLoad: number;
   stopping: boolean;
   /** The current incarnation finished subscribing. */
   subscribed: boolean;
@@ -110,6 +114,8 @@ export interface SupervisorDeps<E extends EventMap> {
   readonly services: ModuleServices<E>;
   /** Shortest time between two `ModuleHealthChanged` of one module (later reports coalesce). */
   readonly healthIntervalMs: number;
+  /** Restarts a module name had before this load (kept by the node's store across node restarts). */
+  readonly restartsOf?: (name: string) => number;
 }
 
 /** A module's priority-lane capacity when it sets none (ModuleDefinition.priorityCapacity). @internal */
@@ -207,7 +213,8 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
           pendingHealth: null,
           healthQuietUntil: Number.NEGATIVE_INFINITY,
           healthTimer: null,
-          restarts: 0,
+          restarts: deps.restartsOf?.(module.name) ?? 0,
+          restartsAtLoad: deps.restartsOf?.(module.name) ?? 0,
           stopping: false,
           subscribed: false,
           extraTypes: null,
@@ -259,7 +266,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         transition(record, 'ANNOUNCED');
         publish('ModuleStarted', { moduleName: incarnation.name });
         setHealth(incarnation.name, record, 'healthy');
-        if (record.restarts === 0) moduleLog(incarnation.name).info({ version: incarnation.version }, 'module loaded');
+        if (record.restarts === record.restartsAtLoad) moduleLog(incarnation.name).info({ version: incarnation.version }, 'module loaded');
         else moduleLog(incarnation.name).info({ restarts: record.restarts }, 'module restarted');
         settle(record, info(incarnation.name, record));
       };
