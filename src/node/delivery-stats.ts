@@ -32,8 +32,7 @@ export interface DeliveryStats {
   incarnations: number;
   /**
    * A module with `replay` on a node with a store: seq numbers its replay could not give (removed
-   * by retention, never made durable, or refused by today's catalogue). Never offered, so outside
-   * the accounting law.
+   * by retention, or records today's catalogue refuses). Never offered, so outside the accounting law.
    */
   replayGap: number;
 }

@@ -587,11 +587,12 @@ export class EventRouter<E extends EventMap> {
     incarnation.retired = true;
     incarnation.stats.lostOnCrash += incarnation.enqueued - incarnation.settled;
     incarnation.settled = incarnation.enqueued;
+    // Its position first: it stays below what its feed had not given yet.
+    incarnation.cursor?.detach();
+    incarnation.cursor = null;
     incarnation.backlog?.feed?.close();
     incarnation.backlog = null;
     incarnation.held = 0;
-    incarnation.cursor?.detach();
-    incarnation.cursor = null;
   }
 
   /**

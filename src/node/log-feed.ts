@@ -6,8 +6,9 @@
  *
  * The log's readers return only what is durable. When the feed has read everything durable and
  * still owes events (appended, not yet written), it waits for the log to settle them (without
- * hastening the group commit), then reads on; what never became durable (a failed write) and what
- * retention removed is counted in the module's `replayGap`.
+ * hastening the group commit), then reads on. What retention removed, and records today's catalogue
+ * refuses, are counted in the module's `replayGap`; what never became durable (a failed write) is
+ * passed over (the node counts it `notDurable`).
  *
  * @internal
  */
@@ -121,9 +122,10 @@ export class LogFeed<E extends EventMap> implements ReplayFeed<E> {
           continue;
         }
         if (this.scanned >= this.target) break;
-        if (waitedFor !== undefined && this.scanned < waitedFor) {
-          this.countGap(waitedFor - this.scanned);
-          this.scanned = waitedFor;
+        if (waitedFor !== undefined) {
+          // Everything appended up to it was written or failed, and read: what is missing is not
+          // in the log (not durable types, or a failed write: the node counts those notDurable).
+          if (waitedFor > this.scanned) this.scanned = waitedFor;
           waitedFor = undefined;
           continue;
         }

@@ -58,6 +58,8 @@ export class ReplayPosition<E extends EventMap> {
    * up to `lastSeq` (a feed), skipping what was handled above the mark.
    */
   attach(incarnation: ModuleIncarnation<E>, lastSeq: number): { readonly cursor: DurableCursor<E>; readonly feed: ReplayFeed<E> | null } {
+    // An incarnation not yet detached (its end not yet processed): where it got to counts.
+    if (this.attached !== null) this.position = this.mark();
     this.pending.clear();
     this.queue = [];
     this.head = 0;

@@ -184,6 +184,34 @@ describe('modules with replay', () => {
     await drive(scheduler, node.shutdown());
   });
 
+  it('keeps below what its feed had not given when its incarnation ends: a restart, then the node shut down before it caught up', async () => {
+    const disk = createMemoryDisk();
+    const first = diskNode(disk);
+    let crash = true;
+    const a = heights('m', {
+      replay: true,
+      handle: (event) => {
+        if (crash && event.type === 'NewBlock') {
+          crash = false;
+          throw new Error('crash on 1, with 2 queued');
+        }
+      },
+    });
+    await drive(first.scheduler, first.node.load(a.module));
+    first.node.events.publish(block(1));
+    first.node.events.publish(block(2));
+    await first.scheduler.advanceBy(0); // crashed on 1, restarted: 2 is owed to its feed
+    await drive(first.scheduler, first.node.shutdown());
+
+    const second = diskNode(disk);
+    const b = heights('m', { replay: true });
+    await drive(second.scheduler, second.node.load(b.module));
+    await settle(second.scheduler);
+    expect([a.seen, b.seen]).toEqual([[], [2]]);
+    expect(await drive(second.scheduler, second.node.events.getDeliveryStats('m'))).toMatchObject({ replayGap: 0 });
+    await drive(second.scheduler, second.node.shutdown());
+  });
+
   it('keeps its position through an unload and a later load of the same name', async () => {
     const disk = createMemoryDisk();
     const { node, scheduler } = diskNode(disk);
