@@ -27,7 +27,7 @@ export interface ModuleIncarnation<E extends EventMap = EventMap> {
   readonly admit: ((event: EventOf<E>) => boolean) | undefined;
   /** Fails the incarnation from outside its turn (its filter threw while a publisher called it). */
   readonly crash: Crashable | undefined;
-  /** Enqueued into this incarnation's mailbox (or its backlog). */
+  /** Enqueued into this incarnation's mailbox (what waits in its backlog counts once it enters the mailbox). */
   enqueued: number;
   /** Handled or failed on by this incarnation. */
   settled: number;
@@ -123,7 +123,7 @@ interface Backlog<E extends EventMap> {
    */
   firstSeq: number;
   time: number;
-  /** Events offered while the replay was pending, in order, already counted as enqueued. */
+  /** Events offered while the replay was pending, in order; counted when they enter the mailbox. */
   readonly waiting: { readonly event: EventOf<E>; readonly kind: Kind }[];
   head: number;
   /** Routine events among `waiting` (they count against the routine bound). */
@@ -729,13 +729,14 @@ export class EventRouter<E extends EventMap> {
     else if (backlog !== null) result = this.waitRoom(incarnation, backlog, kind) ? this.waitFor(incarnation, backlog, event, kind) : 'full';
     else result = this.hasRoom(incarnation) ? incarnation.ref.tell(event) : 'full';
     if (result === 'full') return this.defer(incarnation, cursor, seq);
-    if (result === 'enqueued') {
-      cursor.enqueued(seq);
-      if (backlog !== null) this.pull(incarnation);
-    } else {
+    if (result === 'closed') {
       cursor.closed(seq);
+      return this.count(incarnation, result, kind);
     }
-    return this.count(incarnation, result, kind);
+    cursor.enqueued(seq);
+    if (kind === 'critical' || backlog === null) return this.count(incarnation, result, kind);
+    this.pull(incarnation); // it waits: counted when it enters the mailbox
+    return result;
   }
 
   /** Leaves a durable event to the module's feed (started from it when there is none). */
@@ -804,11 +805,15 @@ export class EventRouter<E extends EventMap> {
     this.options.onOverflow?.(incarnation);
   }
 
-  /** An event offered while a replay is pending waits behind it, within the same bounds. */
+  /**
+   * An event offered while a backlog is pending waits behind it, within the same bounds. It is
+   * counted when it enters the mailbox ({@link pull}), as the kernel sees it: one that waits when
+   * its module dies was never offered to it.
+   */
   private wait(incarnation: ModuleIncarnation<E>, backlog: Backlog<E>, event: EventOf<E>, kind: Kind): OfferResult {
     const result = this.waitRoom(incarnation, backlog, kind) ? this.waitFor(incarnation, backlog, event, kind) : 'full';
-    this.count(incarnation, result, kind);
     if (result === 'enqueued') this.pull(incarnation);
+    else this.count(incarnation, result, kind);
     return result;
   }
 
@@ -878,7 +883,8 @@ export class EventRouter<E extends EventMap> {
         backlog.head++;
         if (item.kind === 'membership') backlog.reserved--;
         else backlog.routine--;
-        if (result === 'closed') return; // counted when it was offered; retire counts it lost
+        this.count(incarnation, result, item.kind);
+        if (result === 'closed') return;
         continue;
       }
       if (feed !== null) return;

@@ -117,14 +117,15 @@ export class ModuleInstance<E extends EventMap> extends Incarnation<E> implement
       return undefined;
     }
     const incarnation = this.incarnation;
-    // One taken: room for the next event of a paced replay, if one is pending.
-    if (incarnation.backlog !== null) this.services.router.pull(incarnation);
     let result: void | Promise<void>;
     try {
       result = (this.handlers as ModuleHandlers<E>).handle(message as EventOf<E>, this.context);
     } catch (error) {
       return this.failedOn(message, error);
     }
+    // One taken: room for the next event of a paced backlog, if one is pending (after the handler
+    // began, so that the next one is offered after this one was taken, as its mailbox saw it).
+    if (incarnation.backlog !== null) this.services.router.pull(incarnation);
     if (isThenable(result)) {
       return Promise.resolve(result).then(
         () => this.handled(message),

@@ -22,7 +22,9 @@ export type InvariantName =
   | 'mailbox-bound'
   | 'nothing-after-termination'
   | 'restart-policy'
-  | 'graceful-shutdown';
+  | 'graceful-shutdown'
+  | 'durable-delivery';
+/** The invariants checked by default (`durable-delivery` too when the scenario's node has a store). */
 export const INVARIANT_NAMES: readonly InvariantName[] = [
   'fifo',
   'module-loaded-once',
@@ -33,6 +35,9 @@ export const INVARIANT_NAMES: readonly InvariantName[] = [
   'restart-policy',
   'graceful-shutdown',
 ];
+/** The invariant of a node with a store (`node.store`), checked by default when there is one. */
+export const STORE_INVARIANT: InvariantName = 'durable-delivery';
+const ALL_INVARIANT_NAMES: readonly InvariantName[] = [...INVARIANT_NAMES, STORE_INVARIANT];
 
 /** A module of the scenario: a cast member from actors/ (or a file), loaded at `at`. */
 export interface ScenarioModule {
@@ -44,6 +49,8 @@ export interface ScenarioModule {
   readonly options?: Readonly<Record<string, unknown>>;
   /** Virtual ms at which it is loaded; after 0 it is a hotload into the running node. */
   readonly at: number;
+  /** The module keeps its position and replays what it missed (`replay: true`; needs `node.store`). */
+  readonly replay?: boolean;
 }
 
 /** A traffic generator: events of one kind at a fixed interval or a mean rate, in virtual time. */
@@ -69,7 +76,16 @@ export type FaultSpec =
   /** From `at` for `for` ms (default: to the end), every event it takes costs `delayMs` more. */
   | { readonly kind: 'slow'; readonly module: string; readonly at: number; readonly for?: number; readonly delayMs: number }
   /** A burst of `count` events of a traffic kind, at `at` (spread over `over` ms, default 0). */
-  | { readonly kind: 'flood'; readonly traffic: TrafficKind; readonly at: number; readonly count: number; readonly over: number };
+  | { readonly kind: 'flood'; readonly traffic: TrafficKind; readonly at: number; readonly count: number; readonly over: number }
+  /** The node restarts at `at` (default: its process crashes); needs `node.store`. */
+  | { readonly kind: 'restart-node'; readonly at: number; readonly how: NodeRestartHow };
+
+/**
+ * How a node restarts: `graceful` (shut down, then started again), `crash` (its process dies: the
+ * page cache survives) or `power-loss` (the machine loses power: unsynced bytes are lost).
+ */
+export type NodeRestartHow = 'graceful' | 'crash' | 'power-loss';
+export const NODE_RESTART_HOWS: readonly NodeRestartHow[] = ['graceful', 'crash', 'power-loss'];
 
 /** Options a `probe` or any cast member takes; free-form, given to its factory. */
 export type ModuleOptions = Readonly<Record<string, unknown>>;
@@ -104,7 +120,11 @@ export type ScenarioCommand =
   | { readonly do: 'reload'; readonly module: string; readonly options?: ModuleOptions }
   | { readonly do: 'unload'; readonly module: string }
   /** Script only: moves the script's clock on by `ms` virtual ms. */
-  | { readonly do: 'advance'; readonly ms: number };
+  | { readonly do: 'advance'; readonly ms: number }
+  /** Restarts the node on its store (default `crash`); a script goes on once it is back with its modules. */
+  | { readonly do: 'restart-node'; readonly how?: NodeRestartHow }
+  /** Flushes the node's store: what was published before it is acknowledged once it resolves (a script waits). */
+  | { readonly do: 'flush' };
 
 export type CommandKind = ScenarioCommand['do'];
 export const COMMAND_KINDS: readonly CommandKind[] = [
@@ -119,6 +139,8 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'reload',
   'unload',
   'advance',
+  'restart-node',
+  'flush',
 ];
 
 /** A command at an absolute virtual time. */
@@ -152,7 +174,8 @@ export interface Scenario {
   readonly duration: number;
   /** For `--real`: real ms per virtual ms (0.1 runs a 60 s scenario in about 6 s). Default 1. */
   readonly timeScale: number;
-  readonly node: { readonly shutdownTimeoutMs?: number; readonly defaultMailboxCapacity?: number };
+  /** `store: true`: the node keeps a store on a simulated disk (see `restart-node`, `replay`). */
+  readonly node: { readonly shutdownTimeoutMs?: number; readonly defaultMailboxCapacity?: number; readonly store?: boolean };
   readonly modules: readonly ScenarioModule[];
   readonly traffic: readonly TrafficSpec[];
   readonly faults: readonly FaultSpec[];
@@ -279,9 +302,13 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   const duration = top.duration === undefined ? (r.note('duration', 'a positive number of virtual ms', 'nothing'), 0) : r.positive(top.duration, 'duration') ?? 0;
   const timeScale = top.timeScale === undefined ? 1 : r.positive(top.timeScale, 'timeScale') ?? 1;
 
-  const node: { shutdownTimeoutMs?: number; defaultMailboxCapacity?: number } = {};
+  const node: { shutdownTimeoutMs?: number; defaultMailboxCapacity?: number; store?: boolean } = {};
   if (top.node !== undefined) {
-    const n = r.object(top.node, 'node', ['shutdownTimeoutMs', 'defaultMailboxCapacity']);
+    const n = r.object(top.node, 'node', ['shutdownTimeoutMs', 'defaultMailboxCapacity', 'store']);
+    if (n?.store !== undefined) {
+      if (typeof n.store === 'boolean') node.store = n.store;
+      else r.bad('node.store', 'a boolean', n.store);
+    }
     if (n?.shutdownTimeoutMs !== undefined) {
       const v = r.time(n.shutdownTimeoutMs, 'node.shutdownTimeoutMs');
       if (v !== undefined) node.shutdownTimeoutMs = v;
@@ -307,14 +334,20 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   const list = (key: string): readonly Json[] => (top[key] === undefined ? [] : r.array(top[key], key) ?? []);
   list('modules').forEach((raw, i) => {
     const path = join('modules', i);
-    const m = r.object(raw, path, ['actor', 'name', 'options', 'at']);
+    const m = r.object(raw, path, ['actor', 'name', 'options', 'at', 'replay']);
     if (m === undefined) return;
     const actor = r.string(m.actor, join(path, 'actor'));
     const mName = m.name === undefined ? undefined : moduleName(r, m.name, join(path, 'name'));
     const options = r.options(m.options, join(path, 'options'));
     const at = m.at === undefined ? 0 : r.time(m.at, join(path, 'at'));
+    let replay: boolean | undefined;
+    if (m.replay !== undefined) {
+      if (typeof m.replay !== 'boolean') r.bad(join(path, 'replay'), 'a boolean', m.replay);
+      else if (m.replay && node.store !== true) r.note(join(path, 'replay'), 'replay only on a node with a store (node.store: true)', 'true');
+      else replay = m.replay;
+    }
     if (actor === undefined || at === undefined) return;
-    modules.push({ actor, at, ...(mName === undefined ? {} : { name: mName }), ...(options === undefined ? {} : { options }) });
+    modules.push({ actor, at, ...(mName === undefined ? {} : { name: mName }), ...(options === undefined ? {} : { options }), ...(replay === true ? { replay } : {}) });
   });
 
   const traffic: TrafficSpec[] = [];
@@ -347,17 +380,23 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   list('faults').forEach((raw, i) => {
     const path = join('faults', i);
     const kindOf = (raw as { kind?: unknown } | null)?.kind;
-    const kind = r.oneOf(typeof raw === 'object' && raw !== null ? kindOf : undefined, join(path, 'kind'), ['crash', 'hang', 'slow', 'flood'] as const);
+    const kind = r.oneOf(typeof raw === 'object' && raw !== null ? kindOf : undefined, join(path, 'kind'), ['crash', 'hang', 'slow', 'flood', 'restart-node'] as const);
     if (kind === undefined) return;
     const allowed = {
       crash: ['kind', 'module', 'at', 'count'],
       hang: ['kind', 'module', 'at', 'for'],
       slow: ['kind', 'module', 'at', 'for', 'delayMs'],
       flood: ['kind', 'traffic', 'at', 'count', 'over'],
+      'restart-node': ['kind', 'at', 'how'],
     }[kind];
     const f = r.object(raw, path, allowed);
     if (f === undefined) return;
     const at = r.time(f.at, join(path, 'at'));
+    if (kind === 'restart-node') {
+      const how = readRestart(r, f.how, join(path, 'how'), node.store === true);
+      if (at !== undefined && how !== undefined) faults.push({ kind, at, how });
+      return;
+    }
     if (kind === 'flood') {
       const trafficKind = r.oneOf(f.traffic, join(path, 'traffic'), TRAFFIC_KINDS);
       const count = r.count(f.count, join(path, 'count'));
@@ -385,7 +424,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   const actions: TimedAction[] = [];
   list('actions').forEach((raw, i) => {
     const path = join('actions', i);
-    const command = readCommand(r, raw, path, ['at'], faultRefs);
+    const command = readCommand(r, raw, path, ['at'], faultRefs, node.store === true);
     if (command === undefined) return;
     if (command.do === 'advance') {
       r.note(join(path, 'do'), 'an action other than advance (advance belongs in the script; an action has its own "at")', '"advance"');
@@ -398,7 +437,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   const script: ScenarioCommand[] = [];
   let scriptTime = 0;
   list('script').forEach((raw, i) => {
-    const command = readCommand(r, raw, join('script', i), [], faultRefs);
+    const command = readCommand(r, raw, join('script', i), [], faultRefs, node.store === true);
     if (command === undefined) return;
     if (command.do === 'advance') scriptTime += command.ms;
     script.push(command);
@@ -407,13 +446,13 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     r.note('script', `the script's advances to end by the shutdown at ${shutdown.at} ms`, `${scriptTime} ms`);
   }
 
-  let invariants: InvariantName[] = [...INVARIANT_NAMES];
+  let invariants: InvariantName[] = node.store === true ? [...ALL_INVARIANT_NAMES] : [...INVARIANT_NAMES];
   if (top.invariants !== undefined) {
     const raw = r.array(top.invariants, 'invariants');
     if (raw !== undefined) {
       invariants = [];
       raw.forEach((v, i) => {
-        const inv = r.oneOf(v, join('invariants', i), INVARIANT_NAMES);
+        const inv = r.oneOf(v, join('invariants', i), ALL_INVARIANT_NAMES);
         if (inv !== undefined && !invariants.includes(inv)) invariants.push(inv);
       });
     }
@@ -524,7 +563,18 @@ const COMMAND_FIELDS: Record<CommandKind, readonly string[]> = {
   reload: ['do', 'module', 'options'],
   unload: ['do', 'module'],
   advance: ['do', 'ms'],
+  'restart-node': ['do', 'how'],
+  flush: ['do'],
 };
+
+/** How a node restarts (default `crash`); only on a node with a store. */
+function readRestart(r: Reader, value: Json, path: string, store: boolean): NodeRestartHow | undefined {
+  if (!store) {
+    r.note(path.replace(/\.how$/, ''), 'a node restart only on a node with a store (node.store: true)', 'a node without one');
+    return undefined;
+  }
+  return value === undefined ? 'crash' : r.oneOf(value, path, NODE_RESTART_HOWS);
+}
 
 function readCommand(
   r: Reader,
@@ -532,6 +582,7 @@ function readCommand(
   path: string,
   extra: readonly string[],
   refs: { path: string; module: string }[],
+  store: boolean,
 ): ScenarioCommand | undefined {
   const kind = r.oneOf(typeof raw === 'object' && raw !== null ? (raw as { do?: unknown }).do : undefined, join(path, 'do'), COMMAND_KINDS);
   if (kind === undefined) return undefined;
@@ -612,6 +663,16 @@ function readCommand(
       const ms = r.time(c.ms, join(path, 'ms'));
       return ms === undefined ? undefined : { do: kind, ms };
     }
+    case 'restart-node': {
+      const how = readRestart(r, c.how, join(path, 'how'), store);
+      return how === undefined ? undefined : { do: kind, how };
+    }
+    case 'flush':
+      if (!store) {
+        r.note(path, 'a flush only on a node with a store (node.store: true)', 'a node without one');
+        return undefined;
+      }
+      return { do: kind };
   }
 }
 
