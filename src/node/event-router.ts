@@ -123,7 +123,7 @@ interface Backlog<E extends EventMap> {
    */
   firstSeq: number;
   time: number;
-  /** Events offered while the replay was pending, in order; counted when they enter the mailbox. */
+  /** Events offered while the backlog was pending, in order; counted when they enter the mailbox (or are lost with it). */
   readonly waiting: { readonly event: EventOf<E>; readonly kind: Kind }[];
   head: number;
   /** Routine events among `waiting` (they count against the routine bound). */
@@ -587,6 +587,11 @@ export class EventRouter<E extends EventMap> {
     incarnation.retired = true;
     incarnation.stats.lostOnCrash += incarnation.enqueued - incarnation.settled;
     incarnation.settled = incarnation.enqueued;
+    // What still waited behind a backlog was offered to it and is lost with it.
+    const backlog = incarnation.backlog;
+    const waiting = backlog === null ? 0 : backlog.waiting.length - backlog.head;
+    incarnation.stats.successful += waiting;
+    incarnation.stats.lostOnCrash += waiting;
     // Its position first: it stays below what its feed had not given yet.
     incarnation.cursor?.detach();
     incarnation.cursor = null;
@@ -807,8 +812,8 @@ export class EventRouter<E extends EventMap> {
 
   /**
    * An event offered while a backlog is pending waits behind it, within the same bounds. It is
-   * counted when it enters the mailbox ({@link pull}), as the kernel sees it: one that waits when
-   * its module dies was never offered to it.
+   * counted when it enters the mailbox ({@link pull}), as the kernel sees it, or, when its module
+   * ends before, as offered and lost then ({@link settle}).
    */
   private wait(incarnation: ModuleIncarnation<E>, backlog: Backlog<E>, event: EventOf<E>, kind: Kind): OfferResult {
     const result = this.waitRoom(incarnation, backlog, kind) ? this.waitFor(incarnation, backlog, event, kind) : 'full';
