@@ -167,8 +167,8 @@ function read<E extends EventMap>(module: LoadableModule<E>, defaults: ModuleDef
   });
 }
 
-/** A module's `replay`, parsed by the vocabulary (the same check as `defineModule`'s): undefined for none. */
-function replaySpec(replay: unknown): ReplaySpec | undefined {
+/** A module's `replay`, parsed by the vocabulary (the same check as `defineModule`'s): undefined for none. @internal */
+export function replaySpec(replay: unknown): ReplaySpec | undefined {
   if (replay === undefined) return undefined;
   const parsed = field(replayOption, replay, 'replay');
   if (parsed === false) return undefined;
