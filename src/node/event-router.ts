@@ -158,6 +158,17 @@ type Screened = 'filtered' | 'serialization-failed';
 /** A durable event left for a module's feed to read from the store (it is behind). */
 type Deferred = 'deferred';
 
+/** An event type's subscribers and count. */
+interface Channel<E extends EventMap> {
+  /** Appended to in place; a removal makes a new array (a publish may be walking the old one). */
+  subscribers: readonly ModuleIncarnation<E>[];
+  published: number;
+  /** Its events travel as membership events (past the routine bound, in order). */
+  readonly membership: boolean;
+}
+
+const NO_SUBSCRIBER_LIST: readonly never[] = Object.freeze([]);
+
 /** Told of every accepted event, and whether it came from another node. @internal */
 export type EventTap<E extends EventMap> = (event: EventOf<E>, remote: boolean) => void;
 
@@ -273,14 +284,13 @@ export interface RouterOptions<E extends EventMap> {
  */
 export class EventRouter<E extends EventMap> {
   readonly catalogue: Catalogue<E>;
-  private readonly byType = new Map<string, ModuleIncarnation<E>[]>();
+  /** Per event type: its subscribers (in subscription order) and its count. */
+  private readonly byType = new Map<string, Channel<E>>();
   /** Per module: its incarnation and the types it is subscribed to (a few, kept in an array). */
   private readonly byModule = new Map<string, ModuleIncarnation<E>>();
   private readonly statsByName = new Map<string, DeliveryStats>();
   /** Announced (loaded) modules by name, in announcement order: the loaded-modules registry. */
   private readonly announced = new Map<string, Announced>();
-  /** Accepted events by type (what was published, whether or not anyone subscribed). */
-  private readonly published = new Map<string, number>();
   private seq = 0;
   /** Who watches every accepted event (a bus, a store); null while nobody does (one check per event). */
   private taps: EventTap<E>[] | null = null;
@@ -309,8 +319,11 @@ export class EventRouter<E extends EventMap> {
       const refused = this.gate();
       if (refused !== null) throw refused;
     }
-    const event = this.catalogue.validate(raw);
-    return this.stamp(event.type, event.payload, source);
+    // The copy the catalogue makes carries the stamp: one frozen envelope. The seq is taken only
+    // once the event is accepted.
+    const event = this.catalogue.validate(raw, Object.freeze({ source, seq: this.seq + 1, time: this.options.now() }));
+    this.seq++;
+    return event;
   }
 
   /** Publishes an event built by node code (lifecycle, node events): trusted, stamped `node`. */
@@ -445,7 +458,19 @@ export class EventRouter<E extends EventMap> {
 
   /** Accepted events so far, by type. */
   publishedCounts(): ReadonlyMap<string, number> {
-    return this.published;
+    const counts = new Map<string, number>();
+    for (const [type, channel] of this.byType) if (channel.published > 0) counts.set(type, channel.published);
+    return counts;
+  }
+
+  /** The channel of a type, made on first use (a type's count and subscribers live there). */
+  private channel(type: string): Channel<E> {
+    let channel = this.byType.get(type);
+    if (channel === undefined) {
+      channel = { subscribers: NO_SUBSCRIBER_LIST, published: 0, membership: MEMBERSHIP.has(type) };
+      this.byType.set(type, channel);
+    }
+    return channel;
   }
 
   // ---- Subscriptions ----------------------------------------------------------------------------
@@ -475,9 +500,10 @@ export class EventRouter<E extends EventMap> {
       if (incarnation.types.includes(type)) continue;
       incarnation.types = [...incarnation.types, type];
       added.push(type);
-      const list = this.byType.get(type);
-      if (list === undefined) this.byType.set(type, [incarnation]);
-      else list.push(incarnation);
+      // Appended in place (O(1)): subscriptions change in EventManager turns, never during a publish.
+      const channel = this.channel(type);
+      if (channel.subscribers === NO_SUBSCRIBER_LIST) channel.subscribers = [incarnation];
+      else (channel.subscribers as ModuleIncarnation<E>[]).push(incarnation);
     }
     if (incarnation.replay !== undefined && incarnation.cursor === null && this.durability !== null && !incarnation.retired) {
       // Its position: what it missed comes first, read from the store, then live events.
@@ -519,7 +545,7 @@ export class EventRouter<E extends EventMap> {
 
   /** Module names subscribed to `type`, in subscription order. */
   subscribers(type: string): string[] {
-    return (this.byType.get(type) ?? []).map((i) => i.name);
+    return (this.byType.get(type)?.subscribers ?? []).map((i) => i.name);
   }
 
   // ---- The loaded-modules registry ---------------------------------------------------------------
@@ -652,10 +678,11 @@ export class EventRouter<E extends EventMap> {
 
   private offerAll(event: EventOf<E>): PublishReceipt {
     const type = event.type;
-    this.published.set(type, (this.published.get(type) ?? 0) + 1);
-    const subscribers = this.byType.get(type);
-    if (subscribers === undefined || subscribers.length === 0) return NO_SUBSCRIBERS;
-    const kind = this.kindOf(event);
+    const channel = this.channel(type);
+    channel.published++;
+    const subscribers = channel.subscribers;
+    if (subscribers.length === 0) return NO_SUBSCRIBERS;
+    const kind = this.kindOf(channel, event);
     // Whether the event is durable, asked once, only when a subscriber keeps a position.
     let durable: boolean | undefined;
     let enqueued = 0;
@@ -667,6 +694,30 @@ export class EventRouter<E extends EventMap> {
     // A filter may crash its module, which never changes this list in this turn; a copy is not needed.
     for (let i = 0; i < subscribers.length; i++) {
       const incarnation = subscribers[i] as ModuleIncarnation<E>;
+      // The common case, inline: a routine event to a module with nothing of its own to say.
+      if (
+        kind === 'routine' &&
+        incarnation.filter === undefined &&
+        incarnation.admit === undefined &&
+        incarnation.backlog === null &&
+        incarnation.held === 0 &&
+        incarnation.cursor === null
+      ) {
+        const result = incarnation.ref.tell(event);
+        if (result === 'enqueued') {
+          incarnation.stats.successful++;
+          incarnation.enqueued++;
+          enqueued++;
+          continue;
+        }
+        this.count(incarnation, result, kind);
+        if (result === 'full') dropped++;
+        else {
+          failed++;
+          (dead ??= []).push(incarnation);
+        }
+        continue;
+      }
       let cursor: DurableCursor<E> | null = null;
       if (incarnation.cursor !== null) {
         durable ??= (this.durability as Durability<E>).isDurable(type);
@@ -914,18 +965,19 @@ export class EventRouter<E extends EventMap> {
     return true;
   }
 
-  private kindOf(event: EventOf<E>): Kind {
-    if (MEMBERSHIP.has(event.type)) return 'membership';
+  /** How an event travels: membership events in order past the bound, critical ones ahead, the rest in order. */
+  private kindOf(channel: Channel<E>, event: EventOf<E>): Kind {
+    if (channel.membership) return 'membership';
     return this.options.isCritical(event) ? 'critical' : 'routine';
   }
 
   private dropFromType(type: string, incarnation: ModuleIncarnation<E>): void {
-    const list = this.byType.get(type);
-    if (list === undefined) return;
+    const channel = this.byType.get(type);
+    if (channel === undefined) return;
+    const list = channel.subscribers;
     const index = list.indexOf(incarnation);
     if (index < 0) return;
-    if (list.length === 1) this.byType.delete(type);
-    else this.byType.set(type, [...list.slice(0, index), ...list.slice(index + 1)]);
+    channel.subscribers = list.length === 1 ? NO_SUBSCRIBER_LIST : [...list.slice(0, index), ...list.slice(index + 1)];
   }
 }
 

@@ -129,7 +129,8 @@ async function savedPositions(disk: MemoryDisk, modules: Iterable<string>): Prom
  * Restarts the run's node on its disk: the old node ends (shut down, or its process dies: nothing
  * of it runs any more), a new one opens the store, the recorder is loaded, the node's view is
  * checkpointed (what the store restored: the accounting invariant counts from there), and the
- * modules loaded before are loaded again, in order. Publishing pauses meanwhile.
+ * modules loaded before are loaded again, in order, and the node is started. Publishing pauses
+ * meanwhile.
  */
 export async function restartNode(run: SimulationRun, how: NodeRestartHow): Promise<void> {
   const disk = run.disk;
@@ -146,7 +147,7 @@ export async function restartNode(run: SimulationRun, how: NodeRestartHow): Prom
     if (how === 'power-loss') disk.powerLoss();
     run.trace.lifecycle.push({ t: run.now(), type: 'NodeRestarted', payload: { how } });
     const restored = await savedPositions(disk, ledger.trace.modules.keys());
-    const node = run.startNode();
+    const node = run.createNode();
     ledger.begin(node, run.now(), how, restored);
     await run.loadRecorder();
     await run.checkpoint('node-restarted');
@@ -154,6 +155,8 @@ export async function restartNode(run: SimulationRun, how: NodeRestartHow): Prom
       if (name === RECORDER_NAME) continue;
       await run.load(name, definition, actor, 'load');
     }
+    // Its start-up is complete once its modules are back (NodeStartupCompleted, ready).
+    await run.startNode();
     run.note(null, 'restart-node', `node restarted (${how}) with ${run.loaded.size} modules`);
   } finally {
     run.restarting = false;
