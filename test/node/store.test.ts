@@ -75,21 +75,24 @@ describe('a node with a store', () => {
     }
   });
 
-  it('rejects flush with store-failed on ENOSPC, counts the events not durable, reports degraded, and publish goes on', async () => {
+  it.each([
+    ['ENOSPC', 'datasync'],
+    ['EIO', 'write'],
+  ] as const)('rejects flush with store-failed on %s (%s), counts the events not durable, reports degraded, and publish goes on', async (code, op) => {
     const disk = createMemoryDisk();
     const { node, scheduler } = diskNode(disk);
     await drive(scheduler, node.start());
     node.events.publish(block(1));
     await drive(scheduler, node.events.flush());
     expect(node.status().store).toMatchObject({ state: 'ok', notDurable: 0 });
-    disk.injectFault({ op: 'datasync', code: 'ENOSPC', times: Number.POSITIVE_INFINITY });
+    disk.injectFault({ op, code, times: Number.POSITIVE_INFINITY });
     for (let h = 2; h <= 4; h++) expect(() => node.events.publish(block(h))).not.toThrow();
     const failed = await drive(scheduler, node.events.flush()).then(
       () => null,
       (error: unknown) => error,
     );
     expect(isModactorError(failed, 'store-failed')).toBe(true);
-    expect(node.status().store).toMatchObject({ state: 'degraded', notDurable: 3, lastError: { code: 'ENOSPC' } });
+    expect(node.status().store).toMatchObject({ state: 'degraded', notDurable: 3, lastError: { code } });
     expect(node.status().state).toBe('running');
     disk.clearFaults();
     node.events.publish(block(5));
