@@ -8,14 +8,30 @@
  * Each block's hash holds the cycle that published it and its height, so that an event is known by
  * them even when a crash lost it and its height (and maybe its seq) is published again.
  *
- * It prints, one line each (stdout is a pipe: synchronous on Linux, so a line printed is a line the
- * parent reads even when the process is killed right after):
+ * It prints, one line each, with a blocking write to fd 1 ({@link line}: process.stdout on a pipe is
+ * asynchronous on POSIX, and what it still queued in memory when the process is killed would be
+ * lost: the parent would miss handlings that happened), so a line printed is a line the parent
+ * reads even when the process is killed right after:
  *   ready                          the store is open and the module loaded (it may be replaying)
  *   handled <seq> <height> <cycle> the module's handler took that event (printed before it returns)
  *   flushed <height>               a flush resolved: every height up to this one is acknowledged
  *   drained                        (drain) the module handled everything, the node shut down
  */
+import { writeSync } from 'node:fs';
 import { createNode, defineModule, type NodeEvent } from '../../src/index.js';
+
+/** Writes a line to fd 1 before returning (a full pipe is waited for, never queued in memory). */
+function line(text: string): void {
+  let rest = Buffer.from(`${text}\n`);
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(1, rest));
+    } catch (error) {
+      // fd 1 may be non-blocking (a pipe some code opened as a stream): wait for the reader.
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    }
+  }
+}
 
 const [dir, cycle, first, mode] = process.argv.slice(2);
 if (dir === undefined || cycle === undefined || first === undefined || (mode !== 'run' && mode !== 'drain')) {
@@ -37,13 +53,13 @@ await node.load(
     handle(event) {
       if (event.type !== 'NewBlock') return;
       const published = parseInt(event.payload.blockHash.slice(0, 8), 16);
-      process.stdout.write(`handled ${event.meta?.seq ?? 0} ${event.payload.height} ${published}\n`);
+      line(`handled ${event.meta?.seq ?? 0} ${event.payload.height} ${published}`);
       if (waitingFor !== null && event.payload.height >= waitingFor.height) waitingFor.resolve();
     },
   }),
 );
 await node.start();
-process.stdout.write('ready\n');
+line('ready');
 
 if (mode === 'drain') {
   // One more block: the module handles it after everything it was owed (one order).
@@ -51,15 +67,15 @@ if (mode === 'drain') {
   const caughtUp = new Promise<void>((resolve) => (waitingFor = { height: last, resolve }));
   node.events.publish(block(last));
   await node.events.flush();
-  process.stdout.write(`flushed ${last}\n`);
+  line(`flushed ${last}`);
   await caughtUp;
   await node.shutdown();
-  process.stdout.write('drained\n');
+  line('drained');
 } else {
   for (;;) {
     for (let i = 0; i < BATCH; i++) node.events.publish(block(++height));
     const flushed = height;
     await node.events.flush();
-    process.stdout.write(`flushed ${flushed}\n`);
+    line(`flushed ${flushed}`);
   }
 }
