@@ -10,7 +10,7 @@ import type { EventRouter, ModuleIncarnation } from './event-router.js';
 import type { LifecycleEventMap } from './lifecycle-events.js';
 import { nextModuleState, type ModuleLifecycleEvent, type ModuleState } from './module-lifecycle.js';
 import { Barrier, type InstanceReport, type ModuleServices } from './module-instance.js';
-import type { ModuleRestartPolicy } from './module.js';
+import type { ModuleRestartPolicy, ReplayOption } from './module.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 import type { NormalizedModule } from './loadable.js';
 
@@ -28,6 +28,8 @@ export interface LoadableModule<E extends EventMap = EventMap> {
   readonly membershipCapacity?: number;
   readonly restart?: ModuleRestartPolicy;
   readonly shutdownTimeoutMs?: number;
+  /** Replay of the durable events it missed, on a node with a store (see `defineModule`). */
+  readonly replay?: ReplayOption;
   /** Builds the actor behaviour of this module's incarnations (process and worker hosts). */
   readonly instanceBehavior?: (services: ModuleServices<E>) => BehaviorFactory<unknown>;
 }
@@ -89,6 +91,8 @@ interface ModuleRecord<E extends EventMap> {
   /** The coalescing window, once a change was published (most modules never change health). */
   healthWindow: HealthWindow | null;
   restarts: number;
+  /** `restarts` when this load began (the count continues across loads and node restarts with a store). */
+  readonly restartsAtLoad: number;
   stopping: boolean;
   /** The current incarnation finished subscribing. */
   subscribed: boolean;
@@ -116,6 +120,8 @@ export interface SupervisorDeps<E extends EventMap> {
   readonly services: ModuleServices<E>;
   /** Shortest time between two `ModuleHealthChanged` of one module (later reports coalesce). */
   readonly healthIntervalMs: number;
+  /** Restarts a module name had before this load (kept by the node's store across node restarts). */
+  readonly restartsOf?: (name: string) => number;
 }
 
 /** A module's priority-lane capacity when it sets none (ModuleDefinition.priorityCapacity). @internal */
@@ -130,8 +136,19 @@ export { DEFAULT_RESTART_POLICY } from './loadable.js';
  * code: modules arrive normalized (read once, validated) and their code runs in their own actors.
  * @internal
  */
-export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDeps<E>): BehaviorFactory<SupervisorMessage<E>> {
-  return {
+export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
+  readonly behavior: BehaviorFactory<SupervisorMessage<E>>;
+  readonly supervision: SupervisorOptions;
+} {
+  // Modules spawned for a load (or reload) whose first incarnation has not yet been announced. A
+  // failure there is a failure to start, answered to the caller, never restarted as a crash (as an
+  // OTP supervisor's start_child answers an init that fails).
+  const starting = new Set<string>();
+  const supervision: SupervisorOptions = {
+    strategy: 'one-for-one',
+    decide: (_failure, child) => (starting.has(child.name) ? 'stop' : 'restart'),
+  };
+  const behavior: BehaviorFactory<SupervisorMessage<E>> = {
     create(ctx) {
       const records = new Map<string, ModuleRecord<E>>();
       const { system, router, eventManager, services } = deps;
@@ -210,13 +227,15 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
             cause: error,
           });
         }
+        const restartsBefore = deps.restartsOf?.(module.name) ?? 0;
         const record: ModuleRecord<E> = {
           module,
           current: null,
           lifecycle: 'loading',
           health: 'healthy',
           healthWindow: null,
-          restarts: 0,
+          restarts: restartsBefore,
+          restartsAtLoad: restartsBefore,
           stopping: false,
           subscribed: false,
           extraTypes: null,
@@ -224,6 +243,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         };
         for (const type of extraTypes) (record.extraTypes ??= new Set()).add(type);
         records.set(module.name, record);
+        starting.add(module.name);
         return record;
       };
 
@@ -248,6 +268,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         transition(record, 'STOPPED');
         publish('ModuleStopped', { moduleName: name });
         records.delete(name);
+        starting.delete(name);
         settle(record, new ModactorError('module-startup-failed', `Module "${name}" was stopped before it finished starting`));
         const killed = exit?.kind === 'killed';
         if (killed) moduleLog(name).warn({ timeoutMs }, 'module did not stop in time: killed');
@@ -265,9 +286,10 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         const announced = await askEm<boolean>((reply) => ({ kind: 'announce', incarnation, reply }));
         if (!announced || recordOf(incarnation) !== record) return;
         transition(record, 'ANNOUNCED');
+        starting.delete(incarnation.name);
         publish('ModuleStarted', { moduleName: incarnation.name });
         setHealth(incarnation.name, record, 'healthy');
-        if (record.restarts === 0) moduleLog(incarnation.name).info({ version: incarnation.version }, 'module loaded');
+        if (record.restarts === record.restartsAtLoad) moduleLog(incarnation.name).info({ version: incarnation.version }, 'module loaded');
         else moduleLog(incarnation.name).info({ restarts: record.restarts }, 'module restarted');
         settle(record, info(incarnation.name, record));
       };
@@ -286,12 +308,15 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         transition(record, 'CRASH');
         setHealth(incarnation.name, record, 'degraded');
         const restartType: RestartType = record.module.policy.type;
-        if (exceeded || restartType === 'temporary' || (crash === null && restartType === 'transient')) {
-          await giveUp(incarnation.name, record, failure);
+        if (starting.has(incarnation.name)) {
+          // Its first start failed: the caller gets the failure, nothing is retried.
+          await giveUp(incarnation.name, record, crash, 'failed to start');
+        } else if (exceeded || restartType === 'temporary' || (crash === null && restartType === 'transient')) {
+          await giveUp(incarnation.name, record, failure, 'stopped for good');
         }
       };
 
-      const giveUp = async (name: string, record: ModuleRecord<E>, crash: Failure | null): Promise<void> => {
+      const giveUp = async (name: string, record: ModuleRecord<E>, crash: Failure | null, outcome: string): Promise<void> => {
         if (records.get(name) !== record) return;
         record.stopping = true;
         await ctx.stopChild(name);
@@ -299,8 +324,11 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         closeHealthWindow(record);
         publishHealth(name, record, 'unhealthy');
         records.delete(name);
-        moduleLog(name).warn({ reason: crash?.message ?? 'not restarted' }, 'module stopped for good');
-        settle(record, new ModactorError('module-startup-failed', `Module "${name}" stopped for good: ${crash?.message ?? 'not restarted'}`));
+        starting.delete(name);
+        const reason = crash?.message ?? 'not restarted';
+        moduleLog(name).warn({ reason }, `module ${outcome}`);
+        const cause = crash?.kind === 'thrown' || crash?.kind === 'rejected' ? crash.error : crash;
+        settle(record, new ModactorError('module-startup-failed', `Module "${name}" ${outcome}: ${reason}`, { cause }));
       };
 
       /** Resolves once `incarnation` took what was sent before this barrier in its priority lane, or at `deadline`. */
@@ -476,15 +504,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
       };
     },
   };
+  return { behavior, supervision };
 }
-
-/**
- * Modules are restarted alone, each by its own restart policy (`restartLimit`); past it the kernel
- * stops the module for good and the supervisor carries on. @internal
- */
-export const moduleSupervisorOptions: SupervisorOptions = {
-  strategy: 'one-for-one',
-  decide: () => 'restart',
-};
 
 export type { ActorContext };

@@ -5,6 +5,7 @@ import { nodeCatalogue } from '../events/node-catalogue.js';
 import type { DeliveryStats } from '../node/delivery-stats.js';
 import { DEFAULT_PRIORITY_CAPACITY, DEFAULT_RESTART_POLICY } from '../node/module-supervisor.js';
 import { RECORDER_NAME } from './scenario.js';
+import type { DurabilityTrace } from './node-restart.js';
 
 /**
  * What the simulator observes of a run, as plain data: every offer, drop, take, completion and
@@ -96,7 +97,8 @@ export interface TraceModule {
 
 /** The node's view at one moment, for the checks that compare it with what was observed. */
 export interface Checkpoint {
-  readonly label: 'before-shutdown' | 'after-modules-stopped';
+  /** `node-restarted`: right after a restarted node restored its statistics (what later ones count from). */
+  readonly label: 'before-shutdown' | 'after-modules-stopped' | 'node-restarted';
   readonly t: number;
   /**
    * True when nothing ran while the checkpoint was taken, so the node's view and the trace's are
@@ -130,6 +132,8 @@ export interface Trace {
   readonly lifecycle: LifecycleRecord[];
   readonly checkpoints: Checkpoint[];
   shutdown: { requestedAt: number | null; completedAt: number | null; systemStopped: boolean; rootFailures: string[]; error: string | null };
+  /** With a store (`node.store`): the node's lives and what the durable-delivery invariant checks. */
+  durability?: DurabilityTrace;
 }
 
 /** The modules of the scenario, the simulator's own left out. */
@@ -297,8 +301,27 @@ export class TraceRecorder {
     c.inc.ops.push({ op: 'taken', ev, t });
   }
 
+  /**
+   * The module supervisor stops a module whose first start failed (it is not restarted): a give-up
+   * of a load that never started, its last failure the crash just recorded.
+   */
+  private onDirective(child: string, directive: string, t: number): void {
+    const instance = MODULE.exec(child);
+    if (instance === null || directive !== 'stop') return;
+    const name = instance[1] as string;
+    const m = this.module(name);
+    const load = this.loadsSeen.get(name) ?? 1;
+    const last = m.supervision.findLast((s) => s.what === 'crash')?.detail ?? 'its first start failed';
+    m.supervision.push({ t, what: 'gave-up', load });
+    this.hooks.onGaveUp?.(t, name, { detail: last, last, restarts: 0, started: m.announcedLoads.includes(load) });
+  }
+
   /** The inspection observer: install with `node.system.inspect(recorder.observe)`. */
   readonly observe = (event: InspectionEvent, t: number): void => {
+    if (event.type === 'directive') {
+      this.onDirective(event.child, event.directive, t);
+      return;
+    }
     const actor = event.actor;
     const instance = MODULE.exec(actor);
     if (instance === null) return;
