@@ -32,6 +32,11 @@ const DID_ITS_WORK: Record<string, (figures: Record<string, number | string>) =>
   'crash-cycles'(f) {
     expect(f).toMatchObject({ inProcessCycles: 50, processCycles: 3, orphans: 0, hostCrashes: 0, crashesSeen: 53 });
   },
+  'node-kill'(f) {
+    expect(f).toMatchObject({ cycles: 5, kills: 5, orphans: 0 });
+    expect(f['acknowledged']).toBeGreaterThanOrEqual(5 * 200);
+    expect(f['handled']).toBeGreaterThanOrEqual(f['eventsLogged'] as number);
+  },
   soak(f) {
     expect(f).toMatchObject({ hostCrashes: 0 });
     expect(f['published']).toBeGreaterThan(1000);

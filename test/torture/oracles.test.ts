@@ -67,6 +67,7 @@ describe('the accounting law', () => {
     filtered: 3,
     membershipDropped: 0,
     incarnations: 1,
+    replayGap: 0,
     ...over,
   });
 
