@@ -56,7 +56,7 @@ const layerBlocks = Object.entries(LAYERS).map(([layer, allowed]) => {
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.scratch/**', 'bin/**', '*.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.scratch/**', '.stryker-tmp/**', 'reports/**', 'bin/**', '*.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -15,7 +15,7 @@ import {
 } from '../../src/index.js';
 import { withTerminatedAlwaysDelivered } from './broken/double-delivering-watch.js';
 import { kernelWatch, naiveWatch, type WatchImpl } from './broken/naive-watch.js';
-import { defined, propertySeed } from './support.js';
+import { defined, propertySeed, runs } from './support.js';
 
 /** One step of a watcher's handler; `yield` lets every other runnable actor go first. */
 type Step<T> = { readonly op: 'watch' | 'unwatch'; readonly target: T } | { readonly op: 'yield' };
@@ -189,7 +189,7 @@ const seed = propertySeed();
 
 describe('death watch property', () => {
   it(`delivers exactly one Terminated per watch, none after unwatch (seed ${seed})`, async () => {
-    await fc.assert(exactlyOneTerminatedPerWatch(byKernel), { seed, numRuns: 150 });
+    await fc.assert(exactlyOneTerminatedPerWatch(byKernel), { seed, numRuns: runs(150) });
   });
 
   it(`catches a watch that double-delivers and ignores unwatch (seed ${seed})`, async () => {

@@ -14,7 +14,7 @@ import {
   type MailboxFactory,
   type MailboxUnderTest,
 } from './broken/mailboxes.js';
-import { propertySeed } from './support.js';
+import { propertySeed, runs } from './support.js';
 
 interface Model {
   readonly capacity: number;
@@ -188,7 +188,7 @@ const seed = propertySeed();
 
 describe('mailbox model', () => {
   it(`never exceeds its bounds, is one FIFO across routine and reserved messages and answers every offer once (seed ${seed})`, () => {
-    fc.assert(mailboxBehavesAsModel(realMailbox), { seed, numRuns: 300 });
+    fc.assert(mailboxBehavesAsModel(realMailbox), { seed, numRuns: runs(300) });
   });
 
   it(`catches a mailbox whose capacity is off by one (seed ${seed})`, () => {

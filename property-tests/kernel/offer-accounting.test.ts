@@ -16,7 +16,7 @@ import {
 } from '../../src/index.js';
 import { withKillForgettingTheMessageInHand } from './broken/forgetful-kill.js';
 import { withForgetfulClose } from './broken/mailboxes.js';
-import { defined, propertySeed } from './support.js';
+import { defined, propertySeed, runs } from './support.js';
 
 type Kind = 'work' | 'slow' | 'crash' | 'hang';
 interface Message {
@@ -152,7 +152,7 @@ const seed = propertySeed();
 
 describe('offer accounting', () => {
   it(`gives every offer exactly one outcome and loses nothing (seed ${seed})`, async () => {
-    await fc.assert(accountingLaw(), { seed, numRuns: 120 });
+    await fc.assert(accountingLaw(), { seed, numRuns: runs(120) });
   });
 
   it(`catches a mailbox that forgets its queue when it closes (seed ${seed})`, async () => {

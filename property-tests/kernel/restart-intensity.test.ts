@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createActorSystem, createSimulatedScheduler, type Failure } from '../../src/index.js';
 import { RestartWindow } from '../../src/kernel/supervision.js';
 import { NeverPruningWindow, SecondsForMillisWindow, withWindow } from './broken/restart-windows.js';
-import { propertySeed } from './support.js';
+import { propertySeed, runs } from './support.js';
 
 type WindowFactory = (maxRestarts: number, withinMs: number) => RestartWindow;
 
@@ -100,7 +100,7 @@ const seed = propertySeed();
 
 describe('restart intensity', () => {
   it(`RestartWindow accepts exactly when the sliding window has room (seed ${seed})`, () => {
-    fc.assert(windowMatchesModel(real), { seed, numRuns: 300 });
+    fc.assert(windowMatchesModel(real), { seed, numRuns: runs(300) });
   });
 
   it(`catches a window that prunes with the wrong unit (seed ${seed})`, () => {
@@ -114,7 +114,7 @@ describe('restart intensity', () => {
   });
 
   it(`a supervisor never restarts more than maxRestarts within withinMs (seed ${seed})`, async () => {
-    await fc.assert(supervisorKeepsIntensity(), { seed, numRuns: 80 });
+    await fc.assert(supervisorKeepsIntensity(), { seed, numRuns: runs(80) });
   });
 
   it(`catches a supervisor whose window prunes with the wrong unit (seed ${seed})`, async () => {

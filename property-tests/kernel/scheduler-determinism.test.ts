@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createActorSystem, type ActorRef } from '../../src/index.js';
 import { seedIgnoringScheduler, seededScheduler, unseededScheduler, type SchedulerFactory } from './broken/schedulers.js';
-import { propertySeed } from './support.js';
+import { propertySeed, runs } from './support.js';
 
 /** What the driver does between sends: a few turns, all work, or virtual time. */
 type Drive = { readonly type: 'turns'; readonly n: number } | { readonly type: 'idle' } | { readonly type: 'advance'; readonly ms: number };
@@ -96,7 +96,7 @@ const seed = propertySeed();
 
 describe('simulated scheduler determinism', () => {
   it(`gives the same seed the same trace, byte for byte (seed ${seed})`, async () => {
-    await fc.assert(sameSeedSameTrace(seededScheduler), { seed, numRuns: 40 });
+    await fc.assert(sameSeedSameTrace(seededScheduler), { seed, numRuns: runs(40) });
   });
 
   it.each(SEEDS)('replays the busy program under scheduler seed %i identically', async (s) => {

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createNode, createSimulatedScheduler, EventType, type BehaviorFactory, type NodeEventMap } from '../../src/index.js';
 import { createIncarnation, EventRouter, type ModuleIncarnation } from '../../src/node/event-router.js';
 import { Barrier, type ModuleServices } from '../../src/node/module-instance.js';
-import { propertySeed } from '../kernel/support.js';
+import { propertySeed, runs } from '../kernel/support.js';
 
 const CAPACITY = 5;
 
@@ -120,7 +120,7 @@ describe('the bound across a boundary', () => {
   });
 
   it(`holds: mailbox plus in flight never above capacity + 1 (seed ${seed})`, async () => {
-    await fc.assert(boundHolds, { seed, numRuns: 200 });
+    await fc.assert(boundHolds, { seed, numRuns: runs(200) });
   });
 
   it(`catches a router that does not count what is in flight (seed ${seed})`, async () => {

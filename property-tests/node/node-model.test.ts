@@ -29,6 +29,7 @@ import {
   type ModuleName,
 } from './harness.js';
 import { breakages } from './broken/variants.js';
+import { runs } from '../kernel/support.js';
 
 interface Model {
   loaded: Set<ModuleName>;
@@ -241,11 +242,11 @@ const interleavingProperty = fc.asyncProperty(fc.scheduler(), fc.integer({ min: 
 
 describe('the module event system against its model', () => {
   it('keeps FIFO, exactly-once membership, nothing after Terminated, the bound and the accounting law (simulated scheduler, seed printed on failure)', async () => {
-    await fc.assert(simulatedProperty, { numRuns: 400 });
+    await fc.assert(simulatedProperty, { numRuns: runs(400) });
   });
 
   it('keeps the same guarantees under every interleaving fast-check picks (fc.scheduler)', async () => {
-    await fc.assert(interleavingProperty, { numRuns: 200 });
+    await fc.assert(interleavingProperty, { numRuns: runs(200) });
   });
 });
 

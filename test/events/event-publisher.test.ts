@@ -4,6 +4,7 @@ import { nodeCatalogue, nodePayloadChecks, type NodeEvent, type NodeEventType } 
 import { createEventPublisher, type EventPublisher } from '../../src/node/event-publisher.js';
 import { nodeEventArbitrary } from './arbitraries.js';
 import { HASH_A } from './samples.js';
+import { runs } from '../../property-tests/kernel/support.js';
 
 function recording(): { publisher: EventPublisher<number>; published: NodeEvent[] } {
   const published: NodeEvent[] = [];
@@ -74,7 +75,7 @@ describe('EventPublisher', () => {
     expect(published).toEqual([{ type: 'NodeShutdown', payload: { reason: 'signal', timeoutSeconds: 30 } }]);
   });
 
-  prop.prop([nodeEventArbitrary], { numRuns: 500 })(
+  prop.prop([nodeEventArbitrary], { numRuns: runs(500) })(
     'for any valid event, its helper called with the fields in catalogue order publishes an equal, valid event',
     (event) => {
       const { publisher, published } = recording();

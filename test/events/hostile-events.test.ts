@@ -13,6 +13,7 @@ import { isModactorError } from '../../src/kernel/errors.js';
 import { HOSTILE_KINDS, hostileEventArbitrary, hostileValue, nodeEventArbitrary } from './arbitraries.js';
 import { isDeepFrozen, objectsIn } from './frozen.js';
 import { sampleEvent } from './samples.js';
+import { runs } from '../../property-tests/kernel/support.js';
 
 const EVENT_CODES: readonly string[] = ['invalid-event', 'unknown-event-type', 'invalid-payload'];
 
@@ -99,7 +100,7 @@ const anyInput: fc.Arbitrary<() => unknown> = fc.oneof(
 const published = (catalogue: Catalogue<NodeEventMap>) => (build: () => unknown): void => parsesSafely(catalogue)(build());
 
 describe('hostile input at the catalogue', () => {
-  prop.prop([anyInput], { numRuns: 1_000 })(
+  prop.prop([anyInput], { numRuns: runs(1_000) })(
     'check never throws; it refuses with an event code or returns deep-frozen JSON data sharing nothing with the input',
     published(nodeCatalogue),
   );

@@ -30,6 +30,7 @@ import {
 } from './arbitraries.js';
 import { HASH_A, sampleEvent, samples } from './samples.js';
 import { expectDeepFrozen } from './frozen.js';
+import { runs } from '../../property-tests/kernel/support.js';
 
 const types = Object.keys(samples) as NodeEventType[];
 
@@ -282,7 +283,7 @@ function rejectsMutations(catalogue: Catalogue<NodeEventMap>) {
 }
 
 describe('validation properties', () => {
-  prop.prop([nodeEventArbitrary], { numRuns: 500 })('returns an equal deep-frozen copy of any valid event', (event) => {
+  prop.prop([nodeEventArbitrary], { numRuns: runs(500) })('returns an equal deep-frozen copy of any valid event', (event) => {
     const parsed = nodeCatalogue.validate(event);
     expect(parsed).toEqual(event);
     expectDeepFrozen(parsed);
@@ -290,12 +291,12 @@ describe('validation properties', () => {
     expect(nodeCatalogue.check(roundTripped)).toEqual(roundTripped);
   });
 
-  prop.prop([invalidNodeEventArbitrary], { numRuns: 1_000 })(
+  prop.prop([invalidNodeEventArbitrary], { numRuns: runs(1_000) })(
     'rejects any mutated event with the right code and path',
     rejectsMutations(nodeCatalogue),
   );
 
-  prop.prop([fc.anything()], { numRuns: 300 })('never throws from check, whatever it is given', (value) => {
+  prop.prop([fc.anything()], { numRuns: runs(300) })('never throws from check, whatever it is given', (value) => {
     expect(() => nodeCatalogue.check(value)).not.toThrow();
   });
 });

@@ -172,7 +172,10 @@ export const samples: { readonly [K in NodeEventType]: Sample<K> } = {
   },
 };
 
-/** The valid sample of a type as an event. */
+/**
+ * The valid sample of a type as an event: a fresh copy each time, so a test that changes what it
+ * was given (the hostile-input property does) cannot change what the next test gets.
+ */
 export function sampleEvent<K extends NodeEventType>(type: K): NodeEvent<K> {
-  return { type, payload: samples[type].valid };
+  return { type, payload: structuredClone(samples[type].valid) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createActorSystem, isModactorError, type ActorRef } from '../../src/index.js';
+import { createActorSystem, createSimulatedScheduler, isModactorError, type ActorRef } from '../../src/index.js';
 import { gate, memoryLogger, shutdown, simulated, tally } from './support.js';
 
 describe('an actor mailbox', () => {
@@ -120,6 +120,24 @@ describe('an actor mailbox', () => {
     expect(['p1', 'p2', 'p3'].map((m) => ref.tellPriority(m))).toEqual(['enqueued', 'enqueued', 'full']);
     await scheduler.runUntilIdle();
     expect(handled).toEqual(['p1', 'p2', 'u1', 'u2', 'u3']);
+    await shutdown(sim);
+  });
+
+  it('handles exactly what it was sent once its priority lane has been used and emptied (many messages per turn)', async () => {
+    // A turn of up to 32 messages, as the real scheduler gives: an emptied lane must end the turn.
+    const scheduler = createSimulatedScheduler({ seed: 1, autoRun: false, throughput: 32 });
+    const sim = { scheduler, system: createActorSystem({ scheduler }) };
+    const { system } = sim;
+    const handled: string[] = [];
+    const ref: ActorRef<string> = system.spawn<string>((m) => void handled.push(m), { name: 'once-priority' });
+    ref.tellPriority('p1');
+    await scheduler.runUntilIdle();
+    ref.tell('u1');
+    await scheduler.runUntilIdle();
+    ref.tellPriority('p2');
+    ref.tell('u2');
+    await scheduler.runUntilIdle();
+    expect(handled).toEqual(['p1', 'u1', 'p2', 'u2']);
     await shutdown(sim);
   });
 

@@ -18,6 +18,21 @@ describe('Backoff', () => {
     expect(backoff().next(0, () => 0.5)).toBe(1000);
   });
 
+  it('jitters by 0.2 and starts over after twice maxMs when not told otherwise', () => {
+    expect(new Backoff({ minMs: 1000, maxMs: 10_000 }).next(0, () => 0)).toBe(800);
+    expect(new Backoff({ minMs: 1000, maxMs: 10_000, jitter: 0.5 }).next(0, () => 0)).toBe(500);
+    const backoff = new Backoff({ minMs: 100, maxMs: 1000, jitter: 0 });
+    const none = (): number => 0.5;
+    expect(backoff.next(0, none)).toBe(100);
+    expect(backoff.next(1999, none)).toBe(200); // 1999 ms later: not quiet for 2 x maxMs yet
+    expect(backoff.next(3999, none)).toBe(100); // 2000 ms later: starts over
+  });
+
+  it('accepts a factor of 1: the same delay every time', () => {
+    const backoff = new Backoff({ minMs: 100, maxMs: 1000, factor: 1, jitter: 0 });
+    expect([0, 1, 2].map((t) => backoff.next(t, () => 0.5))).toEqual([100, 100, 100]);
+  });
+
   it('rejects inconsistent options with invalid-argument', () => {
     for (const options of [{ minMs: -1, maxMs: 10 }, { minMs: 10, maxMs: 5 }, { minMs: 1, maxMs: 5, factor: 0.5 }]) {
       expect(() => new Backoff(options)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModactorError, isModactorError } from '../../src/index.js';
+import { describeValue } from '../../src/kernel/errors.js';
 
 describe('ModactorError', () => {
   it('carries a stable code, checked with isModactorError rather than by message', () => {
@@ -19,5 +20,30 @@ describe('ModactorError', () => {
     const error = new ModactorError('invalid-argument', 'bad', { cause, issues: [found] });
     expect(error.cause).toBe(cause);
     expect(error.issues).toEqual([found]);
+  });
+
+  it('has no issues and no cause unless given', () => {
+    const error = new ModactorError('invalid-argument', 'bad');
+    expect(error.issues).toEqual([]);
+    expect(error.cause).toBeUndefined();
+  });
+});
+
+describe('describeValue, the "got" of an error message', () => {
+  it.each<[unknown, string]>([
+    [null, 'null'],
+    [[1, 2], 'an array'],
+    ['short', '"short"'],
+    ['x'.repeat(40), JSON.stringify('x'.repeat(40))],
+    ['x'.repeat(41), 'a string of length 41'],
+    [1.5, 'number 1.5'],
+    [false, 'boolean false'],
+    [3n, 'bigint 3'],
+    [undefined, 'undefined'],
+    [Symbol('s'), 'a symbol'],
+    [() => 1, 'a function'],
+    [{ a: 1 }, 'an object'],
+  ])('describes %s as %s', (value, expected) => {
+    expect(describeValue(value)).toBe(expected);
   });
 });

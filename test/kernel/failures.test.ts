@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Behavior, Failure } from '../../src/index.js';
+import { describeExit, type Behavior, type Failure } from '../../src/index.js';
 import { shutdown, simulated } from './support.js';
 
 /** Spawns `behavior` under a root that records every failure and restarts, sends it 'go'. */
@@ -94,5 +94,17 @@ describe('failures', () => {
     await sim.scheduler.runUntilIdle();
     await shutdown(sim);
     expect(await sim.system.whenTerminated(ref)).toEqual({ kind: 'stopped' });
+  });
+});
+
+describe('describeExit', () => {
+  it('is the kind of a clean exit, and the kind with the failure message otherwise', () => {
+    const failure: Failure = { kind: 'thrown', message: 'boom', error: new Error('boom') };
+    expect(describeExit({ kind: 'normal' })).toBe('normal');
+    expect(describeExit({ kind: 'stopped' })).toBe('stopped');
+    expect(describeExit({ kind: 'failed', failure })).toBe('failed: boom');
+    expect(describeExit({ kind: 'killed', failure: { kind: 'stop-timeout', message: 'did not stop within 100 ms', timeoutMs: 100 } })).toBe(
+      'killed: did not stop within 100 ms',
+    );
   });
 });

@@ -174,3 +174,55 @@ describe('the mailbox-full warning', () => {
     await shutdown(sim);
   });
 });
+
+describe('what describeThrown and errorForLog say', () => {
+  const unreadable = (error: Error, fields: readonly string[]): Error => {
+    for (const field of fields) {
+      Object.defineProperty(error, field, {
+        get: () => {
+          throw new Error('unreadable');
+        },
+      });
+    }
+    return error;
+  };
+
+  it.each<[string, unknown, string]>([
+    ['a string', 'boom', 'boom'],
+    ['a string at the cap', 'x'.repeat(MAX_FAILURE_MESSAGE), 'x'.repeat(MAX_FAILURE_MESSAGE)],
+    ['a string past the cap', 'x'.repeat(MAX_FAILURE_MESSAGE + 1), `${'x'.repeat(MAX_FAILURE_MESSAGE - 3)}...`],
+    ['a number', 42, '42'],
+    ['a boolean', true, 'true'],
+    ['a BigInt', 10n, '10'],
+    ['undefined', undefined, 'undefined'],
+    ['a symbol', Symbol('s'), 'Symbol(s)'],
+    ['null', null, 'null'],
+    ['an Error', new Error('boom'), 'boom'],
+    ['an Error whose message cannot be read', unreadable(new TypeError('x'), ['message']), 'TypeError with no readable message'],
+    ['an Error whose message and name cannot be read', unreadable(new Error('x'), ['message', 'name']), 'an Error with no readable message'],
+    ['an object with its own string form', { toString: () => 'custom' }, 'custom'],
+    ['an object with no string form', Object.create(null) as unknown, 'a thrown object with no string form'],
+  ])('describeThrown of %s', (_label, value, expected) => {
+    expect(describeThrown(value)).toBe(expected);
+  });
+
+  it('errorForLog: the type, the message and the stack (capped) of an Error; the type of anything else; nothing undefined', () => {
+    const typeError = new TypeError('bad');
+    expect({ ...errorForLog(typeError) }).toEqual({ message: 'bad', stack: typeError.stack });
+    expect(errorForLog(typeError).name).toBe('TypeError');
+    expect(errorForLog(unreadable(new Error('x'), ['name'])).name).toBe('Error');
+
+    const deep = new Error('deep');
+    deep.stack = 's'.repeat(20 * MAX_FAILURE_MESSAGE);
+    expect(errorForLog(deep).stack).toBe('s'.repeat(16 * MAX_FAILURE_MESSAGE));
+
+    for (const [value, type, message] of [
+      ['boom', 'string', 'boom'],
+      [null, 'null', 'null'],
+      [7, 'number', '7'],
+    ] as const) {
+      const logged = errorForLog(value);
+      expect([logged.name, Object.keys(logged), logged.message]).toEqual([type, ['message'], message]);
+    }
+  });
+});

@@ -68,6 +68,24 @@ describe('inspection', () => {
     await shutdown(sim);
   });
 
+  it('keeps telling the other observers when one leaves', async () => {
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    const ref = system.spawn<number>(() => undefined, { name: 'watched' });
+    const first: InspectionEvent['type'][] = [];
+    const second: InspectionEvent['type'][] = [];
+    const leaveFirst = system.inspect((event) => first.push(event.type));
+    system.inspect((event) => second.push(event.type));
+    ref.tell(1);
+    await scheduler.runUntilIdle();
+    leaveFirst();
+    ref.tell(2);
+    await scheduler.runUntilIdle();
+    expect(first).toEqual(['offered', 'handled']);
+    expect(second).toEqual(['offered', 'handled', 'offered', 'handled']);
+    await shutdown(sim);
+  });
+
   it('reports an observer that throws on a separate macrotask and keeps running', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout'] });
     const sim = simulated();

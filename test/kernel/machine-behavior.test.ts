@@ -113,4 +113,31 @@ describe('fromMachine', () => {
     expect(values).toEqual(['red', 'green', 'red', 'green']);
     await shutdown(sim);
   });
+
+  it('cancels a delayed transition when the machine leaves its state first, and takes its input', async () => {
+    const seen: string[] = [];
+    const question = createMachine({
+      types: {} as { events: { type: 'answer' }; context: { asker: string }; input: { asker: string } },
+      initial: 'waiting',
+      context: ({ input }) => ({ asker: input.asker }),
+      states: {
+        waiting: {
+          entry: ({ context }) => seen.push(`asked by ${context.asker}`),
+          after: { 100: { target: 'late', actions: () => seen.push('timed out') } },
+          on: { answer: { target: 'answered', actions: () => seen.push('answered') } },
+        },
+        answered: {},
+        late: {},
+      },
+    });
+    const sim = simulated();
+    // No onSnapshot: the machine runs without one.
+    const ref = sim.system.spawn(fromMachine(question, { input: { asker: 'ada' } }), { name: 'question' });
+    await sim.scheduler.advanceBy(50);
+    ref.tell({ type: 'answer' });
+    await sim.scheduler.advanceBy(500);
+    expect(seen).toEqual(['asked by ada', 'answered']);
+    expect(ref.isAlive).toBe(true);
+    await shutdown(sim);
+  });
 });

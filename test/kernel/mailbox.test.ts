@@ -22,6 +22,19 @@ describe('BoundedQueue', () => {
     expect(queue.drain()).toEqual(['a', 'b']);
     expect(queue.shift()).toBeUndefined();
   });
+
+  it('answers undefined to a shift when empty, before and after use, and stays a FIFO', () => {
+    const queue = new BoundedQueue<string>(3);
+    expect(queue.shift()).toBeUndefined();
+    expect(queue.push('a')).toBe(true);
+    expect(queue.shift()).toBe('a');
+    expect(queue.shift()).toBeUndefined();
+    expect(queue.shift()).toBeUndefined();
+    expect(queue.size).toBe(0);
+    for (const item of ['b', 'c', 'd']) expect(queue.push(item)).toBe(true);
+    expect(queue.push('e')).toBe(false);
+    expect(queue.drain()).toEqual(['b', 'c', 'd']);
+  });
 });
 
 describe('Mailbox', () => {
@@ -48,6 +61,13 @@ describe('Mailbox', () => {
     }
     expect(isModactorError(caught, 'invalid-capacity')).toBe(true);
     expect((caught as Error).message).toBe('Expected mailbox capacity to be a positive safe integer, got 0');
+  });
+
+  it.each([
+    ['priorityCapacity', () => new Mailbox(10, 0)],
+    ['reserveCapacity', () => new Mailbox(10, 10, 0)],
+  ])('names %s in its invalid-capacity error', (field, build) => {
+    expect(build).toThrow(`Expected mailbox ${field} to be a positive safe integer, got 0`);
   });
 
   it('takes the priority lane before the user lane, each in FIFO order', () => {

@@ -30,6 +30,18 @@ describe('spawn options', () => {
     await shutdown(sim);
   });
 
+  it('refuses a name or a capacity of the wrong type as invalid-argument, naming the field', async () => {
+    const sim = simulated();
+    const refused = (options: unknown): string[] => {
+      const error = refusal(() => sim.system.spawn(() => undefined, options as SpawnOptions));
+      expect(error.code).toBe('invalid-argument');
+      return error.issues.map((i) => i.path);
+    };
+    expect(refused({ name: ['a'] })).toEqual(['name']);
+    expect(refused({ mailboxCapacity: '5' })).toEqual(['mailboxCapacity']);
+    await shutdown(sim);
+  });
+
   it('refuses an unknown field, so a typo does not pass silently', async () => {
     const sim = simulated();
     const error = refusal(() => sim.system.spawn(() => undefined, { name: 'a', mailboxCapacty: 5 } as SpawnOptions));
@@ -76,6 +88,20 @@ describe('spawn options', () => {
 });
 
 describe('RestartWindow and Backoff', () => {
+  it('say what they refused, with invalid-argument', () => {
+    const refusals = [
+      () => createActorSystem({ supervision: { maxRestarts: -1 } }),
+      () => new RestartWindow(1.5, 1000),
+      () => new Backoff({ minMs: -1, maxMs: 5 }),
+    ].map(refusal);
+    expect(refusals.map((e) => e.code)).toEqual(['invalid-argument', 'invalid-argument', 'invalid-argument']);
+    expect(refusals.map((e) => e.message)).toEqual([
+      'Invalid supervisor options: supervision.maxRestarts: expected a non-negative safe integer, got number -1',
+      'Invalid restart intensity: maxRestarts: expected a non-negative safe integer, got number 1.5',
+      'Invalid backoff options: backoff.minMs: expected a finite number >= 0, got number -1',
+    ]);
+  });
+
   it('name the bad field', () => {
     expect(refusal(() => new RestartWindow(1.5, 1000)).issues.map((i) => i.path)).toEqual(['maxRestarts']);
     expect(refusal(() => new RestartWindow(1, Number.POSITIVE_INFINITY)).issues.map((i) => i.path)).toEqual(['withinMs']);

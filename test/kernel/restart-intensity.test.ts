@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import type { ActorRef, Failure } from '../../src/index.js';
 import { RestartWindow } from '../../src/kernel/supervision.js';
-import { shutdown, simulated } from './support.js';
+import { memoryLogger, shutdown, simulated } from './support.js';
 
 describe('RestartWindow', () => {
   it('allows maxRestarts restarts within withinMs and refuses one more', () => {
     const window = new RestartWindow(2, 1000);
     expect([window.tryRecord(0), window.tryRecord(10), window.tryRecord(20)]).toEqual([true, true, false]);
     expect(window.countAt(20)).toBe(2);
+  });
+
+  it('counts the restarts inside the window (now - withinMs, now], none before the first', () => {
+    const window = new RestartWindow(3, 100);
+    expect(window.countAt(0)).toBe(0);
+    expect([window.tryRecord(0), window.tryRecord(50)]).toEqual([true, true]);
+    expect(window.countAt(99)).toBe(2);
+    expect(window.countAt(100)).toBe(1); // the one at 0 is out: (0, 100]
+    expect(window.countAt(150)).toBe(0);
   });
 
   it('slides: a restart older than withinMs no longer counts', () => {
@@ -112,8 +121,9 @@ describe('restart intensity', () => {
     await shutdown(sim);
   });
 
-  it('shuts the system down when the root itself gives up, and records the root failure', async () => {
-    const sim = simulated({ supervision: { maxRestarts: 1, withinMs: 1000 } });
+  it('shuts the system down when the root itself gives up, and records and logs the root failure', async () => {
+    const { logger, lines } = memoryLogger('info');
+    const sim = simulated({ supervision: { maxRestarts: 1, withinMs: 1000 }, logger });
     const { scheduler, system } = sim;
     system.spawn<'boom'>(() => {
       throw new Error('again');
@@ -126,5 +136,9 @@ describe('restart intensity', () => {
     expect(system.isRunning).toBe(false);
     expect(system.rootFailures()).toEqual([expect.objectContaining({ kind: 'intensity-exceeded', child: '/flaky' })]);
     expect(system.lookup('/flaky')).toBeUndefined();
+    const [failure] = system.rootFailures();
+    expect(lines.filter((l) => l.msg === 'failure escalated to the root; stopping the system')).toEqual([
+      expect.objectContaining({ kind: 'intensity-exceeded', failure: failure?.message }),
+    ]);
   });
 });

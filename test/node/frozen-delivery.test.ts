@@ -62,6 +62,8 @@ describe('delivered events are frozen', () => {
   });
 
   it('lifecycleEvent builds deep-frozen events', () => {
-    expect(isDeepFrozen(lifecycleEvent('ModuleStarted', { moduleName: 'm' }))).toBe(true);
+    const event = lifecycleEvent('ModuleStarted', { moduleName: 'm' });
+    expect(event).toEqual({ type: 'ModuleStarted', payload: { moduleName: 'm' } });
+    expect(isDeepFrozen(event)).toBe(true);
   });
 });

@@ -97,6 +97,34 @@ describe('defineModule', () => {
     ]);
   });
 
+  it('refuses an empty or non-string type in publishes, at its index', () => {
+    const expected = 'expected an event type a module may publish (the module-lifecycle and node types are reserved to the node)';
+    expect(issuesOf({ ...base, handle, publishes: ['', 5] })).toEqual([
+      `publishes[0]: ${expected}, got string ""`,
+      `publishes[1]: ${expected}, got number 5`,
+    ]);
+  });
+
+  it('refuses as a machine anything without both transition and getInitialSnapshot, or that cannot be read', () => {
+    const unreadable = Object.defineProperty({}, 'transition', {
+      get: () => {
+        throw new Error('no reading');
+      },
+    });
+    for (const machine of [5, { transition: () => undefined }, { getInitialSnapshot: () => undefined }, unreadable]) {
+      expect(issuesOf({ ...base, machine })).toEqual([
+        `machine: expected an xstate machine (createMachine(...)), got ${typeof machine === 'number' ? 'number 5' : 'an object'}`,
+      ]);
+    }
+  });
+
+  it('says which field belongs to another kind of module', () => {
+    expect(issuesOf({ ...base, create: () => ({ handle }), setup: () => undefined })).toEqual([
+      'setup: expected no setup (only a module defined by handle has one; create returns its handlers), got a function',
+    ]);
+    expect(issuesOf({ ...base, handle, input: () => 1 })).toEqual(['input: expected no input (only a machine module takes one), got a function']);
+  });
+
   it('refuses a reserved type in publishes, at its index', () => {
     expect(RESERVED_EVENT_TYPES).toEqual([
       'ModuleLoaded',

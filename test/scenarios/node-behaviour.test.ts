@@ -219,6 +219,38 @@ describe('unload, reload and shutdown', () => {
 });
 
 describe('operator views', () => {
+  it('answers the delivery queries through the event manager, and after shutdown from the final state', async () => {
+    const { node, scheduler } = simNode(5);
+    const m = recorder('m', [EventType.NewBlock]);
+    await node.load(m.module);
+    node.publisher.newBlock(hash(1), 1);
+    node.publisher.newBlock(hash(2), 2);
+    await scheduler.runUntilIdle();
+    const stats = await node.events.getDeliveryStats('m');
+    expect(stats).toMatchObject({ successful: 2, handled: 2, incarnations: 1 });
+    expect(await node.events.getDeliveryStats('nobody')).toBeUndefined();
+    expect(await node.events.getAllDeliveryStats()).toEqual(new Map([['m', stats]]));
+    expect(await node.events.getSubscribers(EventType.NewBlock)).toEqual(['m']);
+    expect(await node.events.getLoadedModules()).toEqual(['m']);
+    await node.events.resetDeliveryStats('m');
+    expect(await node.events.getDeliveryStats('m')).toMatchObject({ successful: 0, handled: 0 });
+    node.publisher.newBlock(hash(3), 3);
+    await scheduler.runUntilIdle();
+    await node.shutdown();
+
+    // The event manager is gone: the queries read what it left.
+    const final = await node.events.getDeliveryStats('m');
+    expect(final).toMatchObject({ successful: 1, handled: 1 });
+    expect(await node.events.getDeliveryStats('nobody')).toBeUndefined();
+    expect(await node.events.getAllDeliveryStats()).toEqual(new Map([['m', final]]));
+    expect(await node.events.getSubscribers(EventType.NewBlock)).toEqual([]);
+    expect(await node.events.getLoadedModules()).toEqual([]);
+    expect((await node.events.getPublishedCounts()).get('NewBlock')).toBe(3);
+    await node.events.resetDeliveryStats('m');
+    expect(await node.events.getDeliveryStats('m')).toMatchObject({ successful: 0, handled: 0 });
+    expect(m.seen).toEqual(['NewBlock(1)', 'NewBlock(2)', 'NewBlock(3)']);
+  });
+
   it('counts accepted events by type, subscribed or not, and shows each module queue depth', async () => {
     const { node, scheduler } = simNode(31);
     const held = gate();
