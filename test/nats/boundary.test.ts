@@ -96,7 +96,7 @@ describe('what arrives from the bus', () => {
     node.port.refuse = (event) => {
       const height = (event.payload as { height?: number }).height;
       if (height === 12) throw new Error('a node that breaks its promise not to throw');
-      return height === 11 ? new ModactorError('invalid-event', 'expected another height, got 11') : null;
+      return height === 11 ? new ModactorError('node-shutting-down', 'The node is shutting-down: publishes from outside its modules are refused') : null;
     };
     const before = node.bus.stats().core;
     for (const n of [10, 11, 12]) raw.publish(subjects.event('raw', 'NewBlock'), envelope(n, [item('NewBlock', block(n))]));
