@@ -61,8 +61,16 @@ export interface BusSettings {
     /** Stream retention: bytes kept. Default 1 GiB. */
     readonly maxBytes?: number;
   };
-  /** Core path limit: bytes written and not yet confirmed by the server. Default 8 MiB. */
-  readonly core?: { readonly maxPendingBytes?: number };
+  /** Core path limits. */
+  readonly core?: {
+    /** Bytes written and not yet confirmed by the server, at most. Default 8 MiB. */
+    readonly maxPendingBytes?: number;
+    /**
+     * Events per message at most (1 to 1000): the events of one turn of the event loop travel
+     * together. 1 sends every event on its own, on its type's subject. Default 100.
+     */
+    readonly batchMax?: number;
+  };
   /** Connection tuning. */
   readonly connection?: {
     /** Pause between reconnection attempts. Default 1000 ms. */
@@ -96,7 +104,7 @@ export interface ResolvedBusSettings {
     readonly maxAgeMs: number;
     readonly maxBytes: number;
   };
-  readonly core: { readonly maxPendingBytes: number };
+  readonly core: { readonly maxPendingBytes: number; readonly batchMax: number };
   readonly connection: { readonly reconnectTimeWaitMs: number; readonly pingIntervalMs: number; readonly maxPingOut: number };
   readonly closeTimeoutMs: number;
 }
@@ -120,6 +128,9 @@ const servers: Check<readonly string[]> = Object.assign(
 );
 const serverList = arrayOf(nonEmptyString, { maxLength: 64 });
 
+/** Events per message: 1 to {@link MAX_BATCH}. */
+const batchMax = refine(positiveInteger, (n) => (n <= MAX_BATCH ? undefined : { expected: `at most ${MAX_BATCH} events`, got: n }));
+
 const prefix = refine(string, (p) => (PREFIX_PATTERN.test(p) ? undefined : { expected: 'a bus prefix of 1 to 32 characters [A-Za-z0-9_-]', got: p }));
 
 const settingsCheck = refine(
@@ -138,7 +149,7 @@ const settingsCheck = refine(
       object({
         maxQueued: optional(positiveInteger),
         window: optional(positiveInteger),
-        batchMax: optional(refine(positiveInteger, (n) => (n <= MAX_BATCH ? undefined : { expected: `at most ${MAX_BATCH} events`, got: n }))),
+        batchMax: optional(batchMax),
         maxAttempts: optional(positiveInteger),
         ackTimeoutMs: optional(positiveInteger),
         startFrom: optional(oneOf('new', 'all')),
@@ -146,7 +157,7 @@ const settingsCheck = refine(
         maxBytes: optional(positiveInteger),
       }),
     ),
-    core: optional(object({ maxPendingBytes: optional(positiveInteger) })),
+    core: optional(object({ maxPendingBytes: optional(positiveInteger), batchMax: optional(batchMax) })),
     connection: optional(object({ reconnectTimeWaitMs: optional(positiveInteger), pingIntervalMs: optional(positiveInteger), maxPingOut: optional(positiveInteger) })),
     closeTimeoutMs: optional(positiveInteger),
   }),
@@ -188,7 +199,7 @@ export function resolveBusSettings(raw: unknown): ResolvedBusSettings {
       maxAgeMs: d.maxAgeMs ?? 24 * 3600_000,
       maxBytes: d.maxBytes ?? 1024 ** 3,
     },
-    core: { maxPendingBytes: s.core?.maxPendingBytes ?? DEFAULT_CORE_SENDER.maxPendingBytes },
+    core: { maxPendingBytes: s.core?.maxPendingBytes ?? DEFAULT_CORE_SENDER.maxPendingBytes, batchMax: s.core?.batchMax ?? DEFAULT_CORE_SENDER.batchMax },
     connection: {
       reconnectTimeWaitMs: s.connection?.reconnectTimeWaitMs ?? 1000,
       pingIntervalMs: s.connection?.pingIntervalMs ?? 10_000,

@@ -186,9 +186,10 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
     const coreSender = new CoreSender(
       epochJson,
       (event) => eventSubject(event.type),
+      subjects.eventBatch(nodeId),
       { get up() { return connection.up; }, publish: (subject, body) => nc.publish(subject, body), flush: () => nc.flush() },
       stats.core,
-      { ...DEFAULT_CORE_SENDER, maxPendingBytes: settings.core.maxPendingBytes, maxMessageBytes: sendLimit },
+      { ...DEFAULT_CORE_SENDER, ...settings.core, maxMessageBytes: sendLimit },
     );
     const durableSender = new DurableSender(
       epochJson,

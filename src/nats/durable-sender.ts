@@ -20,7 +20,7 @@
  */
 import type { BusPathStats } from './bus-stats.js';
 import type { StampedEvent } from './port.js';
-import { batchMessage, eventFields, singleMessage, utf8Over } from './wire.js';
+import { packMessage, utf8Over } from './wire.js';
 
 /** What the sender needs of JetStream. */
 export interface DurableTransport {
@@ -162,22 +162,10 @@ export class DurableSender {
    */
   private take(): Outgoing | undefined {
     for (;;) {
-      const available = this.queue.length - this.head;
-      if (available === 0) return undefined;
-      const limit = Math.min(available, this.options.batchMax);
-      const budget = this.options.maxMessageBytes / 4;
+      if (this.head === this.queue.length) return undefined;
       const single = this.queue[this.head] as StampedEvent;
-      const firstFields = eventFields(single);
-      let braced = `{${firstFields}}`;
-      let count = 1;
-      while (count < limit) {
-        const next = `{${eventFields(this.queue[this.head + count] as StampedEvent)}}`;
-        if (braced.length + next.length >= budget) break; // it starts the next message
-        braced += `,${next}`;
-        count++;
-      }
+      const { body, count } = packMessage(this.epochJson, this.next, this.queue, this.head, this.options.batchMax, this.options.maxMessageBytes / 4);
       this.advance(count);
-      const body = count === 1 ? singleMessage(this.epochJson, this.next, firstFields) : batchMessage(this.epochJson, this.next, braced);
       if (count === 1 && utf8Over(body, this.options.maxMessageBytes)) {
         this.stats.tooLarge++;
         this.stats.pending--;

@@ -68,7 +68,7 @@ describe('what arrives from the bus', () => {
     // An event whose type differs from its subject's, and subjects this bus never produces.
     raw.publish(subjects.event('raw', 'NewTransaction'), envelope(2, [item('NewBlock', block(2))]));
     raw.publish('edge.ev.raw.=41', envelope(2, [item('A', block(2))]));
-    raw.publish('edge.ev.raw', envelope(2, [item('NewBlock', block(2))]));
+    raw.publish('edge.ev.raw.NewBlock.extra', envelope(2, [item('NewBlock', block(2))]));
     await settle(3);
     expect(node.bus.stats().garbage).toBe(garbage.length + 3);
     expect(node.port.problems).toEqual([]);

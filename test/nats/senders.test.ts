@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import { emptyPathStats, sendingBalanced as law, type BusPathStats } from '../../src/nats/bus-stats.js';
-import { CoreSender, type CoreTransport } from '../../src/nats/core-sender.js';
+import { CoreSender, DEFAULT_CORE_SENDER, type CoreTransport } from '../../src/nats/core-sender.js';
 import { DurableSender, type DurableSenderOptions, type DurableTransport } from '../../src/nats/durable-sender.js';
 import type { StampedEvent } from '../../src/nats/port.js';
 import { OriginTracker } from '../../src/nats/origin-tracker.js';
@@ -283,8 +283,10 @@ describe('DurableSender', () => {
 class ControlledConnection implements CoreTransport {
   up = true;
   readonly written: string[] = [];
+  readonly subjects: string[] = [];
   readonly flushes: { resolve(): void; reject(e: Error): void }[] = [];
-  publish(_subject: string, body: string): void {
+  publish(subject: string, body: string): void {
+    this.subjects.push(subject);
     this.written.push(body);
   }
   flush(): Promise<void> {
@@ -293,10 +295,46 @@ class ControlledConnection implements CoreTransport {
 }
 
 describe('CoreSender', () => {
+  it('sends a lone event at once (the turn ending) on its type subject, and a burst as batches on the batch subject', async () => {
+    const connection = new ControlledConnection();
+    const stats = emptyPathStats();
+    const sender = new CoreSender('"ep"', (e) => `ev.n.${e.type}`, 'ev.n', connection, stats, { ...DEFAULT_CORE_SENDER, batchMax: 4 });
+    sender.send(event(1));
+    expect(connection.written).toEqual([]); // gathered until the turn ends
+    expect(stats).toMatchObject({ offered: 1, pending: 1, sent: 0 });
+    expect(law(stats)).toBe(true);
+    await microtasks();
+    expect(connection.subjects).toEqual(['ev.n.NewBlock']);
+    // A burst of 10 in one turn: 4 leave as soon as they gathered, twice; the last 2 at the end of the turn.
+    for (let seq = 2; seq <= 11; seq++) sender.send(event(seq));
+    expect(connection.subjects).toEqual(['ev.n.NewBlock', 'ev.n', 'ev.n']);
+    await microtasks();
+    const messages = connection.written.map((w) => decodeMessage(new TextEncoder().encode(w)) as WireMessage);
+    expect(messages.map((m) => [m.first, m.events.length])).toEqual([
+      [1, 1],
+      [2, 4],
+      [6, 4],
+      [10, 2],
+    ]);
+    expect(messages.flatMap((m) => m.events.map((e) => e.seq))).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    expect(stats).toMatchObject({ offered: 11, sent: 11, pending: 0, messages: 4 });
+  });
+
+  it('counts what it gathered as busUnavailable when the connection went down before the turn ended', async () => {
+    const connection = new ControlledConnection();
+    const stats = emptyPathStats();
+    const sender = new CoreSender('"ep"', () => 's', 'b', connection, stats, { ...DEFAULT_CORE_SENDER, batchMax: 10 });
+    for (let seq = 1; seq <= 3; seq++) sender.send(event(seq));
+    connection.up = false;
+    await microtasks();
+    expect(connection.written).toEqual([]);
+    expect(stats).toMatchObject({ offered: 3, sent: 0, busUnavailable: 3, pending: 0 });
+  });
+
   it('numbers what it writes, stops at its bound of unconfirmed bytes, and goes on once the server confirms', async () => {
     const connection = new ControlledConnection();
     const stats = emptyPathStats();
-    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1000, flushBytes: 400, maxMessageBytes: 1 << 20 });
+    const sender = new CoreSender('"ep"', () => 's', 'b', connection, stats, { maxPendingBytes: 1000, flushBytes: 400, maxMessageBytes: 1 << 20, batchMax: 1 });
     for (let seq = 1; seq <= 20; seq++) sender.send(event(seq));
     const size = connection.written[0]?.length ?? 0;
     const fits = Math.ceil(1000 / size);
@@ -312,7 +350,7 @@ describe('CoreSender', () => {
   it('counts an event too large for one message as tooLarge', () => {
     const connection = new ControlledConnection();
     const stats = emptyPathStats();
-    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1 << 20, flushBytes: 1 << 20, maxMessageBytes: 300 });
+    const sender = new CoreSender('"ep"', () => 's', 'b', connection, stats, { maxPendingBytes: 1 << 20, flushBytes: 1 << 20, maxMessageBytes: 300, batchMax: 1 });
     sender.send(event(1));
     sender.send({ type: 'HealthCheck', payload: { checkType: 'x', nodeHealthy: true, healthReport: 'é'.repeat(100) }, meta: { source: 'm', seq: 2, time: 0 } });
     sender.send(event(3));
@@ -323,7 +361,7 @@ describe('CoreSender', () => {
   it('counts busUnavailable while down, and forgets unconfirmed bytes when the connection breaks', () => {
     const connection = new ControlledConnection();
     const stats = emptyPathStats();
-    const sender = new CoreSender('"ep"', () => 's', connection, stats, { maxPendingBytes: 1000, flushBytes: 400, maxMessageBytes: 1 << 20 });
+    const sender = new CoreSender('"ep"', () => 's', 'b', connection, stats, { maxPendingBytes: 1000, flushBytes: 400, maxMessageBytes: 1 << 20, batchMax: 1 });
     for (let seq = 1; seq <= 30; seq++) sender.send(event(seq));
     connection.up = false;
     sender.reset();
