@@ -175,7 +175,7 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
         if (error === null) receive('core', msg.subject, msg.data);
       },
     });
-    const durableReceiver = new DurableReceiver(js, jsm, subjects.stream, `node-${escapeToken(nodeId)}`, subjects.allDurable, settings.durable.startFrom, (subject, data) => receive('durable', subject, data), log);
+    const durableReceiver = new DurableReceiver(js, jsm, subjects.stream, `node-${escapeToken(nodeId)}`, subjects.allDurable, settings.durable.startFrom, (subject, data) => receive('durable', subject, data), log, scheduler);
     await durableReceiver.start();
 
     // ---- Outbound ---------------------------------------------------------------------------------

@@ -130,8 +130,12 @@ router.tap((event) => {
   if (event.type === 'ModuleLoaded' || event.type === 'ModuleUnloaded') report();
 });
 
-/** Resolves once no probe has an event pending (queued or in hand), held ones aside; re-checked on every change. */
+/**
+ * Resolves once the bus has nothing durable pending (acknowledged or counted) and no probe has an
+ * event pending (queued or in hand), held ones aside; re-checked on every change.
+ */
 async function quiet(): Promise<void> {
+  await bus.durableSettled();
   for (;;) {
     const next = new Promise<void>((resolve) => changes.push(resolve));
     const stats = await node.events.getAllDeliveryStats();
