@@ -211,10 +211,13 @@ export class Cluster {
    * Resolves once everything published so far has arrived everywhere and been handled: every live
    * node connected, then a marker on each path from each live node, seen by every other live
    * node's sink (FIFO per origin and path: what was sent before it has arrived or never will),
-   * then every node quiet.
+   * then every node quiet. A breach a probe reported ends the wait at once (a held-back event
+   * may never come): it is thrown.
    */
   async settled(timeoutMs = 15_000): Promise<void> {
-    await this.until(() => this.live().every((n) => n.connected), timeoutMs);
+    await this.until(() => this.live().every((n) => n.connected), timeoutMs).catch((error: unknown) => {
+      throw new Error(`not every node is connected to the bus: ${this.live().filter((n) => !n.connected).map((n) => n.id).join(', ')} (${String(error)})`);
+    });
     const live = this.live();
     await Promise.all(live.map((n) => n.publish({ core: 1, durable: 1 })));
     await this.until(
@@ -225,9 +228,10 @@ export class Cluster {
             const source = to === from ? 'node' : `${from.id}/node`;
             return sink !== undefined && sink.lastHeight[`${source} core`] === from.published.core && sink.lastHeight[`${source} durable`] === from.published.durable;
           }),
-        ),
+        ) || this.violations.length > 0,
       timeoutMs,
     );
+    if (this.violations.length > 0) throw new Error(this.violations.join('\n'));
     await Promise.all(live.map((n) => n.quiet()));
   }
 
