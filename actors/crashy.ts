@@ -1,4 +1,4 @@
-import { EventType, defineModule, type ModuleDefinition } from 'modactor';
+import { EventType, defineModule, nonNegativeInteger, object, optional, positiveInteger, positiveNumber, type Check, type ModuleDefinition } from 'modactor';
 
 /** Options of the {@link crashy} module. */
 export interface CrashyOptions {
@@ -9,6 +9,16 @@ export interface CrashyOptions {
   readonly maxRestarts?: number;
   readonly withinMs?: number;
 }
+
+/**
+ * The options {@link crashy} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = object({
+  crashEvery: optional(positiveInteger),
+  maxRestarts: optional(nonNegativeInteger),
+  withinMs: optional(positiveNumber),
+} satisfies Record<Exclude<keyof CrashyOptions, 'name'>, Check<unknown>>);
 
 /**
  * The crashing module: throws on every `crashEvery`-th block. Its restart policy is small on

@@ -1,4 +1,4 @@
-import { EventType, defineModule, type ModuleDefinition } from 'modactor';
+import { EventType, defineModule, nonEmptyString, nonNegativeInteger, nonNegativeNumber, object, optional, type Check, type ModuleDefinition } from 'modactor';
 
 /** Options of the {@link governanceWebhook} module. */
 export interface GovernanceWebhookOptions {
@@ -12,6 +12,17 @@ export interface GovernanceWebhookOptions {
   /** Every `failEvery`-th post fails (the simulated endpoint answers 503); 0 = never. Default 4. */
   readonly failEvery?: number;
 }
+
+/**
+ * The options {@link governanceWebhook} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = object({
+  version: optional(nonEmptyString),
+  webhookUrl: optional(nonEmptyString),
+  latencyMs: optional(nonNegativeNumber),
+  failEvery: optional(nonNegativeInteger),
+} satisfies Record<Exclude<keyof GovernanceWebhookOptions, 'name'>, Check<unknown>>);
 
 /**
  * The governance webhook: forwards `GovernanceProposalCreated`, `Voted` and `Merged` to a webhook

@@ -1,4 +1,4 @@
-import { EventType, defineModule, type Hash, type ModuleDefinition } from 'modactor';
+import { EventType, defineModule, object, optional, positiveInteger, type Check, type Hash, type ModuleDefinition } from 'modactor';
 
 /** Options of the {@link indexer} module. */
 export interface IndexerOptions {
@@ -7,6 +7,14 @@ export interface IndexerOptions {
   /** Mailbox capacity; default the node's (100). */
   readonly mailboxCapacity?: number;
 }
+
+/**
+ * The options {@link indexer} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = object({
+  mailboxCapacity: optional(positiveInteger),
+} satisfies Record<Exclude<keyof IndexerOptions, 'name'>, Check<unknown>>);
 
 /**
  * The indexer: follows the chain from `NewBlock`, `BlockDisconnected` and `ChainReorg` and keeps a

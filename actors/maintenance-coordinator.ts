@@ -2,6 +2,10 @@ import { assign, createActor, setup } from 'xstate';
 import {
   EventType,
   defineModule,
+  nonNegativeNumber,
+  object,
+  optional,
+  type Check,
   type MaintenanceOperation,
   type MaintenanceUrgency,
   type ModuleDefinition,
@@ -51,6 +55,15 @@ export const coordinatorMachine = setup({
     stopped: { type: 'final' },
   },
 });
+
+/**
+ * The options {@link maintenanceCoordinator} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = object({
+  workMs: optional(object({ low: optional(nonNegativeNumber), medium: optional(nonNegativeNumber), high: optional(nonNegativeNumber) })),
+  flushMs: optional(nonNegativeNumber),
+} satisfies Record<Exclude<keyof MaintenanceCoordinatorOptions, 'name'>, Check<unknown>>);
 
 /**
  * The maintenance coordinator, an xstate module: its handler drives {@link coordinatorMachine}.

@@ -1,4 +1,4 @@
-import { EventType, defineModule, type ModuleDefinition } from 'modactor';
+import { EventType, defineModule, nonNegativeInteger, object, optional, positiveInteger, type Check, type ModuleDefinition } from 'modactor';
 
 /** Options of the {@link mempoolWatcher} module. */
 export interface MempoolWatcherOptions {
@@ -12,6 +12,17 @@ export interface MempoolWatcherOptions {
   /** Pool size at or below which it reports `healthy` again. Default 150. */
   readonly lowWater?: number;
 }
+
+/**
+ * The options {@link mempoolWatcher} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = object({
+  mailboxCapacity: optional(positiveInteger),
+  blockCapacity: optional(nonNegativeInteger),
+  highWater: optional(nonNegativeInteger),
+  lowWater: optional(nonNegativeInteger),
+} satisfies Record<Exclude<keyof MempoolWatcherOptions, 'name'>, Check<unknown>>);
 
 /**
  * The mempool watcher: adds every `NewTransaction` to a pool and lets every `NewBlock` confirm up

@@ -1,4 +1,4 @@
-import { EventType, defineModule, type ModuleDefinition } from 'modactor';
+import { EventType, defineModule, nonNegativeInteger, object, optional, type Check, type ModuleDefinition } from 'modactor';
 
 /** Options of the {@link peerMonitor} module. */
 export interface PeerMonitorOptions {
@@ -6,6 +6,14 @@ export interface PeerMonitorOptions {
   /** Below this many connected peers it reports itself `degraded`. Default 0 (never). */
   readonly minPeers?: number;
 }
+
+/**
+ * The options {@link peerMonitor} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = object({
+  minPeers: optional(nonNegativeInteger),
+} satisfies Record<Exclude<keyof PeerMonitorOptions, 'name'>, Check<unknown>>);
 
 /**
  * The peer monitor, the module the default scenario hotloads into a running node: keeps the set

@@ -1,4 +1,21 @@
-import { defineModule, nodeCatalogue, type EventTypeOf, type ModuleDefinition, type ModuleRestartPolicy, type NodeEventMap } from 'modactor';
+import {
+  arrayOf,
+  defineModule,
+  jsonValue,
+  nodeCatalogue,
+  nonEmptyString,
+  nonNegativeNumber,
+  object,
+  optional,
+  positiveInteger,
+  predicate,
+  recordOf,
+  type Check,
+  type EventTypeOf,
+  type ModuleDefinition,
+  type ModuleRestartPolicy,
+  type NodeEventMap,
+} from 'modactor';
 
 /** Options of the {@link probe} module. */
 export interface ProbeOptions {
@@ -12,6 +29,19 @@ export interface ProbeOptions {
   readonly workMs?: number;
   readonly restart?: ModuleRestartPolicy;
 }
+
+/**
+ * The options {@link probe} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = object({
+  version: optional(nonEmptyString),
+  subscribe: optional(arrayOf(predicate('an event type of the node catalogue', (v) => typeof v === 'string' && nodeCatalogue.has(v)))),
+  mailboxCapacity: optional(positiveInteger),
+  workMs: optional(nonNegativeNumber),
+  // A restart policy: defineModule checks it whole (type, maxRestarts, withinMs, backoff).
+  restart: optional(recordOf(jsonValue)),
+} satisfies Record<Exclude<keyof ProbeOptions, 'name'>, Check<unknown>>);
 
 /**
  * The probe: a module that does nothing but take its events (optionally spending `workMs` on

@@ -1,4 +1,18 @@
-import { EventType, defineModule, type EventTypeOf, type ModuleDefinition, type NodeEventMap } from 'modactor';
+import {
+  EventType,
+  arrayOf,
+  defineModule,
+  nodeCatalogue,
+  nonNegativeNumber,
+  object,
+  optional,
+  positiveInteger,
+  predicate,
+  type Check,
+  type EventTypeOf,
+  type ModuleDefinition,
+  type NodeEventMap,
+} from 'modactor';
 
 /** Options of the {@link slowConsumer} module. */
 export interface SlowConsumerOptions {
@@ -10,6 +24,16 @@ export interface SlowConsumerOptions {
   /** What it consumes. Default `NewTransaction`. */
   readonly subscribe?: readonly EventTypeOf<NodeEventMap>[];
 }
+
+/**
+ * The options {@link slowConsumer} takes, checked against a scenario's `options` before it runs (a typo
+ * is an error, never ignored); every key of its options but `name`, which comes from the scenario.
+ */
+export const optionsSchema = object({
+  workMs: optional(nonNegativeNumber),
+  mailboxCapacity: optional(positiveInteger),
+  subscribe: optional(arrayOf(predicate('an event type of the node catalogue', (v) => typeof v === 'string' && nodeCatalogue.has(v)))),
+} satisfies Record<Exclude<keyof SlowConsumerOptions, 'name'>, Check<unknown>>);
 
 /**
  * The slow consumer: spends `workMs` of the node's clock on every event, so a stream faster than

@@ -128,6 +128,10 @@ function memory(impl: string): Measurement {
   return { key, file: cases('memory'), args: ['--impl', impl, '--count', MEMORY_COUNT], gc: true, maxReps: 3 };
 }
 
+const SCALE_COUNT = quick ? '20000' : '100000';
+const scaleLoad: Measurement = { key: 'scale load node', file: cases('node-scale'), args: ['--what', 'load', '--count', SCALE_COUNT], gc: true, node: true, maxReps: 3 };
+const scaleFanout: Measurement = { key: 'scale fanout 10000 node', file: cases('node-scale'), args: ['--what', 'fanout', '--count', '10000', '--rounds', quick ? '5' : '20'], node: true, maxReps: 3 };
+
 const spawnStop = (batch: number): Measurement => ({
   key: `lifecycle spawn-stop batch=${batch} kernel`,
   file: cases('lifecycle'),
@@ -226,7 +230,7 @@ const SECTIONS: Section[] = [
   fanoutSection('burst'),
   fanoutSection('yield'),
   {
-    title: 'drop path: 90% of subscribers stuck (90% of offers dropped): publish time per drop',
+    title: 'drop path: 90% of subscribers stuck (90% of offers dropped): marginal publish time per drop (with the stuck subscribers minus without them, per drop)',
     metric: 'nsPerDrop',
     format: ns,
     columns: ['kernel', 'node', 'ring'],
@@ -235,7 +239,11 @@ const SECTIONS: Section[] = [
       ['kernel', 'ring'],
       ['node', 'ring'],
     ],
-    extras: [{ label: 'kernel dropped', impl: 'kernel', metric: 'dropRate', format: pct }],
+    extras: [
+      { label: 'kernel dropped', impl: 'kernel', metric: 'dropRate', format: pct },
+      { label: 'node per publish', impl: 'node', metric: 'nsPerPublish', format: ns },
+      { label: 'ring per publish', impl: 'ring', metric: 'nsPerPublish', format: ns },
+    ],
   },
   {
     title: 'latency: publish -> handler, N=100, p50',
@@ -280,6 +288,28 @@ const SECTIONS: Section[] = [
     format: bytes,
     columns: ['node'],
     rows: [row('idle', memory, ['node'])],
+  },
+  {
+    title: `node at scale: ${SCALE_COUNT} idle modules loaded (10 watching ModuleLoaded), µs per load in the batch of 1,000 around the 1,000th, 10,000th and last; heap per module`,
+    metric: 'loadUsAt1k',
+    format: (v: number) => `${v.toFixed(1)} µs`,
+    columns: ['node'],
+    rows: [row('1,000th load', () => scaleLoad, ['node'])],
+    extras: [
+      { label: '10,000th', impl: 'node', metric: 'loadUsAt10k', format: (v: number) => `${v.toFixed(1)} µs` },
+      { label: 'last', impl: 'node', metric: 'loadUsAtLast', format: (v: number) => `${v.toFixed(1)} µs` },
+      { label: 'last/10,000th', impl: 'node', metric: 'loadGrowth', format: (v: number) => `${v.toFixed(2)}x` },
+      { label: 'all loads', impl: 'node', metric: 'totalLoadMs', format: ms },
+      { label: 'heap/module', impl: 'node', metric: 'bytesPerModule', format: bytes },
+    ],
+  },
+  {
+    title: 'node at scale: one event type with 10,000 subscribers, bursts of 10: deliveries per second',
+    metric: 'deliveriesPerSec',
+    format: rate,
+    columns: ['node'],
+    rows: [row('10,000 subscribers', () => scaleFanout, ['node'])],
+    extras: [{ label: 'CPU per delivery', impl: 'node', metric: 'cpuNsPerDelivery', format: ns }],
   },
   {
     title: 'lifecycle: top-level spawns per second (spawned and started)',

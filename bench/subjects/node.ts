@@ -26,7 +26,7 @@ interface BenchNode {
 export interface NodeApi {
   createNode(options?: Record<string, unknown>): BenchNode;
   defineModule(spec: NodeModuleSpec): unknown;
-  EventType: { readonly NewBlock: string };
+  EventType: { readonly NewBlock: string; readonly ModuleLoaded: string };
 }
 
 /** The node API if `src/index.ts` exports it yet, otherwise null. */

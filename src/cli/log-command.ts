@@ -10,6 +10,8 @@ import { FORMAT_VERSION } from '../store/record.js';
 import { loadState, type SavedState } from '../store/state-file.js';
 import { nodeFs } from '../store/fs.js';
 import { errorMessage } from '../sim/error-message.js';
+import { nonNegativeInteger } from '../kernel/checks.js';
+import { OptionValues, argumentProblems, integerText } from './option-values.js';
 
 export const LOG_USAGE = `Usage: modactor log DIR [options]
 
@@ -48,7 +50,7 @@ export async function runLogCommand(args: readonly string[], io: Output): Promis
   try {
     parsed = parseLogArgs(args);
   } catch (error) {
-    io.stderr(`modactor log: ${errorMessage(error)}\n\n${LOG_USAGE}\n`);
+    io.stderr(`${argumentProblems(error, errorMessage).map((line) => `modactor log: ${line}\n`).join('')}\n${LOG_USAGE}\n`);
     return EXIT.usage;
   }
   if (parsed.help) {
@@ -98,12 +100,10 @@ function parseLogArgs(args: readonly string[]): LogArgs {
     },
   });
   if (values.help) return { dir: '', tail, from: undefined, types: undefined, json: false, help: true };
-  if (positionals.length !== 1) throw new Error(`expected one store directory, got ${positionals.length}${positionals.length > 0 ? `: ${positionals.join(' ')}` : ''}`);
-  let from: number | undefined;
-  if (values.from !== undefined) {
-    from = Number(values.from);
-    if (!/^\d+$/.test(values.from) || !Number.isSafeInteger(from)) throw new Error(`--from: expected a non-negative integer, got "${values.from}"`);
-  }
+  const options = new OptionValues(values);
+  if (positionals.length !== 1) options.refuse('', 'one store directory', `${positionals.length}${positionals.length > 0 ? `: ${positionals.join(' ')}` : ''}`);
+  const from = options.read('from', integerText(nonNegativeInteger));
+  options.done();
   return { dir: positionals[0] as string, tail, from, types: values.type, json: values.json, help: false };
 }
 

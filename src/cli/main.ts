@@ -2,17 +2,27 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pino, type Logger } from 'pino';
 import { isModactorError } from '../kernel/errors.js';
 import { parseScenarioText } from '../sim/scenario.js';
 import { simulate } from '../sim/simulator.js';
 import { renderText } from '../sim/render-text.js';
+import type { SimulationReport } from '../sim/report.js';
+import { ioReason, unwritable } from './output-path.js';
 import { renderHtml } from '../sim/render-html.js';
 import { errorMessage } from '../sim/error-message.js';
 import { serveMetrics, type MetricsServer } from '../metrics/metrics-server.js';
 import { runLogCommand } from './log-command.js';
+import { OptionValues, argumentProblems, integerText, numberText } from './option-values.js';
+import { nonEmptyString, nonNegativeInteger, oneOf, positiveNumber, predicate } from '../kernel/checks.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, invariantFailed: 1, usage: 2, internal: 3 } as const;
+
+/** pino's levels, for `--log-level` and `MODACTOR_LOG_LEVEL`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
 
 const USAGE = `Usage: modactor simulate [scenario.json] [options]
        modactor log DIR [options]     inspect a node's store (modactor log --help)
@@ -23,15 +33,20 @@ reports its timeline, a per-module table and the invariants checked.
 
 Options:
   --seed N          seed of the simulated scheduler and the traffic (default: the scenario's)
-  --real            run in real time on the real scheduler (not deterministic)
+  --real            run in real time on the real scheduler (not deterministic); SIGINT or
+                    SIGTERM shuts the node down gracefully and prints the report of what ran
   --time-scale X    with --real: real ms per virtual ms (default: the scenario's timeScale)
   --json            print the report as JSON instead of text
   --html FILE       also write a self-contained HTML page with a timeline chart
+  --log-level L     the node's logs (pino, JSON lines) on stderr at this level: fatal, error,
+                    warn, info, debug, trace or silent (default: $MODACTOR_LOG_LEVEL, else warn)
   --metrics-port N  with --real: serve /metrics, /healthz and /readyz on 127.0.0.1:N while it runs
   -h, --help        show this help
 
+The report goes to stdout, logs and messages to stderr. Output files are checked before the run.
 Exit codes: 0 every invariant holds, 1 an invariant or expectation failed,
-2 bad arguments or an invalid scenario (the bad field is named), 3 an internal error.`;
+2 bad arguments, an invalid scenario or an unwritable output file (one line on stderr, naming it),
+3 an internal error.`;
 
 /** The package root: the nearest folder up from here with modactor's package.json. */
 function packageRoot(): string {
@@ -56,18 +71,50 @@ export function defaultScenarioPath(): string {
   return join(packageRoot(), 'scenarios', 'default.json');
 }
 
-interface Io {
+/** What the CLI talks to: its output streams, its environment and the process's signals. */
+export interface Io {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   /** True when stderr is a terminal: only then is a progress line drawn. */
   readonly progress: boolean;
+  /** The environment (`MODACTOR_LOG_LEVEL`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Calls `handler` with the signal's name on SIGINT or SIGTERM until the returned function is
+   * called (a `--real` run listens while it runs).
+   */
+  readonly onSignal: (handler: (signal: string) => void) => () => void;
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** The process's own streams and signals. A second signal while a run shuts down exits at once. */
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   progress: process.stderr.isTTY,
+  env: process.env,
+  onSignal: (handler) => {
+    let seen = 0;
+    const listener = (signal: NodeJS.Signals): void => {
+      seen++;
+      if (seen > 1) {
+        process.stderr.write(`modactor simulate: ${signal} again: exiting without waiting for the shutdown\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
+      handler(signal);
+    };
+    for (const signal of SIGNALS) process.on(signal, listener);
+    return () => {
+      for (const signal of SIGNALS) process.off(signal, listener);
+    };
+  },
 };
+
+/** The CLI's logger: pino's JSON lines on stderr (so stdout holds the report alone). */
+function cliLogger(level: LogLevel, io: Io): Logger {
+  return pino({ level, base: { pid: process.pid } }, { write: (line: string) => io.stderr(line) });
+}
 
 /** Runs the CLI with `argv` (without node and the script); resolves with the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -83,14 +130,22 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
   let parsed: ReturnType<typeof parseSimulateArgs>;
   try {
-    parsed = parseSimulateArgs(rest);
+    parsed = parseSimulateArgs(rest, io.env);
   } catch (error) {
-    io.stderr(`modactor simulate: ${errorMessage(error)}\n\n${USAGE}\n`);
+    io.stderr(`${argumentProblems(error, errorMessage).map((line) => `modactor simulate: ${line}\n`).join('')}\n${USAGE}\n`);
     return EXIT.usage;
   }
   if (parsed.help) {
     io.stdout(`${USAGE}\n`);
     return EXIT.ok;
+  }
+  // Output files are checked before anything runs: a bad one fails in a moment, not after the run.
+  if (parsed.html !== undefined) {
+    const problem = unwritable(parsed.html);
+    if (problem !== null) {
+      io.stderr(`modactor simulate: --html ${parsed.html}: cannot write it: ${problem}\n`);
+      return EXIT.usage;
+    }
   }
   const file = parsed.scenario === undefined ? defaultScenarioPath() : resolve(parsed.scenario);
   const shown = parsed.scenario ?? 'scenarios/default.json';
@@ -98,7 +153,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    io.stderr(`modactor simulate: cannot read scenario ${shown}: ${errorMessage(error)}\n`);
+    io.stderr(`modactor simulate: cannot read scenario ${shown}: ${ioReason(error)}\n`);
     return EXIT.usage;
   }
 
@@ -110,13 +165,29 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const percent = end > 0 ? Math.min(100, Math.floor((t / end) * 100)) : 100;
     io.stderr(`\r  simulating ${shown}: ${(t / 1000).toFixed(1)} s of ${(end / 1000).toFixed(1)} s (${percent}%)  `);
   };
+  const clearProgress = (): void => {
+    if (drawn) io.stderr('\r\u001b[2K');
+    drawn = false;
+  };
+  // A real run stops gracefully on SIGINT or SIGTERM and reports what ran.
+  const interruption = new AbortController();
+  const stopListening = parsed.real
+    ? io.onSignal((signal) => {
+        clearProgress();
+        io.stderr(`modactor simulate: ${signal}: shutting the node down gracefully (again to exit at once)\n`);
+        interruption.abort(signal);
+      })
+    : () => undefined;
+  let report: SimulationReport;
   const served: { metrics?: MetricsServer } = {};
   try {
     const scenario = parseScenarioText(text, shown);
-    const report = await simulate(scenario, {
+    report = await simulate(scenario, {
       baseDir: dirname(file),
       onProgress,
       real: parsed.real,
+      logger: cliLogger(parsed.logLevel, io),
+      signal: interruption.signal,
       ...(parsed.metricsPort === undefined
         ? {}
         : {
@@ -128,15 +199,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       ...(parsed.seed === undefined ? {} : { seed: parsed.seed }),
       ...(parsed.timeScale === undefined ? {} : { timeScale: parsed.timeScale }),
     });
-    if (drawn) io.stderr('\r\u001b[2K');
-    io.stdout(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
-    if (parsed.html !== undefined) {
-      writeFileSync(parsed.html, renderHtml(report));
-      io.stderr(`modactor simulate: wrote ${parsed.html}\n`);
-    }
-    return report.passed ? EXIT.ok : EXIT.invariantFailed;
   } catch (error) {
-    if (drawn) io.stderr('\r\u001b[2K');
+    clearProgress();
     if (isModactorError(error, 'invalid-scenario')) {
       io.stderr(`modactor simulate: ${error.message}\n`);
       return EXIT.usage;
@@ -144,17 +208,39 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.stderr(`modactor simulate: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT.internal;
   } finally {
+    stopListening();
     await served.metrics?.close();
   }
+  clearProgress();
+  io.stdout(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+  if (parsed.html !== undefined) {
+    try {
+      writeFileSync(parsed.html, renderHtml(report));
+    } catch (error) {
+      io.stderr(`modactor simulate: --html ${parsed.html}: cannot write it: ${ioReason(error)}\n`);
+      return EXIT.usage;
+    }
+    io.stderr(`modactor simulate: wrote ${parsed.html}\n`);
+  }
+  return report.passed ? EXIT.ok : EXIT.invariantFailed;
 }
 
-function parseSimulateArgs(args: readonly string[]): {
+/** A TCP port, 0 for any free one. */
+const port = predicate<number>('a port from 0 to 65535', (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 65_535);
+
+const logLevelCheck = oneOf(...LOG_LEVELS);
+
+function parseSimulateArgs(
+  args: readonly string[],
+  env: Io['env'],
+): {
   scenario: string | undefined;
   seed: number | undefined;
   real: boolean;
   timeScale: number | undefined;
   json: boolean;
   html: string | undefined;
+  logLevel: LogLevel;
   metricsPort: number | undefined;
   help: boolean;
 } {
@@ -168,36 +254,31 @@ function parseSimulateArgs(args: readonly string[]): {
       'time-scale': { type: 'string' },
       json: { type: 'boolean', default: false },
       html: { type: 'string' },
+      'log-level': { type: 'string' },
       'metrics-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (positionals.length > 1) throw new Error(`expected at most one scenario file, got ${positionals.length}: ${positionals.join(' ')}`);
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    seed = Number(values.seed);
-    if (!/^\d+$/.test(values.seed) || !Number.isSafeInteger(seed)) throw new Error(`--seed: expected a non-negative integer, got "${values.seed}"`);
+  const options = new OptionValues(values);
+  if (positionals.length > 1) options.refuse('', 'at most one scenario file', `${positionals.length}: ${positionals.join(' ')}`);
+  const seed = options.read('seed', integerText(nonNegativeInteger));
+  const timeScale = options.read('time-scale', numberText(positiveNumber));
+  const html = options.read('html', nonEmptyString);
+  // The log level: --log-level, else MODACTOR_LOG_LEVEL, else warn.
+  const logLevel = values['log-level'] !== undefined ? options.read('log-level', logLevelCheck) : options.fromEnv(env, 'MODACTOR_LOG_LEVEL', logLevelCheck);
+  const metricsPort = options.read('metrics-port', integerText(port));
+  if (values['metrics-port'] !== undefined && !values.real) {
+    options.refuse('--metrics-port', '--real as well (a simulated run takes no real time to scrape)', 'no --real');
   }
-  let timeScale: number | undefined;
-  if (values['time-scale'] !== undefined) {
-    timeScale = Number(values['time-scale']);
-    if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`--time-scale: expected a positive number, got "${values['time-scale']}"`);
-  }
-  let metricsPort: number | undefined;
-  if (values['metrics-port'] !== undefined) {
-    metricsPort = Number(values['metrics-port']);
-    if (!/^\d+$/.test(values['metrics-port']) || metricsPort > 65_535) {
-      throw new Error(`--metrics-port: expected a port from 0 to 65535, got "${values['metrics-port']}"`);
-    }
-    if (!values.real) throw new Error('--metrics-port: expected --real as well (a simulated run takes no real time to scrape)');
-  }
+  options.done();
   return {
     scenario: positionals[0],
     seed,
     real: values.real,
     timeScale,
     json: values.json,
-    html: values.html,
+    html,
+    logLevel: logLevel ?? DEFAULT_LOG_LEVEL,
     metricsPort,
     help: values.help,
   };

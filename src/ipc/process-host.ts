@@ -20,6 +20,7 @@
  */
 import type { Logger } from 'pino';
 import type { ActorContext, BehaviorFactory } from '../kernel/behavior.js';
+import { loggedError } from '../kernel/foreign.js';
 import { isModactorError } from '../kernel/errors.js';
 import type { EventMap, EventOf } from '../events/catalogue.js';
 import { createIncarnation, type ModuleIncarnation } from '../node/event-router.js';
@@ -808,9 +809,7 @@ class Session<E extends EventMap> {
  * call its type "Object"): a prototype-less record whose `name` gives the type.
  */
 function childErrorForLog(type: string, message: string, stack: string | undefined, extra: Record<string, unknown> = {}): object {
-  const err = Object.assign(Object.create(null) as Record<string, unknown>, extra, { message, stack: stack ?? `${type}: ${message}` });
-  Object.defineProperty(err, 'name', { value: type, enumerable: false });
-  return err;
+  return loggedError(type, message, stack ?? `${type}: ${message}`, extra);
 }
 
 /** The optional error details of a `fail` or `fatal` message. */

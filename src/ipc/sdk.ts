@@ -196,7 +196,7 @@ function errorDetails(error: unknown): ErrorDetails {
   const logged = errorForLog(error);
   return {
     error: logged.message,
-    ...(isErrorSafe(error) ? { name: logged.type.slice(0, 128) } : {}),
+    ...(isErrorSafe(error) ? { name: logged.name.slice(0, 128) } : {}),
     ...(logged.stack === undefined ? {} : { stack: logged.stack.slice(0, MAX_STACK_CHARS) }),
   };
 }

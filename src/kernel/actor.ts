@@ -27,7 +27,7 @@ import {
   type SpawnOptions,
 } from './behavior.js';
 import type { SystemInternals } from './system-internals.js';
-import { describeThrown, errorForLog, type LoggedError } from './foreign.js';
+import { describeThrown, errorForLog, loggedError, type LoggedError } from './foreign.js';
 
 /** Signals of the system lane: never bounded, never dropped, handled before user messages. */
 type SystemMessage =
@@ -40,6 +40,9 @@ type SystemMessage =
   | { readonly kind: 'restart-slots'; readonly slots: readonly ChildSlot[]; readonly delayMs: number }
   | { readonly kind: 'timer'; readonly fn: () => void }
   | { readonly kind: 'fail'; readonly error: unknown };
+
+/** Shortest time between two "mailbox full" warnings of one actor. */
+const DROP_LOG_INTERVAL_MS = 10_000;
 
 /** The first signal of every incarnation (one object for all). */
 const START: SystemMessage = Object.freeze({ kind: 'start' });
@@ -108,7 +111,12 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   private watching: Set<AnyCell> | null = null;
   private timers: Set<TimerHandle> | null = null;
   private terminationListeners: Set<(reason: ExitReason) => void> | null = null;
+  /** Drops in the current run of drops (0: not dropping). */
   private dropStreak = 0;
+  /** Runs of drops begun since the last warning, when the last one was, and whether it was this run's. */
+  private dropRuns = 0;
+  private lastDropWarn = Number.NEGATIVE_INFINITY;
+  private warnedRun = false;
   /** Behaviour-facing signals (Terminated, own timers) held while suspended, run on resume. */
   private deferred: SystemMessage[] | null = null;
   /** The message whose async handler is running, reported as lost if the actor is killed. */
@@ -194,9 +202,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       return result;
     }
     if (result === 'full') {
-      if (this.dropStreak++ === 0) {
-        this.log.warn({ capacity: this.mailbox.capacity }, 'mailbox full: dropping messages until it drains');
-      }
+      if (this.dropStreak++ === 0) this.startedDropping();
       // The drop path: unobserved, a drop is one counter more.
       if (!system.inspector.active && system.deadLetterObservers === 0) {
         system.deadLetterCounts['mailbox-full']++;
@@ -211,8 +217,25 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     return result;
   }
 
+  /**
+   * The first drop of a run of drops: a warning, at most one per {@link DROP_LOG_INTERVAL_MS} per
+   * actor (a slow consumer that fills and drains all the time would log a line per run otherwise),
+   * carrying how many runs began since the last one.
+   */
+  private startedDropping(): void {
+    const now = this.system.scheduler.now();
+    this.dropRuns++;
+    if (now - this.lastDropWarn < DROP_LOG_INTERVAL_MS) return;
+    this.lastDropWarn = now;
+    this.log.warn({ capacity: this.mailbox.capacity, runs: this.dropRuns }, 'mailbox full: dropping messages until it drains');
+    this.dropRuns = 0;
+    this.warnedRun = true;
+  }
+
   private recovered(): void {
-    this.log.info({ dropped: this.dropStreak }, 'mailbox drained: accepting messages again');
+    // Said only for a run whose start was said.
+    if (this.warnedRun) this.log.info({ dropped: this.dropStreak }, 'mailbox drained: accepting messages again');
+    this.warnedRun = false;
     this.dropStreak = 0;
   }
 
@@ -859,5 +882,5 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
 
 /** The `err` of a failure's log line: the thrown value when there is one, else the failure's message. */
 function failureForLog(failure: Failure): LoggedError {
-  return failure.kind === 'thrown' || failure.kind === 'rejected' ? errorForLog(failure.error) : { type: failure.kind, message: failure.message };
+  return failure.kind === 'thrown' || failure.kind === 'rejected' ? errorForLog(failure.error) : loggedError(failure.kind, failure.message);
 }

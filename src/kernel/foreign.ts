@@ -65,11 +65,23 @@ export function describeThrown(value: unknown): string {
   return typeof text === 'string' ? cap(text) : `a thrown ${typeof value} with no string form`;
 }
 
-/** What a log line carries under `err`: plain data read safely, never the foreign object itself. */
+/**
+ * What a log line carries under `err`: plain data, never the foreign object itself. Shaped for
+ * pino's error serializer, which logs `{ type, message, stack }`: no prototype (so `type` is taken
+ * from `name`, not from a constructor, which would say "Object") and `name` not enumerable (so it
+ * is not logged twice).
+ */
 export interface LoggedError {
-  readonly type: string;
+  readonly name: string;
   readonly message: string;
   readonly stack?: string;
+}
+
+/** A {@link LoggedError} from its parts; `extra` fields are logged beside message and stack. */
+export function loggedError(type: string, message: string, stack?: string, extra: Readonly<Record<string, unknown>> = {}): LoggedError {
+  const err = Object.assign(Object.create(null) as Record<string, unknown>, extra, { message, ...(stack === undefined ? {} : { stack }) });
+  Object.defineProperty(err, 'name', { value: type, enumerable: false });
+  return err as unknown as LoggedError;
 }
 
 /**
@@ -78,9 +90,8 @@ export interface LoggedError {
  */
 export function errorForLog(value: unknown): LoggedError {
   const message = describeThrown(value);
-  if (!isErrorSafe(value)) return { type: value === null ? 'null' : typeof value, message };
+  if (!isErrorSafe(value)) return loggedError(value === null ? 'null' : typeof value, message);
   const name = attempt(() => value.name);
   const stack = attempt(() => value.stack);
-  const type = typeof name === 'string' ? name : 'Error';
-  return typeof stack === 'string' ? { type, message, stack: stack.slice(0, 16 * MAX_FAILURE_MESSAGE) } : { type, message };
+  return loggedError(typeof name === 'string' ? name : 'Error', message, typeof stack === 'string' ? stack.slice(0, 16 * MAX_FAILURE_MESSAGE) : undefined);
 }

@@ -17,12 +17,14 @@ export class BoundedQueue<T> {
   private items: (T | undefined)[] | null = null;
   private head = 0;
   private count = 0;
-  readonly capacity: number;
+  /** The most items it holds. */
+  protected readonly bound: number;
 
-  constructor(capacity: number) {
-    this.capacity = capacity;
+  constructor(bound: number) {
+    this.bound = bound;
   }
 
+  /** Items queued. */
   get size(): number {
     return this.count;
   }
@@ -30,8 +32,8 @@ export class BoundedQueue<T> {
   /** Appends `item`; returns false (and changes nothing) when the queue holds `capacity` items. */
   push(item: T): boolean {
     const count = this.count;
-    if (count >= this.capacity) return false;
-    let items = this.items ?? (this.items = new Array<T | undefined>(Math.min(this.capacity, INITIAL_SLOTS)));
+    if (count >= this.bound) return false;
+    let items = this.items ?? (this.items = new Array<T | undefined>(Math.min(this.bound, INITIAL_SLOTS)));
     if (count === items.length) items = this.grow(items);
     items[(this.head + count) % items.length] = item;
     this.count = count + 1;
@@ -57,7 +59,7 @@ export class BoundedQueue<T> {
   }
 
   private grow(old: (T | undefined)[]): (T | undefined)[] {
-    const next = new Array<T | undefined>(Math.min(this.capacity, old.length * 2));
+    const next = new Array<T | undefined>(Math.min(this.bound, old.length * 2));
     for (let i = 0; i < this.count; i++) next[i] = old[(this.head + i) % old.length];
     this.items = next;
     this.head = 0;
@@ -90,8 +92,8 @@ class Reserved<M> {
  * `offer` never blocks and never throws for a full or closed mailbox: it returns what happened.
  * Capacity counts queued messages only; the message being handled has already left the queue.
  */
-export class Mailbox<M, S = unknown> {
-  private readonly user: BoundedQueue<M | Reserved<M>>;
+export class Mailbox<M, S = unknown> extends BoundedQueue<M | Reserved<M>> {
+  // The user lane is the mailbox's own ring (it extends the queue): one object, not two.
   /** Routine messages in the user lane (the rest are reserved ones). */
   private routine = 0;
   private priority: BoundedQueue<M> | null = null;
@@ -103,15 +105,10 @@ export class Mailbox<M, S = unknown> {
     readonly priorityCapacity: number = capacity,
     readonly reserveCapacity: number = DEFAULT_RESERVE_CAPACITY,
   ) {
+    super(capacity + reserveCapacity);
     validateCapacity(capacity, 'capacity');
     validateCapacity(priorityCapacity, 'priorityCapacity');
     validateCapacity(reserveCapacity, 'reserveCapacity');
-    this.user = new BoundedQueue<M | Reserved<M>>(capacity + reserveCapacity);
-  }
-
-  /** Messages queued in the user lane, routine and reserved. */
-  get size(): number {
-    return this.user.size;
   }
 
   /** Routine messages queued in the user lane: never more than `capacity`. */
@@ -130,7 +127,7 @@ export class Mailbox<M, S = unknown> {
 
   /** True when any lane holds a message. */
   get hasMessages(): boolean {
-    return this.user.size > 0 || this.hasSystemOrPriority;
+    return this.size > 0 || this.hasSystemOrPriority;
   }
 
   get hasSystemMessages(): boolean {
@@ -145,7 +142,7 @@ export class Mailbox<M, S = unknown> {
   offer(message: M): OfferResult {
     if (this.closedFlag) return 'closed';
     if (this.routine >= this.capacity) return 'full';
-    this.user.push(message);
+    this.push(message);
     this.routine++;
     return 'enqueued';
   }
@@ -153,8 +150,8 @@ export class Mailbox<M, S = unknown> {
   /** Non-blocking offer of a reserved message to the user lane, past the routine bound. */
   offerReserved(message: M): OfferResult {
     if (this.closedFlag) return 'closed';
-    if (this.user.size - this.routine >= this.reserveCapacity) return 'full';
-    this.user.push(new Reserved(message));
+    if (this.size - this.routine >= this.reserveCapacity) return 'full';
+    this.push(new Reserved(message));
     return 'enqueued';
   }
 
@@ -187,13 +184,13 @@ export class Mailbox<M, S = unknown> {
     if (this.priority !== null && this.priority.size > 0) {
       return { message: this.priority.shift() as M, lane: 'priority' };
     }
-    if (this.user.size === 0) return undefined;
+    if (this.size === 0) return undefined;
     return { message: this.takeFromUser(), lane: 'user' };
   }
 
   /** True when the priority or user lane holds a message. */
   get hasUserMessages(): boolean {
-    return this.user.size > 0 || (this.priority !== null && this.priority.size > 0);
+    return this.size > 0 || (this.priority !== null && this.priority.size > 0);
   }
 
   /**
@@ -207,7 +204,7 @@ export class Mailbox<M, S = unknown> {
   }
 
   private takeFromUser(): M {
-    const item = this.user.shift() as M | Reserved<M>;
+    const item = this.shift() as M | Reserved<M>;
     if (item instanceof Reserved) return item.message;
     this.routine--;
     return item;
@@ -225,7 +222,7 @@ export class Mailbox<M, S = unknown> {
   close(): M[] {
     this.closedFlag = true;
     const left = this.priority === null ? [] : this.priority.drain();
-    for (const item of this.user.drain()) left.push(item instanceof Reserved ? item.message : item);
+    for (const item of this.drain()) left.push(item instanceof Reserved ? item.message : item);
     this.routine = 0;
     this.system = null;
     return left;

@@ -89,6 +89,17 @@ type Kind = 'routine' | 'membership' | 'critical';
 /** What a module's own checks kept out. */
 type Screened = 'filtered' | 'serialization-failed';
 
+/** An event type's subscribers and count. */
+interface Channel<E extends EventMap> {
+  /** Appended to in place; a removal makes a new array (a publish may be walking the old one). */
+  subscribers: readonly ModuleIncarnation<E>[];
+  published: number;
+  /** Its events travel as membership events (past the routine bound, in order). */
+  readonly membership: boolean;
+}
+
+const NO_SUBSCRIBER_LIST: readonly never[] = Object.freeze([]);
+
 /** Told of every accepted event, and whether it came from another node. @internal */
 export type EventTap<E extends EventMap> = (event: EventOf<E>, remote: boolean) => void;
 
@@ -198,14 +209,13 @@ export interface RouterOptions<E extends EventMap> {
  */
 export class EventRouter<E extends EventMap> {
   readonly catalogue: Catalogue<E>;
-  private readonly byType = new Map<string, ModuleIncarnation<E>[]>();
+  /** Per event type: its subscribers (in subscription order) and its count. */
+  private readonly byType = new Map<string, Channel<E>>();
   /** Per module: its incarnation and the types it is subscribed to (a few, kept in an array). */
   private readonly byModule = new Map<string, ModuleIncarnation<E>>();
   private readonly statsByName = new Map<string, DeliveryStats>();
   /** Announced (loaded) modules by name, in announcement order: the loaded-modules registry. */
   private readonly announced = new Map<string, Announced>();
-  /** Accepted events by type (what was published, whether or not anyone subscribed). */
-  private readonly published = new Map<string, number>();
   private seq = 0;
   /** Who watches every accepted event (a bus, a store); null while nobody does (one check per event). */
   private taps: EventTap<E>[] | null = null;
@@ -226,8 +236,11 @@ export class EventRouter<E extends EventMap> {
    * invalid (nothing is stamped or counted then).
    */
   accept(raw: unknown, source: string): EventOf<E> {
-    const event = this.catalogue.validate(raw);
-    return this.stamp(event.type, event.payload, source);
+    // The copy the catalogue makes carries the stamp: one frozen envelope. The seq is taken only
+    // once the event is accepted.
+    const event = this.catalogue.validate(raw, Object.freeze({ source, seq: this.seq + 1, time: this.options.now() }));
+    this.seq++;
+    return event;
   }
 
   /** Publishes an event built by node code (lifecycle, node events): trusted, stamped `node`. */
@@ -349,7 +362,19 @@ export class EventRouter<E extends EventMap> {
 
   /** Accepted events so far, by type. */
   publishedCounts(): ReadonlyMap<string, number> {
-    return this.published;
+    const counts = new Map<string, number>();
+    for (const [type, channel] of this.byType) if (channel.published > 0) counts.set(type, channel.published);
+    return counts;
+  }
+
+  /** The channel of a type, made on first use (a type's count and subscribers live there). */
+  private channel(type: string): Channel<E> {
+    let channel = this.byType.get(type);
+    if (channel === undefined) {
+      channel = { subscribers: NO_SUBSCRIBER_LIST, published: 0, membership: MEMBERSHIP.has(type) };
+      this.byType.set(type, channel);
+    }
+    return channel;
   }
 
   // ---- Subscriptions ----------------------------------------------------------------------------
@@ -379,9 +404,10 @@ export class EventRouter<E extends EventMap> {
       if (incarnation.types.includes(type)) continue;
       incarnation.types = [...incarnation.types, type];
       added.push(type);
-      const list = this.byType.get(type);
-      if (list === undefined) this.byType.set(type, [incarnation]);
-      else list.push(incarnation);
+      // Appended in place (O(1)): subscriptions change in EventManager turns, never during a publish.
+      const channel = this.channel(type);
+      if (channel.subscribers === NO_SUBSCRIBER_LIST) channel.subscribers = [incarnation];
+      else (channel.subscribers as ModuleIncarnation<E>[]).push(incarnation);
     }
     return added;
   }
@@ -413,7 +439,7 @@ export class EventRouter<E extends EventMap> {
 
   /** Module names subscribed to `type`, in subscription order. */
   subscribers(type: string): string[] {
-    return (this.byType.get(type) ?? []).map((i) => i.name);
+    return (this.byType.get(type)?.subscribers ?? []).map((i) => i.name);
   }
 
   // ---- The loaded-modules registry ---------------------------------------------------------------
@@ -532,11 +558,11 @@ export class EventRouter<E extends EventMap> {
   }
 
   private offerAll(event: EventOf<E>): PublishReceipt {
-    const type = event.type;
-    this.published.set(type, (this.published.get(type) ?? 0) + 1);
-    const subscribers = this.byType.get(type);
-    if (subscribers === undefined || subscribers.length === 0) return NO_SUBSCRIBERS;
-    const kind = this.kindOf(event);
+    const channel = this.channel(event.type);
+    channel.published++;
+    const subscribers = channel.subscribers;
+    if (subscribers.length === 0) return NO_SUBSCRIBERS;
+    const kind = this.kindOf(channel, event);
     let enqueued = 0;
     let dropped = 0;
     let failed = 0;
@@ -546,6 +572,23 @@ export class EventRouter<E extends EventMap> {
     // A filter may crash its module, which never changes this list in this turn; a copy is not needed.
     for (let i = 0; i < subscribers.length; i++) {
       const incarnation = subscribers[i] as ModuleIncarnation<E>;
+      // The common case, inline: a routine event to a module with nothing of its own to say.
+      if (kind === 'routine' && incarnation.filter === undefined && incarnation.admit === undefined && incarnation.backlog === null && incarnation.held === 0) {
+        const result = incarnation.ref.tell(event);
+        if (result === 'enqueued') {
+          incarnation.stats.successful++;
+          incarnation.enqueued++;
+          enqueued++;
+          continue;
+        }
+        this.count(incarnation, result, kind);
+        if (result === 'full') dropped++;
+        else {
+          failed++;
+          (dead ??= []).push(incarnation);
+        }
+        continue;
+      }
       switch (this.offer(incarnation, event, kind)) {
         case 'enqueued':
           enqueued++;
@@ -701,18 +744,19 @@ export class EventRouter<E extends EventMap> {
     }
   }
 
-  private kindOf(event: EventOf<E>): Kind {
-    if (MEMBERSHIP.has(event.type)) return 'membership';
+  /** How an event travels: membership events in order past the bound, critical ones ahead, the rest in order. */
+  private kindOf(channel: Channel<E>, event: EventOf<E>): Kind {
+    if (channel.membership) return 'membership';
     return this.options.isCritical(event) ? 'critical' : 'routine';
   }
 
   private dropFromType(type: string, incarnation: ModuleIncarnation<E>): void {
-    const list = this.byType.get(type);
-    if (list === undefined) return;
+    const channel = this.byType.get(type);
+    if (channel === undefined) return;
+    const list = channel.subscribers;
     const index = list.indexOf(incarnation);
     if (index < 0) return;
-    if (list.length === 1) this.byType.delete(type);
-    else this.byType.set(type, [...list.slice(0, index), ...list.slice(index + 1)]);
+    channel.subscribers = list.length === 1 ? NO_SUBSCRIBER_LIST : [...list.slice(0, index), ...list.slice(index + 1)];
   }
 }
 

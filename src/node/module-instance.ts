@@ -68,7 +68,8 @@ export function healthOf(value: unknown): ModuleHealth {
  * crash; each event is counted as handled or failed-on, so the accounting law holds. @internal
  */
 export class ModuleInstance<E extends EventMap> extends Incarnation<E> implements BehaviorObject<unknown> {
-  readonly context: InstanceContext<E>;
+  /** What its code sees: made when first needed (an idle handler module never needs one). */
+  private context_: InstanceContext<E> | null = null;
   private handlers: ModuleHandlers<E> | null = null;
 
   constructor(
@@ -89,7 +90,10 @@ export class ModuleInstance<E extends EventMap> extends Incarnation<E> implement
       filter: definition.filter,
       crash: actx,
     });
-    this.context = new InstanceContext<E>(this);
+  }
+
+  get context(): InstanceContext<E> {
+    return (this.context_ ??= new InstanceContext<E>(this));
   }
 
   /** This incarnation's record on the bus: the instance itself. */
@@ -100,7 +104,9 @@ export class ModuleInstance<E extends EventMap> extends Incarnation<E> implement
   async onStart(): Promise<void> {
     const { services, incarnation } = this;
     services.report({ kind: 'instance-started', incarnation });
-    this.handlers = await handlersOf(this.definition, this.context);
+    const definition = this.definition;
+    // A plain handler needs nothing run before it; the others (setup, create, a machine) get their context.
+    this.handlers = 'handle' in definition && definition.setup === undefined ? definition : await handlersOf(definition, this.context);
     services.report({ kind: 'handshake', incarnation, types: this.definition.subscribe });
   }
 

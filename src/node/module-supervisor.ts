@@ -86,11 +86,8 @@ interface ModuleRecord<E extends EventMap> {
   /** Where the module is in its lifecycle, advanced by the lifecycle machine's transitions. */
   lifecycle: ModuleState;
   health: ModuleHealth;
-  /** Health reported while the window was closed, published when it reopens. */
-  pendingHealth: ModuleHealth | null;
-  /** Until when no other health change is published (the coalescing window). */
-  healthQuietUntil: number;
-  healthTimer: TimerHandle | null;
+  /** The coalescing window, once a change was published (most modules never change health). */
+  healthWindow: HealthWindow | null;
   restarts: number;
   stopping: boolean;
   /** The current incarnation finished subscribing. */
@@ -99,6 +96,15 @@ interface ModuleRecord<E extends EventMap> {
   extraTypes: Set<string> | null;
   /** Called once the module is announced (or gives up). */
   waiters: ((result: ModuleInfo | ModactorError) => void)[] | null;
+}
+
+/** Health changes of one module: at most one published per interval, the others coalesced. */
+interface HealthWindow {
+  /** Until when no other change is published. */
+  quietUntil: number;
+  /** Health reported while the window was closed, published when it reopens. */
+  pending: ModuleHealth | null;
+  timer: TimerHandle | null;
 }
 
 /** What the supervisor needs from its node. @internal */
@@ -151,25 +157,30 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         if (record.health === health) return;
         const oldHealth = record.health;
         record.health = health;
-        record.healthQuietUntil = ctx.now() + deps.healthIntervalMs;
+        (record.healthWindow ??= { quietUntil: 0, pending: null, timer: null }).quietUntil = ctx.now() + deps.healthIntervalMs;
         publish('ModuleHealthChanged', { moduleName: name, oldHealth, newHealth: health });
       };
       const setHealth = (name: string, record: ModuleRecord<E>, health: ModuleHealth): void => {
-        if (ctx.now() >= record.healthQuietUntil && record.healthTimer === null) {
-          record.pendingHealth = null;
+        const window = record.healthWindow;
+        if (window === null || (ctx.now() >= window.quietUntil && window.timer === null)) {
+          if (window !== null) window.pending = null;
           publishHealth(name, record, health);
           return;
         }
-        record.pendingHealth = health;
-        record.healthTimer ??= ctx.scheduleOnce(Math.max(0, record.healthQuietUntil - ctx.now()), { kind: 'health-window', name });
+        window.pending = health;
+        window.timer ??= ctx.scheduleOnce(Math.max(0, window.quietUntil - ctx.now()), { kind: 'health-window', name });
       };
       const healthWindow = (name: string): void => {
-        const record = records.get(name);
-        if (record === undefined) return;
-        record.healthTimer = null;
-        const pending = record.pendingHealth;
-        record.pendingHealth = null;
-        if (pending !== null) publishHealth(name, record, pending);
+        const window = records.get(name)?.healthWindow;
+        if (window === null || window === undefined) return;
+        window.timer = null;
+        const pending = window.pending;
+        window.pending = null;
+        if (pending !== null) publishHealth(name, records.get(name) as ModuleRecord<E>, pending);
+      };
+      const closeHealthWindow = (record: ModuleRecord<E>): void => {
+        record.healthWindow?.timer?.cancel();
+        if (record.healthWindow !== null) record.healthWindow.timer = null;
       };
 
       const settle = (record: ModuleRecord<E>, result: ModuleInfo | ModactorError): void => {
@@ -204,9 +215,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
           current: null,
           lifecycle: 'loading',
           health: 'healthy',
-          pendingHealth: null,
-          healthQuietUntil: Number.NEGATIVE_INFINITY,
-          healthTimer: null,
+          healthWindow: null,
           restarts: 0,
           stopping: false,
           subscribed: false,
@@ -228,8 +237,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
       /** Stops a module's actor and publishes its unload. Returns whether it was killed. */
       const stopModule = async (name: string, record: ModuleRecord<E>, timeoutMs?: number): Promise<boolean> => {
         record.stopping = true;
-        record.healthTimer?.cancel();
-        record.healthTimer = null;
+        closeHealthWindow(record);
         transition(record, 'STOP');
         const incarnation = record.current;
         if (incarnation !== null) ctx.unwatch(incarnation.ref);
@@ -288,8 +296,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         record.stopping = true;
         await ctx.stopChild(name);
         transition(record, 'GIVE_UP');
-        record.healthTimer?.cancel();
-        record.healthTimer = null;
+        closeHealthWindow(record);
         publishHealth(name, record, 'unhealthy');
         records.delete(name);
         moduleLog(name).warn({ reason: crash?.message ?? 'not restarted' }, 'module stopped for good');

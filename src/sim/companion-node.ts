@@ -4,7 +4,7 @@ import { Barrier } from '../node/module-instance.js';
 import { createNode, type ModactorNode } from '../node/node.js';
 import { bridgeModule } from './bridge-module.js';
 import type { LoadableModule } from './load-actor.js';
-import { rowCounts, type ModuleRow } from './report.js';
+import { assess, rowCounts, type ModuleRow } from './report.js';
 import { BRIDGE_NAME } from './scenario.js';
 import type { SimulationRun } from './simulation-run.js';
 import type { Trace } from './trace.js';
@@ -79,16 +79,20 @@ export class CompanionNode {
     return [...this.modules.keys()].map((name): ModuleRow => {
       const info = infos.get(name);
       const failure = this.failures.get(name);
+      const counts = rowCounts(stats.get(name));
+      const end = failure !== undefined ? 'did not start' : info === undefined ? 'gave up' : 'stopped at shutdown';
+      const gaveUp = failure === undefined && info === undefined;
       return {
         name,
         actor: trace.modules.get(name)?.actor ?? name,
         kind: 'process',
         deterministic: false,
-        ...rowCounts(stats.get(name)),
+        ...counts,
         restarts: info?.restarts ?? 0,
         health: failure !== undefined ? 'unhealthy' : info?.health ?? 'unhealthy',
-        end: failure !== undefined ? 'did not start' : info === undefined ? 'gave up' : 'stopped at shutdown',
-        gaveUp: failure === undefined && info === undefined,
+        assessed: assess({ gaveUp, end, ...counts }),
+        end,
+        gaveUp,
       };
     });
   }

@@ -1,6 +1,6 @@
 import { offeredCount, pendingCount, type DeliveryStats } from '../node/delivery-stats.js';
-import { INVARIANT_NAMES, RECORDER_NAME, type InvariantName } from './scenario.js';
-import { isOffer, type Checkpoint, type Trace, type TraceEvent, type TraceIncarnation, type TraceLane, type TraceModule, type TraceOp } from './trace.js';
+import { INVARIANT_NAMES, type InvariantName } from './scenario.js';
+import { isInternal, isOffer, scenarioModules, type Checkpoint, type Trace, type TraceEvent, type TraceIncarnation, type TraceLane, type TraceModule, type TraceOp } from './trace.js';
 
 /** The outcome of one invariant (or expectation) over a run. */
 export interface InvariantResult {
@@ -53,7 +53,7 @@ const fifo: Invariant = {
     const violations: string[] = [];
     let takes = 0;
     let modules = 0;
-    for (const m of trace.modules.values()) {
+    for (const m of scenarioModules(trace)) {
       if (m.kind !== 'in-process') continue;
       modules++;
       for (const inc of m.incarnations) {
@@ -107,7 +107,7 @@ const moduleLoadedOnce: Invariant = {
   check(trace) {
     const violations: string[] = [];
     let pairs = 0;
-    for (const m of trace.modules.values()) {
+    for (const m of scenarioModules(trace)) {
       for (const inc of m.incarnations) {
         for (const [key, count] of loadedKeys(trace, inc.ops)) {
           pairs++;
@@ -118,12 +118,13 @@ const moduleLoadedOnce: Invariant = {
     // Never neither: at the checkpoint before shutdown, every live subscriber has every announced module.
     const cp = trace.checkpoints.find((c) => c.label === 'before-shutdown' && c.settled);
     if (cp !== undefined) {
-      for (const name of cp.announced) {
+      const announced = cp.announced.filter((name) => !isInternal(trace, name));
+      for (const name of announced) {
         const m = trace.modules.get(name);
         if (m === undefined || !m.subscribesLoaded || !cp.live.includes(name) || m.incarnations.length === 0) continue;
         const index = m.incarnations.length - 1;
         const keys = loadedKeys(trace, opsUpTo(m, index, cp));
-        for (const other of cp.announced) {
+        for (const other of announced) {
           // Its own announcement reaches it only if it subscribed before it (a late subscriber's
           // replay is of the *other* loaded modules), so "never neither" is about the others.
           if (other === name) continue;
@@ -149,6 +150,7 @@ const unloadedAfterLoaded: Invariant = {
     const announced = new Set<string>();
     for (const rec of trace.lifecycle) {
       const name = typeof rec.payload.moduleName === 'string' ? rec.payload.moduleName : '';
+      if (isInternal(trace, name)) continue;
       if (rec.type === 'ModuleLoaded') {
         checked++;
         if (announced.has(name)) violations.push(`ModuleLoaded(${name}) published at ${secs(rec.t)} while it was already loaded`);
@@ -162,7 +164,7 @@ const unloadedAfterLoaded: Invariant = {
       }
     }
     // Each subscriber of both, per incarnation.
-    for (const m of trace.modules.values()) {
+    for (const m of scenarioModules(trace)) {
       if (!m.subscribesLoaded || !m.subscribesUnloaded) continue;
       for (const inc of m.incarnations) {
         const open = new Map<string, number>();
@@ -243,7 +245,7 @@ const accounting: Invariant = {
     for (const cp of settled) {
       for (const [name, stats] of Object.entries(cp.stats)) {
         const m = trace.modules.get(name);
-        if (m === undefined) continue;
+        if (m === undefined || m.internal) continue;
         checked++;
         const at = `${name} at ${secs(cp.t)} (${cp.label})`;
         const o = observedCounts(m, cp);
@@ -271,8 +273,7 @@ const accounting: Invariant = {
         if (offered !== outcomes + pending) {
           violations.push(`${at}: offered ${offered} != ${outcomes} settled + ${pending} pending`);
         }
-        const stopped = cp.label === 'after-modules-stopped' && name !== RECORDER_NAME;
-        if (stopped && pending !== 0) violations.push(`${at}: ${pending} events still pending after the module stopped`);
+        if (cp.label === 'after-modules-stopped' && pending !== 0) violations.push(`${at}: ${pending} events still pending after the module stopped`);
       }
     }
     return { checked: `${checked} module statistics at ${settled.length} checkpoint${settled.length === 1 ? '' : 's'}`, violations };
@@ -286,7 +287,7 @@ const mailboxBound: Invariant = {
   check(trace) {
     const violations: string[] = [];
     let offers = 0;
-    for (const m of trace.modules.values()) {
+    for (const m of scenarioModules(trace)) {
       const wrapped = m.kind === 'in-process';
       const capacityOf = (lane: TraceLane): number =>
         lane === 'priority' ? m.priorityCapacity : lane === 'reserved' ? m.reserveCapacity : m.capacity;
@@ -331,7 +332,7 @@ const nothingAfterTermination: Invariant = {
   check(trace) {
     const violations: string[] = [];
     let checked = 0;
-    for (const m of trace.modules.values()) {
+    for (const m of scenarioModules(trace)) {
       checked += m.incarnations.length;
       for (const a of m.afterTermination) violations.push(`${m.name} ${a.what} (at ${secs(a.t)})`);
     }
@@ -339,12 +340,13 @@ const nothingAfterTermination: Invariant = {
     if (cp !== undefined) {
       for (const [type, names] of Object.entries(cp.subscribers)) {
         for (const name of names) {
+          if (isInternal(trace, name)) continue;
           checked++;
           if (!cp.live.includes(name)) violations.push(`${name} is still a subscriber of ${type} at ${secs(cp.t)} but is not alive`);
         }
       }
       for (const name of cp.announced) {
-        if (!cp.live.includes(name)) violations.push(`${name} is still listed as loaded at ${secs(cp.t)} but is not alive`);
+        if (!isInternal(trace, name) && !cp.live.includes(name)) violations.push(`${name} is still listed as loaded at ${secs(cp.t)} but is not alive`);
       }
     }
     return { checked: `${checked} incarnations and subscriptions`, violations };
@@ -357,7 +359,7 @@ const restartPolicy: Invariant = {
   check(trace) {
     const violations: string[] = [];
     let crashes = 0;
-    for (const m of trace.modules.values()) {
+    for (const m of scenarioModules(trace)) {
       const { type, maxRestarts, withinMs } = m.restart;
       const loads = new Set(m.supervision.map((s) => s.load));
       for (const load of loads) {
@@ -401,7 +403,7 @@ const gracefulShutdown: Invariant = {
     if (before !== undefined) {
       for (const name of before.live) {
         const m = trace.modules.get(name);
-        if (m === undefined || !m.subscribesShutdown) continue;
+        if (m === undefined || m.internal || !m.subscribesShutdown) continue;
         checked++;
         const inc = m.incarnations.at(-1);
         const got = inc?.ops.some((op) => isOffer(op) && trace.events[op.ev]?.type === 'NodeShutdown');
@@ -410,7 +412,7 @@ const gracefulShutdown: Invariant = {
     }
     const after = trace.checkpoints.find((c) => c.label === 'after-modules-stopped');
     if (after === undefined) violations.push('the modules were not all stopped (no final checkpoint)');
-    else for (const name of after.live) if (name !== RECORDER_NAME) violations.push(`${name} is still alive after the shutdown stopped the modules`);
+    else for (const name of after.live) if (!isInternal(trace, name)) violations.push(`${name} is still alive after the shutdown stopped the modules`);
     return { checked: `${checked} NodeShutdown subscribers`, violations };
   },
 };

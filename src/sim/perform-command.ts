@@ -77,7 +77,7 @@ export function performCommand(run: SimulationRun, command: ScenarioCommand | Ti
       return run.settle('unload', command.module, node.unload(command.module));
     case 'advance':
       return new Promise((resolve) => {
-        run.scheduler.setTimer(command.ms, resolve);
+        run.after(command.ms, resolve);
       });
   }
 }

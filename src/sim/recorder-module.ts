@@ -9,6 +9,7 @@ const LIFECYCLE_TYPES = [
   'ModuleCrashed',
   'ModuleHealthChanged',
   'ModuleStopped',
+  'NodeStartupCompleted',
   'NodeShutdown',
 ] as const;
 

@@ -47,9 +47,10 @@ export function renderText(report: SimulationReport): string {
     String(r.lost),
     String(r.restarts),
     r.health,
+    r.assessed,
     r.end,
   ];
-  const header = ['module', 'kind', 'delivered', 'handled', 'dropped', 'failed', 'lost', 'restarts', 'health', 'end'];
+  const header = ['module', 'kind', 'delivered', 'handled', 'dropped', 'failed', 'lost', 'restarts', 'health', 'assessed', 'end'];
   for (const line of table(header, report.modules.map(cells), new Set([2, 3, 4, 5, 6, 7]))) out.push(`  ${line}`);
   if (report.modules.some((r) => !r.deterministic) && s.mode === 'deterministic') {
     out.push('  * not deterministic: outside the same-seed, same-report guarantee');

@@ -1,8 +1,7 @@
 import type { DeliveryStats } from '../node/delivery-stats.js';
 import { checkInvariants, secs, type InvariantResult } from './invariants.js';
 import type { Bound, ExpectMetric, Expectation, Scenario } from './scenario.js';
-import { BRIDGE_NAME, RECORDER_NAME } from './scenario.js';
-import type { Trace, TraceModule } from './trace.js';
+import { didNotStart, type Trace, type TraceModule } from './trace.js';
 
 /** One line of the timeline: a lifecycle event, or something the simulator did. */
 export interface TimelineEntry {
@@ -13,6 +12,8 @@ export interface TimelineEntry {
   readonly kind: string;
   readonly text: string;
 }
+
+type Health = 'healthy' | 'degraded' | 'unhealthy';
 
 /** One row of the per-module table. */
 export interface ModuleRow {
@@ -34,7 +35,14 @@ export interface ModuleRow {
   readonly filtered: number;
   /** Restarts by its restart policy (not reloads). */
   readonly restarts: number;
-  readonly health: 'healthy' | 'degraded' | 'unhealthy';
+  /** Its last health as the node reported it (`ModuleHealthChanged`). */
+  readonly health: Health;
+  /**
+   * The report's own assessment of the run, from the counts (not an event of the node):
+   * `unhealthy` when it was given up or did not start, `degraded` when it dropped more events than
+   * it handled, `healthy` otherwise.
+   */
+  readonly assessed: Health;
   /** How it ended: `stopped at shutdown`, `gave up at 12.000s`, `unloaded at ...`. */
   readonly end: string;
   readonly gaveUp: boolean;
@@ -59,6 +67,8 @@ export interface SimulationReport {
     readonly shutdownAtMs: number;
     /** Real ms per virtual ms (`--real` only). */
     readonly timeScale?: number;
+    /** Why the run was ended before its scenario's shutdown (`SIGINT`), when it was. */
+    readonly interrupted?: string;
   };
   /** Events the traffic generators and floods published, by type. */
   readonly traffic: Readonly<Record<string, number>>;
@@ -79,6 +89,7 @@ function finalStats(trace: Trace): Readonly<Record<string, DeliveryStats>> {
 }
 
 function endOf(m: TraceModule, shutdownAt: number | null): { end: string; gaveUp: boolean } {
+  if (didNotStart(m)) return { end: 'did not start', gaveUp: false };
   const last = m.supervision.filter((s) => s.what !== 'crash' && s.what !== 'restart').at(-1);
   if (last?.what === 'gave-up') return { end: `gave up at ${secs(last.t)}`, gaveUp: true };
   if (last?.what === 'stopped') {
@@ -86,6 +97,12 @@ function endOf(m: TraceModule, shutdownAt: number | null): { end: string; gaveUp
     return { end: `unloaded at ${secs(last.t)}`, gaveUp: false };
   }
   return { end: m.incarnations.length === 0 ? 'never started' : 'running', gaveUp: false };
+}
+
+/** The report's assessment of a row (see {@link ModuleRow.assessed}). */
+export function assess(row: Pick<ModuleRow, 'gaveUp' | 'end' | 'dropped' | 'handled'>): Health {
+  if (row.gaveUp || row.end === 'did not start') return 'unhealthy';
+  return row.dropped > row.handled ? 'degraded' : 'healthy';
 }
 
 /** The table's counts of a module's delivery statistics (zeros for a module the node never counted). */
@@ -105,21 +122,23 @@ export function moduleRows(trace: Trace, deterministic: (m: TraceModule) => bool
   const stats = finalStats(trace);
   const rows: ModuleRow[] = [];
   for (const m of trace.modules.values()) {
-    if (m.name === RECORDER_NAME || m.name === BRIDGE_NAME || m.loads.length === 0) continue;
+    if (m.internal || m.loads.length === 0) continue;
     const s = stats[m.name];
-    let health: ModuleRow['health'] = 'healthy';
+    let health: Health = 'healthy';
     for (const rec of trace.lifecycle) {
-      if (rec.type === 'ModuleHealthChanged' && rec.payload.moduleName === m.name) health = rec.payload.newHealth as ModuleRow['health'];
+      if (rec.type === 'ModuleHealthChanged' && rec.payload.moduleName === m.name) health = rec.payload.newHealth as Health;
     }
     const { end, gaveUp } = endOf(m, trace.shutdown.requestedAt);
+    const counts = rowCounts(s);
     rows.push({
       name: m.name,
       actor: m.actor,
       kind: m.kind,
       deterministic: deterministic(m),
-      ...rowCounts(s),
+      ...counts,
       restarts: m.supervision.filter((x) => x.what === 'restart').length,
       health,
+      assessed: assess({ gaveUp, end, ...counts }),
       end,
       gaveUp,
     });
@@ -133,7 +152,7 @@ export function buildSeries(trace: Trace, endMs: number): ReportSeries {
   const buckets = Math.max(1, Math.ceil(endMs / bucketMs));
   const modules: Record<string, { delivered: number[]; dropped: number[]; handled: number[] }> = {};
   for (const m of trace.modules.values()) {
-    if (m.name === RECORDER_NAME || m.name === BRIDGE_NAME || m.loads.length === 0) continue;
+    if (m.internal || m.loads.length === 0) continue;
     const series = { delivered: new Array<number>(buckets).fill(0), dropped: new Array<number>(buckets).fill(0), handled: new Array<number>(buckets).fill(0) };
     const at = (t: number): number => Math.min(buckets - 1, Math.floor(t / bucketMs));
     for (const inc of m.incarnations) {
@@ -200,6 +219,8 @@ export interface ReportInput {
   readonly timeline: readonly TimelineEntry[];
   /** Events the simulator published, by type. */
   readonly published: Readonly<Record<string, number>>;
+  /** Why the run was interrupted, or null. */
+  readonly interrupted: string | null;
   /** The process modules' rows and the ones that did not start, when they ran in a companion node. */
   readonly companion: { readonly rows: readonly ModuleRow[]; readonly failures: ReadonlyMap<string, string> } | null;
 }
@@ -210,8 +231,16 @@ export function buildReport(input: ReportInput): SimulationReport {
   const rows = [...moduleRows(trace, (m) => !real && m.kind === 'in-process'), ...(companion?.rows ?? [])];
   const invariants = [...checkInvariants(trace, scenario.invariants), ...checkExpectations(scenario.expect, rows)];
   const notes: string[] = [];
+  if (input.interrupted !== null) {
+    notes.push(`interrupted (${input.interrupted}) at ${secs(trace.shutdown.requestedAt ?? endMs)}: shut down gracefully before the scenario's end at ${secs(scenario.shutdown.at)}`);
+  }
   if (real) notes.push(`real time: 1 virtual ms = ${timeScale} real ms; timings and counts vary from run to run`);
   else notes.push(`deterministic: virtual time, seed ${seed}; the same scenario and seed give this same report`);
+  const degraded = rows.filter((r) => r.assessed === 'degraded');
+  if (degraded.length > 0) {
+    const which = degraded.map((r) => `${r.name}: ${r.dropped} dropped, ${r.handled} handled`).join('; ');
+    notes.push(`assessed degraded: dropped more events than it handled (${which})`);
+  }
   if (companion !== null) {
     notes.push(
       `process modules (${companion.rows.map((r) => r.name).join(', ')}) ran as real child processes in a companion node on the real scheduler, ` +
@@ -229,6 +258,7 @@ export function buildReport(input: ReportInput): SimulationReport {
       endMs,
       shutdownAtMs: scenario.shutdown.at,
       ...(real ? { timeScale } : {}),
+      ...(input.interrupted === null ? {} : { interrupted: input.interrupted }),
     },
     traffic: Object.fromEntries(Object.entries(input.published).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     timeline: input.timeline,

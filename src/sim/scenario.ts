@@ -1,6 +1,33 @@
-import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
-import { issue, nestIssue } from '../kernel/checks.js';
+import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
+import {
+  arrayOf,
+  boolean,
+  describeReceived,
+  fieldPath,
+  isPlainObject,
+  issue,
+  jsonValue,
+  nestIssue,
+  nonEmptyString,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  object,
+  oneOf,
+  optional,
+  positiveInteger,
+  positiveNumber,
+  predicate,
+  recordOf,
+  refine,
+  runCheck,
+  type Check,
+  type DescribedCheck,
+  type Infer,
+  type Refinement,
+  type Shape,
+} from '../kernel/checks.js';
 import { nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
+import { moduleName } from '../node/module-name.js';
 import { errorMessage } from './error-message.js';
 
 /**
@@ -11,7 +38,7 @@ import { errorMessage } from './error-message.js';
 
 /** Traffic a generator produces. */
 export type TrafficKind = 'blocks' | 'transactions' | 'peers' | 'governance' | 'maintenance';
-export const TRAFFIC_KINDS: readonly TrafficKind[] = ['blocks', 'transactions', 'peers', 'governance', 'maintenance'];
+export const TRAFFIC_KINDS = ['blocks', 'transactions', 'peers', 'governance', 'maintenance'] as const satisfies readonly TrafficKind[];
 
 /** The built-in invariants, checked after every run. */
 export type InvariantName =
@@ -23,7 +50,7 @@ export type InvariantName =
   | 'nothing-after-termination'
   | 'restart-policy'
   | 'graceful-shutdown';
-export const INVARIANT_NAMES: readonly InvariantName[] = [
+export const INVARIANT_NAMES = [
   'fifo',
   'module-loaded-once',
   'unloaded-after-loaded',
@@ -32,7 +59,7 @@ export const INVARIANT_NAMES: readonly InvariantName[] = [
   'nothing-after-termination',
   'restart-policy',
   'graceful-shutdown',
-];
+] as const satisfies readonly InvariantName[];
 
 /** A module of the scenario: a cast member from actors/ (or a file), loaded at `at`. */
 export interface ScenarioModule {
@@ -107,7 +134,7 @@ export type ScenarioCommand =
   | { readonly do: 'advance'; readonly ms: number };
 
 export type CommandKind = ScenarioCommand['do'];
-export const COMMAND_KINDS: readonly CommandKind[] = [
+export const COMMAND_KINDS = [
   'load',
   'hotload',
   'subscribe',
@@ -119,14 +146,14 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'reload',
   'unload',
   'advance',
-];
+] as const satisfies readonly CommandKind[];
 
 /** A command at an absolute virtual time. */
 export type TimedAction = Exclude<ScenarioCommand, { readonly do: 'advance' }> & { readonly at: number };
 
 /** Metrics an expectation can bound. */
 export type ExpectMetric = 'delivered' | 'handled' | 'dropped' | 'failed' | 'lost' | 'restarts';
-export const EXPECT_METRICS: readonly ExpectMetric[] = ['delivered', 'handled', 'dropped', 'failed', 'lost', 'restarts'];
+export const EXPECT_METRICS = ['delivered', 'handled', 'dropped', 'failed', 'lost', 'restarts'] as const satisfies readonly ExpectMetric[];
 
 /** A bound on one metric: an exact number or a range. */
 export interface Bound {
@@ -167,97 +194,210 @@ export interface Scenario {
 export const RECORDER_NAME = 'sim.recorder';
 export const BRIDGE_NAME = 'sim.bridge';
 
-type Json = unknown;
+// ---- the scenario's checks (the validation vocabulary) -----------------------------------------
 
-/** Collects issues while reading an untrusted value, each with the path of its field. */
-class Reader {
-  readonly issues: ValidationIssue[] = [];
+/** A time or a duration in virtual ms, from 0. */
+const time = nonNegativeNumber;
 
-  bad(path: string, expected: string, got: Json): undefined {
-    this.issues.push(issue(path, expected, describeValue(got)));
-    return undefined;
-  }
+/** One of the node catalogue's event types. */
+const eventType = predicate<string>('an event type of the node catalogue', (v) => typeof v === 'string' && nodeCatalogue.has(v));
 
-  note(path: string, expected: string, got: string): void {
-    this.issues.push(issue(path, expected, got));
-  }
+/** An event of the node catalogue, parsed by it (its issues at their paths inside the event). */
+const nodeEvent: DescribedCheck<NodeEvent> = Object.assign(
+  (value: unknown, path: string, issues: ValidationIssue[]): NodeEvent => {
+    const result = nodeCatalogue.check(value);
+    if (!(result instanceof ModactorError)) return result;
+    for (const found of result.issues) issues.push(nestIssue(path, found));
+    if (result.issues.length === 0) issues.push(issue(path, 'an event of the node catalogue', result.message));
+    return undefined as never;
+  },
+  { expected: 'an event of the node catalogue { type, payload }' },
+);
 
-  object(value: Json, path: string, allowed: readonly string[]): Record<string, Json> | undefined {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.bad(path, 'an object', value);
-    const record = value as Record<string, Json>;
-    for (const key of Object.keys(record)) {
-      if (!allowed.includes(key)) this.note(join(path, key), `one of ${allowed.join(', ')}`, 'an unknown field');
+/** Options for an actor's factory: any JSON object here; the actor's own options schema checks them when the plan loads it. */
+const moduleOptions = recordOf(jsonValue);
+
+const trafficKind = oneOf(...TRAFFIC_KINDS);
+
+/**
+ * One of several checks chosen by a string field of the value, its tag (a fault's `kind`, a
+ * command's `do`): the variant named by the tag checks the whole value, the tag included (each
+ * variant's shape admits its own tag alone), so what it returns is what that variant read; a tag
+ * read differently the second time (a getter) fails the variant's own tag check. A tag that names
+ * no variant is an issue at the tag's path, and nothing else is checked. Never throws.
+ */
+function tagged<const V extends Readonly<Record<string, Check<unknown>>>>(tag: string, variants: V): DescribedCheck<Infer<V[keyof V]>> {
+  const names = Object.keys(variants) as [string, ...string[]];
+  const tags = oneOf(...names);
+  const expected = `an object whose ${tag} is ${tags.expected}`;
+  const check = (value: unknown, path: string, issues: ValidationIssue[]): Infer<V[keyof V]> => {
+    if (!isPlainObject(value)) {
+      issues.push(issue(path, expected, describeReceived(value)));
+      return undefined as never;
     }
-    return record;
-  }
-
-  array(value: Json, path: string): readonly Json[] | undefined {
-    if (!Array.isArray(value)) return this.bad(path, 'an array', value);
-    return value as readonly Json[];
-  }
-
-  time(value: Json, path: string): number | undefined {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return this.bad(path, 'a non-negative number', value);
-    return value;
-  }
-
-  positive(value: Json, path: string): number | undefined {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return this.bad(path, 'a positive number', value);
-    return value;
-  }
-
-  count(value: Json, path: string, min = 1): number | undefined {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-      return this.bad(path, min === 0 ? 'a non-negative integer' : `an integer >= ${min}`, value);
+    let name: unknown;
+    try {
+      name = Object.hasOwn(value, tag) ? (value as Record<string, unknown>)[tag] : undefined;
+    } catch {
+      name = undefined;
     }
-    return value;
-  }
+    const variant = typeof name === 'string' && Object.hasOwn(variants, name) ? variants[name] : undefined;
+    if (variant === undefined) {
+      issues.push(issue(fieldPath(path, tag), tags.expected, name === undefined ? 'nothing' : describeReceived(name)));
+      return undefined as never;
+    }
+    return variant(value, path, issues) as Infer<V[keyof V]>;
+  };
+  return Object.assign(check, { expected });
+}
 
-  string(value: Json, path: string): string | undefined {
-    if (typeof value !== 'string' || value.length === 0) return this.bad(path, 'a non-empty string', value);
-    return value;
-  }
+/** A scenario module: an actor, loaded at `at`. */
+const scenarioModule = object({ actor: nonEmptyString, name: optional(moduleName), options: optional(moduleOptions), at: optional(time) });
 
-  oneOf<T extends string>(value: Json, path: string, options: readonly T[]): T | undefined {
-    if (typeof value !== 'string' || !options.includes(value as T)) return this.bad(path, `one of ${options.join(', ')}`, value);
-    return value as T;
-  }
+const EVERY_OR_RATE = 'exactly one of every (ms) or rate (per second)';
 
-  options(value: Json, path: string): ModuleOptions | undefined {
-    if (value === undefined) return undefined;
-    return this.object(value, path, Object.keys(value as object));
+/** A traffic generator: exactly one of `every` and `rate`; reorgs for blocks only. */
+const trafficSpec = refine(
+  object({
+    kind: trafficKind,
+    every: optional(positiveNumber),
+    rate: optional(positiveNumber),
+    from: optional(time),
+    until: optional(time),
+    reorgEvery: optional(predicate<number>('a safe integer >= 2', (v) => Number.isSafeInteger(v) && (v as number) >= 2)),
+  }),
+  (t): Refinement[] | undefined => {
+    const found: Refinement[] = [];
+    if (t.every === undefined && t.rate === undefined) found.push({ field: 'every', expected: `every or rate (${EVERY_OR_RATE})`, got: undefined });
+    if (t.every !== undefined && t.rate !== undefined) found.push({ field: 'rate', expected: `no rate besides every (${EVERY_OR_RATE})`, got: t.rate });
+    if (t.reorgEvery !== undefined && t.kind !== 'blocks') {
+      found.push({ field: 'reorgEvery', expected: `no reorgEvery for ${t.kind} traffic (only blocks traffic has reorgs)`, got: t.reorgEvery });
+    }
+    return found.length === 0 ? undefined : found;
+  },
+);
+
+/** A fault, by its kind. */
+const faultSpec = tagged('kind', {
+  crash: object({ kind: oneOf('crash'), module: moduleName, at: time, count: optional(positiveInteger) }),
+  hang: object({ kind: oneOf('hang'), module: moduleName, at: time, for: optional(positiveNumber) }),
+  slow: object({ kind: oneOf('slow'), module: moduleName, at: time, for: optional(positiveNumber), delayMs: positiveNumber }),
+  flood: object({ kind: oneOf('flood'), traffic: trafficKind, at: time, count: positiveInteger, over: optional(time) }),
+});
+
+/**
+ * The commands, by `do`, each with the fields of `extra` too (a timed action's `at`). Written as
+ * the {@link ScenarioCommand} they become, but for the defaults (`actor`, a publish's `count`).
+ */
+function commandVariants<const X extends Shape>(extra: X) {
+  return tagged('do', {
+    load: object({ do: oneOf('load'), module: moduleName, actor: optional(nonEmptyString), options: optional(moduleOptions), ...extra }),
+    hotload: object({ do: oneOf('hotload'), module: moduleName, actor: optional(nonEmptyString), options: optional(moduleOptions), ...extra }),
+    subscribe: object({ do: oneOf('subscribe'), module: moduleName, types: arrayOf(eventType), ...extra }),
+    publish: object({ do: oneOf('publish'), event: optional(nodeEvent), traffic: optional(trafficKind), count: optional(positiveInteger), ...extra }),
+    slow: object({ do: oneOf('slow'), module: moduleName, delayMs: optional(positiveNumber), forMs: optional(positiveNumber), ...extra }),
+    release: object({ do: oneOf('release'), module: moduleName, ...extra }),
+    crash: object({ do: oneOf('crash'), module: moduleName, on: optional(eventType), ...extra }),
+    restart: object({ do: oneOf('restart'), module: moduleName, ...extra }),
+    reload: object({ do: oneOf('reload'), module: moduleName, options: optional(moduleOptions), ...extra }),
+    unload: object({ do: oneOf('unload'), module: moduleName, ...extra }),
+    advance: object({ do: oneOf('advance'), ms: time, ...extra }),
+  } satisfies Record<CommandKind, Check<unknown>>);
+}
+
+const scriptCommands = commandVariants({});
+type RawCommand = Infer<typeof scriptCommands>;
+
+/** The rules across a command's fields: a publish of an event or of traffic; no duration for a hold. */
+function commandRule(c: RawCommand): Refinement | undefined {
+  if (c.do === 'publish') {
+    if (c.event !== undefined && c.traffic !== undefined) return { field: 'traffic', expected: 'no traffic besides an event (one of event or traffic)', got: c.traffic };
+    if (c.event === undefined && c.traffic === undefined) return { field: 'traffic', expected: `an event, or a traffic kind (${trafficKind.expected})`, got: undefined };
+  }
+  if (c.do === 'slow' && c.delayMs === undefined && c.forMs !== undefined) {
+    return { field: 'forMs', expected: 'no forMs (a hold, slow without delayMs, lasts until a release)', got: c.forMs };
+  }
+  return undefined;
+}
+
+const scriptStep = refine(scriptCommands, commandRule);
+const timedAction = refine(commandVariants({ at: time }), commandRule);
+
+/** A bound on a metric: an exact count, or `{ min?, max? }` with at least one. */
+const boundRange = refine(object({ min: optional(nonNegativeInteger), max: optional(nonNegativeInteger) }), (b): Refinement | undefined =>
+  b.min === undefined && b.max === undefined ? { field: 'min', expected: 'min or max (at least one of them)', got: undefined } : undefined,
+);
+const bound: DescribedCheck<Bound> = Object.assign(
+  (value: unknown, path: string, issues: ValidationIssue[]): Bound => {
+    if (typeof value !== 'number') return boundRange(value, path, issues);
+    const n = nonNegativeInteger(value, path, issues);
+    return Object.freeze({ min: n, max: n });
+  },
+  { expected: `${nonNegativeInteger.expected}, or ${boundRange.expected} with at least one` },
+);
+
+const expectation = object({
+  module: moduleName,
+  health: optional(oneOf('healthy', 'degraded', 'unhealthy')),
+  gaveUp: optional(boolean),
+  delivered: optional(bound),
+  handled: optional(bound),
+  dropped: optional(bound),
+  failed: optional(bound),
+  lost: optional(bound),
+  restarts: optional(bound),
+} satisfies Shape & Record<ExpectMetric, Check<unknown>>);
+
+/** A whole scenario file, field by field (the rules across fields come after it, in {@link parseScenario}). */
+const scenarioFile = object({
+  $comment: optional(jsonValue),
+  name: optional(nonEmptyString),
+  description: optional(nonEmptyString),
+  seed: optional(nonNegativeInteger),
+  duration: positiveNumber,
+  timeScale: optional(positiveNumber),
+  node: optional(object({ shutdownTimeoutMs: optional(time), defaultMailboxCapacity: optional(positiveInteger) })),
+  modules: optional(arrayOf(scenarioModule)),
+  traffic: optional(arrayOf(trafficSpec)),
+  faults: optional(arrayOf(faultSpec)),
+  actions: optional(arrayOf(timedAction)),
+  script: optional(arrayOf(scriptStep)),
+  shutdown: optional(object({ at: optional(time), reason: optional(nonEmptyString) })),
+  invariants: optional(arrayOf(oneOf(...INVARIANT_NAMES), { unique: true })),
+  expect: optional(arrayOf(expectation)),
+});
+
+/** A parsed command as the simulator takes it: the defaults filled in, a timed action's `at` left out. */
+function commandOf(c: RawCommand): ScenarioCommand {
+  switch (c.do) {
+    case 'load':
+    case 'hotload':
+      return { do: c.do, module: c.module, actor: c.actor ?? 'probe', ...(c.options === undefined ? {} : { options: c.options }) };
+    case 'publish':
+      return c.event !== undefined ? { do: c.do, event: c.event, count: c.count ?? 1 } : { do: c.do, traffic: c.traffic as TrafficKind, count: c.count ?? 1 };
+    default:
+      return c;
   }
 }
 
-function join(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return path === '' ? key : `${path}.${key}`;
+function faultOf(f: Infer<typeof faultSpec>): FaultSpec {
+  switch (f.kind) {
+    case 'crash':
+      return { kind: f.kind, module: f.module, at: f.at, count: f.count ?? 1 };
+    case 'hang':
+      return { kind: f.kind, module: f.module, at: f.at, ...(f.for === undefined ? {} : { for: f.for }) };
+    case 'slow':
+      return { kind: f.kind, module: f.module, at: f.at, delayMs: f.delayMs, ...(f.for === undefined ? {} : { for: f.for }) };
+    case 'flood':
+      return { kind: f.kind, traffic: f.traffic, at: f.at, count: f.count, over: f.over ?? 0 };
+  }
 }
-
-const TOP_FIELDS = [
-  '$comment',
-  'name',
-  'description',
-  'seed',
-  'duration',
-  'timeScale',
-  'node',
-  'modules',
-  'traffic',
-  'faults',
-  'actions',
-  'script',
-  'shutdown',
-  'invariants',
-  'expect',
-] as const;
-
-const MODULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
  * Checks an untrusted value (parsed JSON) as a scenario and returns it normalised. Every problem is
- * reported, each as an issue naming its field (`faults[2].at: expected a non-negative number, got
- * "x"`), in one `ModactorError` with code `invalid-scenario`.
+ * reported, each as an issue naming its field (`faults[2].at: expected a finite number >= 0, got
+ * string "x"`), in one `ModactorError` with code `invalid-scenario`: first each field on its own,
+ * then, when those hold, the rules across fields (names, references, times).
  *
  * Module names that faults, actions and expectations refer to are checked against the scenario's
  * modules (with their `name`, or their actor's base name); a module whose definition names itself
@@ -269,214 +409,88 @@ const MODULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  * ```
  */
 export function parseScenario(value: unknown, source = 'scenario'): Scenario {
-  const r = new Reader();
-  const top = r.object(value, '', TOP_FIELDS);
-  if (top === undefined) throw invalid(source, r.issues);
+  const issues: ValidationIssue[] = [];
+  const file = runCheck(scenarioFile, value, '', issues);
+  if (issues.length > 0) throw invalid(source, issues);
 
-  const name = top.name === undefined ? 'unnamed' : r.string(top.name, 'name') ?? 'unnamed';
-  const description = top.description === undefined ? undefined : r.string(top.description, 'description');
-  const seed = top.seed === undefined ? 1 : r.count(top.seed, 'seed', 0) ?? 1;
-  const duration = top.duration === undefined ? (r.note('duration', 'a positive number of virtual ms', 'nothing'), 0) : r.positive(top.duration, 'duration') ?? 0;
-  const timeScale = top.timeScale === undefined ? 1 : r.positive(top.timeScale, 'timeScale') ?? 1;
+  const duration = file.duration;
+  const shutdown = { at: file.shutdown?.at ?? duration, reason: file.shutdown?.reason ?? 'scenario complete' };
+  if (shutdown.at > duration) issues.push(issue('shutdown.at', `a time within the duration (${duration})`, describeReceived(shutdown.at)));
 
-  const node: { shutdownTimeoutMs?: number; defaultMailboxCapacity?: number } = {};
-  if (top.node !== undefined) {
-    const n = r.object(top.node, 'node', ['shutdownTimeoutMs', 'defaultMailboxCapacity']);
-    if (n?.shutdownTimeoutMs !== undefined) {
-      const v = r.time(n.shutdownTimeoutMs, 'node.shutdownTimeoutMs');
-      if (v !== undefined) node.shutdownTimeoutMs = v;
-    }
-    if (n?.defaultMailboxCapacity !== undefined) {
-      const v = r.count(n.defaultMailboxCapacity, 'node.defaultMailboxCapacity');
-      if (v !== undefined) node.defaultMailboxCapacity = v;
-    }
-  }
-
-  let shutdown = { at: duration, reason: 'scenario complete' };
-  if (top.shutdown !== undefined) {
-    const s = r.object(top.shutdown, 'shutdown', ['at', 'reason']);
-    if (s !== undefined) {
-      const at = s.at === undefined ? duration : r.time(s.at, 'shutdown.at') ?? duration;
-      const reason = s.reason === undefined ? shutdown.reason : r.string(s.reason, 'shutdown.reason') ?? shutdown.reason;
-      if (at > duration && duration > 0) r.note('shutdown.at', `a time within the duration (${duration})`, `number ${at}`);
-      shutdown = { at, reason };
-    }
-  }
-
-  const modules: ScenarioModule[] = [];
-  const list = (key: string): readonly Json[] => (top[key] === undefined ? [] : r.array(top[key], key) ?? []);
-  list('modules').forEach((raw, i) => {
-    const path = join('modules', i);
-    const m = r.object(raw, path, ['actor', 'name', 'options', 'at']);
-    if (m === undefined) return;
-    const actor = r.string(m.actor, join(path, 'actor'));
-    const mName = m.name === undefined ? undefined : moduleName(r, m.name, join(path, 'name'));
-    const options = r.options(m.options, join(path, 'options'));
-    const at = m.at === undefined ? 0 : r.time(m.at, join(path, 'at'));
-    if (actor === undefined || at === undefined) return;
-    modules.push({ actor, at, ...(mName === undefined ? {} : { name: mName }), ...(options === undefined ? {} : { options }) });
-  });
-
-  const traffic: TrafficSpec[] = [];
-  list('traffic').forEach((raw, i) => {
-    const path = join('traffic', i);
-    const t = r.object(raw, path, ['kind', 'every', 'rate', 'from', 'until', 'reorgEvery']);
-    if (t === undefined) return;
-    const kind = r.oneOf(t.kind, join(path, 'kind'), TRAFFIC_KINDS);
-    const every = t.every === undefined ? undefined : r.positive(t.every, join(path, 'every'));
-    const rate = t.rate === undefined ? undefined : r.positive(t.rate, join(path, 'rate'));
-    if (t.every === undefined && t.rate === undefined) r.note(path, 'exactly one of every (ms) or rate (per second)', 'neither');
-    if (t.every !== undefined && t.rate !== undefined) r.note(join(path, 'rate'), 'exactly one of every (ms) or rate (per second)', 'both');
-    const from = t.from === undefined ? 0 : r.time(t.from, join(path, 'from'));
-    const until = t.until === undefined ? undefined : r.time(t.until, join(path, 'until'));
-    const reorgEvery = t.reorgEvery === undefined ? undefined : r.count(t.reorgEvery, join(path, 'reorgEvery'), 2);
-    if (t.reorgEvery !== undefined && kind !== undefined && kind !== 'blocks') r.note(join(path, 'reorgEvery'), 'no reorgEvery (only blocks traffic has reorgs)', `kind "${kind}"`);
-    if (kind === undefined || from === undefined) return;
-    traffic.push({
-      kind,
-      from,
-      ...(every === undefined ? {} : { every }),
-      ...(rate === undefined ? {} : { rate }),
-      ...(until === undefined ? {} : { until }),
-      ...(reorgEvery === undefined ? {} : { reorgEvery }),
-    });
-  });
-
-  const faults: FaultSpec[] = [];
-  const faultRefs: { path: string; module: string }[] = [];
-  list('faults').forEach((raw, i) => {
-    const path = join('faults', i);
-    const kindOf = (raw as { kind?: unknown } | null)?.kind;
-    const kind = r.oneOf(typeof raw === 'object' && raw !== null ? kindOf : undefined, join(path, 'kind'), ['crash', 'hang', 'slow', 'flood'] as const);
-    if (kind === undefined) return;
-    const allowed = {
-      crash: ['kind', 'module', 'at', 'count'],
-      hang: ['kind', 'module', 'at', 'for'],
-      slow: ['kind', 'module', 'at', 'for', 'delayMs'],
-      flood: ['kind', 'traffic', 'at', 'count', 'over'],
-    }[kind];
-    const f = r.object(raw, path, allowed);
-    if (f === undefined) return;
-    const at = r.time(f.at, join(path, 'at'));
-    if (kind === 'flood') {
-      const trafficKind = r.oneOf(f.traffic, join(path, 'traffic'), TRAFFIC_KINDS);
-      const count = r.count(f.count, join(path, 'count'));
-      const over = f.over === undefined ? 0 : r.time(f.over, join(path, 'over'));
-      if (at !== undefined && trafficKind !== undefined && count !== undefined && over !== undefined) {
-        faults.push({ kind, traffic: trafficKind, at, count, over });
-      }
-      return;
-    }
-    const module = moduleName(r, f.module, join(path, 'module'));
-    if (module !== undefined) faultRefs.push({ path: join(path, 'module'), module });
-    const forMs = f.for === undefined ? undefined : r.positive(f.for, join(path, 'for'));
-    if (module === undefined || at === undefined) return;
-    if (kind === 'crash') {
-      const count = f.count === undefined ? 1 : r.count(f.count, join(path, 'count'));
-      if (count !== undefined) faults.push({ kind, module, at, count });
-    } else if (kind === 'hang') {
-      faults.push({ kind, module, at, ...(forMs === undefined ? {} : { for: forMs }) });
-    } else {
-      const delayMs = r.positive(f.delayMs, join(path, 'delayMs'));
-      if (delayMs !== undefined) faults.push({ kind, module, at, delayMs, ...(forMs === undefined ? {} : { for: forMs }) });
-    }
-  });
-
+  const modules: ScenarioModule[] = (file.modules ?? []).map((m) => ({
+    actor: m.actor,
+    at: m.at ?? 0,
+    ...(m.name === undefined ? {} : { name: m.name }),
+    ...(m.options === undefined ? {} : { options: m.options }),
+  }));
+  const traffic: TrafficSpec[] = (file.traffic ?? []).map((t) => ({
+    kind: t.kind,
+    from: t.from ?? 0,
+    ...(t.every === undefined ? {} : { every: t.every }),
+    ...(t.rate === undefined ? {} : { rate: t.rate }),
+    ...(t.until === undefined ? {} : { until: t.until }),
+    ...(t.reorgEvery === undefined ? {} : { reorgEvery: t.reorgEvery }),
+  }));
+  const faults = (file.faults ?? []).map(faultOf);
   const actions: TimedAction[] = [];
-  list('actions').forEach((raw, i) => {
-    const path = join('actions', i);
-    const command = readCommand(r, raw, path, ['at'], faultRefs);
-    if (command === undefined) return;
-    if (command.do === 'advance') {
-      r.note(join(path, 'do'), 'an action other than advance (advance belongs in the script; an action has its own "at")', '"advance"');
-      return;
+  (file.actions ?? []).forEach((a, i) => {
+    if (a.do === 'advance') {
+      issues.push(issue(`actions[${i}].do`, 'an action other than advance (advance belongs in the script; an action has its own "at")', describeReceived(a.do)));
+    } else {
+      actions.push({ ...(commandOf(a) as Exclude<ScenarioCommand, { readonly do: 'advance' }>), at: a.at });
     }
-    const at = r.time((raw as { at?: unknown }).at, join(path, 'at'));
-    if (at !== undefined) actions.push({ ...command, at });
   });
-
-  const script: ScenarioCommand[] = [];
-  let scriptTime = 0;
-  list('script').forEach((raw, i) => {
-    const command = readCommand(r, raw, join('script', i), [], faultRefs);
-    if (command === undefined) return;
-    if (command.do === 'advance') scriptTime += command.ms;
-    script.push(command);
-  });
+  const script = (file.script ?? []).map(commandOf);
+  const scriptTime = script.reduce((sum, c) => sum + (c.do === 'advance' ? c.ms : 0), 0);
   if (script.length > 0 && scriptTime > shutdown.at) {
-    r.note('script', `the script's advances to end by the shutdown at ${shutdown.at} ms`, `${scriptTime} ms`);
+    issues.push(issue('script', `the script's advances to end by the shutdown at ${shutdown.at} ms`, `${scriptTime} ms`));
   }
-
-  let invariants: InvariantName[] = [...INVARIANT_NAMES];
-  if (top.invariants !== undefined) {
-    const raw = r.array(top.invariants, 'invariants');
-    if (raw !== undefined) {
-      invariants = [];
-      raw.forEach((v, i) => {
-        const inv = r.oneOf(v, join('invariants', i), INVARIANT_NAMES);
-        if (inv !== undefined && !invariants.includes(inv)) invariants.push(inv);
-      });
-    }
-  }
-
-  const expect: Expectation[] = [];
-  list('expect').forEach((raw, i) => {
-    const path = join('expect', i);
-    const e = r.object(raw, path, ['module', 'health', 'gaveUp', ...EXPECT_METRICS]);
-    if (e === undefined) return;
-    const module = moduleName(r, e.module, join(path, 'module'));
-    if (module !== undefined) faultRefs.push({ path: join(path, 'module'), module });
+  const expect: Expectation[] = (file.expect ?? []).map((e) => {
     const metrics: Partial<Record<ExpectMetric, Bound>> = {};
     for (const metric of EXPECT_METRICS) {
-      if (e[metric] === undefined) continue;
-      const bound = readBound(r, e[metric], join(path, metric));
-      if (bound !== undefined) metrics[metric] = bound;
+      const b = e[metric];
+      if (b !== undefined) metrics[metric] = b;
     }
-    const health = e.health === undefined ? undefined : r.oneOf(e.health, join(path, 'health'), ['healthy', 'degraded', 'unhealthy'] as const);
-    let gaveUp: boolean | undefined;
-    if (e.gaveUp !== undefined) {
-      if (typeof e.gaveUp === 'boolean') gaveUp = e.gaveUp;
-      else r.bad(join(path, 'gaveUp'), 'a boolean', e.gaveUp);
-    }
-    if (module === undefined) return;
-    expect.push({ module, metrics, ...(health === undefined ? {} : { health }), ...(gaveUp === undefined ? {} : { gaveUp }) });
+    return { module: e.module, metrics, ...(e.health === undefined ? {} : { health: e.health }), ...(e.gaveUp === undefined ? {} : { gaveUp: e.gaveUp }) };
   });
 
-  // Every module a fault, action or expectation names must be one the scenario loads.
+  // Names: each module's own, not reserved, not used twice.
   const known = new Set<string>();
   modules.forEach((m, i) => {
     const n = nameOf(m);
-    if (m.name === undefined && m.actor.includes('#')) {
-      r.note(join(join('modules', i), 'name'), `a name for an actor given as file#export ("${m.actor}")`, 'nothing');
-    }
-    if (n === RECORDER_NAME || n === BRIDGE_NAME) r.note(join(join('modules', i), 'name'), 'a name not reserved for the simulator', `"${n}"`);
-    if (known.has(n)) r.note(join(join('modules', i), 'name'), 'a module name not used twice', `"${n}" again (give it a name)`);
+    const path = `modules[${i}].name`;
+    if (m.name === undefined && m.actor.includes('#')) issues.push(issue(path, `a name for an actor given as file#export ("${m.actor}")`, 'nothing'));
+    if (n === RECORDER_NAME || n === BRIDGE_NAME) issues.push(issue(path, 'a name not reserved for the simulator', describeReceived(n)));
+    if (known.has(n)) issues.push(issue(path, 'a module name not used twice', `${describeReceived(n)} again (give it a name)`));
     known.add(n);
   });
-  for (const command of [...actions, ...script]) {
-    if (command.do === 'load' || command.do === 'hotload') known.add(command.module);
-  }
-  for (const ref of faultRefs) {
-    if (!known.has(ref.module)) {
-      r.note(ref.path, `one of the scenario's modules (${[...known].join(', ') || 'none'})`, `"${ref.module}"`);
-    }
+  // Every module a fault, command or expectation names must be one the scenario loads.
+  const steps = [...(file.actions ?? []).map((c, i) => ({ c, path: `actions[${i}]` })), ...(file.script ?? []).map((c, i) => ({ c, path: `script[${i}]` }))];
+  for (const { c } of steps) if (c.do === 'load' || c.do === 'hotload') known.add(c.module);
+  const refs = [
+    ...faults.flatMap((f, i) => (f.kind === 'flood' ? [] : [{ path: `faults[${i}].module`, module: f.module }])),
+    ...steps.flatMap(({ c, path }) => (c.do === 'load' || c.do === 'hotload' || c.do === 'publish' || c.do === 'advance' ? [] : [{ path: `${path}.module`, module: c.module }])),
+    ...expect.map((e, i) => ({ path: `expect[${i}].module`, module: e.module })),
+  ];
+  for (const ref of refs) {
+    if (!known.has(ref.module)) issues.push(issue(ref.path, `one of the scenario's modules (${[...known].join(', ') || 'none'})`, describeReceived(ref.module)));
   }
 
-  if (r.issues.length > 0) throw invalid(source, r.issues);
+  if (issues.length > 0) throw invalid(source, issues);
   return {
-    name,
-    ...(description === undefined ? {} : { description }),
-    seed,
+    name: file.name ?? 'unnamed',
+    ...(file.description === undefined ? {} : { description: file.description }),
+    seed: file.seed ?? 1,
     duration,
-    timeScale,
-    node,
+    timeScale: file.timeScale ?? 1,
+    node: file.node ?? {},
     modules,
     traffic,
     faults,
     actions: [...actions].sort((a, b) => a.at - b.at),
     script,
     shutdown,
-    invariants,
+    invariants: file.invariants ?? INVARIANT_NAMES,
     expect,
   };
 }
@@ -490,129 +504,6 @@ export function nameOf(module: ScenarioModule): string {
 export function baseName(actor: string): string {
   const last = actor.replace(/#.*$/, '').split(/[\\/]/).pop() ?? actor;
   return last.replace(/\.(m?[jt]s)$/, '');
-}
-
-function moduleName(r: Reader, value: Json, path: string): string | undefined {
-  if (typeof value !== 'string' || !MODULE_NAME.test(value)) {
-    return r.bad(path, 'a module name of letters, digits, ".", "_" or "-"', value);
-  }
-  return value;
-}
-
-function readBound(r: Reader, value: Json, path: string): Bound | undefined {
-  if (typeof value === 'number') {
-    const n = r.count(value, path, 0);
-    return n === undefined ? undefined : { min: n, max: n };
-  }
-  const b = r.object(value, path, ['min', 'max']);
-  if (b === undefined) return undefined;
-  const min = b.min === undefined ? undefined : r.count(b.min, join(path, 'min'), 0);
-  const max = b.max === undefined ? undefined : r.count(b.max, join(path, 'max'), 0);
-  if (b.min === undefined && b.max === undefined) r.note(path, 'a number or { min?, max? } with at least one bound', 'an object with neither');
-  return { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
-}
-
-const COMMAND_FIELDS: Record<CommandKind, readonly string[]> = {
-  load: ['do', 'module', 'actor', 'options'],
-  hotload: ['do', 'module', 'actor', 'options'],
-  subscribe: ['do', 'module', 'types'],
-  publish: ['do', 'event', 'traffic', 'count'],
-  slow: ['do', 'module', 'delayMs', 'forMs'],
-  release: ['do', 'module'],
-  crash: ['do', 'module', 'on'],
-  restart: ['do', 'module'],
-  reload: ['do', 'module', 'options'],
-  unload: ['do', 'module'],
-  advance: ['do', 'ms'],
-};
-
-function readCommand(
-  r: Reader,
-  raw: Json,
-  path: string,
-  extra: readonly string[],
-  refs: { path: string; module: string }[],
-): ScenarioCommand | undefined {
-  const kind = r.oneOf(typeof raw === 'object' && raw !== null ? (raw as { do?: unknown }).do : undefined, join(path, 'do'), COMMAND_KINDS);
-  if (kind === undefined) return undefined;
-  const c = r.object(raw, path, [...COMMAND_FIELDS[kind], ...extra]);
-  if (c === undefined) return undefined;
-  const module = (): string | undefined => {
-    const m = moduleName(r, c.module, join(path, 'module'));
-    if (m !== undefined && kind !== 'load' && kind !== 'hotload') refs.push({ path: join(path, 'module'), module: m });
-    return m;
-  };
-  switch (kind) {
-    case 'load':
-    case 'hotload': {
-      const m = module();
-      const actor = c.actor === undefined ? 'probe' : r.string(c.actor, join(path, 'actor'));
-      const options = r.options(c.options, join(path, 'options'));
-      if (m === undefined || actor === undefined) return undefined;
-      return { do: kind, module: m, actor, ...(options === undefined ? {} : { options }) };
-    }
-    case 'subscribe': {
-      const m = module();
-      const types = r.array(c.types, join(path, 'types'));
-      const checked: string[] = [];
-      types?.forEach((t, i) => {
-        if (typeof t === 'string' && nodeCatalogue.has(t)) checked.push(t);
-        else r.bad(join(join(path, 'types'), i), 'an event type of the node catalogue', t);
-      });
-      if (m === undefined || types === undefined) return undefined;
-      return { do: kind, module: m, types: checked };
-    }
-    case 'publish': {
-      const count = c.count === undefined ? 1 : r.count(c.count, join(path, 'count'));
-      if (c.traffic !== undefined || c.event === undefined) {
-        if (c.event !== undefined) r.note(join(path, 'traffic'), 'one of event or traffic', 'both');
-        const traffic = r.oneOf(c.traffic, join(path, 'traffic'), TRAFFIC_KINDS);
-        if (traffic === undefined || count === undefined) return undefined;
-        return { do: kind, traffic, count };
-      }
-      const result = nodeCatalogue.check(c.event);
-      if (result instanceof ModactorError) {
-        for (const found of result.issues) r.issues.push(nestIssue(join(path, 'event'), found));
-        return undefined;
-      }
-      if (count === undefined) return undefined;
-      return { do: kind, event: result, count };
-    }
-    case 'slow': {
-      const m = module();
-      const delayMs = c.delayMs === undefined ? undefined : r.positive(c.delayMs, join(path, 'delayMs'));
-      const forMs = c.forMs === undefined ? undefined : r.positive(c.forMs, join(path, 'forMs'));
-      if (c.delayMs === undefined && c.forMs !== undefined) r.note(join(path, 'forMs'), 'no forMs (a hold, slow without delayMs, lasts until a release)', describeValue(c.forMs));
-      if (m === undefined || (c.delayMs !== undefined && delayMs === undefined)) return undefined;
-      return { do: kind, module: m, ...(delayMs === undefined ? {} : { delayMs }), ...(forMs === undefined ? {} : { forMs }) };
-    }
-    case 'crash': {
-      const m = module();
-      let on: string | undefined;
-      if (c.on !== undefined) {
-        if (typeof c.on === 'string' && nodeCatalogue.has(c.on)) on = c.on;
-        else r.bad(join(path, 'on'), 'an event type of the node catalogue', c.on);
-      }
-      if (m === undefined) return undefined;
-      return { do: kind, module: m, ...(on === undefined ? {} : { on }) };
-    }
-    case 'release':
-    case 'restart':
-    case 'unload': {
-      const m = module();
-      return m === undefined ? undefined : { do: kind, module: m };
-    }
-    case 'reload': {
-      const m = module();
-      const options = r.options(c.options, join(path, 'options'));
-      if (m === undefined) return undefined;
-      return { do: kind, module: m, ...(options === undefined ? {} : { options }) };
-    }
-    case 'advance': {
-      const ms = r.time(c.ms, join(path, 'ms'));
-      return ms === undefined ? undefined : { do: kind, ms };
-    }
-  }
 }
 
 /** The error for a scenario with issues: the first few named in the message, all in `issues`. */

@@ -6,17 +6,34 @@ import type { SimulationRun } from './simulation-run.js';
 import { nextGap } from './traffic-source.js';
 
 /**
- * Sets the scenario's timers on the run's scheduler, in this order: the modules' loads, the
- * traffic generators, the faults, the timed actions, the script, the progress ticks and the
- * shutdown. Once the shutdown began nothing more is injected or published.
+ * Starts the scenario on the run: sets its timers on the run's scheduler, in this order: the
+ * modules' loads, the traffic generators, the faults, the timed actions, the script, the progress
+ * ticks and the shutdown. Once the shutdown began nothing more is injected or published.
+ *
+ * In a `--real` run the modules loaded at 0 are loaded first and waited for: scenario time starts
+ * once every one of them has loaded (or failed to), so a hotload at 20 s comes 20 scaled seconds
+ * after start-up, however long start-up took. In virtual time they load at 0 with the rest. In
+ * both, the node is started (NodeStartupCompleted) once they have all loaded.
  */
-export function scheduleScenario(run: SimulationRun): void {
+export async function scheduleScenario(run: SimulationRun): Promise<void> {
   const { scenario, plan } = run;
-  for (const m of scenario.modules) {
-    const name = nameOf(m);
-    if (plan.companionMode && plan.processModules.has(name)) continue;
+  const modules = scenario.modules.filter((m) => !(plan.companionMode && plan.processModules.has(nameOf(m))));
+  const initial = modules.filter((m) => m.at === 0);
+  const load = (m: (typeof modules)[number]): Promise<void> => run.load(nameOf(m), plan.definitionOf(m), m.actor, 'load');
+  if (plan.real) {
+    await Promise.all(initial.map(load));
+    run.startScenario();
+    await run.startNode();
+  } else {
+    const loaded = initial.map((m) => new Promise<void>((resolve) => run.at(0, () => resolve(load(m)))));
+    void Promise.all(loaded).then(() => run.startNode());
+    run.startScenario();
+  }
+  if (run.shuttingDown) return;
+  for (const m of modules) {
+    if (initial.includes(m)) continue;
     const definition = plan.definitionOf(m);
-    run.at(m.at, () => void run.load(name, definition, m.actor, m.at > 0 ? 'hotload' : 'load'));
+    run.at(m.at, () => void run.load(nameOf(m), definition, m.actor, 'hotload'));
   }
   scenario.traffic.forEach((spec, i) => scheduleTraffic(run, spec, i));
   for (const fault of scenario.faults) run.at(fault.at, () => (run.shuttingDown ? undefined : injectFault(run, fault)));
@@ -33,10 +50,15 @@ function scheduleTraffic(run: SimulationRun, spec: TrafficSpec, index: number): 
   const gaps = createRandom((run.plan.seed * 1_000_003 + (index + 1) * 7919) >>> 0);
   const stopAt = Math.min(spec.until ?? Number.POSITIVE_INFINITY, run.scenario.shutdown.at);
   const options = spec.reorgEvery === undefined ? {} : { reorgEvery: spec.reorgEvery };
+  let due = spec.from;
   const tick = (): void => {
-    if (run.shuttingDown || run.now() >= stopAt) return;
+    if (run.shuttingDown || due >= stopAt) return;
     for (const event of run.traffic.next(spec.kind, options)) run.publish(event);
-    run.scheduler.setTimer(nextGap(gaps, spec), tick);
+    const gap = nextGap(gaps, spec);
+    due += gap;
+    // Virtual timers fire on time. Real ones fire late, and a gap counted from a late tick would
+    // add up: a real run aims at the due time instead (a loaded machine then publishes late, not less).
+    run.after(run.sim === null ? Math.max(0, due - run.now()) : gap, tick);
   };
   run.at(spec.from, tick);
 }

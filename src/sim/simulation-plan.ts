@@ -18,7 +18,13 @@ export interface SimulateOptions {
   readonly baseDir?: string;
   /** Called now and then with the virtual time and the expected end (for a progress line). */
   readonly onProgress?: (t: number, end: number) => void;
+  /** Where the node logs (pino); default silent. */
   readonly logger?: Logger;
+  /**
+   * Ends the run early when aborted (the CLI aborts a `--real` run on SIGINT or SIGTERM): the
+   * graceful shutdown begins at once, and the report covers what ran, with `interrupted` set.
+   */
+  readonly signal?: AbortSignal;
   /** Called with the scenario's node once it exists, before any module loads (e.g. to serve its metrics). */
   readonly onNode?: (node: ModactorNode) => void | Promise<void>;
 }
@@ -67,8 +73,8 @@ export async function planSimulation(scenario: Scenario, options: SimulateOption
 
   const resolve = async (key: ScenarioModuleKey, actor: string, moduleOptions: Readonly<Record<string, unknown>> | undefined, path: string, name: string): Promise<void> => {
     const result = await loadActor(actor, moduleOptions, path, baseDir, name);
-    if ('path' in result && 'message' in result) {
-      issues.push(result);
+    if (Array.isArray(result)) {
+      issues.push(...result);
       return;
     }
     if (result.name !== name && !isInProcess(result)) {

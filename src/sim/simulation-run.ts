@@ -1,6 +1,7 @@
 import { DEFAULT_MAILBOX_CAPACITY, DEFAULT_RESERVE_CAPACITY } from '../kernel/mailbox.js';
+import { isModactorError } from '../kernel/errors.js';
 import { createRandom } from '../kernel/random.js';
-import type { Scheduler } from '../kernel/scheduler.js';
+import type { Scheduler, TimerHandle } from '../kernel/scheduler.js';
 import { createSimulatedScheduler, type SimulatedScheduler } from '../kernel/simulated-scheduler.js';
 import { nodeCatalogue, type NodeEvent } from '../events/node-catalogue.js';
 import { createNode, type ModactorNode } from '../node/node.js';
@@ -9,11 +10,11 @@ import { withFaults, type FaultController } from './faults.js';
 import { FaultState } from './fault-state.js';
 import { isInProcess, type LoadableModule } from './load-actor.js';
 import { recorderModule } from './recorder-module.js';
-import { scaledRealScheduler } from './scaled-scheduler.js';
+import { scaledRealScheduler, type ScaledScheduler } from './scaled-scheduler.js';
 import { RECORDER_NAME } from './scenario.js';
 import type { SimulationPlan } from './simulation-plan.js';
 import { Timeline } from './timeline.js';
-import { TraceRecorder, type Checkpoint, type Trace, type TraceModule } from './trace.js';
+import { didNotStart, TraceRecorder, type Checkpoint, type Trace, type TraceModule } from './trace.js';
 import { TrafficSource } from './traffic-source.js';
 import { errorMessage } from './error-message.js';
 
@@ -36,6 +37,13 @@ export class SimulationRun {
   readonly published: Record<string, number> = {};
   /** Set once the shutdown began: nothing more is injected or published. */
   shuttingDown = false;
+  /** Why the run was interrupted, if it was. */
+  interrupted: string | null = null;
+  private scenarioStarted = false;
+  /** The scenario's timers still pending. */
+  private readonly timers = new Set<TimerHandle>();
+  /** The scaled real scheduler of a `--real` run (null in virtual time). */
+  private readonly clock: ScaledScheduler | null;
   /** Resolves once the shutdown completed (or failed). */
   readonly finished: Promise<void>;
   private finish!: () => void;
@@ -45,7 +53,8 @@ export class SimulationRun {
   constructor(readonly plan: SimulationPlan) {
     const { scenario, options } = plan;
     this.sim = plan.real ? null : createSimulatedScheduler({ seed: plan.seed, autoRun: false });
-    this.scheduler = this.sim ?? scaledRealScheduler(plan.timeScale);
+    this.clock = plan.real ? scaledRealScheduler(plan.timeScale) : null;
+    this.scheduler = this.sim ?? (this.clock as ScaledScheduler);
     this.node = createNode({
       scheduler: this.scheduler,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
@@ -80,7 +89,51 @@ export class SimulationRun {
 
   /** Runs `fn` at virtual time `t` (at once if `t` has passed). */
   at(t: number, fn: () => void): void {
-    this.scheduler.setTimer(Math.max(0, t - this.now()), fn);
+    this.after(Math.max(0, t - this.now()), fn);
+  }
+
+  /**
+   * Runs `fn` after `ms` of virtual time. The scenario's timers go through here, so that the
+   * shutdown can cancel the ones still pending (an interrupted real run must not wait for them).
+   */
+  after(ms: number, fn: () => void): void {
+    const timer = this.scheduler.setTimer(ms, () => {
+      this.timers.delete(timer);
+      fn();
+    });
+    this.timers.add(timer);
+  }
+
+  /**
+   * Ends the run early (SIGINT in a `--real` run): the graceful shutdown begins at once, or as
+   * soon as the initial modules have loaded, and the report covers what ran.
+   */
+  interrupt(reason: string): void {
+    if (this.interrupted !== null || this.shuttingDown) return;
+    this.interrupted = reason;
+    this.note(null, 'interrupted', `interrupted: ${reason}`);
+    if (this.scenarioStarted) void this.shutdown();
+  }
+
+  /**
+   * Marks the start of scenario time: in a `--real` run the clock starts from 0 here, once every
+   * initial module has loaded (start-up is not scenario time); in virtual time the scenario starts
+   * at 0 with the initial modules' loads.
+   */
+  startScenario(): void {
+    this.clock?.startClock();
+    this.scenarioStarted = true;
+    if (this.interrupted !== null) void this.shutdown();
+  }
+
+  /**
+   * Marks the node's start-up complete once the modules loaded at 0 have loaded (or failed to), in
+   * either mode: `node.start()` publishes NodeStartupCompleted and makes the node ready (`/readyz`).
+   * Not once the shutdown began; a refusal goes on the timeline.
+   */
+  async startNode(): Promise<void> {
+    if (this.shuttingDown) return;
+    await this.settle('start', null, this.node.start());
   }
 
   /** Publishes a generated event on the node and counts it for the report. */
@@ -137,12 +190,28 @@ export class SimulationRun {
     const m = this.describe(name, definition, actor);
     m.loads.push({ t: this.now(), how });
     if (how === 'hotload') this.note(name, 'hotload', `hotload ${name} ${definition.version}`);
-    return this.settle(how, name, this.node.load(this.prepared(name, definition)));
+    return this.node.load(this.prepared(name, definition)).then(
+      () => undefined,
+      (error: unknown) => {
+        // A module that never started is told once: by the timeline when its host gave it up
+        // after retrying its startup, else here, when the load was refused without retries.
+        if (didNotStart(m)) return;
+        const load = this.recorder.currentLoad(name);
+        if (isModactorError(error, 'module-startup-failed') && !m.announcedLoads.includes(load)) {
+          m.supervision.push({ t: this.now(), what: 'gave-up', load, detail: errorMessage(error) });
+          this.note(name, 'did-not-start', `did not start ${name}: ${errorMessage(error)}`);
+        } else {
+          this.note(name, 'error', `${how} failed: ${errorMessage(error)}`);
+        }
+      },
+    );
   }
 
   /** Loads one of the simulator's own modules (the recorder, the bridge) before the scenario starts. */
   loadOwn(name: string, definition: LoadableModule, label: string): Promise<void> {
-    this.describe(name, definition, label).loads.push({ t: 0, how: 'load' });
+    const m = this.describe(name, definition, label);
+    m.internal = true;
+    m.loads.push({ t: 0, how: 'load' });
     return this.until(this.node.load(this.prepared(name, definition)), `the ${label} module did not start`);
   }
 
@@ -152,7 +221,7 @@ export class SimulationRun {
   }
 
   /** What a node operation came to: nothing when it succeeded, a timeline error when it failed. */
-  settle(what: string, module: string, promise: Promise<unknown>): Promise<void> {
+  settle(what: string, module: string | null, promise: Promise<unknown>): Promise<void> {
     return promise.then(
       () => undefined,
       (error: unknown) => this.note(module, 'error', `${what} failed: ${errorMessage(error)}`),
@@ -178,13 +247,17 @@ export class SimulationRun {
 
   /** The scenario's graceful shutdown; resolves {@link finished} whatever happens. */
   async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
     this.shuttingDown = true;
+    for (const timer of this.timers) timer.cancel();
+    this.timers.clear();
     const trace = this.trace;
     trace.shutdown.requestedAt = this.now();
+    const reason = this.interrupted === null ? this.scenario.shutdown.reason : `interrupted: ${this.interrupted}`;
     try {
       await this.checkpoint('before-shutdown');
-      this.note(null, 'shutdown', `shutdown requested: ${this.scenario.shutdown.reason}`);
-      await this.node.shutdown(this.scenario.shutdown.reason);
+      this.note(null, 'shutdown', `shutdown requested: ${reason}`);
+      await this.node.shutdown(reason);
       trace.shutdown.completedAt = this.now();
       this.note(null, 'shutdown', 'shutdown completed: every module stopped, the actor system stopped');
     } catch (error) {

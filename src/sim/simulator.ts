@@ -5,8 +5,14 @@ import { scheduleScenario } from './schedule-scenario.js';
 import { planSimulation, type SimulateOptions } from './simulation-plan.js';
 import { SimulationRun } from './simulation-run.js';
 import type { Trace } from './trace.js';
+import { errorMessage } from './error-message.js';
 
 export type { SimulateOptions } from './simulation-plan.js';
+
+/** What an abort reason says on the timeline: a string as it is (`SIGINT`), an Error's message. */
+function describeAbort(reason: unknown): string {
+  return typeof reason === 'string' ? reason : errorMessage(reason);
+}
 
 /**
  * Runs a scenario and returns its report. In deterministic mode (the default) the node runs on a
@@ -36,8 +42,15 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
   await options.onNode?.(run.node);
   await run.start();
   const companion = plan.companionMode ? await CompanionNode.start(run) : null;
-  scheduleScenario(run);
-  await run.ended();
+  const abort = (): void => run.interrupt(describeAbort(options.signal?.reason));
+  if (options.signal?.aborted === true) abort();
+  else options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    await scheduleScenario(run);
+    await run.ended();
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+  }
   const processRows = companion === null ? [] : await companion.retire(run.trace);
   const endMs = run.trace.shutdown.completedAt ?? run.now();
   options.onProgress?.(endMs, endMs);
@@ -51,6 +64,7 @@ export async function simulateWithTrace(scenario: Scenario, options: SimulateOpt
     trace: run.trace,
     timeline: run.timeline.entries,
     published: run.published,
+    interrupted: run.interrupted,
     companion: companion === null ? null : { rows: processRows, failures: companion.failures },
   });
   return { report, trace: run.trace };

@@ -63,6 +63,11 @@ export interface TraceIncarnation {
 
 export interface TraceModule {
   readonly name: string;
+  /**
+   * One of the simulator's own modules (the recorder, the bridge): observed like any other, but
+   * left out of the report's rows and of what the invariants check and count.
+   */
+  internal: boolean;
   /** In-process modules are wrapped by the simulator, so their takes are observed. */
   kind: 'in-process' | 'process';
   actor: string;
@@ -75,11 +80,16 @@ export interface TraceModule {
   subscribesUnloaded: boolean;
   subscribesShutdown: boolean;
   restart: { readonly type: RestartType; readonly maxRestarts: number; readonly withinMs: number };
-  /** Each load (load, hotload, reload, restart command) starts a new host. */
+  /** Each load (load, hotload, reload, restart command) spawns the module's actor anew. */
   readonly loads: { readonly t: number; readonly how: string }[];
+  /** The loads (numbered from 1, as {@link TraceIncarnation.load}) in which it was announced at least once. */
+  readonly announcedLoads: number[];
   readonly incarnations: TraceIncarnation[];
-  /** Incarnation failures (crashes), restarts by the module's host, and the give-up, in time order. */
-  readonly supervision: { readonly t: number; readonly what: 'crash' | 'restart' | 'gave-up' | 'stopped'; readonly load: number }[];
+  /**
+   * Incarnation failures (crashes, with what failed), restarts in place by the kernel, and the
+   * give-up, in time order.
+   */
+  readonly supervision: { readonly t: number; readonly what: 'crash' | 'restart' | 'gave-up' | 'stopped'; readonly load: number; readonly detail?: string }[];
   /** Offers or takes seen at a terminated incarnation. */
   readonly afterTermination: { readonly t: number; readonly what: string }[];
 }
@@ -122,6 +132,26 @@ export interface Trace {
   shutdown: { requestedAt: number | null; completedAt: number | null; systemStopped: boolean; rootFailures: string[]; error: string | null };
 }
 
+/** The modules of the scenario, the simulator's own left out. */
+export function scenarioModules(trace: Trace): TraceModule[] {
+  return [...trace.modules.values()].filter((m) => !m.internal);
+}
+
+/** True when `name` is one of the simulator's own modules in this trace. */
+export function isInternal(trace: Trace, name: string): boolean {
+  return trace.modules.get(name)?.internal === true;
+}
+
+/**
+ * True when the module's last load never started: no incarnation of it was announced, and its
+ * kernel gave it up (its startup failed every time it was tried).
+ */
+export function didNotStart(m: TraceModule): boolean {
+  const gaveUp = m.supervision.findLast((s) => s.what === 'gave-up');
+  const lastLoad = m.incarnations.at(-1)?.load ?? gaveUp?.load;
+  return gaveUp !== undefined && gaveUp.load === lastLoad && !m.announcedLoads.includes(gaveUp.load);
+}
+
 export function emptyTrace(): Trace {
   return {
     events: [],
@@ -142,6 +172,18 @@ function isEvent(message: unknown): message is { type: string; payload: Record<s
   return typeof type === 'string' && typeof payload === 'object' && payload !== null && nodeCatalogue.has(type);
 }
 
+/** A module given up (past its restart intensity), as the trace hooks tell it. */
+export interface GiveUp {
+  /** The kernel's reason: `more than 2 restarts within 20000 ms (last: ...)`. */
+  readonly detail: string;
+  /** The last failure of its incarnation. */
+  readonly last: string;
+  /** Restarts allowed within the window (so it was tried `restarts + 1` times in it). */
+  readonly restarts: number;
+  /** False when no incarnation of that load was ever announced (its startup failed every time). */
+  readonly started: boolean;
+}
+
 /**
  * Builds a {@link Trace} from the actor system's inspection stream (install {@link observe} with
  * `node.system.inspect`) and from the fault wrapper's takes ({@link take}).
@@ -149,8 +191,11 @@ function isEvent(message: unknown): message is { type: string; payload: Record<s
 export interface TraceHooks {
   /** A lifecycle event was offered to the recorder module (publish order). */
   readonly onLifecycle?: (t: number, type: string, payload: Readonly<Record<string, unknown>>) => void;
-  /** A module was given up (its restart intensity exceeded). */
-  readonly onGaveUp?: (t: number, module: string, detail: string) => void;
+  /**
+   * A module was given up (its restart intensity exceeded); `started` is false when no
+   * incarnation of that load was ever announced (its startup failed every time).
+   */
+  readonly onGaveUp?: (t: number, module: string, giveUp: GiveUp) => void;
 }
 
 export class TraceRecorder {
@@ -171,6 +216,7 @@ export class TraceRecorder {
     if (m === undefined) {
       m = {
         name,
+        internal: false,
         kind: 'in-process',
         actor: name,
         capacity: DEFAULT_MAILBOX_CAPACITY,
@@ -181,6 +227,7 @@ export class TraceRecorder {
         subscribesShutdown: false,
         restart: { ...DEFAULT_RESTART_POLICY },
         loads: [],
+        announcedLoads: [],
         incarnations: [],
         supervision: [],
         afterTermination: [],
@@ -188,6 +235,11 @@ export class TraceRecorder {
       this.trace.modules.set(name, m);
     }
     return m;
+  }
+
+  /** The load of a module seen last, numbered from 1 (0 before its first). */
+  currentLoad(name: string): number {
+    return this.loadsSeen.get(name) ?? 0;
   }
 
   /** Announcement numbers so far, per module. */
@@ -282,14 +334,17 @@ export class TraceRecorder {
       case 'failed': {
         if (event.failure.kind === 'intensity-exceeded') {
           // Past its restart intensity: the module is stopped for good.
-          this.module(name).supervision.push({ t, what: 'gave-up', load: this.loadsSeen.get(name) ?? 1 });
-          this.hooks.onGaveUp?.(t, name, event.failure.message);
+          const m = this.module(name);
+          const load = this.loadsSeen.get(name) ?? 1;
+          m.supervision.push({ t, what: 'gave-up', load });
+          const { message, cause, restarts } = event.failure;
+          this.hooks.onGaveUp?.(t, name, { detail: message, last: cause.message, restarts, started: m.announcedLoads.includes(load) });
           return;
         }
         const c = this.current.get(name);
         if (c === undefined) return;
         c.inc.ops.push({ op: 'failed', t });
-        this.module(name).supervision.push({ t, what: 'crash', load: c.inc.load });
+        this.module(name).supervision.push({ t, what: 'crash', load: c.inc.load, detail: event.failure.message });
         return;
       }
       case 'offered':
@@ -325,6 +380,9 @@ export class TraceRecorder {
     if (message.type === 'ModuleLoaded') {
       this.epochs.set(module, (this.epochs.get(module) ?? 0) + 1);
       this.announced.add(module);
+      const load = this.loadsSeen.get(module) ?? 1;
+      const m = this.module(module);
+      if (!m.announcedLoads.includes(load)) m.announcedLoads.push(load);
     } else if (message.type === 'ModuleUnloaded') {
       this.announced.delete(module);
     } else if (message.type === 'ModuleStopped') {

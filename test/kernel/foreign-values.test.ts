@@ -43,7 +43,12 @@ describe('describing a thrown value', () => {
   it('keeps an ordinary Error readable: its message, its type and its stack for the log', () => {
     const error = new TypeError('bad input');
     expect(describeThrown(error)).toBe('bad input');
-    expect(errorForLog(error)).toMatchObject({ type: 'TypeError', message: 'bad input', stack: expect.stringContaining('TypeError: bad input') as string });
+    const logged = errorForLog(error);
+    expect(logged).toMatchObject({ name: 'TypeError', message: 'bad input', stack: expect.stringContaining('TypeError: bad input') as string });
+    // pino logs it as { type, message, stack }: the type from its name, not "Object".
+    const { logger, lines } = memoryLogger();
+    logger.error({ err: logged }, 'failed');
+    expect(lines[0]?.err).toEqual({ type: 'TypeError', message: 'bad input', stack: logged.stack });
   });
 });
 
@@ -141,6 +146,31 @@ describe('stop with a timeout of the caller', () => {
     await sim.scheduler.advanceBy(1);
     expect(child?.isAlive).toBe(false);
     expect(await sim.system.whenTerminated(child as never)).toMatchObject({ kind: 'killed' });
+    await shutdown(sim);
+  });
+});
+
+describe('the mailbox-full warning', () => {
+  it('is said once per run of drops at most every 10 s per actor, with the runs it stands for; never once per drop', async () => {
+    const { logger, lines } = memoryLogger();
+    const sim = simulated({ logger });
+    let release: (() => void) | null = null;
+    const ref = sim.system.spawn<number>(() => new Promise<void>((resolve) => (release = resolve)), { name: 'slow', mailboxCapacity: 2 });
+    const flood = async (): Promise<void> => {
+      for (let i = 0; i < 10; i++) ref.tell(i); // offered before it runs: 2 queued, 8 dropped
+      await sim.scheduler.runUntilIdle();
+      for (let i = 0; i < 3; i++) {
+        release?.();
+        await sim.scheduler.runUntilIdle();
+      }
+    };
+    await flood(); // run 1: warned
+    await flood(); // run 2: within 10 s, silent
+    await sim.scheduler.advanceBy(10_000);
+    await flood(); // run 3: warned, standing for runs 2 and 3
+    const warnings = lines.filter((line) => line.msg === 'mailbox full: dropping messages until it drains');
+    expect(warnings.map((w) => w.runs)).toEqual([1, 2]);
+    expect(sim.system.deadLetterCounts()['mailbox-full']).toBe(24);
     await shutdown(sim);
   });
 });

@@ -35,6 +35,8 @@ function io(onStderr: (text: string) => void = () => undefined): { out: string[]
         onStderr(text);
       },
       progress: false,
+      env: {},
+      onSignal: () => () => undefined,
     },
   };
 }

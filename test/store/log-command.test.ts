@@ -92,7 +92,9 @@ describe('modactor log', () => {
 
   it('refuses bad arguments and a directory without a store with exit 2', async () => {
     expect((await run()).code).toBe(2);
-    expect((await run(dir, '--from', 'x')).code).toBe(2);
+    const from = await run(dir, '--from', 'x');
+    expect(from.code).toBe(2);
+    expect(from.stderr).toMatch(/^modactor log: --from: expected a non-negative safe integer, got string "x"\n/);
     expect((await run(dir, '--bogus')).code).toBe(2);
     const missing = await run(join(dir, 'missing'));
     expect(missing.code).toBe(2);

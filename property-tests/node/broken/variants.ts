@@ -9,7 +9,7 @@ import type { EventMap } from '../../../src/index.js';
 
 type Router = EventRouter<EventMap>;
 /** The router's private parts a variant patches. */
-type RouterInternals = { kindOf(event: { type: string }): string };
+type RouterInternals = { kindOf(channel: unknown, event: { type: string }): string };
 
 export const breakages: Record<string, () => void> = {
   'the ModuleLoaded replay is duplicated': () => {
@@ -39,8 +39,8 @@ export const breakages: Record<string, () => void> = {
     const prototype = EventRouter.prototype as unknown as RouterInternals;
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called with an explicit this below
     const original = prototype.kindOf;
-    vi.spyOn(prototype, 'kindOf').mockImplementation(function (this: RouterInternals, event: { type: string }) {
-      const kind = original.call(this, event);
+    vi.spyOn(prototype, 'kindOf').mockImplementation(function (this: RouterInternals, channel: unknown, event: { type: string }) {
+      const kind = original.call(this, channel, event);
       return kind === 'membership' ? 'critical' : kind;
     });
   },
