@@ -99,13 +99,15 @@ export class ClusterNode {
     const proc = fork(SCRIPT, args, { execArgv: ['--import', TSX, '--conditions=modactor-source'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const node = new ClusterNode(id, proc, cluster);
     await new Promise<void>((resolve, reject) => {
-      const onMessage = (message: { push?: string }): void => {
+      let refused = '';
+      const onMessage = (message: { push?: string; error?: string }): void => {
+        if (message.push === 'join-failed') refused = `: ${message.error ?? '?'}`;
         if (message.push !== 'ready') return;
         proc.off('message', onMessage);
         resolve();
       };
       proc.on('message', onMessage);
-      proc.once('exit', (code, signal) => reject(new Error(`node ${id} exited before it joined the bus (${signal ?? `code ${code}`})`)));
+      proc.once('exit', (code, signal) => reject(new Error(`node ${id} exited before it joined the bus (${signal ?? `code ${code}`})${refused}`)));
     });
     return node;
   }

@@ -116,10 +116,15 @@ const loadProbe = async (spec: ProbeSpec): Promise<unknown> => {
 // durable events this node missed reach it.
 await loadProbe({ name: 'sink', watch: true });
 
-const bus: Bus =
+// A refused join (bad credentials, no server) is told to the test, then the process ends.
+const bus: Bus = await (
   values.broken === undefined
-    ? await connectBus(node, { ...settings, nodeId })
-    : await joinBus(broken(busPort(node, nodeId), values.broken), { ...settings, scheduler: node.scheduler, logger, catalogue: router.catalogue });
+    ? connectBus(node, { ...settings, nodeId })
+    : joinBus(broken(busPort(node, nodeId), values.broken), { ...settings, scheduler: node.scheduler, logger, catalogue: router.catalogue })
+).catch((error: unknown) => {
+  process.send?.({ push: 'join-failed', error: String(error) }, () => process.exit(2));
+  return new Promise<never>(() => undefined);
+});
 connected = true;
 bus.onConnection((change) => {
   connected = change.type === 'up';
