@@ -140,38 +140,47 @@ class Step implements fc.AsyncCommand<ClusterModel, ModelSystem> {
 
 /**
  * Commands on the model's nodes and modules (and the server, with `restartServer`), as fast-check
- * commands. Loads, unloads and crashes name a module by position among those that apply on their
- * node when they run, so few commands are skipped.
+ * commands. Each names its node, and its module, by position among those it applies to when it
+ * runs (a live node with a module left to load, a dead node to start, ...), so few are skipped.
  */
 export function clusterCommands(options: { readonly maxCommands: number; readonly restartServer?: boolean }): fc.Arbitrary<Iterable<fc.AsyncCommand<ClusterModel, ModelSystem>>> {
-  const node = fc.constantFrom(...NODE_IDS);
-  const pick = fc.nat({ max: MODULES.length - 1 });
-  const step = <T,>(arbitrary: fc.Arbitrary<T>, command: (value: T) => ClusterCommand | ((model: Readonly<ClusterModel>) => ClusterCommand | null)): fc.Arbitrary<Step> =>
-    arbitrary.map((value) => new Step(command(value)));
-  /** The `index`-th module of `node` that is (or is not) loaded, when it runs. */
-  const moduleAt = (nodeId: NodeId, index: number, loaded: boolean) => (model: Readonly<ClusterModel>): string | null => {
-    const modules = model.get(nodeId) ?? null;
-    if (modules === null) return null;
-    const candidates = MODULES.filter((m) => modules.has(m) === loaded);
-    return candidates.length === 0 ? null : (candidates[index % candidates.length] as string);
-  };
+  const pick = fc.nat({ max: NODE_IDS.length * MODULES.length - 1 });
+  /** The `index`-th of `candidates`, or null when there is none. */
+  const nth = <T,>(candidates: readonly T[], index: number): T | null => (candidates.length === 0 ? null : (candidates[index % candidates.length] as T));
+  const live = (model: Readonly<ClusterModel>): NodeId[] => NODE_IDS.filter((id) => (model.get(id) ?? null) !== null);
+  /** Pairs of a live node and one of its modules that is (or is not) loaded. */
+  const pairs = (model: Readonly<ClusterModel>, loaded: boolean): [NodeId, string][] =>
+    live(model).flatMap((id) => MODULES.filter((m) => (model.get(id) as Set<string>).has(m) === loaded).map((m): [NodeId, string] => [id, m]));
+  const step = <T,>(arbitrary: fc.Arbitrary<T>, command: (value: T) => Planned): fc.Arbitrary<Step> => arbitrary.map((value) => new Step(command(value)));
   return fc.commands(
     [
-      step(fc.tuple(node, pick, fc.boolean()), ([n, i, watch]) => (model) => {
-        const module = moduleAt(n, i, false)(model);
-        return module === null ? null : { kind: 'load', node: n, module, watch };
+      step(fc.tuple(pick, fc.boolean()), ([i, watch]) => (model) => {
+        const pair = nth(pairs(model, false), i);
+        return pair === null ? null : { kind: 'load', node: pair[0], module: pair[1], watch };
       }),
-      step(fc.tuple(node, pick), ([n, i]) => (model) => {
-        const module = moduleAt(n, i, true)(model);
-        return module === null ? null : { kind: 'unload', node: n, module };
+      step(pick, (i) => (model) => {
+        const pair = nth(pairs(model, true), i);
+        return pair === null ? null : { kind: 'unload', node: pair[0], module: pair[1] };
       }),
-      step(fc.tuple(node, pick), ([n, i]) => (model) => {
-        const module = moduleAt(n, i, true)(model);
-        return module === null ? null : { kind: 'crash', node: n, module };
+      step(pick, (i) => (model) => {
+        const pair = nth(pairs(model, true), i);
+        return pair === null ? null : { kind: 'crash', node: pair[0], module: pair[1] };
       }),
-      step(fc.record({ node, core: fc.integer({ min: 0, max: 60 }), durable: fc.integer({ min: 0, max: 30 }) }), (r) => ({ kind: 'publish', ...r })),
-      step(node, (n) => ({ kind: 'kill', node: n })),
-      step(node, (n) => ({ kind: 'start', node: n })),
+      step(fc.record({ i: pick, core: fc.integer({ min: 0, max: 60 }), durable: fc.integer({ min: 0, max: 30 }) }), ({ i, core, durable }) => (model) => {
+        const node = nth(live(model), i);
+        return node === null ? null : { kind: 'publish', node, core, durable };
+      }),
+      step(pick, (i) => (model) => {
+        const node = nth(live(model), i);
+        return node === null ? null : { kind: 'kill', node };
+      }),
+      step(pick, (i) => (model) => {
+        const node = nth(
+          NODE_IDS.filter((id) => (model.get(id) ?? null) === null),
+          i,
+        );
+        return node === null ? null : { kind: 'start', node };
+      }),
       ...(options.restartServer === true ? [step(fc.constant(null), () => ({ kind: 'restart-server', node: 'a' }))] : []),
     ],
     // Sequences near maxCommands (fast-check's default size keeps them short).
