@@ -479,7 +479,7 @@ export function arrayOf<T>(
 ): DescribedCheck<readonly T[]> {
   const maxLength = options.maxLength ?? MAX_ENTRIES;
   const unique = options.unique === true;
-  const expected = `an array of at most ${maxLength} ${expectedOf(check)}`;
+  const expected = `an array of at most ${maxLength} items, each ${expectedOf(check)}`;
   return container(expected, (value, path, issues): readonly T[] => {
     if (!Array.isArray(value)) {
       issues.push(issue(path, expected, describeReceived(value)));

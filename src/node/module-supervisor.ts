@@ -130,8 +130,19 @@ export { DEFAULT_RESTART_POLICY } from './loadable.js';
  * code: modules arrive normalized (read once, validated) and their code runs in their own actors.
  * @internal
  */
-export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDeps<E>): BehaviorFactory<SupervisorMessage<E>> {
-  return {
+export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
+  readonly behavior: BehaviorFactory<SupervisorMessage<E>>;
+  readonly supervision: SupervisorOptions;
+} {
+  // Modules spawned for a load (or reload) whose first incarnation has not yet been announced. A
+  // failure there is a failure to start, answered to the caller, never restarted as a crash (as an
+  // OTP supervisor's start_child answers an init that fails).
+  const starting = new Set<string>();
+  const supervision: SupervisorOptions = {
+    strategy: 'one-for-one',
+    decide: (_failure, child) => (starting.has(child.name) ? 'stop' : 'restart'),
+  };
+  const behavior: BehaviorFactory<SupervisorMessage<E>> = {
     create(ctx) {
       const records = new Map<string, ModuleRecord<E>>();
       const { system, router, eventManager, services } = deps;
@@ -224,6 +235,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         };
         for (const type of extraTypes) (record.extraTypes ??= new Set()).add(type);
         records.set(module.name, record);
+        starting.add(module.name);
         return record;
       };
 
@@ -248,6 +260,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         transition(record, 'STOPPED');
         publish('ModuleStopped', { moduleName: name });
         records.delete(name);
+        starting.delete(name);
         settle(record, new ModactorError('module-startup-failed', `Module "${name}" was stopped before it finished starting`));
         const killed = exit?.kind === 'killed';
         if (killed) moduleLog(name).warn({ timeoutMs }, 'module did not stop in time: killed');
@@ -265,6 +278,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         const announced = await askEm<boolean>((reply) => ({ kind: 'announce', incarnation, reply }));
         if (!announced || recordOf(incarnation) !== record) return;
         transition(record, 'ANNOUNCED');
+        starting.delete(incarnation.name);
         publish('ModuleStarted', { moduleName: incarnation.name });
         setHealth(incarnation.name, record, 'healthy');
         if (record.restarts === 0) moduleLog(incarnation.name).info({ version: incarnation.version }, 'module loaded');
@@ -286,12 +300,15 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         transition(record, 'CRASH');
         setHealth(incarnation.name, record, 'degraded');
         const restartType: RestartType = record.module.policy.type;
-        if (exceeded || restartType === 'temporary' || (crash === null && restartType === 'transient')) {
-          await giveUp(incarnation.name, record, failure);
+        if (starting.has(incarnation.name)) {
+          // Its first start failed: the caller gets the failure, nothing is retried.
+          await giveUp(incarnation.name, record, crash, 'failed to start');
+        } else if (exceeded || restartType === 'temporary' || (crash === null && restartType === 'transient')) {
+          await giveUp(incarnation.name, record, failure, 'stopped for good');
         }
       };
 
-      const giveUp = async (name: string, record: ModuleRecord<E>, crash: Failure | null): Promise<void> => {
+      const giveUp = async (name: string, record: ModuleRecord<E>, crash: Failure | null, outcome: string): Promise<void> => {
         if (records.get(name) !== record) return;
         record.stopping = true;
         await ctx.stopChild(name);
@@ -299,8 +316,11 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
         closeHealthWindow(record);
         publishHealth(name, record, 'unhealthy');
         records.delete(name);
-        moduleLog(name).warn({ reason: crash?.message ?? 'not restarted' }, 'module stopped for good');
-        settle(record, new ModactorError('module-startup-failed', `Module "${name}" stopped for good: ${crash?.message ?? 'not restarted'}`));
+        starting.delete(name);
+        const reason = crash?.message ?? 'not restarted';
+        moduleLog(name).warn({ reason }, `module ${outcome}`);
+        const cause = crash?.kind === 'thrown' || crash?.kind === 'rejected' ? crash.error : crash;
+        settle(record, new ModactorError('module-startup-failed', `Module "${name}" ${outcome}: ${reason}`, { cause }));
       };
 
       /** Resolves once `incarnation` took what was sent before this barrier in its priority lane, or at `deadline`. */
@@ -476,15 +496,7 @@ export function moduleSupervisorBehavior<E extends EventMap>(deps: SupervisorDep
       };
     },
   };
+  return { behavior, supervision };
 }
-
-/**
- * Modules are restarted alone, each by its own restart policy (`restartLimit`); past it the kernel
- * stops the module for good and the supervisor carries on. @internal
- */
-export const moduleSupervisorOptions: SupervisorOptions = {
-  strategy: 'one-for-one',
-  decide: () => 'restart',
-};
 
 export type { ActorContext };

@@ -15,8 +15,7 @@ import { EventRouter, NODE_SOURCE } from './event-router.js';
 import { eventManagerBehavior, eventManagerFacade, type EventManager, type EventManagerMessage } from './event-manager.js';
 import {
   DEFAULT_PRIORITY_CAPACITY,
-  moduleSupervisorBehavior,
-  moduleSupervisorOptions,
+  moduleSupervisor,
   type LoadableModule,
   type ModuleInfo,
   type ShutdownResult,
@@ -208,18 +207,19 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     shutdownTimeoutMs,
   };
 
+  const modules = moduleSupervisor<E>({
+    system,
+    router,
+    eventManager,
+    services,
+    healthIntervalMs: options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
+  });
   const supervisor = system.spawn<SupervisorMessage<E>>(
-    moduleSupervisorBehavior<E>({
-      system,
-      router,
-      eventManager,
-      services,
-      healthIntervalMs: options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
-    }),
+    modules.behavior,
     {
       name: 'modules',
       mailboxCapacity: controlCapacity,
-      supervision: moduleSupervisorOptions,
+      supervision: modules.supervision,
       restart: 'temporary',
       shutdownTimeoutMs: SHUTDOWN_MARGIN_MS,
     },

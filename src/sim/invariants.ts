@@ -355,7 +355,7 @@ const nothingAfterTermination: Invariant = {
 
 const restartPolicy: Invariant = {
   id: 'restart-policy',
-  title: 'restart policy: a crashed module is restarted while within its intensity (max N in T ms) and given up once past it',
+  title: 'restart policy: a crashed module is restarted while within its intensity (max N in T ms) and given up once past it; one whose first start failed is not restarted',
   check(trace) {
     const violations: string[] = [];
     let crashes = 0;
@@ -364,6 +364,8 @@ const restartPolicy: Invariant = {
       const loads = new Set(m.supervision.map((s) => s.load));
       for (const load of loads) {
         const entries = m.supervision.filter((s) => s.load === load);
+        // A load never announced failed its first start: the node answers it, never restarts it.
+        const started = m.announcedLoads.includes(load);
         const window: number[] = [];
         entries.forEach((entry, i) => {
           if (entry.what !== 'crash') return;
@@ -371,8 +373,10 @@ const restartPolicy: Invariant = {
           const outcome = entries.slice(i + 1).find((e) => e.what !== 'crash') ?? null;
           if (outcome === null || outcome.what === 'stopped') return; // stopped before a decision, or the run ended
           const inWindow = window.filter((t) => t > entry.t - withinMs).length;
-          const expectRestart = type !== 'temporary' && inWindow < maxRestarts;
-          const at = `${m.name} crashed at ${secs(entry.t)} with ${inWindow} restart(s) in the last ${withinMs} ms (limit ${maxRestarts}, ${type})`;
+          const expectRestart = started && type !== 'temporary' && inWindow < maxRestarts;
+          const at = started
+            ? `${m.name} crashed at ${secs(entry.t)} with ${inWindow} restart(s) in the last ${withinMs} ms (limit ${maxRestarts}, ${type})`
+            : `${m.name} failed its first start at ${secs(entry.t)}`;
           if (outcome.what === 'restart') {
             if (!expectRestart) violations.push(`${at} but was restarted`);
             window.push(entry.t);

@@ -193,8 +193,8 @@ export class SimulationRun {
     return this.node.load(this.prepared(name, definition)).then(
       () => undefined,
       (error: unknown) => {
-        // A module that never started is told once: by the timeline when its host gave it up
-        // after retrying its startup, else here, when the load was refused without retries.
+        // A module that never started is told once: by the timeline when the node stopped it as
+        // its first start failed, else here (a load refused before its actor ran).
         if (didNotStart(m)) return;
         const load = this.recorder.currentLoad(name);
         if (isModactorError(error, 'module-startup-failed') && !m.announcedLoads.includes(load)) {

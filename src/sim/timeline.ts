@@ -46,8 +46,9 @@ export class Timeline {
       }
     },
     onGaveUp: (_t, module, { detail, last, restarts, started }) => {
-      // A module that never started: its startup failed each time it was tried.
-      const text = started ? detail.replace(/\(last: /, '(last crash: ') : `its startup failed: ${last} (tried ${restarts + 1} time${restarts === 0 ? '' : 's'})`;
+      // A module that never started: its first start failed (the node does not retry it).
+      const tries = restarts === 0 ? '' : ` (tried ${restarts + 1} times)`;
+      const text = started ? detail.replace(/\(last: /, '(last crash: ') : `its startup failed: ${last}${tries}`;
       this.gaveUp.set(module, { detail: text, started });
     },
   };

@@ -297,8 +297,27 @@ export class TraceRecorder {
     c.inc.ops.push({ op: 'taken', ev, t });
   }
 
+  /**
+   * The module supervisor stops a module whose first start failed (it is not restarted): a give-up
+   * of a load that never started, its last failure the crash just recorded.
+   */
+  private onDirective(child: string, directive: string, t: number): void {
+    const instance = MODULE.exec(child);
+    if (instance === null || directive !== 'stop') return;
+    const name = instance[1] as string;
+    const m = this.module(name);
+    const load = this.loadsSeen.get(name) ?? 1;
+    const last = m.supervision.findLast((s) => s.what === 'crash')?.detail ?? 'its first start failed';
+    m.supervision.push({ t, what: 'gave-up', load });
+    this.hooks.onGaveUp?.(t, name, { detail: last, last, restarts: 0, started: m.announcedLoads.includes(load) });
+  }
+
   /** The inspection observer: install with `node.system.inspect(recorder.observe)`. */
   readonly observe = (event: InspectionEvent, t: number): void => {
+    if (event.type === 'directive') {
+      this.onDirective(event.child, event.directive, t);
+      return;
+    }
     const actor = event.actor;
     const instance = MODULE.exec(actor);
     if (instance === null) return;

@@ -59,9 +59,9 @@ describe('a module sending malformed, oversized or out-of-protocol messages', ()
   it('refuses a child that says ready before hello, speaks another protocol, or claims another name', { timeout: 30_000 }, async () => {
     const node = realNode();
     const cases = [
-      [rawFixture('eager', 'ready-first'), 'Module "eager" stopped for good: protocol violation: "ready" is not allowed while the module is spawning: disconnected'],
-      [rawFixture('future', 'protocol-mismatch'), 'Module "future" stopped for good: protocol mismatch: the host speaks version 2, the module 99'],
-      [rawFixture('impostor', 'impostor'), 'Module "impostor" stopped for good: identity mismatch: the manifest says impostor@1.0.0, the module says someone-else@1.0.0'],
+      [rawFixture('eager', 'ready-first'), 'Module "eager" failed to start: protocol violation: "ready" is not allowed while the module is spawning: disconnected'],
+      [rawFixture('future', 'protocol-mismatch'), 'Module "future" failed to start: protocol mismatch: the host speaks version 2, the module 99'],
+      [rawFixture('impostor', 'impostor'), 'Module "impostor" failed to start: identity mismatch: the manifest says impostor@1.0.0, the module says someone-else@1.0.0'],
     ] as const;
     const results = await Promise.allSettled(cases.map(([module]) => node.load(module)));
     results.forEach((result, i) => {

@@ -380,7 +380,7 @@ describe('hostile values never make a check throw', () => {
         return Reflect.get(target, key);
       },
     });
-    expect(run(arrayOf(nonNegativeInteger), proxy)).toEqual([at('payload', 'an array of at most 10000 a non-negative safe integer', threw)]);
+    expect(run(arrayOf(nonNegativeInteger), proxy)).toEqual([at('payload', 'an array of at most 10000 items, each a non-negative safe integer', threw)]);
   });
 
   it('a hand-written check that throws is an issue at the nearest container, or at the root in parse', () => {
@@ -425,7 +425,7 @@ describe('arrayOf and recordOf', () => {
       at('payload[1]', 'a non-empty string', 'string ""'),
       at('payload[3]', 'a non-empty string', 'number 3'),
     ]);
-    expect(run(names, 'a')).toEqual([at('payload', `an array of at most ${MAX_ENTRIES} a non-empty string`, 'string "a"')]);
+    expect(run(names, 'a')).toEqual([at('payload', `an array of at most ${MAX_ENTRIES} items, each a non-empty string`, 'string "a"')]);
   });
 
   it('arrayOf reads each element once', () => {
@@ -439,7 +439,7 @@ describe('arrayOf and recordOf', () => {
   it('arrayOf enforces its length bound before reading any element, and caps issues', () => {
     rejects(arrayOf(boolean, { maxLength: 2 }), [[true, false, true]]);
     const huge = new Array<unknown>(MAX_ENTRIES + 1);
-    expect(run(arrayOf(boolean), huge)).toEqual([at('payload', `an array of at most ${MAX_ENTRIES} a boolean`, `an array of length ${MAX_ENTRIES + 1}`)]);
+    expect(run(arrayOf(boolean), huge)).toEqual([at('payload', `an array of at most ${MAX_ENTRIES} items, each a boolean`, `an array of length ${MAX_ENTRIES + 1}`)]);
     expect(run(arrayOf(boolean), Array.from({ length: 1_000 }, () => 'x'))).toHaveLength(MAX_ISSUES);
   });
 
