@@ -61,6 +61,7 @@ const manifestOptions = object({
   args: optional(arrayOf(string)),
   env: optional(recordOf(string)),
   execArgv: optional(arrayOf(string)),
+  replay: optional(jsonValue),
 } satisfies Record<Exclude<keyof ManifestOverrides, 'name'>, Check<unknown>>);
 
 /** The options {@link blockIndexerModule} takes (see `manifestOptions`). */

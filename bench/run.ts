@@ -109,6 +109,11 @@ function fanout(impl: string, n: number, mode: 'burst' | 'yield'): Measurement {
   return { key, file: cases('fanout'), args: ['--impl', impl, '--n', String(n), '--mode', mode, ...T] };
 }
 
+/** The node fan-out case with a store (issue 11: durable events), beside the same case without. */
+function storedFanout(n: number, mode: 'burst' | 'yield'): Measurement {
+  return { key: `fanout ${mode} n=${n} node+store`, file: cases('node-fanout'), args: ['--n', String(n), '--mode', mode, '--store', ...T], node: true };
+}
+
 function latency(impl: string, mode: 'burst' | 'yield'): Measurement {
   const key = `latency ${mode} n=100 ${impl}`;
   if (impl === 'node') return { key, file: cases('node-latency'), args: ['--n', '100', '--mode', mode, ...LATENCY], node: true };
@@ -386,6 +391,21 @@ const SECTIONS: Section[] = [
     ratios: [['store', 'bare']],
     extras: [{ label: 'store open (scan)', impl: 'store', metric: 'openMs', format: ms }],
   },
+  {
+    title: 'durable events on the node: fan-out N=100, events delivered to handlers per second, without and with a store (every NewBlock appended, group commit with an fdatasync per batch)',
+    metric: 'eventsPerSec',
+    format: rate,
+    columns: ['node', 'node+store'],
+    rows: (['burst', 'yield'] as const).map((mode) => ({
+      label: mode === 'burst' ? 'bursts of 100' : 'yield after each',
+      cells: { node: fanout('node', 100, mode), 'node+store': storedFanout(100, mode) },
+    })),
+    ratios: [['node+store', 'node']],
+    extras: [
+      { label: 'node CPU/publish', impl: 'node', metric: 'cpuUsPerPublish', format: us },
+      { label: 'node+store CPU/publish', impl: 'node+store', metric: 'cpuUsPerPublish', format: us },
+    ],
+  },
   // ---- NATS (issue #12) ------------------------------------------------------------------------
   // bench/cases/nats-raw.ts: the raw client (core pub/sub with a JSON-parsing subscriber in another
   // process; JetStream publishes of batches under a window of acknowledgements).
@@ -436,6 +456,17 @@ const TARGETS: Target[] = SUBJECTS.flatMap((s): Target[] => [
     ? [{ label: 'IPC: batched >= 2x raw fork IPC', measured: () => ipc('batched'), baseline: () => ipc('raw'), metric: 'eventsPerSec', op: '>=' as const, value: 2, format: times }]
     : []),
 ]).concat([
+  ...(['burst', 'yield'] as const).map(
+    (mode): Target => ({
+      label: `durable events: node fan-out N=100 (${mode === 'burst' ? 'bursts' : 'yield after each'}) with a store >= 0.75x without (at most 25% slower)`,
+      measured: () => storedFanout(100, mode),
+      baseline: () => fanout('node', 100, mode),
+      metric: 'eventsPerSec',
+      op: '>=',
+      value: 0.75,
+      format: times,
+    }),
+  ),
   {
     label: 'durable event log: append >= 0.5x a bare append of the same bytes, same sync cadence',
     measured: () => store('store'),

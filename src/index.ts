@@ -139,6 +139,7 @@ export { isCriticalEvent } from './events/priority.js';
 // Node
 export { createNode } from './node/node.js';
 export type { ModactorNode, NodeOptions, NodeState, NodeStatus } from './node/node.js';
+export type { NodeStoreOptions, NodeStoreStatus } from './node/durable.js';
 export { defineModule } from './node/module.js';
 export type {
   ModuleDefinition,
@@ -149,6 +150,7 @@ export type {
   ModuleContext,
   ModuleHandlers,
   ModuleRestartPolicy,
+  ReplayOption,
 } from './node/module.js';
 export type { EventManager } from './node/event-manager.js';
 export type { LoadableModule, ModuleInfo } from './node/module-supervisor.js';

@@ -23,6 +23,7 @@ export type {
   TimedAction,
   Expectation,
   InvariantName,
+  NodeRestartHow,
 } from './sim/scenario.js';
 export { withFaults } from './sim/faults.js';
 export type { Fault, FaultController } from './sim/faults.js';
@@ -33,6 +34,7 @@ export type { ModelStep, ModelRunOptions } from './sim/model-run.js';
 export { checkInvariants, INVARIANTS } from './sim/invariants.js';
 export type { Invariant, InvariantResult } from './sim/invariants.js';
 export type { Trace, TraceModule, TraceIncarnation, TraceOp, TraceEvent, Checkpoint } from './sim/trace.js';
+export type { DurabilityTrace, DurableTake, NodeLife } from './sim/node-restart.js';
 export type { SimulationReport, ModuleRow, TimelineEntry, ReportSeries } from './sim/report.js';
 export { renderText } from './sim/render-text.js';
 export { renderHtml } from './sim/render-html.js';

@@ -70,10 +70,11 @@ export async function runThroughput(factory: SubjectFactory, options: Throughput
   const nextSeq = (): number => seq++;
   const size = publishSize(options.mode);
 
-  const round = async (ms: number): Promise<{ rate: number; offered: number; dropped: number }> => {
+  const round = async (ms: number): Promise<{ rate: number; offered: number; dropped: number; cpuUsPerPublish: number }> => {
     const start = handled;
     let accepted = 0;
     let offered = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     do {
       const result = publishMany(subject, size, nextSeq);
@@ -83,22 +84,27 @@ export async function runThroughput(factory: SubjectFactory, options: Throughput
     } while (performance.now() - t0 < ms);
     await until(yieldFn, () => handled - start >= accepted, () => handled);
     const elapsed = performance.now() - t0;
-    return { rate: ((handled - start) / elapsed) * 1000, offered, dropped: offered - accepted };
+    const cpu = process.cpuUsage(cpu0);
+    // Process CPU time (every thread: the store's writes and syncs too) per event published.
+    const published = offered / options.n;
+    return { rate: ((handled - start) / elapsed) * 1000, offered, dropped: offered - accepted, cpuUsPerPublish: (cpu.user + cpu.system) / published };
   };
 
   await round(options.warmupMs);
   const rates: number[] = [];
+  const cpus: number[] = [];
   let offered = 0;
   let dropped = 0;
   for (let r = 0; r < options.rounds; r++) {
     const result = await round(options.roundMs);
     rates.push(result.rate);
+    cpus.push(result.cpuUsPerPublish);
     offered += result.offered;
     dropped += result.dropped;
   }
   return {
-    metrics: { eventsPerSec: median(rates), dropRate: offered === 0 ? 0 : dropped / offered },
-    info: { rounds: rates, offered, dropped },
+    metrics: { eventsPerSec: median(rates), dropRate: offered === 0 ? 0 : dropped / offered, cpuUsPerPublish: median(cpus) },
+    info: { rounds: rates, cpuUsPerPublish: cpus, offered, dropped },
   };
 }
 

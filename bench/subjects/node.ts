@@ -19,6 +19,7 @@ interface NodeModuleSpec {
 
 interface BenchNode {
   load(module: unknown): Promise<unknown>;
+  start(): Promise<void>;
   events: { publish(event: BenchEvent): unknown };
   shutdown(): Promise<void>;
 }
@@ -53,10 +54,15 @@ export function acceptedFrom(receipt: unknown, n: number): number {
   throw new Error(`Unrecognized publish receipt ${JSON.stringify(receipt)}: update acceptedFrom in bench/subjects/node.ts`);
 }
 
-/** Loads one module per subscriber into a fresh node; `publish` goes through `node.events.publish`. */
-export function nodeSubject(api: NodeApi, options: { loadConcurrency?: number } = {}): SubjectFactory {
+/**
+ * Loads one module per subscriber into a fresh node; `publish` goes through `node.events.publish`.
+ * With `storeDir`, the node keeps a store there (every NewBlock appended, group commit with
+ * fdatasync: the cost of durability on the publish path).
+ */
+export function nodeSubject(api: NodeApi, options: { loadConcurrency?: number; storeDir?: string } = {}): SubjectFactory {
   return async ({ n, capacity, handler }) => {
-    const node = api.createNode({});
+    const node = api.createNode(options.storeDir === undefined ? {} : { store: { dir: options.storeDir } });
+    await node.start();
     const concurrency = options.loadConcurrency ?? 100;
     for (let start = 0; start < n; start += concurrency) {
       const batch: Promise<unknown>[] = [];

@@ -17,6 +17,7 @@ import { createMemoryDisk, type MemoryDisk } from '../../src/store/memory-disk.j
 import { block, readAll, releaseNext, settleGated } from '../../test/store/support.js';
 import { propertySeed } from '../kernel/support.js';
 import { breakages, type Breakage } from './broken/disks.js';
+import { checkKept } from './kept.js';
 
 interface Model {
   /** Seqs appended (since the log last recovered them), in order. */
@@ -48,17 +49,7 @@ function open(real: Pick<Real, 'disk' | 'scheduler' | 'mount'>): Promise<EventLo
 
 /** What the log holds is ordered, duplicate-free, within what was appended, and holds every ack. */
 function checkHeld(model: Model, held: readonly number[], when: string, acked: ReadonlySet<number> = model.acked): void {
-  const position = new Map(model.appended.map((seq, i) => [seq, i]));
-  let last = -1;
-  for (const seq of held) {
-    const at = position.get(seq);
-    if (at === undefined) throw new Error(`${when}: seq ${seq} was never appended (or is a duplicate of a recovered one)`);
-    if (at <= last) throw new Error(`${when}: seq ${seq} out of append order or duplicated`);
-    last = at;
-  }
-  const kept = new Set(held);
-  const lost = [...acked].filter((seq) => !kept.has(seq));
-  if (lost.length > 0) throw new Error(`${when}: acknowledged seqs lost: ${lost.slice(0, 10).join(', ')}`);
+  checkKept(model.appended, held, acked, when);
   if (!model.faulted) expect(held, `${when}: a prefix of what was appended`).toEqual(model.appended.slice(0, held.length));
 }
 

@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModactorError, describeValue, type ValidationIssue } from '../kernel/errors.js';
-import { issue } from '../kernel/checks.js';
+import { issue, runCheck } from '../kernel/checks.js';
 import type { RestartType } from '../kernel/supervision.js';
 import type { Catalogue, EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
 import { isReservedEventType } from '../events/reserved-event-types.js';
-import type { ModuleRestartPolicy } from '../node/module.js';
+import { replayOption, type ModuleRestartPolicy, type ReplayOption } from '../node/module.js';
 import { compileEventFilter, type EventFilterSpec } from './event-filter.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';
 
@@ -90,6 +90,11 @@ export interface ProcessModuleManifest<E extends EventMap = NodeEventMap> {
   readonly env?: Readonly<Record<string, string>>;
   /** Extra node flags of the child (process isolation). */
   readonly execArgv?: readonly string[];
+  /**
+   * On a node with a store: keep the module's position and replay what it missed after a crash or
+   * a node restart (as `defineModule`'s `replay`); a node without a store refuses it.
+   */
+  readonly replay?: ReplayOption;
 }
 
 /** A manifest with every default filled in. */
@@ -119,6 +124,8 @@ export interface NormalizedManifest {
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly execArgv: readonly string[];
+  /** `replay`, when given. */
+  readonly replay?: ReplayOption;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -142,6 +149,7 @@ const FIELDS = new Set([
   'args',
   'env',
   'execArgv',
+  'replay',
 ]);
 const RESTART_TYPES: readonly RestartType[] = ['permanent', 'transient', 'temporary'];
 const TS = /\.[mc]?ts$/;
@@ -303,6 +311,8 @@ export function validateManifest<E extends EventMap>(manifest: ProcessModuleMani
     if (m['execArgv'] !== undefined) issues.push(issue('execArgv', 'no execArgv with isolation "worker"', describeValue(m['execArgv'])));
   }
 
+  const replay = m['replay'] === undefined ? undefined : runCheck(replayOption, m['replay'], 'replay', issues);
+
   if (issues.length > 0) {
     const first = issues[0] as ValidationIssue;
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
@@ -332,6 +342,7 @@ export function validateManifest<E extends EventMap>(manifest: ProcessModuleMani
     args,
     env,
     execArgv,
+    ...(replay === undefined ? {} : { replay }),
   });
 }
 

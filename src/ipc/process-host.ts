@@ -25,6 +25,7 @@ import { isModactorError } from '../kernel/errors.js';
 import type { EventMap, EventOf } from '../events/catalogue.js';
 import { createIncarnation, type ModuleIncarnation } from '../node/event-router.js';
 import { Barrier, type ModuleServices } from '../node/module-instance.js';
+import { replaySpec } from '../node/loadable.js';
 import { openChannel, type ChannelExit, type HostChannel } from './channel.js';
 import { ProcessModuleFailure, type ChannelCloseReason } from './failure.js';
 import { isJsonSafe } from './json-safe.js';
@@ -233,6 +234,9 @@ class Session<E extends EventMap> {
   /** Byte size of each forwarded, unacknowledged event, oldest first from `sizesHead`. */
   private sizes: number[] = [];
   private sizesHead = 0;
+  /** Seqs of the events given to the child, in order (modules with a replay position only), from `seqsHead`. */
+  private givenSeqs: number[] = [];
+  private seqsHead = 0;
   private batch: string[] = [];
   private flushQueued = false;
   /** The actor waiting, with an event in hand, for room in the windows. */
@@ -285,6 +289,7 @@ class Session<E extends EventMap> {
       filter: manifest.filter,
       admit: (event: EventOf<E>) => this.admit(event),
       crash: actx,
+      replay: replaySpec(manifest.replay),
     });
   }
 
@@ -331,6 +336,8 @@ class Session<E extends EventMap> {
     if (this.incarnation.backlog !== null) this.services.router.pull(this.incarnation);
     const json = this.serialize(message);
     if (json === undefined) return undefined;
+    // With a replay position: the seqs given, in the order the child acknowledges them.
+    if (this.incarnation.cursor !== null) this.givenSeqs.push((message as { meta: { seq: number } }).meta.seq);
     this.given++;
     this.updateHeld();
     // The JSON text's length (UTF-16 code units): its UTF-8 size for ASCII text, and what it takes
@@ -447,6 +454,12 @@ class Session<E extends EventMap> {
       incarnation.settled += n;
       if (failed) incarnation.stats.handlerFailed += n;
       else incarnation.stats.handled += n;
+      const cursor = incarnation.cursor;
+      for (let i = 0; i < n && cursor !== null && this.seqsHead < this.givenSeqs.length; i++) cursor.settled(this.givenSeqs[this.seqsHead++] as number);
+      if (this.seqsHead > 1024 && this.seqsHead * 2 > this.givenSeqs.length) {
+        this.givenSeqs = this.givenSeqs.slice(this.seqsHead);
+        this.seqsHead = 0;
+      }
     }
     if (this.barriers.length > 0) {
       const due = this.barriers.filter((b) => b.target <= this.acked);

@@ -78,6 +78,7 @@ export function defineProcessModule<E extends EventMap = NodeEventMap>(
     // The kernel's backstop: the host kills the child at the manifest's timeout itself.
     shutdownTimeoutMs: normalized.shutdownTimeoutMs + STOP_MARGIN_MS,
     manifest: normalized,
+    ...(normalized.replay === undefined ? {} : { replay: normalized.replay }),
     instanceBehavior: (services: ModuleServices<E>) => processHostBehavior<E>(normalized, services, shared),
     status: (): ProcessModuleStatus => ({
       name: normalized.name,

@@ -28,6 +28,7 @@ export type ModactorErrorCode =
   | 'serialization-failed'
   | 'node-failed'
   | 'node-shutting-down'
+  | 'node-not-ready'
   | 'store-failed';
 
 /**

@@ -30,6 +30,11 @@ export interface DeliveryStats {
   membershipDropped: number;
   /** Incarnations started (1 + restarts). */
   incarnations: number;
+  /**
+   * A module with `replay` on a node with a store: seq numbers its replay could not give (removed
+   * by retention, or records today's catalogue refuses). Never offered, so outside the accounting law.
+   */
+  replayGap: number;
 }
 
 /** A fresh, zeroed stats record. */
@@ -45,6 +50,7 @@ export function emptyStats(): DeliveryStats {
     filtered: 0,
     membershipDropped: 0,
     incarnations: 0,
+    replayGap: 0,
   };
 }
 

@@ -125,6 +125,14 @@ export interface EventManager<E extends EventMap> {
   getLoadedModules(): Promise<string[]>;
   /** Accepted events so far, by type (whether or not anyone subscribed). */
   getPublishedCounts(): Promise<Map<string, number>>;
+  /**
+   * On a node with a store: resolves once every event accepted before the call is on disk (and
+   * the modules' positions and statistics as of the call are saved): those events are
+   * acknowledged, no crash loses them. Rejects with `store-failed` when some could not be made
+   * durable (they are counted in `node.status().store.notDurable`; publishing goes on), and with
+   * `invalid-argument` on a node without a store.
+   */
+  flush(): Promise<void>;
 }
 
 /** @internal */
@@ -132,7 +140,7 @@ export function eventManagerFacade<E extends EventMap>(
   system: ActorSystem,
   ref: ActorRef<EventManagerMessage<E>>,
   router: EventRouter<E>,
-  node: Pick<EventManager<E>, 'publish' | 'subscribe' | 'unsubscribe'> & {
+  node: Pick<EventManager<E>, 'publish' | 'subscribe' | 'unsubscribe' | 'flush'> & {
     /** Rejects when the node failed: queries then answer with the error instead of asking a dead actor. */
     readonly failure: () => Error | null;
   },
@@ -147,6 +155,7 @@ export function eventManagerFacade<E extends EventMap>(
     publish: node.publish,
     subscribe: node.subscribe,
     unsubscribe: node.unsubscribe,
+    flush: node.flush,
     getDeliveryStats: (name) => ask((reply) => ({ kind: 'stats', name, reply }), () => statsSnapshot(router, name)),
     getAllDeliveryStats: () => ask((reply) => ({ kind: 'all-stats', reply }), () => allStatsSnapshot(router)),
     resetDeliveryStats: (name) => ask<void>((reply) => ({ kind: 'reset', name, reply }), () => router.resetStats(name)),

@@ -2,6 +2,7 @@ import type { ActorRef } from '../kernel/behavior.js';
 import { DEFAULT_RESERVE_CAPACITY, type OfferResult } from '../kernel/mailbox.js';
 import { MAX_FAILURE_MESSAGE } from '../kernel/foreign.js';
 import { reportObserverError } from '../kernel/inspection.js';
+import type { ModactorError } from '../kernel/errors.js';
 import type { Catalogue, EventMap, EventMeta, EventOf } from '../events/catalogue.js';
 import { emptyStats, pendingCount, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
 import { lifecycleEvent, type LifecycleEventMap } from './lifecycle-events.js';
@@ -26,7 +27,7 @@ export interface ModuleIncarnation<E extends EventMap = EventMap> {
   readonly admit: ((event: EventOf<E>) => boolean) | undefined;
   /** Fails the incarnation from outside its turn (its filter threw while a publisher called it). */
   readonly crash: Crashable | undefined;
-  /** Enqueued into this incarnation's mailbox (or its backlog). */
+  /** Enqueued into this incarnation's mailbox (what waits in its backlog counts once it enters the mailbox). */
   enqueued: number;
   /** Handled or failed on by this incarnation. */
   settled: number;
@@ -48,6 +49,62 @@ export interface ModuleIncarnation<E extends EventMap = EventMap> {
   overflowed: boolean;
   /** The types it is subscribed to (a few: an array, replaced on change, never grown in place). */
   types: readonly string[];
+  /** Set for a module that asked for replay of the durable events it missed (`replay`). */
+  readonly replay: ReplaySpec | undefined;
+  /** Its replay position while it is subscribed on a node with a store; null otherwise. */
+  cursor: DurableCursor<E> | null;
+}
+
+/** Where a module with `replay` starts the first time it loads: `fromSeq`, or the end of the log. @internal */
+export interface ReplaySpec {
+  readonly fromSeq: number | undefined;
+}
+
+/**
+ * Durable events read ahead from the store for one incarnation, merged into its backlog by seq.
+ * It reads asynchronously and tells the router (`pull`) when it has more. @internal
+ */
+export interface ReplayFeed<E extends EventMap> {
+  /** The next event read ahead, if one is buffered. */
+  head(): EventOf<E> | undefined;
+  /** Removes the head (it was offered). */
+  shift(): void;
+  /** Every event the feed may still give has a seq above this one. */
+  readonly scanned: number;
+  /** The highest seq below every event it still holds or may give: where the module's position may go. */
+  readonly frontier: number;
+  /** True once it has given everything up to its target. */
+  readonly done: boolean;
+  /** It must also give the events up to `seq` (a live event deferred to it). */
+  extend(seq: number): void;
+  close(): void;
+}
+
+/**
+ * The replay position of a module with `replay` (kept across its incarnations and, with the saved
+ * state, across node restarts), as the router drives it. @internal
+ */
+export interface DurableCursor<E extends EventMap> {
+  /** A durable event was enqueued for the incarnation (its mailbox or its backlog's waiting list). */
+  enqueued(seq: number): void;
+  /** A durable event was handled or failed on by the incarnation. */
+  settled(seq: number): void;
+  /** An offer of a durable event found the mailbox closed: the position stays below it. */
+  closed(seq: number): void;
+  /** A feed of the durable events `fromSeq` through `toSeq` (and more by `extend`), read from the store. */
+  feed(fromSeq: number, toSeq: number): ReplayFeed<E>;
+  /** The incarnation terminated. */
+  detach(): void;
+}
+
+/** What the router asks of a node's store: which events are durable, and the positions of modules with `replay`. @internal */
+export interface Durability<E extends EventMap> {
+  isDurable(type: string): boolean;
+  /**
+   * Attaches a newly subscribed incarnation with `replay` to its module's position: its cursor, and
+   * the feed of what it missed up to `lastSeq` (null when nothing).
+   */
+  attach(incarnation: ModuleIncarnation<E>, lastSeq: number): { readonly cursor: DurableCursor<E>; readonly feed: ReplayFeed<E> | null };
 }
 
 /**
@@ -58,21 +115,30 @@ export interface ModuleIncarnation<E extends EventMap = EventMap> {
  */
 interface Backlog<E extends EventMap> {
   /** The modules to replay (a snapshot taken at subscription) and the next one's index. */
-  readonly replay: readonly Announced[];
+  replay: readonly Announced[];
   next: number;
   /**
    * The replay is published at subscription as a block of `seq` numbers (the i-th replayed event
    * gets `firstSeq + i`, with the subscription's time), built only when there is room for it.
    */
-  readonly firstSeq: number;
-  readonly time: number;
-  /** Events offered while the replay was pending, in order, already counted as enqueued. */
+  firstSeq: number;
+  time: number;
+  /** Events offered while the backlog was pending, in order; counted when they enter the mailbox (or are lost with it). */
   readonly waiting: { readonly event: EventOf<E>; readonly kind: Kind }[];
   head: number;
   /** Routine events among `waiting` (they count against the routine bound). */
   routine: number;
   /** Reserved (membership) events among `waiting` (they count against the reserve). */
   reserved: number;
+  /**
+   * A module with `replay` catching up: durable events read from the store (what it missed, and
+   * live ones deferred while it is behind), merged with the rest by seq. Null when none.
+   */
+  feed: ReplayFeed<E> | null;
+}
+
+function emptyBacklog<E extends EventMap>(): Backlog<E> {
+  return { replay: NO_ANNOUNCED, next: 0, firstSeq: 0, time: 0, waiting: [], head: 0, routine: 0, reserved: 0, feed: null };
 }
 
 /** A loaded module in the registry. */
@@ -88,6 +154,9 @@ type Kind = 'routine' | 'membership' | 'critical';
 
 /** What a module's own checks kept out. */
 type Screened = 'filtered' | 'serialization-failed';
+
+/** A durable event left for a module's feed to read from the store (it is behind). */
+type Deferred = 'deferred';
 
 /** An event type's subscribers and count. */
 interface Channel<E extends EventMap> {
@@ -119,6 +188,8 @@ export interface IncarnationSpec<E extends EventMap> {
   readonly admit?: ((event: EventOf<E>) => boolean) | undefined;
   /** The incarnation's actor context, to fail it from outside its turn. */
   readonly crash?: Crashable | undefined;
+  /** The module asked for replay of the durable events it missed. */
+  readonly replay?: ReplaySpec | undefined;
 }
 
 /** What can be failed from outside its turn: an actor context. */
@@ -147,6 +218,8 @@ export class Incarnation<E extends EventMap> implements ModuleIncarnation<E> {
   backlog: Backlog<E> | null = null;
   overflowed = false;
   types: readonly string[] = NO_TYPES;
+  readonly replay: ReplaySpec | undefined;
+  cursor: DurableCursor<E> | null = null;
 
   constructor(spec: IncarnationSpec<E>) {
     this.name = spec.name;
@@ -158,6 +231,7 @@ export class Incarnation<E extends EventMap> implements ModuleIncarnation<E> {
     this.filter = spec.filter;
     this.admit = spec.admit;
     this.crash = spec.crash;
+    this.replay = spec.replay;
   }
 }
 
@@ -182,6 +256,7 @@ const NO_SUBSCRIBERS: PublishReceipt = Object.freeze({
 });
 
 const NO_TYPES: readonly string[] = Object.freeze([]);
+const NO_ANNOUNCED: readonly Announced[] = Object.freeze([]);
 
 /** The source named in `meta.source` of events published by node code. */
 export const NODE_SOURCE = 'node';
@@ -223,6 +298,10 @@ export class EventRouter<E extends EventMap> {
   private membershipTaps: MembershipTap[] | null = null;
   /** Set while routing an event that came from another node: taps are told, so none sends it back. */
   private routingRemote = false;
+  /** The node's store, once it is open: durable events and the positions of modules with `replay`. */
+  private durability: Durability<E> | null = null;
+  /** While set, untrusted events are refused with the error it returns (a store still opening). */
+  private gate: (() => ModactorError | null) | null = null;
 
   constructor(private readonly options: RouterOptions<E>) {
     this.catalogue = options.catalogue;
@@ -236,6 +315,10 @@ export class EventRouter<E extends EventMap> {
    * invalid (nothing is stamped or counted then).
    */
   accept(raw: unknown, source: string): EventOf<E> {
+    if (this.gate !== null) {
+      const refused = this.gate();
+      if (refused !== null) throw refused;
+    }
     // The copy the catalogue makes carries the stamp: one frozen envelope. The seq is taken only
     // once the event is accepted.
     const event = this.catalogue.validate(raw, Object.freeze({ source, seq: this.seq + 1, time: this.options.now() }));
@@ -263,6 +346,19 @@ export class EventRouter<E extends EventMap> {
   /** Continues numbering after `seq` (a durable store's last): only upward. */
   continueAfter(seq: number): void {
     if (seq > this.seq) this.seq = seq;
+  }
+
+  /** Refuses untrusted events with what `gate` returns while it returns an error (null: lifts it). */
+  hold(gate: (() => ModactorError | null) | null): void {
+    this.gate = gate;
+  }
+
+  /**
+   * Makes the node's store known: modules with `replay` subscribed from now on get their missed
+   * durable events from it, and fall back on it when they are behind.
+   */
+  attachDurability(durability: Durability<E>): void {
+    this.durability = durability;
   }
 
   /**
@@ -409,6 +505,16 @@ export class EventRouter<E extends EventMap> {
       if (channel.subscribers === NO_SUBSCRIBER_LIST) channel.subscribers = [incarnation];
       else (channel.subscribers as ModuleIncarnation<E>[]).push(incarnation);
     }
+    if (incarnation.replay !== undefined && incarnation.cursor === null && this.durability !== null && !incarnation.retired) {
+      // Its position: what it missed comes first, read from the store, then live events.
+      const { cursor, feed } = this.durability.attach(incarnation, this.seq);
+      incarnation.cursor = cursor;
+      if (feed !== null) {
+        const backlog = (incarnation.backlog ??= emptyBacklog());
+        backlog.feed = feed;
+        this.pull(incarnation);
+      }
+    }
     return added;
   }
 
@@ -459,10 +565,14 @@ export class EventRouter<E extends EventMap> {
     for (const announced of this.announced.values()) if (announced.name !== incarnation.name) others.push(announced);
     if (others.length === 0) return;
     const backlog = incarnation.backlog;
-    if (backlog === null) {
-      const firstSeq = this.seq + 1;
+    if (backlog === null || backlog.next >= backlog.replay.length) {
+      // A block of seqs above everything it holds or waits for: it comes after them.
+      const block = backlog ?? (incarnation.backlog = emptyBacklog());
+      block.replay = others;
+      block.next = 0;
+      block.firstSeq = this.seq + 1;
+      block.time = this.options.now();
       this.seq += others.length;
-      incarnation.backlog = { replay: others, next: 0, firstSeq, time: this.options.now(), waiting: [], head: 0, routine: 0, reserved: 0 };
       this.pull(incarnation);
       return;
     }
@@ -503,6 +613,15 @@ export class EventRouter<E extends EventMap> {
     incarnation.retired = true;
     incarnation.stats.lostOnCrash += incarnation.enqueued - incarnation.settled;
     incarnation.settled = incarnation.enqueued;
+    // What still waited behind a backlog was offered to it and is lost with it.
+    const backlog = incarnation.backlog;
+    const waiting = backlog === null ? 0 : backlog.waiting.length - backlog.head;
+    incarnation.stats.successful += waiting;
+    incarnation.stats.lostOnCrash += waiting;
+    // Its position first: it stays below what its feed had not given yet.
+    incarnation.cursor?.detach();
+    incarnation.cursor = null;
+    incarnation.backlog?.feed?.close();
     incarnation.backlog = null;
     incarnation.held = 0;
   }
@@ -558,11 +677,14 @@ export class EventRouter<E extends EventMap> {
   }
 
   private offerAll(event: EventOf<E>): PublishReceipt {
-    const channel = this.channel(event.type);
+    const type = event.type;
+    const channel = this.channel(type);
     channel.published++;
     const subscribers = channel.subscribers;
     if (subscribers.length === 0) return NO_SUBSCRIBERS;
     const kind = this.kindOf(channel, event);
+    // Whether the event is durable, asked once, only when a subscriber keeps a position.
+    let durable: boolean | undefined;
     let enqueued = 0;
     let dropped = 0;
     let failed = 0;
@@ -573,7 +695,14 @@ export class EventRouter<E extends EventMap> {
     for (let i = 0; i < subscribers.length; i++) {
       const incarnation = subscribers[i] as ModuleIncarnation<E>;
       // The common case, inline: a routine event to a module with nothing of its own to say.
-      if (kind === 'routine' && incarnation.filter === undefined && incarnation.admit === undefined && incarnation.backlog === null && incarnation.held === 0) {
+      if (
+        kind === 'routine' &&
+        incarnation.filter === undefined &&
+        incarnation.admit === undefined &&
+        incarnation.backlog === null &&
+        incarnation.held === 0 &&
+        incarnation.cursor === null
+      ) {
         const result = incarnation.ref.tell(event);
         if (result === 'enqueued') {
           incarnation.stats.successful++;
@@ -589,8 +718,14 @@ export class EventRouter<E extends EventMap> {
         }
         continue;
       }
-      switch (this.offer(incarnation, event, kind)) {
+      let cursor: DurableCursor<E> | null = null;
+      if (incarnation.cursor !== null) {
+        durable ??= (this.durability as Durability<E>).isDurable(type);
+        if (durable) cursor = incarnation.cursor;
+      }
+      switch (cursor === null ? this.offer(incarnation, event, kind) : this.offerDurable(incarnation, cursor, event, kind)) {
         case 'enqueued':
+        case 'deferred':
           enqueued++;
           break;
         case 'full':
@@ -628,6 +763,44 @@ export class EventRouter<E extends EventMap> {
       result = incarnation.ref.tell(event);
     }
     return this.count(incarnation, result, kind);
+  }
+
+  /**
+   * Offers a durable event to a module that keeps a position. It is never dropped for want of
+   * room: when the module is behind (a feed is catching it up, or its mailbox is full), it is
+   * left to the feed, which reads it back from the store in its turn ({@link Deferred}; offered
+   * and counted then). Critical events still overtake; only a full priority lane defers one.
+   */
+  private offerDurable(incarnation: ModuleIncarnation<E>, cursor: DurableCursor<E>, event: EventOf<E>, kind: Kind): OfferResult | Screened | Deferred {
+    const seq = (event.meta as EventMeta & { seq: number }).seq;
+    const backlog = incarnation.backlog;
+    if (kind !== 'critical' && backlog !== null && backlog.feed !== null) {
+      backlog.feed.extend(seq);
+      return 'deferred';
+    }
+    const screened = this.screen(incarnation, event);
+    if (screened !== null) return screened;
+    let result: OfferResult;
+    if (kind === 'critical') result = incarnation.ref.tellPriority(event);
+    else if (backlog !== null) result = this.waitRoom(incarnation, backlog, kind) ? this.waitFor(incarnation, backlog, event, kind) : 'full';
+    else result = this.hasRoom(incarnation) ? incarnation.ref.tell(event) : 'full';
+    if (result === 'full') return this.defer(incarnation, cursor, seq);
+    if (result === 'closed') {
+      cursor.closed(seq);
+      return this.count(incarnation, result, kind);
+    }
+    cursor.enqueued(seq);
+    if (kind === 'critical' || backlog === null) return this.count(incarnation, result, kind);
+    this.pull(incarnation); // it waits: counted when it enters the mailbox
+    return result;
+  }
+
+  /** Leaves a durable event to the module's feed (started from it when there is none). */
+  private defer(incarnation: ModuleIncarnation<E>, cursor: DurableCursor<E>, seq: number): Deferred {
+    const backlog = (incarnation.backlog ??= emptyBacklog());
+    if (backlog.feed === null) backlog.feed = cursor.feed(seq, seq);
+    else backlog.feed.extend(seq);
+    return 'deferred';
   }
 
   /**
@@ -688,35 +861,66 @@ export class EventRouter<E extends EventMap> {
     this.options.onOverflow?.(incarnation);
   }
 
-  /** An event offered while a replay is pending waits behind it, within the same bounds. */
+  /**
+   * An event offered while a backlog is pending waits behind it, within the same bounds. It is
+   * counted when it enters the mailbox ({@link pull}), as the kernel sees it, or, when its module
+   * ends before, as offered and lost then ({@link settle}).
+   */
   private wait(incarnation: ModuleIncarnation<E>, backlog: Backlog<E>, event: EventOf<E>, kind: Kind): OfferResult {
-    if (!incarnation.ref.isAlive) return this.count(incarnation, 'closed', kind);
-    if (kind === 'membership') {
-      if (backlog.reserved >= incarnation.reserveCapacity) return this.count(incarnation, 'full', kind);
-      backlog.reserved++;
-    } else {
-      const routine = backlog.routine + incarnation.ref.queuedRoutine + incarnation.held;
-      if (routine >= incarnation.capacity) return this.count(incarnation, 'full', kind);
-      backlog.routine++;
-    }
+    const result = this.waitRoom(incarnation, backlog, kind) ? this.waitFor(incarnation, backlog, event, kind) : 'full';
+    if (result === 'enqueued') this.pull(incarnation);
+    else this.count(incarnation, result, kind);
+    return result;
+  }
+
+  /** Whether an event of `kind` fits in the backlog's waiting list (its bounds are the mailbox's). */
+  private waitRoom(incarnation: ModuleIncarnation<E>, backlog: Backlog<E>, kind: Kind): boolean {
+    if (kind === 'membership') return backlog.reserved < incarnation.reserveCapacity;
+    return backlog.routine + incarnation.ref.queuedRoutine + incarnation.held < incarnation.capacity;
+  }
+
+  /** Puts an event in the backlog's waiting list (there is room); `closed` once the module is dead. */
+  private waitFor(incarnation: ModuleIncarnation<E>, backlog: Backlog<E>, event: EventOf<E>, kind: Kind): OfferResult {
+    if (!incarnation.ref.isAlive) return 'closed';
+    if (kind === 'membership') backlog.reserved++;
+    else backlog.routine++;
     backlog.waiting.push({ event, kind });
-    this.count(incarnation, 'enqueued', kind);
-    this.pull(incarnation);
     return 'enqueued';
   }
 
   /**
-   * Feeds a pending replay, then what waited behind it, into the mailbox while it has room (its
-   * routine bound): called when the replay starts and each time the module takes an event. Cheap
-   * when nothing is pending.
+   * Feeds a pending backlog into the mailbox while it has room (its routine bound), in seq order
+   * across its sources: the durable events its feed read from the store, the replayed
+   * `ModuleLoaded` block, and what waited behind them. Called when a backlog starts, each time the
+   * module takes an event, and when its feed has read more. Cheap when nothing is pending.
    */
   pull(incarnation: ModuleIncarnation<E>): void {
     const backlog = incarnation.backlog;
     if (backlog === null) return;
     const ref = incarnation.ref;
     while (ref.queued < incarnation.capacity) {
-      if (backlog.next < backlog.replay.length) {
-        const event = this.loaded(backlog.replay[backlog.next] as Announced, { seq: backlog.firstSeq + backlog.next, time: backlog.time });
+      const feed = backlog.feed;
+      const blockSeq = backlog.next < backlog.replay.length ? backlog.firstSeq + backlog.next : Number.POSITIVE_INFINITY;
+      const item = backlog.head < backlog.waiting.length ? (backlog.waiting[backlog.head] as { readonly event: EventOf<E>; readonly kind: Kind }) : undefined;
+      const waitSeq = item === undefined ? Number.POSITIVE_INFINITY : seqOf(item.event);
+      const otherSeq = Math.min(blockSeq, waitSeq);
+      if (feed !== null) {
+        const next = feed.head();
+        if (next === undefined && feed.done) {
+          backlog.feed = null;
+          feed.close();
+          continue;
+        }
+        if (next === undefined ? otherSeq > feed.scanned : seqOf(next) < otherSeq) {
+          // The feed's turn, or it may still read an event older than the others: wait for it
+          // (it pulls again when it has read more).
+          if (next === undefined || !this.offerReplayed(incarnation, next)) return;
+          feed.shift();
+          continue;
+        }
+      }
+      if (blockSeq < waitSeq) {
+        const event = this.loaded(backlog.replay[backlog.next] as Announced, { seq: blockSeq, time: backlog.time });
         if (this.screen(incarnation, event) !== null) {
           backlog.next++;
           continue;
@@ -729,19 +933,36 @@ export class EventRouter<E extends EventMap> {
         if (result === 'closed') return;
         continue;
       }
-      if (backlog.head < backlog.waiting.length) {
-        const item = backlog.waiting[backlog.head] as { readonly event: EventOf<E>; readonly kind: Kind };
+      if (item !== undefined) {
         const result = item.kind === 'membership' ? ref.tellReserved(item.event) : ref.tell(item.event);
         if (result === 'full') return;
         backlog.head++;
         if (item.kind === 'membership') backlog.reserved--;
         else backlog.routine--;
-        if (result === 'closed') return; // counted when it was offered; retire counts it lost
+        this.count(incarnation, result, item.kind);
+        if (result === 'closed') return;
         continue;
       }
+      if (feed !== null) return;
       incarnation.backlog = null;
       return;
     }
+  }
+
+  /**
+   * Offers an event the feed read from the store: in order with routine traffic whatever its
+   * class (it is in the past), never dropped (false: no room, or the module is dead; it stays).
+   * The module's checks apply as to any offer; an event of a type it no longer takes is passed over.
+   */
+  private offerReplayed(incarnation: ModuleIncarnation<E>, event: EventOf<E>): boolean {
+    if (!incarnation.types.includes(event.type)) return true;
+    if (!this.hasRoom(incarnation) || !incarnation.ref.isAlive) return false;
+    if (this.screen(incarnation, event) !== null) return true;
+    const result = incarnation.ref.tell(event);
+    if (result !== 'enqueued') return false;
+    this.count(incarnation, result, 'routine');
+    incarnation.cursor?.enqueued(seqOf(event));
+    return true;
   }
 
   /** How an event travels: membership events in order past the bound, critical ones ahead, the rest in order. */
@@ -758,6 +979,11 @@ export class EventRouter<E extends EventMap> {
     if (index < 0) return;
     channel.subscribers = list.length === 1 ? NO_SUBSCRIBER_LIST : [...list.slice(0, index), ...list.slice(index + 1)];
   }
+}
+
+/** The seq the router stamped on an event. */
+function seqOf(event: { readonly meta?: EventMeta }): number {
+  return (event.meta as EventMeta & { readonly seq: number }).seq;
 }
 
 /** `ModuleCrashed.error` is a string of at most this many characters. */

@@ -8,7 +8,8 @@ import type { BackoffOptions, RestartType } from '../kernel/supervision.js';
 import type { Catalogue, EventMap } from '../events/catalogue.js';
 import { ModuleInstance, type ModuleServices } from './module-instance.js';
 import type { LoadableModule } from './module-supervisor.js';
-import { moduleRestartPolicy, type ModuleDefinition } from './module.js';
+import { moduleRestartPolicy, replayOption, type ModuleDefinition } from './module.js';
+import type { ReplaySpec } from './event-router.js';
 import { moduleName } from './module-name.js';
 
 /** A module's restart policy with every default filled in. @internal */
@@ -50,6 +51,8 @@ export class NormalizedModule<E extends EventMap> implements SpawnOptions, Behav
     readonly instanceBehavior: ((services: ModuleServices<E>) => BehaviorFactory<unknown>) | undefined,
     /** In-process modules: the definition their instances run. */
     readonly definition: ModuleDefinition<E> | undefined,
+    /** Replay of the durable events it missed (a node with a store), or undefined. */
+    readonly replay: ReplaySpec | undefined,
   ) {}
 
   get restart(): RestartType {
@@ -66,7 +69,7 @@ export class NormalizedModule<E extends EventMap> implements SpawnOptions, Behav
 
   /** An incarnation of an in-process module (process and worker modules bring their own factory). */
   create(actx: ActorContext<unknown>): BehaviorObject<unknown> {
-    return new ModuleInstance<E>(this.definition as ModuleDefinition<E>, this.services, this.permitted, actx);
+    return new ModuleInstance<E>(this.definition as ModuleDefinition<E>, this.services, this.permitted, actx, this.replay);
   }
 
   /** Its actor logs with one `module` binding (made when it first logs). */
@@ -149,6 +152,7 @@ function read<E extends EventMap>(module: LoadableModule<E>, defaults: ModuleDef
     optionalNumber(nonNegativeNumber, source.shutdownTimeoutMs, 'shutdownTimeoutMs', defaults.shutdownTimeoutMs),
     instanceBehavior,
     definition,
+    replaySpec(source.replay),
   );
   // What the kernel reads of it as spawn options, checked once: spawning it copies nothing.
   const { policy } = normalized;
@@ -161,6 +165,14 @@ function read<E extends EventMap>(module: LoadableModule<E>, defaults: ModuleDef
     restartLimit: { maxRestarts: policy.maxRestarts, withinMs: policy.withinMs, ...(policy.backoff === undefined ? {} : { backoff: policy.backoff }) },
     shutdownTimeoutMs: normalized.shutdownTimeoutMs,
   });
+}
+
+/** A module's `replay`, parsed by the vocabulary (the same check as `defineModule`'s): undefined for none. @internal */
+export function replaySpec(replay: unknown): ReplaySpec | undefined {
+  if (replay === undefined) return undefined;
+  const parsed = field(replayOption, replay, 'replay');
+  if (parsed === false) return undefined;
+  return Object.freeze({ fromSeq: parsed === true ? undefined : parsed.fromSeq });
 }
 
 /** A module's restart policy, parsed by the vocabulary (the same check as `defineModule`'s), defaults filled in. */

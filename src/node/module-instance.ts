@@ -4,7 +4,7 @@ import { isThenable } from '../kernel/is-thenable.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 import type { PublishReceipt } from './delivery-stats.js';
-import { Incarnation, type EventRouter, type ModuleIncarnation } from './event-router.js';
+import { Incarnation, type EventRouter, type ModuleIncarnation, type ReplaySpec } from './event-router.js';
 import { handlersOf, type ModuleContext, type ModuleDefinition, type ModuleHandlers } from './module.js';
 
 /** What a module incarnation tells its supervisor. @internal */
@@ -32,6 +32,11 @@ export interface ModuleServices<E extends EventMap> {
 }
 
 const HEALTH: ReadonlySet<unknown> = new Set(['healthy', 'degraded', 'unhealthy']);
+
+/** The seq the router stamped on an event a module took. */
+function seqOf(event: unknown): number {
+  return (event as { readonly meta: { readonly seq: number } }).meta.seq;
+}
 
 /**
  * Reads a list of event types a module hands over (to subscribe or unsubscribe) once, in the
@@ -77,6 +82,7 @@ export class ModuleInstance<E extends EventMap> extends Incarnation<E> implement
     readonly services: ModuleServices<E>,
     readonly permitted: ReadonlySet<string> | null,
     readonly actx: ActorContext<unknown>,
+    replay?: ReplaySpec,
   ) {
     const stats = services.router.statsFor(definition.name);
     stats.incarnations++;
@@ -89,6 +95,7 @@ export class ModuleInstance<E extends EventMap> extends Incarnation<E> implement
       reserveCapacity: definition.membershipCapacity,
       filter: definition.filter,
       crash: actx,
+      replay,
     });
   }
 
@@ -116,21 +123,22 @@ export class ModuleInstance<E extends EventMap> extends Incarnation<E> implement
       return undefined;
     }
     const incarnation = this.incarnation;
-    // One taken: room for the next event of a paced replay, if one is pending.
-    if (incarnation.backlog !== null) this.services.router.pull(incarnation);
     let result: void | Promise<void>;
     try {
       result = (this.handlers as ModuleHandlers<E>).handle(message as EventOf<E>, this.context);
     } catch (error) {
-      return this.failedOn(error);
+      return this.failedOn(message, error);
     }
+    // One taken: room for the next event of a paced backlog, if one is pending (after the handler
+    // began, so that the next one is offered after this one was taken, as its mailbox saw it).
+    if (incarnation.backlog !== null) this.services.router.pull(incarnation);
     if (isThenable(result)) {
       return Promise.resolve(result).then(
-        () => this.handled(),
-        (error: unknown) => this.failedOn(error),
+        () => this.handled(message),
+        (error: unknown) => this.failedOn(message, error),
       );
     }
-    this.handled();
+    this.handled(message);
     return undefined;
   }
 
@@ -139,18 +147,22 @@ export class ModuleInstance<E extends EventMap> extends Incarnation<E> implement
   }
 
   // A handler abandoned by a kill may still finish later: its event was already counted lost.
-  private handled(): void {
+  private handled(event: unknown): void {
     const incarnation = this.incarnation;
     if (incarnation.retired) return;
     incarnation.settled++;
     incarnation.stats.handled++;
+    incarnation.cursor?.settled(seqOf(event));
   }
 
-  private failedOn(error: unknown): never {
+  // An event the handler failed on is settled too: a module with replay is not given it again
+  // (a poison event would crash every incarnation).
+  private failedOn(event: unknown, error: unknown): never {
     const incarnation = this.incarnation;
     if (!incarnation.retired) {
       incarnation.settled++;
       incarnation.stats.handlerFailed++;
+      incarnation.cursor?.settled(seqOf(event));
     }
     throw error;
   }

@@ -10,7 +10,7 @@ import type { EventRouter, ModuleIncarnation } from './event-router.js';
 import type { LifecycleEventMap } from './lifecycle-events.js';
 import { nextModuleState, type ModuleLifecycleEvent, type ModuleState } from './module-lifecycle.js';
 import { Barrier, type InstanceReport, type ModuleServices } from './module-instance.js';
-import type { ModuleRestartPolicy } from './module.js';
+import type { ModuleRestartPolicy, ReplayOption } from './module.js';
 import type { ModuleHealth } from '../events/node-catalogue.js';
 import type { NormalizedModule } from './loadable.js';
 
@@ -28,6 +28,8 @@ export interface LoadableModule<E extends EventMap = EventMap> {
   readonly membershipCapacity?: number;
   readonly restart?: ModuleRestartPolicy;
   readonly shutdownTimeoutMs?: number;
+  /** Replay of the durable events it missed, on a node with a store (see `defineModule`). */
+  readonly replay?: ReplayOption;
   /** Builds the actor behaviour of this module's incarnations (process and worker hosts). */
   readonly instanceBehavior?: (services: ModuleServices<E>) => BehaviorFactory<unknown>;
 }
@@ -89,6 +91,8 @@ interface ModuleRecord<E extends EventMap> {
   /** The coalescing window, once a change was published (most modules never change health). */
   healthWindow: HealthWindow | null;
   restarts: number;
+  /** `restarts` when this load began (the count continues across loads and node restarts with a store). */
+  readonly restartsAtLoad: number;
   stopping: boolean;
   /** The current incarnation finished subscribing. */
   subscribed: boolean;
@@ -116,6 +120,8 @@ export interface SupervisorDeps<E extends EventMap> {
   readonly services: ModuleServices<E>;
   /** Shortest time between two `ModuleHealthChanged` of one module (later reports coalesce). */
   readonly healthIntervalMs: number;
+  /** Restarts a module name had before this load (kept by the node's store across node restarts). */
+  readonly restartsOf?: (name: string) => number;
 }
 
 /** A module's priority-lane capacity when it sets none (ModuleDefinition.priorityCapacity). @internal */
@@ -221,13 +227,15 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
             cause: error,
           });
         }
+        const restartsBefore = deps.restartsOf?.(module.name) ?? 0;
         const record: ModuleRecord<E> = {
           module,
           current: null,
           lifecycle: 'loading',
           health: 'healthy',
           healthWindow: null,
-          restarts: 0,
+          restarts: restartsBefore,
+          restartsAtLoad: restartsBefore,
           stopping: false,
           subscribed: false,
           extraTypes: null,
@@ -281,7 +289,7 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
         starting.delete(incarnation.name);
         publish('ModuleStarted', { moduleName: incarnation.name });
         setHealth(incarnation.name, record, 'healthy');
-        if (record.restarts === 0) moduleLog(incarnation.name).info({ version: incarnation.version }, 'module loaded');
+        if (record.restarts === record.restartsAtLoad) moduleLog(incarnation.name).info({ version: incarnation.version }, 'module loaded');
         else moduleLog(incarnation.name).info({ restarts: record.restarts }, 'module restarted');
         settle(record, info(incarnation.name, record));
       };

@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import { createActor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import { restartIntensityShape, restartType, type BackoffOptions, type RestartType } from '../kernel/supervision.js';
+import type { ValidationIssue } from '../kernel/errors.js';
 import {
   arrayOf,
+  describeReceived,
   func,
+  issue,
   nonEmptyString,
   nonNegativeNumber,
   object,
@@ -23,6 +26,12 @@ import { isReservedEventType } from '../events/reserved-event-types.js';
 import type { PublishReceipt } from './delivery-stats.js';
 import { moduleName } from './module-name.js';
 
+
+/**
+ * A module's replay of the durable events it missed (on a node with a store): `true`, or where its
+ * first load starts. Its position is kept from then on (see `docs/durability.md`).
+ */
+export type ReplayOption = boolean | { readonly fromSeq: number };
 
 /** How a module is restarted when it crashes. */
 export interface ModuleRestartPolicy {
@@ -87,6 +96,14 @@ interface ModuleDefinitionBase<E extends EventMap> {
   readonly shutdownTimeoutMs?: number;
   /** Event filtering by criteria: events it declines are counted as `filtered`, never enqueued. */
   readonly filter?: (event: EventOf<E>) => boolean;
+  /**
+   * On a node with a store: keep this module's position (a low-water mark of the durable events it
+   * handled), so that after a crash or a node restart it first gets what it missed, in order, once,
+   * then live events; while it is behind, durable events wait in the store rather than being
+   * dropped. Its first load starts at the end of the log, or at `fromSeq`. Default: no replay
+   * (at most once). A node without a store refuses such a module.
+   */
+  readonly replay?: ReplayOption;
 }
 
 /** A module whose handler is given directly (state in closures is shared by all incarnations). */
@@ -135,6 +152,20 @@ const publishableType = predicate<string>(
   (v) => typeof v === 'string' && v.length > 0 && !isReservedEventType(v),
 );
 
+const replayFrom = object({ fromSeq: positiveInteger });
+const REPLAY_EXPECTED = 'true, false or { fromSeq: a positive safe integer }';
+
+/** {@link ReplayOption}: `true`, `false` or `{ fromSeq }`. */
+export const replayOption: DescribedCheck<ReplayOption> = Object.assign(
+  (value: unknown, path: string, issues: ValidationIssue[]): ReplayOption => {
+    if (typeof value === 'boolean') return value;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return replayFrom(value, path, issues);
+    issues.push(issue(path, REPLAY_EXPECTED, describeReceived(value)));
+    return false;
+  },
+  { expected: REPLAY_EXPECTED },
+);
+
 /** {@link ModuleRestartPolicy}: a restart type and the kernel's restart-intensity fields. */
 export const moduleRestartPolicy: DescribedCheck<ModuleRestartPolicy> = object({
   type: optional(restartType),
@@ -176,6 +207,7 @@ const moduleDefinition = refine(
     restart: optional(moduleRestartPolicy),
     shutdownTimeoutMs: optional(nonNegativeNumber),
     filter: optional(func),
+    replay: optional(replayOption),
     setup: optional(func),
     handle: optional(func),
     stop: optional(func),

@@ -24,6 +24,7 @@ import {
 import { normalizeModule, type ModuleDefaults } from './loadable.js';
 import type { ModuleServices } from './module-instance.js';
 import type { LifecycleEventMap } from './lifecycle-events.js';
+import { NodeStore, type NodeStoreOptions, type NodeStoreStatus } from './durable.js';
 
 /** Default shortest time between two `ModuleHealthChanged` of one module. */
 export const DEFAULT_HEALTH_INTERVAL_MS = 1000;
@@ -50,6 +51,14 @@ export interface NodeOptions<E extends EventMap = NodeEventMap> {
   readonly catalogue?: Catalogue<E>;
   /** Which events take the priority lane. Default: NodeShutdown and DataMaintenance with urgency high. */
   readonly isCritical?: (event: EventOf<E>) => boolean;
+  /**
+   * Durable events: an append-only event log and the node's saved state in `store.dir`. Every
+   * accepted event except the reserved types (or `store.durableTypes`) is appended; modules with
+   * `replay` keep their position; delivery statistics, restart counts and health history survive
+   * a restart. The store opens in the background: `load`, `start` and `events.flush` wait for it,
+   * and events published before it is open are refused (`node-not-ready`). See `docs/durability.md`.
+   */
+  readonly store?: NodeStoreOptions;
 }
 
 /** Where a node is: `running` (loads and publishes), `shutting-down`, `stopped`, or `failed` (a node actor failed). */
@@ -62,6 +71,8 @@ export interface NodeStatus {
   readonly started: boolean;
   /** Why the node failed, when it did. */
   readonly failure?: string;
+  /** The node's store, when it has one: `degraded` while events cannot be made durable. */
+  readonly store?: NodeStoreStatus;
 }
 
 /** A node: the host that loads modules. */
@@ -170,6 +181,30 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     now: () => system.scheduler.now(),
     onOverflow: (incarnation) => supervisorRef?.tell({ kind: 'overflow', incarnation }),
   });
+  // The store opens in the background; until it is open, untrusted events are refused.
+  const store =
+    options.store === undefined
+      ? null
+      : new NodeStore<E>(options.store, {
+          router,
+          catalogue,
+          scheduler: system.scheduler,
+          logger: system.logger,
+          onFailed: (error) => {
+            if (state === 'stopped' || failure !== null) return;
+            state = 'failed';
+            failure = new ModactorError('node-failed', `The node failed: ${error.message}; shut it down`, { cause: error });
+          },
+        });
+  const storeReady = async (): Promise<void> => {
+    if (store === null) return;
+    try {
+      await store.opened;
+    } catch {
+      throw failure ?? new ModactorError('node-failed', 'The node failed: its store could not be opened');
+    }
+  };
+
   // The node's own actors are not restarted: a failure of one is the node's (fail-stop, below).
   const controlCapacity = 100_000;
   const eventManager = system.spawn<EventManagerMessage<E>>(eventManagerBehavior(router), {
@@ -213,6 +248,7 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     eventManager,
     services,
     healthIntervalMs: options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
+    ...(store === null ? {} : { restartsOf: (name: string) => store.restartsOf(name) }),
   });
   const supervisor = system.spawn<SupervisorMessage<E>>(
     modules.behavior,
@@ -274,6 +310,13 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
       await system.ask<void, EventManagerMessage<E>>(eventManager, (reply) => ({ kind: 'unsubscribe', name, types, reply }));
     },
     failure: () => failure,
+    flush: async () => {
+      if (store === null) {
+        throw new ModactorError('invalid-argument', 'Expected a node with a store to flush (createNode({ store: { dir } })), got one without');
+      }
+      if (failure !== null) throw failure;
+      await store.flush();
+    },
   });
 
   let shutdownPromise: Promise<void> | null = null;
@@ -295,6 +338,8 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     await system.shutdown();
     // Whatever a forced stop left unsettled is counted lost: the law holds to the end.
     router.settleAll();
+    // Then the last positions and statistics are saved, and the log flushed and closed.
+    await store?.close();
     if (state !== 'failed') state = 'stopped';
   };
 
@@ -306,11 +351,18 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     load: async (module) => {
       if (failure !== null) throw failure;
       const normalized = normalizeModule(module, defaults);
+      if (normalized.replay !== undefined && store === null) {
+        throw new ModactorError('invalid-argument', `Expected a node with a store for module "${normalized.name}" (it asks for replay), got one without: createNode({ store: { dir } })`);
+      }
+      await storeReady();
       return askSupervisor<ModuleInfo>((reply) => ({ kind: 'load', module: normalized, reply }));
     },
     unload: (name) => askSupervisor<ModuleInfo>((reply) => ({ kind: 'unload', name, reply })),
     reload: async (name, module) => {
       const normalized = module === undefined ? undefined : normalizeModule(module, defaults);
+      if (normalized?.replay !== undefined && store === null) {
+        throw new ModactorError('invalid-argument', `Expected a node with a store for module "${name}" (it asks for replay), got one without: createNode({ store: { dir } })`);
+      }
       return askSupervisor<ModuleInfo>((reply) => ({ kind: 'reload', name, module: normalized, reply }));
     },
     modules: async () => {
@@ -323,6 +375,7 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     },
     start: async () => {
       if (failure !== null) throw failure;
+      await storeReady();
       if (started) return;
       started = true;
       router.publishNode('NodeStartupCompleted', {
@@ -330,7 +383,7 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
         components: await events.getLoadedModules(),
       });
     },
-    status: () => ({ state, started, ...(failure === null ? {} : { failure: failure.message }) }),
+    status: () => ({ state, started, ...(failure === null ? {} : { failure: failure.message }), ...(store === null ? {} : { store: store.status() }) }),
     shutdown(reason = 'requested') {
       shutdownPromise ??= shutdown(reason);
       return shutdownPromise;

@@ -3,6 +3,7 @@ import { secs } from './invariants.js';
 import type { ScenarioCommand, TimedAction } from './scenario.js';
 import type { SimulationRun } from './simulation-run.js';
 import { errorMessage } from './error-message.js';
+import { restartNode } from './node-restart.js';
 
 /**
  * The command interpreter: performs one command of a scenario's timed `actions` or its `script`
@@ -69,15 +70,24 @@ export function performCommand(run: SimulationRun, command: ScenarioCommand | Ti
       const definition = plan.definitions.get(command);
       m.loads.push({ t: run.now(), how: 'reload' });
       run.note(command.module, 'reload', `reload ${command.module}${definition === undefined ? '' : ` as ${definition.version}`}`);
-      if (definition !== undefined) run.describe(command.module, definition, m.actor);
+      if (definition !== undefined) {
+        run.describe(command.module, definition, m.actor);
+        if (run.loaded.has(command.module)) run.loaded.set(command.module, { definition, actor: m.actor });
+      }
       return run.settle('reload', command.module, node.reload(command.module, definition === undefined ? undefined : run.prepared(command.module, definition)));
     }
     case 'unload':
+      run.loaded.delete(command.module);
       run.note(command.module, 'unload', `unload ${command.module}`);
       return run.settle('unload', command.module, node.unload(command.module));
     case 'advance':
       return new Promise((resolve) => {
         run.after(command.ms, resolve);
       });
+    case 'restart-node':
+      return restartNode(run, command.how ?? 'crash');
+    case 'flush':
+      run.note(null, 'flush', 'flush the node store');
+      return run.durability === null ? Promise.resolve() : run.settle('flush', 'node', run.durability.flush(run.node));
   }
 }

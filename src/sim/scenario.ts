@@ -49,7 +49,9 @@ export type InvariantName =
   | 'mailbox-bound'
   | 'nothing-after-termination'
   | 'restart-policy'
-  | 'graceful-shutdown';
+  | 'graceful-shutdown'
+  | 'durable-delivery';
+/** The invariants checked by default (`durable-delivery` too when the scenario's node has a store). */
 export const INVARIANT_NAMES = [
   'fifo',
   'module-loaded-once',
@@ -60,6 +62,9 @@ export const INVARIANT_NAMES = [
   'restart-policy',
   'graceful-shutdown',
 ] as const satisfies readonly InvariantName[];
+/** The invariant of a node with a store (`node.store`), checked by default when there is one. */
+export const STORE_INVARIANT = 'durable-delivery' satisfies InvariantName;
+const ALL_INVARIANT_NAMES = [...INVARIANT_NAMES, STORE_INVARIANT] as const satisfies readonly InvariantName[];
 
 /** A module of the scenario: a cast member from actors/ (or a file), loaded at `at`. */
 export interface ScenarioModule {
@@ -71,6 +76,8 @@ export interface ScenarioModule {
   readonly options?: Readonly<Record<string, unknown>>;
   /** Virtual ms at which it is loaded; after 0 it is a hotload into the running node. */
   readonly at: number;
+  /** The module keeps its position and replays what it missed (`replay: true`; needs `node.store`). */
+  readonly replay?: boolean;
 }
 
 /** A traffic generator: events of one kind at a fixed interval or a mean rate, in virtual time. */
@@ -96,7 +103,16 @@ export type FaultSpec =
   /** From `at` for `for` ms (default: to the end), every event it takes costs `delayMs` more. */
   | { readonly kind: 'slow'; readonly module: string; readonly at: number; readonly for?: number; readonly delayMs: number }
   /** A burst of `count` events of a traffic kind, at `at` (spread over `over` ms, default 0). */
-  | { readonly kind: 'flood'; readonly traffic: TrafficKind; readonly at: number; readonly count: number; readonly over: number };
+  | { readonly kind: 'flood'; readonly traffic: TrafficKind; readonly at: number; readonly count: number; readonly over: number }
+  /** The node restarts at `at` (default: its process crashes); needs `node.store`. */
+  | { readonly kind: 'restart-node'; readonly at: number; readonly how: NodeRestartHow };
+
+/**
+ * How a node restarts: `graceful` (shut down, then started again), `crash` (its process dies: the
+ * page cache survives) or `power-loss` (the machine loses power: unsynced bytes are lost).
+ */
+export type NodeRestartHow = 'graceful' | 'crash' | 'power-loss';
+export const NODE_RESTART_HOWS = ['graceful', 'crash', 'power-loss'] as const satisfies readonly NodeRestartHow[];
 
 /** Options a `probe` or any cast member takes; free-form, given to its factory. */
 export type ModuleOptions = Readonly<Record<string, unknown>>;
@@ -131,7 +147,11 @@ export type ScenarioCommand =
   | { readonly do: 'reload'; readonly module: string; readonly options?: ModuleOptions }
   | { readonly do: 'unload'; readonly module: string }
   /** Script only: moves the script's clock on by `ms` virtual ms. */
-  | { readonly do: 'advance'; readonly ms: number };
+  | { readonly do: 'advance'; readonly ms: number }
+  /** Restarts the node on its store (default `crash`); a script goes on once it is back with its modules. */
+  | { readonly do: 'restart-node'; readonly how?: NodeRestartHow }
+  /** Flushes the node's store: what was published before it is acknowledged once it resolves (a script waits). */
+  | { readonly do: 'flush' };
 
 export type CommandKind = ScenarioCommand['do'];
 export const COMMAND_KINDS = [
@@ -146,6 +166,8 @@ export const COMMAND_KINDS = [
   'reload',
   'unload',
   'advance',
+  'restart-node',
+  'flush',
 ] as const satisfies readonly CommandKind[];
 
 /** A command at an absolute virtual time. */
@@ -179,7 +201,8 @@ export interface Scenario {
   readonly duration: number;
   /** For `--real`: real ms per virtual ms (0.1 runs a 60 s scenario in about 6 s). Default 1. */
   readonly timeScale: number;
-  readonly node: { readonly shutdownTimeoutMs?: number; readonly defaultMailboxCapacity?: number };
+  /** `store: true`: the node keeps a store on a simulated disk (see `restart-node`, `replay`). */
+  readonly node: { readonly shutdownTimeoutMs?: number; readonly defaultMailboxCapacity?: number; readonly store?: boolean };
   readonly modules: readonly ScenarioModule[];
   readonly traffic: readonly TrafficSpec[];
   readonly faults: readonly FaultSpec[];
@@ -252,7 +275,10 @@ function tagged<const V extends Readonly<Record<string, Check<unknown>>>>(tag: s
 }
 
 /** A scenario module: an actor, loaded at `at`. */
-const scenarioModule = object({ actor: nonEmptyString, name: optional(moduleName), options: optional(moduleOptions), at: optional(time) });
+const scenarioModule = object({ actor: nonEmptyString, name: optional(moduleName), options: optional(moduleOptions), at: optional(time), replay: optional(boolean) });
+
+/** How a node restarts (default `crash`). */
+const restartHow = oneOf(...NODE_RESTART_HOWS);
 
 const EVERY_OR_RATE = 'exactly one of every (ms) or rate (per second)';
 
@@ -283,6 +309,7 @@ const faultSpec = tagged('kind', {
   hang: object({ kind: oneOf('hang'), module: moduleName, at: time, for: optional(positiveNumber) }),
   slow: object({ kind: oneOf('slow'), module: moduleName, at: time, for: optional(positiveNumber), delayMs: positiveNumber }),
   flood: object({ kind: oneOf('flood'), traffic: trafficKind, at: time, count: positiveInteger, over: optional(time) }),
+  'restart-node': object({ kind: oneOf('restart-node'), at: time, how: optional(restartHow) }),
 });
 
 /**
@@ -302,6 +329,8 @@ function commandVariants<const X extends Shape>(extra: X) {
     reload: object({ do: oneOf('reload'), module: moduleName, options: optional(moduleOptions), ...extra }),
     unload: object({ do: oneOf('unload'), module: moduleName, ...extra }),
     advance: object({ do: oneOf('advance'), ms: time, ...extra }),
+    'restart-node': object({ do: oneOf('restart-node'), how: optional(restartHow), ...extra }),
+    flush: object({ do: oneOf('flush'), ...extra }),
   } satisfies Record<CommandKind, Check<unknown>>);
 }
 
@@ -356,14 +385,14 @@ const scenarioFile = object({
   seed: optional(nonNegativeInteger),
   duration: positiveNumber,
   timeScale: optional(positiveNumber),
-  node: optional(object({ shutdownTimeoutMs: optional(time), defaultMailboxCapacity: optional(positiveInteger) })),
+  node: optional(object({ shutdownTimeoutMs: optional(time), defaultMailboxCapacity: optional(positiveInteger), store: optional(boolean) })),
   modules: optional(arrayOf(scenarioModule)),
   traffic: optional(arrayOf(trafficSpec)),
   faults: optional(arrayOf(faultSpec)),
   actions: optional(arrayOf(timedAction)),
   script: optional(arrayOf(scriptStep)),
   shutdown: optional(object({ at: optional(time), reason: optional(nonEmptyString) })),
-  invariants: optional(arrayOf(oneOf(...INVARIANT_NAMES), { unique: true })),
+  invariants: optional(arrayOf(oneOf(...ALL_INVARIANT_NAMES), { unique: true })),
   expect: optional(arrayOf(expectation)),
 });
 
@@ -375,6 +404,8 @@ function commandOf(c: RawCommand): ScenarioCommand {
       return { do: c.do, module: c.module, actor: c.actor ?? 'probe', ...(c.options === undefined ? {} : { options: c.options }) };
     case 'publish':
       return c.event !== undefined ? { do: c.do, event: c.event, count: c.count ?? 1 } : { do: c.do, traffic: c.traffic as TrafficKind, count: c.count ?? 1 };
+    case 'restart-node':
+      return { do: c.do, how: c.how ?? 'crash' };
     default:
       return c;
   }
@@ -390,6 +421,8 @@ function faultOf(f: Infer<typeof faultSpec>): FaultSpec {
       return { kind: f.kind, module: f.module, at: f.at, delayMs: f.delayMs, ...(f.for === undefined ? {} : { for: f.for }) };
     case 'flood':
       return { kind: f.kind, traffic: f.traffic, at: f.at, count: f.count, over: f.over ?? 0 };
+    case 'restart-node':
+      return { kind: f.kind, at: f.at, how: f.how ?? 'crash' };
   }
 }
 
@@ -422,6 +455,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     at: m.at ?? 0,
     ...(m.name === undefined ? {} : { name: m.name }),
     ...(m.options === undefined ? {} : { options: m.options }),
+    ...(m.replay === true ? { replay: true } : {}),
   }));
   const traffic: TrafficSpec[] = (file.traffic ?? []).map((t) => ({
     kind: t.kind,
@@ -468,12 +502,28 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   const steps = [...(file.actions ?? []).map((c, i) => ({ c, path: `actions[${i}]` })), ...(file.script ?? []).map((c, i) => ({ c, path: `script[${i}]` }))];
   for (const { c } of steps) if (c.do === 'load' || c.do === 'hotload') known.add(c.module);
   const refs = [
-    ...faults.flatMap((f, i) => (f.kind === 'flood' ? [] : [{ path: `faults[${i}].module`, module: f.module }])),
-    ...steps.flatMap(({ c, path }) => (c.do === 'load' || c.do === 'hotload' || c.do === 'publish' || c.do === 'advance' ? [] : [{ path: `${path}.module`, module: c.module }])),
+    ...faults.flatMap((f, i) => (f.kind === 'flood' || f.kind === 'restart-node' ? [] : [{ path: `faults[${i}].module`, module: f.module }])),
+    ...steps.flatMap(({ c, path }) => ('module' in c && c.do !== 'load' && c.do !== 'hotload' ? [{ path: `${path}.module`, module: c.module }] : [])),
     ...expect.map((e, i) => ({ path: `expect[${i}].module`, module: e.module })),
   ];
   for (const ref of refs) {
     if (!known.has(ref.module)) issues.push(issue(ref.path, `one of the scenario's modules (${[...known].join(', ') || 'none'})`, describeReceived(ref.module)));
+  }
+
+  // A node restart, a flush and a replay need the node's store.
+  const store = file.node?.store === true;
+  if (!store) {
+    const withoutStore = 'a node without one';
+    (file.modules ?? []).forEach((m, i) => {
+      if (m.replay === true) issues.push(issue(`modules[${i}].replay`, 'replay only on a node with a store (node.store: true)', 'true'));
+    });
+    faults.forEach((f, i) => {
+      if (f.kind === 'restart-node') issues.push(issue(`faults[${i}]`, 'a node restart only on a node with a store (node.store: true)', withoutStore));
+    });
+    for (const { c, path } of steps) {
+      if (c.do === 'restart-node') issues.push(issue(path, 'a node restart only on a node with a store (node.store: true)', withoutStore));
+      if (c.do === 'flush') issues.push(issue(path, 'a flush only on a node with a store (node.store: true)', withoutStore));
+    }
   }
 
   if (issues.length > 0) throw invalid(source, issues);
@@ -490,7 +540,7 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
     actions: [...actions].sort((a, b) => a.at - b.at),
     script,
     shutdown,
-    invariants: file.invariants ?? INVARIANT_NAMES,
+    invariants: file.invariants ?? (store ? ALL_INVARIANT_NAMES : INVARIANT_NAMES),
     expect,
   };
 }

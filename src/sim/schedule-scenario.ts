@@ -4,6 +4,7 @@ import { performCommand } from './perform-command.js';
 import { nameOf, type FaultSpec, type ScenarioCommand, type TrafficSpec } from './scenario.js';
 import type { SimulationRun } from './simulation-run.js';
 import { nextGap } from './traffic-source.js';
+import { restartNode } from './node-restart.js';
 
 /**
  * Starts the scenario on the run: sets its timers on the run's scheduler, in this order: the
@@ -77,6 +78,9 @@ function injectFault(run: SimulationRun, fault: FaultSpec): void {
     case 'slow':
       run.faults.slow(fault.module, fault.delayMs, fault.for === undefined ? Number.POSITIVE_INFINITY : fault.at + fault.for);
       run.note(fault.module, 'fault', `slow ${fault.module}: +${fault.delayMs} ms per event${fault.for === undefined ? '' : ` for ${fault.for} ms`}`);
+      return;
+    case 'restart-node':
+      void restartNode(run, fault.how);
       return;
     case 'flood': {
       run.note(null, 'flood', `flood of ${fault.count} events (${fault.traffic}) ${fault.over > 0 ? `over ${fault.over} ms` : 'at once'}`);

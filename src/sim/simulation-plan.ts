@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
 import { issue } from '../kernel/checks.js';
-import type { ModuleDefinition } from '../node/module.js';
+import { defineModule, type ModuleDefinition } from '../node/module.js';
 import type { ModactorNode } from '../node/node.js';
 import { isInProcess, loadActor, renamed, type LoadableModule } from './load-actor.js';
 import { nameOf, type Scenario, type ScenarioCommand, type TimedAction } from './scenario.js';
@@ -117,8 +117,18 @@ export async function planSimulation(scenario: Scenario, options: SimulateOption
     issues.push(issue(path, 'an in-process module (faults are injected into those only)', `process module "${module}"`));
   };
   scenario.faults.forEach((fault, i) => {
-    if (fault.kind !== 'flood' && processModules.has(fault.module)) inProcessOnly(`faults[${i}].module`, fault.module);
+    if (fault.kind !== 'flood' && fault.kind !== 'restart-node' && processModules.has(fault.module)) inProcessOnly(`faults[${i}].module`, fault.module);
   });
+  // A module with replay keeps its position: the definition says so (in-process modules only).
+  scenario.modules.forEach((m, i) => {
+    const definition = definitions.get(m);
+    if (m.replay !== true || definition === undefined) return;
+    if (isInProcess(definition)) definitions.set(m, defineModule({ ...definition, replay: true }));
+    else inProcessOnly(`modules[${i}].replay`, nameOf(m));
+  });
+  if (scenario.node.store === true && companionMode) {
+    issues.push(issue('node.store', 'a store only without process modules in a companion node (or with --real --time-scale 1)', 'true'));
+  }
   for (const [command, path] of commands) {
     if ((command.do === 'slow' || command.do === 'crash') && processModules.has(command.module)) inProcessOnly(`${path}.module`, command.module);
     if ((command.do === 'load' || command.do === 'hotload') && companionMode) {

@@ -17,6 +17,8 @@ import { Timeline } from './timeline.js';
 import { didNotStart, TraceRecorder, type Checkpoint, type Trace, type TraceModule } from './trace.js';
 import { TrafficSource } from './traffic-source.js';
 import { errorMessage } from './error-message.js';
+import { createMemoryDisk, type MemoryDisk } from '../store/memory-disk.js';
+import { DurabilityLedger, STORE_DIR } from './node-restart.js';
 
 /**
  * The state of one simulation run, passed explicitly to the pieces that drive it (the schedule,
@@ -27,7 +29,15 @@ export class SimulationRun {
   /** The seeded simulated scheduler, or null in real time. */
   readonly sim: SimulatedScheduler | null;
   readonly scheduler: Scheduler;
-  readonly node: ModactorNode;
+  /** The node; a new one after each `restart-node`. */
+  node: ModactorNode;
+  /** With `node.store`: the simulated disk the node's store lives on, and what the durability invariant needs. */
+  readonly disk: MemoryDisk | null;
+  readonly durability: DurabilityLedger | null;
+  /** Set while the node restarts: publishes are skipped (the node is down). */
+  restarting = false;
+  /** The modules loaded now (not unloaded), in load order, as they were given: a restarted node loads them again. */
+  readonly loaded = new Map<string, { readonly definition: LoadableModule; readonly actor: string }>();
   readonly timeline = new Timeline();
   readonly recorder: TraceRecorder;
   readonly faults = new FaultState();
@@ -47,27 +57,47 @@ export class SimulationRun {
   /** Resolves once the shutdown completed (or failed). */
   readonly finished: Promise<void>;
   private finish!: () => void;
-  private readonly stopInspecting: () => void;
+  private stopInspecting: () => void = () => undefined;
   private readonly defaultCapacity: number;
+  /** Which life of the node this is: a module of an earlier one (a dead process) does nothing more. */
+  private nodeLife = 1;
 
   constructor(readonly plan: SimulationPlan) {
-    const { scenario, options } = plan;
+    const { scenario } = plan;
     this.sim = plan.real ? null : createSimulatedScheduler({ seed: plan.seed, autoRun: false });
     this.clock = plan.real ? scaledRealScheduler(plan.timeScale) : null;
     this.scheduler = this.sim ?? (this.clock as ScaledScheduler);
+    this.disk = scenario.node.store === true ? createMemoryDisk() : null;
+    this.durability = this.disk === null ? null : new DurabilityLedger();
+    this.defaultCapacity = scenario.node.defaultMailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY;
+    this.recorder = new TraceRecorder(this.timeline.hooks);
+    if (this.durability !== null) this.recorder.trace.durability = this.durability.trace;
+    this.node = this.createNode();
+    this.durability?.begin(this.node, 0, 'start', {});
+    this.traffic = new TrafficSource(createRandom((plan.seed ^ 0x9e3779b9) >>> 0));
+    this.finished = new Promise<void>((resolve) => {
+      this.finish = resolve;
+    });
+  }
+
+  /** Creates the node (on the store's disk, a new process's view of it) and observes it. */
+  createNode(): ModactorNode {
+    const { scenario, options } = this.plan;
     this.node = createNode({
       scheduler: this.scheduler,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(scenario.node.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: scenario.node.shutdownTimeoutMs }),
       ...(scenario.node.defaultMailboxCapacity === undefined ? {} : { defaultMailboxCapacity: scenario.node.defaultMailboxCapacity }),
+      ...(this.disk === null ? {} : { store: { dir: STORE_DIR, fs: this.disk.mount() } }),
     });
-    this.defaultCapacity = scenario.node.defaultMailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY;
-    this.recorder = new TraceRecorder(this.timeline.hooks);
     this.stopInspecting = this.node.system.inspect(this.recorder.observe);
-    this.traffic = new TrafficSource(createRandom((plan.seed ^ 0x9e3779b9) >>> 0));
-    this.finished = new Promise<void>((resolve) => {
-      this.finish = resolve;
-    });
+    return this.node;
+  }
+
+  /** The node's life ended: nothing of it is observed any more, and its modules do nothing more. */
+  retireNode(): void {
+    this.stopInspecting();
+    this.nodeLife++;
   }
 
   get scenario(): SimulationPlan['scenario'] {
@@ -138,6 +168,7 @@ export class SimulationRun {
 
   /** Publishes a generated event on the node and counts it for the report. */
   publish(event: NodeEvent): void {
+    if (this.restarting) return;
     this.published[event.type] = (this.published[event.type] ?? 0) + 1;
     this.node.events.publish(event);
   }
@@ -187,6 +218,9 @@ export class SimulationRun {
 
   /** Loads a scenario module (now, or as a hotload into the running node); a failure goes on the timeline. */
   load(name: string, definition: LoadableModule, actor: string, how: 'load' | 'hotload'): Promise<void> {
+    this.loaded.delete(name);
+    this.loaded.set(name, { definition, actor });
+    if (definition.replay !== undefined && definition.replay !== false) this.durability?.owe(this.node, name, definition.subscribe);
     const m = this.describe(name, definition, actor);
     m.loads.push({ t: this.now(), how });
     if (how === 'hotload') this.note(name, 'hotload', `hotload ${name} ${definition.version}`);
@@ -217,7 +251,18 @@ export class SimulationRun {
 
   /** Loads the recorder: it witnesses every lifecycle event and takes the final checkpoint. */
   start(): Promise<void> {
-    return this.loadOwn(RECORDER_NAME, recorderModule(() => (this.shuttingDown ? this.checkpoint('after-modules-stopped') : undefined)), 'recorder');
+    return this.loadOwn(RECORDER_NAME, this.recorderDefinition(), 'recorder');
+  }
+
+  /** Loads the recorder into a restarted node (the scheduler is being driven already). */
+  loadRecorder(): Promise<void> {
+    const definition = this.recorderDefinition();
+    this.describe(RECORDER_NAME, definition, 'recorder').loads.push({ t: this.now(), how: 'load' });
+    return this.settle('load', RECORDER_NAME, this.node.load(this.prepared(RECORDER_NAME, definition)));
+  }
+
+  private recorderDefinition(): LoadableModule {
+    return recorderModule(() => (this.shuttingDown ? this.checkpoint('after-modules-stopped') : undefined));
   }
 
   /** What a node operation came to: nothing when it succeeded, a timeline error when it failed. */
@@ -259,6 +304,7 @@ export class SimulationRun {
       this.note(null, 'shutdown', `shutdown requested: ${reason}`);
       await this.node.shutdown(reason);
       trace.shutdown.completedAt = this.now();
+      if (this.disk !== null) await this.durability?.finish(this.disk);
       this.note(null, 'shutdown', 'shutdown completed: every module stopped, the actor system stopped');
     } catch (error) {
       trace.shutdown.error = errorMessage(error);
@@ -276,9 +322,13 @@ export class SimulationRun {
 
   /** Records every event a module takes, and lets the armed faults strike it. */
   private controllerFor(name: string): FaultController {
+    const life = this.nodeLife;
     return {
       decide: (event, ctx) => {
+        // A module of a node whose process died does nothing more.
+        if (life !== this.nodeLife) return { kind: 'hang', forMs: null };
         this.recorder.take(name, ctx.instanceId, event, this.now());
+        this.durability?.take(name, event, this.now());
         return this.faults.decide(name, event, this.now());
       },
     };

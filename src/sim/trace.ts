@@ -5,6 +5,7 @@ import { nodeCatalogue } from '../events/node-catalogue.js';
 import type { DeliveryStats } from '../node/delivery-stats.js';
 import { DEFAULT_PRIORITY_CAPACITY, DEFAULT_RESTART_POLICY } from '../node/module-supervisor.js';
 import { RECORDER_NAME } from './scenario.js';
+import type { DurabilityTrace } from './node-restart.js';
 
 /**
  * What the simulator observes of a run, as plain data: every offer, drop, take, completion and
@@ -96,7 +97,8 @@ export interface TraceModule {
 
 /** The node's view at one moment, for the checks that compare it with what was observed. */
 export interface Checkpoint {
-  readonly label: 'before-shutdown' | 'after-modules-stopped';
+  /** `node-restarted`: right after a restarted node restored its statistics (what later ones count from). */
+  readonly label: 'before-shutdown' | 'after-modules-stopped' | 'node-restarted';
   readonly t: number;
   /**
    * True when nothing ran while the checkpoint was taken, so the node's view and the trace's are
@@ -130,6 +132,8 @@ export interface Trace {
   readonly lifecycle: LifecycleRecord[];
   readonly checkpoints: Checkpoint[];
   shutdown: { requestedAt: number | null; completedAt: number | null; systemStopped: boolean; rootFailures: string[]; error: string | null };
+  /** With a store (`node.store`): the node's lives and what the durable-delivery invariant checks. */
+  durability?: DurabilityTrace;
 }
 
 /** The modules of the scenario, the simulator's own left out. */

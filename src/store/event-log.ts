@@ -127,6 +127,12 @@ export interface EventLog {
   append(event: LoggedEvent): void;
   /** Resolves once every record appended before it is durable; see the module documentation. */
   flush(): Promise<void>;
+  /**
+   * Resolves (never rejects) once every record appended before it was written and synced, or
+   * failed, without hastening its batch: what a reader waiting for the records just appended
+   * awaits. Resolves at once when nothing is pending, and at close.
+   */
+  settled(): Promise<void>;
   status(): EventLogStatus;
   /** The segments, oldest first. */
   segments(): readonly SegmentInfo[];
@@ -335,13 +341,15 @@ class FileEventLog implements EventLog, ReadSource {
   private closed = false;
   // Records since open are numbered by index; settled ones are behind `settled`.
   private appendedCount = 0;
-  private settled = 0;
+  private settledCount = 0;
   private pendingCount = 0;
   private flushMark = 0;
   private openWindowFailed = 0;
   private openWindowOverflow = 0;
   private overflowCount = 0;
   private waiters: Waiter[] = [];
+  /** {@link settled} calls waiting for the records before `end` (indexed since open) to settle. */
+  private idle: { readonly end: number; readonly resolve: () => void }[] = [];
   private durableSeq: number;
   private durableCount = 0;
   private notDurable = 0;
@@ -426,6 +434,12 @@ class FileEventLog implements EventLog, ReadSource {
     return waiter;
   }
 
+  settled(): Promise<void> {
+    const end = this.appendedCount;
+    if (this.closed || end <= this.settledCount) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push({ end, resolve }));
+  }
+
   status(): EventLogStatus {
     return {
       state: this.closed ? 'closed' : this.degraded ? 'degraded' : 'ok',
@@ -460,6 +474,7 @@ class FileEventLog implements EventLog, ReadSource {
       this.timer?.cancel();
       this.timer = undefined;
       this.closed = true;
+      for (const waiter of this.idle.splice(0)) waiter.resolve();
       const file = this.active?.file;
       if (this.active !== undefined) this.active.file = undefined;
       await file?.close().catch(() => undefined);
@@ -497,7 +512,7 @@ class FileEventLog implements EventLog, ReadSource {
         failure = error;
       }
       this.pendingCount -= count;
-      this.settled += count;
+      this.settledCount += count;
       if (failure === undefined) {
         this.batches++;
         this.durableCount += count;
@@ -531,7 +546,8 @@ class FileEventLog implements EventLog, ReadSource {
   }
 
   private settleWaiters(): void {
-    while (this.waiters.length > 0 && (this.waiters[0] as Waiter).end <= this.settled) {
+    while (this.idle.length > 0 && (this.idle[0] as { end: number }).end <= this.settledCount) (this.idle.shift() as { resolve: () => void }).resolve();
+    while (this.waiters.length > 0 && (this.waiters[0] as Waiter).end <= this.settledCount) {
       const w = this.waiters.shift() as Waiter;
       const lost = w.failed + w.overflow;
       if (lost === 0) {

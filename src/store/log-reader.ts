@@ -58,6 +58,11 @@ export interface LogReader extends AsyncIterable<LoggedEvent> {
    */
   readonly gap: number;
   readonly stats: ReadStats;
+  /**
+   * The last seq returned or skipped (0 before the first read): every durable record up to it has
+   * been read. After an empty {@link readBatch}, every record durable at that moment was read.
+   */
+  readonly position: number;
   /** Up to `max` (default 1000) next records, in seq order; empty when caught up. One call at a time. */
   readBatch(max?: number): Promise<LoggedEvent[]>;
   close(): Promise<void>;
@@ -85,7 +90,7 @@ class SegmentReader implements LogReader {
   private readonly toSeq: number;
   private readonly types: ReadonlySet<string> | undefined;
   /** Last seq returned or skipped: the reader's position. */
-  private position: number;
+  position: number;
   private current: { name: string; file: StoreFile; lines: LineReader; end: number } | undefined;
   private started = false;
   private busy = false;

@@ -46,6 +46,11 @@ export interface HealthRecord {
 export interface SavedModuleState {
   /** Every event offered to the module with a seq up to this one was handled (a low-water mark). */
   readonly position?: number;
+  /**
+   * Seqs above `position` that were handled too (events that overtook older ones: critical
+   * events, or a replay's live tail): a replay from `position` skips them.
+   */
+  readonly ahead?: readonly number[];
   /** Delivery statistics (counters by name). */
   readonly stats?: Readonly<Record<string, number>>;
   /** Health changes, oldest first. */
@@ -69,6 +74,7 @@ const checkState = object({
   modules: recordOf(
     object({
       position: optional(nonNegativeInteger),
+      ahead: optional(arrayOf(nonNegativeInteger)),
       stats: optional(recordOf(finiteNumber)),
       health: optional(arrayOf(object({ time: finiteNumber, health: oneOf('healthy', 'degraded', 'unhealthy'), reason: optional(string) }))),
       restarts: optional(nonNegativeInteger),

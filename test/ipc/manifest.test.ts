@@ -63,7 +63,7 @@ describe('process module manifests', () => {
       throw new Error('expected a throw');
     } catch (error) {
       expect(isModactorError(error, 'invalid-manifest')).toBe(true);
-      expect((error as Error).message).toBe('Invalid manifest of module "m": nonsense: expected one of name, version, entry, isolation, subscribe, publishes, filter, mailboxCapacity, credits, maxInFlightBytes, restart, heartbeat, publishRateLimit, maxMessageBytes, startupTimeoutMs, shutdownTimeoutMs, args, env, execArgv, got an unknown field (and 7 more)');
+      expect((error as Error).message).toBe('Invalid manifest of module "m": nonsense: expected one of name, version, entry, isolation, subscribe, publishes, filter, mailboxCapacity, credits, maxInFlightBytes, restart, heartbeat, publishRateLimit, maxMessageBytes, startupTimeoutMs, shutdownTimeoutMs, args, env, execArgv, replay, got an unknown field (and 7 more)');
       expect((error as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual([
         'nonsense',
         'entry',

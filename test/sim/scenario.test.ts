@@ -58,11 +58,11 @@ describe('parseScenario', () => {
     ['traffic with both every and rate', { ...minimal, traffic: [{ kind: 'blocks', every: 10, rate: 2 }] }, 'traffic[0].rate: expected no rate besides every (exactly one of every (ms) or rate (per second)), got number 2'],
     ['traffic with neither', { ...minimal, traffic: [{ kind: 'blocks' }] }, 'traffic[0].every: expected every or rate (exactly one of every (ms) or rate (per second)), got undefined'],
     ['reorgs on transactions', { ...minimal, traffic: [{ kind: 'transactions', rate: 2, reorgEvery: 3 }] }, 'traffic[0].reorgEvery: expected no reorgEvery for transactions traffic (only blocks traffic has reorgs), got number 3'],
-    ['an unknown fault kind', { ...minimal, faults: [{ kind: 'explode', at: 1 }] }, 'faults[0].kind: expected one of "crash", "hang", "slow", "flood", got string "explode"'],
+    ['an unknown fault kind', { ...minimal, faults: [{ kind: 'explode', at: 1 }] }, 'faults[0].kind: expected one of "crash", "hang", "slow", "flood", "restart-node", got string "explode"'],
     ['a fault on a module the scenario does not load', { ...minimal, faults: [{ kind: 'crash', module: 'ghost', at: 1 }] }, `faults[0].module: expected one of the scenario's modules (indexer), got string "ghost"`],
     ['a slow fault without delay', { ...minimal, faults: [{ kind: 'slow', module: 'indexer', at: 1 }] }, 'faults[0].delayMs: expected a finite number > 0, got nothing (required field missing)'],
     ['a flood of zero events', { ...minimal, faults: [{ kind: 'flood', traffic: 'blocks', at: 1, count: 0 }] }, 'faults[0].count: expected a positive safe integer, got number 0'],
-    ['an unknown action', { ...minimal, actions: [{ at: 5, do: 'explode' }] }, 'actions[0].do: expected one of "load", "hotload", "subscribe", "publish", "slow", "release", "crash", "restart", "reload", "unload", "advance", got string "explode"'],
+    ['an unknown action', { ...minimal, actions: [{ at: 5, do: 'explode' }] }, 'actions[0].do: expected one of "load", "hotload", "subscribe", "publish", "slow", "release", "crash", "restart", "reload", "unload", "advance", "restart-node", "flush", got string "explode"'],
     ['an action without time', { ...minimal, actions: [{ do: 'unload', module: 'indexer' }] }, 'actions[0].at: expected a finite number >= 0, got nothing (required field missing)'],
     ['advance as a timed action', { ...minimal, actions: [{ at: 5, do: 'advance', ms: 3 }] }, 'actions[0].do: expected an action other than advance (advance belongs in the script; an action has its own "at"), got string "advance"'],
     ['a published event with a bad payload', { ...minimal, script: [{ do: 'publish', event: { type: 'NewBlock', payload: { blockHash: 'ab'.repeat(32), height: -1 } } }] }, 'script[0].event.payload.height: expected a non-negative safe integer, got number -1'],
@@ -71,7 +71,7 @@ describe('parseScenario', () => {
     ['a publish of both an event and traffic', { ...minimal, script: [{ do: 'publish', traffic: 'blocks', event: { type: 'NewBlock', payload: { blockHash: 'ab'.repeat(32), height: 1 } } }] }, 'script[0].traffic: expected no traffic besides an event (one of event or traffic), got string "blocks"'],
     ['a crash on an unknown event type', { ...minimal, script: [{ do: 'crash', module: 'indexer', on: 'Block' }] }, 'script[0].on: expected an event type of the node catalogue, got string "Block"'],
     ['a hold with a duration', { ...minimal, script: [{ do: 'slow', module: 'indexer', forMs: 10 }] }, 'script[0].forMs: expected no forMs (a hold, slow without delayMs, lasts until a release), got number 10'],
-    ['an unknown invariant', { ...minimal, invariants: ['fifo', 'fast'] }, 'invariants[1]: expected one of "fifo", "module-loaded-once", "unloaded-after-loaded", "accounting", "mailbox-bound", "nothing-after-termination", "restart-policy", "graceful-shutdown", got string "fast"'],
+    ['an unknown invariant', { ...minimal, invariants: ['fifo', 'fast'] }, 'invariants[1]: expected one of "fifo", "module-loaded-once", "unloaded-after-loaded", "accounting", "mailbox-bound", "nothing-after-termination", "restart-policy", "graceful-shutdown", "durable-delivery", got string "fast"'],
     ['an expectation with a bad bound', { ...minimal, expect: [{ module: 'indexer', dropped: { min: -1 } }] }, 'expect[0].dropped.min: expected a non-negative safe integer, got number -1'],
     ['a shutdown after the end', { ...minimal, shutdown: { at: 2000 } }, 'shutdown.at: expected a time within the duration (1000), got number 2000'],
   ])('rejects %s, naming the field', (_what, value, expected) => {
@@ -104,15 +104,15 @@ describe('parseScenario', () => {
     expect(error.issues).toEqual([
       {
         path: 'faults[0].kind',
-        expected: 'one of "crash", "hang", "slow", "flood"',
+        expected: 'one of "crash", "hang", "slow", "flood", "restart-node"',
         got: 'nothing',
-        message: 'expected one of "crash", "hang", "slow", "flood", got nothing',
+        message: 'expected one of "crash", "hang", "slow", "flood", "restart-node", got nothing',
       },
       {
         path: 'faults[1]',
-        expected: 'an object whose kind is one of "crash", "hang", "slow", "flood"',
+        expected: 'an object whose kind is one of "crash", "hang", "slow", "flood", "restart-node"',
         got: 'string "crash"',
-        message: 'expected an object whose kind is one of "crash", "hang", "slow", "flood", got string "crash"',
+        message: 'expected an object whose kind is one of "crash", "hang", "slow", "flood", "restart-node", got string "crash"',
       },
       {
         path: 'faults[2].delayMs',
