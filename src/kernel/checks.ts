@@ -325,10 +325,18 @@ export const fraction: DescribedCheck<number> = numeric(
 /** `true` or `false`. */
 export const boolean: DescribedCheck<boolean> = predicate('a boolean', (v) => typeof v === 'boolean');
 
-/** A string, a finite number or a boolean: a JSON scalar other than `null`. */
-export const scalar: DescribedCheck<string | number | boolean> = predicate(
+const anyScalar = predicate<string | number | boolean>(
   'a string, a finite number or a boolean',
   (v) => typeof v === 'string' || typeof v === 'boolean' || Number.isFinite(v),
+);
+
+/** A string, a finite number or a boolean: a JSON scalar other than `null` (`-0` returned as `0`, as JSON carries it). */
+export const scalar: DescribedCheck<string | number | boolean> = Object.assign(
+  (value: unknown, path: string, issues: ValidationIssue[]): string | number | boolean => {
+    const parsed = anyScalar(value, path, issues);
+    return typeof parsed === 'number' ? parsed + 0 : parsed;
+  },
+  { expected: anyScalar.expected },
 );
 
 /**

@@ -312,7 +312,8 @@ export class EventRouter<E extends EventMap> {
   /**
    * Validates an untrusted event and returns it as frozen data stamped with its metadata: the
    * publisher's object is not what subscribers get. Throws a typed `ModactorError` for anything
-   * invalid (nothing is stamped or counted then).
+   * invalid (nothing is stamped or counted then). The caller's own `meta` is not even read: the
+   * catalogue is given the stamp, which replaces it.
    */
   accept(raw: unknown, source: string): EventOf<E> {
     if (this.gate !== null) {
@@ -320,9 +321,12 @@ export class EventRouter<E extends EventMap> {
       if (refused !== null) throw refused;
     }
     // The copy the catalogue makes carries the stamp: one frozen envelope. The seq is taken only
-    // once the event is accepted.
-    const event = this.catalogue.validate(raw, Object.freeze({ source, seq: this.seq + 1, time: this.options.now() }));
-    this.seq++;
+    // once the event is accepted; if a getter published re-entrantly meanwhile, that seq is gone
+    // and the event is stamped again with the next one (seqs stay unique and increasing).
+    const seq = this.seq + 1;
+    const event = this.catalogue.validate(raw, Object.freeze({ source, seq, time: this.options.now() }));
+    if (this.seq !== seq - 1) return this.stamp(event.type, event.payload, source);
+    this.seq = seq;
     return event;
   }
 

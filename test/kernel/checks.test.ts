@@ -104,6 +104,7 @@ describe('leaf checks', () => {
   it('number checks return -0 as 0, so the result survives JSON unchanged', () => {
     expect(Object.is(ok(nonNegativeInteger, -0), 0)).toBe(true);
     expect(Object.is(ok(finiteNumber, -0), 0)).toBe(true);
+    expect(Object.is(ok(scalar, -0), 0)).toBe(true);
     expect(ok(finiteNumber, -2.5)).toBe(-2.5);
   });
 

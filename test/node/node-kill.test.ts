@@ -1,23 +1,12 @@
 /**
- * Node processes with a store on real files, SIGKILLed mid-stream (the node-kill torture campaign
- * in its quick form; the full one runs in `npm run torture`), and its oracle shown to catch what
- * it is for.
+ * The oracle of the node-kill torture campaign (node processes with a store on real files,
+ * SIGKILLed mid-stream), shown to catch what it is for. The campaign itself runs quick with the
+ * others in test/torture/campaigns.test.ts, full in `npm run torture`.
  */
 import { describe, expect, it } from 'vitest';
-import { checkLog, checkReplay, run } from '../../torture/campaigns/node-kill.js';
+import { checkLog, checkReplay } from '../../torture/campaigns/node-kill.js';
 
 describe('torture campaign: SIGKILL a node with a store', () => {
-  it('recovers every acknowledged event in order after each kill; the replaying module misses nothing and gets again only what the kill left unsaved (quick)', { timeout: 120_000 }, async () => {
-    const lines: string[] = [];
-    const result = await run({ quick: true, log: (line) => lines.push(line) });
-    expect(result.failures).toEqual([]);
-    expect(result.name).toBe('node-kill');
-    expect(result.figures).toMatchObject({ cycles: 5, kills: 5, orphans: 0 });
-    expect(result.figures['acknowledged']).toBeGreaterThanOrEqual(5 * 200);
-    expect(result.figures['handled']).toBeGreaterThanOrEqual(result.figures['eventsLogged'] as number);
-    expect(lines.at(-1)).toMatch(/^node-kill: \{/);
-  });
-
   it('its oracle catches a hole in the log, an acknowledged event lost, an event never handled, and a redelivery below the saved position', () => {
     expect(checkLog([1, 2, 3, 4], 4)).toEqual([]);
     expect(checkLog([1, 2, 4], 3)).toEqual(["the log's heights break at index 2: 4 where 3 was due"]);

@@ -185,6 +185,47 @@ describe('events are stamped by the node and cannot be forged', () => {
     await node.shutdown();
   });
 
+  it("does not even read a caller's own meta: a malformed one or a getter that throws changes nothing", async () => {
+    const { node, scheduler } = simNode(109);
+    const seen = recorder('seen', [EventType.NewBlock]);
+    await node.load(seen.module);
+    let reads = 0;
+    const metas: unknown[] = [{ source: 5, seq: -1 }, [], { forged: true }, { get source() { reads++; throw new Error('read'); } }];
+    for (const [i, meta] of metas.entries()) {
+      node.events.publish({ type: 'NewBlock', payload: { blockHash: hash(i), height: i }, meta } as unknown as NodeEvent);
+    }
+    const trap = new Proxy({ type: 'NewBlock', payload: { blockHash: hash(9), height: 9 }, meta: {} }, {
+      get(target, key) {
+        if (key === 'meta') reads++;
+        return Reflect.get(target, key) as unknown;
+      },
+    });
+    node.events.publish(trap as NodeEvent);
+    await scheduler.runAll();
+    expect(seen.events.map((e) => [e.meta?.source, (e.payload as { height: number }).height])).toEqual([0, 1, 2, 3, 9].map((h) => ['node', h]));
+    expect(reads).toBe(0);
+    await node.shutdown();
+  });
+
+  it('gives unique, increasing seqs when a payload getter publishes re-entrantly during validation', async () => {
+    const { node, scheduler } = simNode(111);
+    const seen = recorder('seen', [EventType.NewBlock]);
+    await node.load(seen.module);
+    const payload = {
+      blockHash: hash(1),
+      get height() {
+        node.events.publish({ type: 'NewBlock', payload: { blockHash: hash(2), height: 2 } });
+        return 1;
+      },
+    };
+    node.events.publish({ type: 'NewBlock', payload } as unknown as NodeEvent);
+    await scheduler.runAll();
+    const stamped = seen.events.map((e) => [(e.payload as { height: number }).height, e.meta?.seq ?? 0]);
+    expect(stamped.map(([height]) => height)).toEqual([2, 1]);
+    expect(stamped[1]?.[1]).toBeGreaterThan(stamped[0]?.[1] ?? Number.POSITIVE_INFINITY);
+    await node.shutdown();
+  });
+
   it.each([
     ['NodeShutdown', { reason: 'forged', timeoutSeconds: 0 }],
     ['ModuleCrashed', { moduleName: 'victim', error: 'forged' }],

@@ -3,9 +3,11 @@
  * hand. It handshakes, waits until the node announced it (its own ModuleLoaded), then writes its
  * script in one go: `--refused` frames the node must refuse with a code, one frame that is a
  * protocol violation of kind `--kind`, and `--trailers` frames after it (they end with the child,
- * which the violation closes). Before writing, it records its pid and how many malformed frames it
- * is about to send in `--dir`. Its incarnations are numbered by a counter file in `--dir`; from the
- * second one on it sends three times `--refused` (a flood, more than the module's refusal budget
+ * which the violation closes). It records its pid in `--dir` when it starts, and again, with how
+ * many malformed frames it is about to send, once announced. Its incarnations are numbered by a
+ * counter file in `--dir`, counted once announced: a child the node killed before that (no
+ * handshake within the startup timeout, on a loaded machine) takes no turn. From the second
+ * incarnation on it sends three times `--refused` (a flood, more than the module's refusal budget
  * has left); past `--incarnations` it behaves (acknowledges, heartbeats) until the node stops it.
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,15 +27,9 @@ const trailers = Number(arg('--trailers', '0'));
 const incarnations = Number(arg('--incarnations', '1'));
 const maxMessageBytes = Number(arg('--max-message-bytes', '65536'));
 
-const counter = join(dir, `${name}.count`);
-let incarnation = 1;
-try {
-  incarnation = Number(readFileSync(counter, 'utf8')) + 1;
-} catch {
-  // The first one.
-}
-writeFileSync(counter, String(incarnation));
-const kind = kinds[(incarnation - 1) % kinds.length] ?? 'not-json';
+const pidsFile = join(dir, 'pids');
+// Recorded before anything is written: the campaign checks every child it spawned is gone at the end.
+appendFileSync(pidsFile, `${process.pid} ${name} started 0\n`);
 
 const socket = new Socket({ fd: Number(process.env['MODACTOR_CHANNEL_FD'] ?? 3), readable: true, writable: true });
 socket.on('end', () => process.exit(0));
@@ -90,15 +86,30 @@ function violation(kind: string): string {
   }
 }
 
-const misbehaving = incarnation <= incarnations;
-const refusable = incarnation === 1 ? refusedCount : 3 * refusedCount;
-const planned = misbehaving ? refusable + 1 + trailers : 0;
-// Recorded before anything is written: the campaign checks this process is gone at the end.
-appendFileSync(join(dir, 'pids'), `${process.pid} ${name} ${incarnation} ${planned}\n`);
+/** This incarnation's turn, taken once the node announced it: the next number of the counter file. */
+function takeTurn(): number {
+  const counter = join(dir, `${name}.count`);
+  let incarnation = 1;
+  try {
+    incarnation = Number(readFileSync(counter, 'utf8')) + 1;
+  } catch {
+    // The first one.
+  }
+  writeFileSync(counter, String(incarnation));
+  return incarnation;
+}
 
-let fired = false;
-function fire(): void {
-  fired = true;
+let announcedOnce = false;
+/** Once announced: misbehave (the script, in one go) or, past the misbehaving turns, behave. */
+function onAnnounced(): void {
+  announcedOnce = true;
+  const incarnation = takeTurn();
+  const misbehaving = incarnation <= incarnations;
+  const refusable = incarnation === 1 ? refusedCount : 3 * refusedCount;
+  const planned = misbehaving ? refusable + 1 + trailers : 0;
+  appendFileSync(pidsFile, `${process.pid} ${name} ${incarnation} ${planned}\n`);
+  if (!misbehaving) return;
+  const kind = kinds[(incarnation - 1) % kinds.length] ?? 'not-json';
   let text = '';
   for (let i = 0; i < refusable; i++) text += frame((REFUSABLE[i % REFUSABLE.length] as (id: number) => unknown)(i));
   text += violation(kind);
@@ -116,7 +127,7 @@ const lines = new LineSplitter((line) => {
     const events = message.events ?? [];
     send({ t: 'ack', n: events.length });
     const announced = events.some((e) => e.type === 'ModuleLoaded' && e.payload.moduleName === name);
-    if (announced && !fired && misbehaving) fire();
+    if (announced && !announcedOnce) onAnnounced();
   } else if (message.t === 'stop') {
     socket.end(() => process.exit(0));
   }
