@@ -409,8 +409,9 @@ const SECTIONS: Section[] = [
   // ---- NATS (issue #12) ------------------------------------------------------------------------
   // bench/cases/nats-raw.ts: the raw client (core pub/sub with a JSON-parsing subscriber in another
   // process; JetStream publishes of batches under a window of acknowledgements).
-  // bench/cases/nats-bus.ts: modactor's bus layer between two processes (a minimal node port: the
-  // node layer is not in it yet). CPU per event holds on a busy machine where events/s does not.
+  // bench/cases/nats-bus.ts: two modactor nodes in two processes (createNode + connectBus), the
+  // publisher on A, 10 modules taking each event on B; `--impl port` measures the bus layer alone.
+  // CPU per event holds on a busy machine where events/s does not.
   {
     title: 'NATS core: node A -> node B through a real nats-server, events received per second (raw: one JSON event per message, parsed)',
     metric: 'eventsPerSec',

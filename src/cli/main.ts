@@ -41,12 +41,15 @@ Options:
   --log-level L     the node's logs (pino, JSON lines) on stderr at this level: fatal, error,
                     warn, info, debug, trace or silent (default: $MODACTOR_LOG_LEVEL, else warn)
   --metrics-port N  with --real: serve /metrics, /healthz and /readyz on 127.0.0.1:N while it runs
+  --nats URL        a cluster scenario (one with "nodes", e.g. scenarios/cluster.json): its nodes
+                    join the NATS server at URL (default: a nats-server started for the run);
+                    a cluster always runs in real time
   -h, --help        show this help
 
 The report goes to stdout, logs and messages to stderr. Output files are checked before the run.
 Exit codes: 0 every invariant holds, 1 an invariant or expectation failed,
 2 bad arguments, an invalid scenario or an unwritable output file (one line on stderr, naming it),
-3 an internal error.`;
+3 an internal error, or a node of a cluster scenario that could not join the bus.`;
 
 /** The package root: the nearest folder up from here with modactor's package.json. */
 function packageRoot(): string {
@@ -157,6 +160,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return EXIT.usage;
   }
 
+  if (clusterOf(text)) return runClusterCommand(text, shown, dirname(file), parsed, io);
+
   const started = Date.now(); // only to decide when a run is long enough for a progress line
   let drawn = false;
   const onProgress = (t: number, end: number): void => {
@@ -201,12 +206,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     });
   } catch (error) {
     clearProgress();
-    if (isModactorError(error, 'invalid-scenario')) {
-      io.stderr(`modactor simulate: ${error.message}\n`);
-      return EXIT.usage;
-    }
-    io.stderr(`modactor simulate: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return EXIT.internal;
+    return runFailed(error, io);
   } finally {
     stopListening();
     await served.metrics?.close();
@@ -242,6 +242,7 @@ function parseSimulateArgs(
   html: string | undefined;
   logLevel: LogLevel;
   metricsPort: number | undefined;
+  nats: string | undefined;
   help: boolean;
 } {
   const { values, positionals } = parseArgs({
@@ -256,6 +257,7 @@ function parseSimulateArgs(
       html: { type: 'string' },
       'log-level': { type: 'string' },
       'metrics-port': { type: 'string' },
+      nats: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -267,6 +269,7 @@ function parseSimulateArgs(
   // The log level: --log-level, else MODACTOR_LOG_LEVEL, else warn.
   const logLevel = values['log-level'] !== undefined ? options.read('log-level', logLevelCheck) : options.fromEnv(env, 'MODACTOR_LOG_LEVEL', logLevelCheck);
   const metricsPort = options.read('metrics-port', integerText(port));
+  const nats = options.read('nats', nonEmptyString);
   if (values['metrics-port'] !== undefined && !values.real) {
     options.refuse('--metrics-port', '--real as well (a simulated run takes no real time to scrape)', 'no --real');
   }
@@ -280,6 +283,67 @@ function parseSimulateArgs(
     html,
     logLevel: logLevel ?? DEFAULT_LOG_LEVEL,
     metricsPort,
+    nats,
     help: values.help,
   };
+}
+
+/** Whether the scenario text is a cluster scenario (JSON with `nodes`); false when it is not JSON (the single-node parser says why). */
+function clusterOf(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && 'nodes' in value;
+  } catch {
+    return false;
+  }
+}
+
+/** `modactor simulate` on a cluster scenario (src/cli/cluster-run.ts, loaded only then: it brings the NATS client). */
+async function runClusterCommand(text: string, shown: string, baseDir: string, parsed: ReturnType<typeof parseSimulateArgs>, io: Io): Promise<number> {
+  const refused = (['seed', 'html', 'metricsPort'] as const).filter((option) => parsed[option] !== undefined);
+  if (refused.length > 0) {
+    const flags = refused.map((option) => ({ seed: '--seed', html: '--html', metricsPort: '--metrics-port' })[option]);
+    io.stderr(`modactor simulate: ${flags.join(', ')}: expected a single-node scenario, got the cluster scenario ${shown} (each node's scenario has its own seed)\n`);
+    return EXIT.usage;
+  }
+  const { ClusterJoinError, parseClusterScenario, renderClusterText, runCluster } = await import('./cluster-run.js');
+  const interruption = new AbortController();
+  const stopListening = io.onSignal((signal) => {
+    io.stderr(`modactor simulate: ${signal}: shutting the nodes down gracefully\n`);
+    interruption.abort(signal);
+  });
+  try {
+    const cluster = parseClusterScenario(JSON.parse(text), shown);
+    const report = await runCluster(cluster, {
+      baseDir,
+      logger: cliLogger(parsed.logLevel, io),
+      signal: interruption.signal,
+      ...(parsed.nats === undefined ? {} : { nats: parsed.nats }),
+      ...(parsed.timeScale === undefined ? {} : { timeScale: parsed.timeScale }),
+    });
+    io.stdout(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : renderClusterText(report));
+    return report.passed ? EXIT.ok : EXIT.invariantFailed;
+  } catch (error) {
+    return runFailed(error, io, error instanceof ClusterJoinError);
+  } finally {
+    stopListening();
+  }
+}
+
+/**
+ * Says why a run failed and gives its exit code: an invalid scenario (2) or an error told as it is
+ * (`told`: its message is the whole story) on one line, anything else as an internal error (3)
+ * with its stack.
+ */
+function runFailed(error: unknown, io: Io, told = false): number {
+  if (isModactorError(error, 'invalid-scenario')) {
+    io.stderr(`modactor simulate: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (told && error instanceof Error) {
+    io.stderr(`modactor simulate: ${error.message}\n`);
+    return EXIT.internal;
+  }
+  io.stderr(`modactor simulate: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EXIT.internal;
 }

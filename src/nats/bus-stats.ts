@@ -23,7 +23,7 @@ export interface BusPathStats {
   tooLarge: number;
   /** Durable: given up after retries without an acknowledgement; they may or may not be stored. */
   unconfirmed: number;
-  /** Durable: queued or awaiting an acknowledgement now. Core: always 0. */
+  /** Durable: queued or awaiting an acknowledgement now. Core: gathered this turn, not yet written. */
   pending: number;
   /** Messages sent (a durable batch is one message). */
   messages: number;

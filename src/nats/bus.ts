@@ -20,73 +20,29 @@ import type { Logger } from 'pino';
 import { connect, nanos, type Status } from '@nats-io/transport-node';
 import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { ModactorError, describeValue, isModactorError } from '../kernel/errors.js';
+import { ModactorError, describeValue, isModactorError, type ModactorErrorCode } from '../kernel/errors.js';
 import { silentLogger } from '../kernel/logger.js';
 import type { Scheduler, TimerHandle } from '../kernel/scheduler.js';
 import type { Catalogue, EventMap } from '../events/catalogue.js';
 import { eventFamilies, nodeCatalogue } from '../events/node-catalogue.js';
+import { resolveBusSettings, type BusSettings } from './bus-options.js';
 import { emptyBusStats, type BusPathStats, type BusStats } from './bus-stats.js';
 import { CoreSender, DEFAULT_CORE_SENDER } from './core-sender.js';
-import { DurableReceiver, type DurableStart } from './durable-receiver.js';
-import { DEFAULT_DURABLE_SENDER, DurableSender } from './durable-sender.js';
+import { DurableReceiver } from './durable-receiver.js';
+import { DurableSender } from './durable-sender.js';
 import { MembershipSync } from './membership-sync.js';
 import { OriginTracker } from './origin-tracker.js';
 import { doublingLog, type BusPort, type RemoteOrigin, type StampedEvent } from './port.js';
 import { busSubjects, escapeToken, memoize, parseSubject, type BusSubjects } from './subject.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, decodeMessage, isGarbage, type Garbage } from './wire.js';
+import { decodeMessage, isGarbage, type Garbage, type WireEvent } from './wire.js';
 
-/** Options of {@link joinBus}. */
-export interface BusOptions {
-  /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
-  readonly servers: string | readonly string[];
-  /** Event types that travel on JetStream (durable, replayed to a node that restarts). Default none. */
-  readonly durableTypes?: readonly string[];
+/** Options of {@link joinBus}: the bus's settings, and what the node gives it. */
+export interface BusOptions extends BusSettings {
   /** The node's scheduler: heartbeats and deadlines run on it. */
   readonly scheduler: Scheduler;
   readonly logger?: Logger;
-  /** The catalogue remote events are checked against. Default the node catalogue. */
+  /** The catalogue the durable types are checked against. Default the node catalogue. */
   readonly catalogue?: Catalogue<EventMap>;
-  /** Subject prefix, stream and bucket names. Default `modactor`. */
-  readonly prefix?: string;
-  /** Authentication. */
-  readonly user?: string;
-  readonly pass?: string;
-  readonly token?: string;
-  /** TLS options of the NATS client (`{}` requires TLS). */
-  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
-  /** Heartbeat period. Default 1000 ms. */
-  readonly heartbeatMs?: number;
-  /** Silence after which a node is declared gone. Default 5 heartbeats. */
-  readonly deadlineMs?: number;
-  /** Largest message accepted from the bus. Default 1 MiB. */
-  readonly maxMessageBytes?: number;
-  /** Durable path limits: queue, window of unacknowledged messages, events per message, attempts. */
-  readonly durable?: {
-    readonly maxQueued?: number;
-    readonly window?: number;
-    readonly batchMax?: number;
-    readonly maxAttempts?: number;
-    /** Time to wait for the stream's acknowledgement. Default 5000 ms. */
-    readonly ackTimeoutMs?: number;
-    /** Where a node's consumer starts the first time it joins: `new` (default) or `all` stored events. */
-    readonly startFrom?: DurableStart;
-    /** Stream retention: oldest event kept. Default 24 h. */
-    readonly maxAgeMs?: number;
-    /** Stream retention: bytes kept. Default 1 GiB. */
-    readonly maxBytes?: number;
-  };
-  /** Core path limit: bytes written and not yet confirmed by the server. Default 8 MiB. */
-  readonly core?: { readonly maxPendingBytes?: number };
-  /** Connection tuning (tests shorten these). */
-  readonly connection?: {
-    /** Pause between reconnection attempts. Default 1000 ms. */
-    readonly reconnectTimeWaitMs?: number;
-    /** Client ping period; a connection missing `maxPingOut` pongs is dropped. Default 10,000 ms. */
-    readonly pingIntervalMs?: number;
-    readonly maxPingOut?: number;
-  };
-  /** How long `close()` waits for durable events and membership to settle. Default 5000 ms. */
-  readonly closeTimeoutMs?: number;
 }
 
 /** A change of the bus connection, as {@link Bus.onConnection} reports it. */
@@ -111,19 +67,14 @@ export interface Bus {
   close(): Promise<void>;
 }
 
+/** Refusals that mean the event itself is not valid (counted `invalid`, not `refused`). */
+const INVALID_EVENT: ReadonlySet<ModactorErrorCode> = new Set<ModactorErrorCode>(['invalid-event', 'unknown-event-type', 'invalid-payload']);
+
 /** Types a node makes for itself; never sent to or accepted from the bus. */
 const LOCAL_ONLY: ReadonlySet<string> = new Set([...eventFamilies.lifecycle, ...eventFamilies.node]);
 
 /** Longest node id, in UTF-16 code units. */
 const MAX_NODE_ID_CHARS = 128;
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ModactorError('invalid-argument', `Expected ${name} to be a positive integer, got ${describeValue(value)}`);
-  }
-  return value;
-}
 
 /**
  * Joins `port`'s node to the bus. Resolves once connected, with the stream, the node's durable
@@ -135,52 +86,40 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
   if (typeof nodeId !== 'string' || nodeId.length === 0 || nodeId.length > MAX_NODE_ID_CHARS) {
     throw new ModactorError('invalid-argument', `Expected a node id of 1 to ${MAX_NODE_ID_CHARS} characters, got ${describeValue(nodeId)}`);
   }
-  const catalogue = options.catalogue ?? (nodeCatalogue as unknown as Catalogue<EventMap>);
-  const durableTypes = new Set(options.durableTypes ?? []);
+  const { scheduler, logger, catalogue: given, ...raw } = options;
+  const settings = resolveBusSettings(raw);
+  const catalogue = given ?? (nodeCatalogue as unknown as Catalogue<EventMap>);
+  const durableTypes = new Set(settings.durableTypes);
   for (const type of durableTypes) {
     if (!catalogue.has(type)) throw new ModactorError('unknown-event-type', `Expected durable types of the catalogue, got ${describeValue(type)}`);
     if (LOCAL_ONLY.has(type)) throw new ModactorError('invalid-argument', `Expected durable types that travel between nodes, got the node-reserved ${type}`);
   }
-  const subjects = busSubjects(options.prefix);
-  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 1000);
-  const deadlineMs = positive('deadlineMs', options.deadlineMs, heartbeatMs * 5);
-  if (deadlineMs <= heartbeatMs) throw new ModactorError('invalid-argument', `Expected deadlineMs above heartbeatMs (${heartbeatMs}), got ${deadlineMs}`);
-  const maxMessageBytes = positive('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
-  const d = options.durable ?? {};
-  const durableLimits = {
-    maxQueued: positive('durable.maxQueued', d.maxQueued, DEFAULT_DURABLE_SENDER.maxQueued),
-    window: positive('durable.window', d.window, DEFAULT_DURABLE_SENDER.window),
-    batchMax: Math.min(positive('durable.batchMax', d.batchMax, DEFAULT_DURABLE_SENDER.batchMax), 1000),
-    maxAttempts: positive('durable.maxAttempts', d.maxAttempts, DEFAULT_DURABLE_SENDER.maxAttempts),
-  };
-  const ackTimeoutMs = positive('durable.ackTimeoutMs', d.ackTimeoutMs, 5000);
-  const closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs, 5000);
-  const scheduler = options.scheduler;
-  const log = (options.logger ?? silentLogger()).child({ module: 'nats-bus', nodeId });
+  const subjects = busSubjects(settings.prefix);
+  const { heartbeatMs, deadlineMs, maxMessageBytes, closeTimeoutMs } = settings;
+  const { maxQueued, window, batchMax, maxAttempts, ackTimeoutMs } = settings.durable;
+  const log = (logger ?? silentLogger()).child({ module: 'nats-bus', nodeId });
   const stats = emptyBusStats();
   const epoch = scheduler.newId();
   const epochJson = JSON.stringify(epoch);
 
   const nc = await connect({
-    servers: typeof options.servers === 'string' ? options.servers : [...options.servers],
+    servers: [...settings.servers],
     name: `modactor:${nodeId}`,
     noEcho: true,
     // No stack trace captured per request (every JetStream publish is one): measurable CPU.
     noAsyncTraces: true,
     maxReconnectAttempts: -1,
-    reconnectTimeWait: options.connection?.reconnectTimeWaitMs ?? 1000,
-    pingInterval: options.connection?.pingIntervalMs ?? 10_000,
-    maxPingOut: options.connection?.maxPingOut ?? 2,
-    ...(options.user === undefined ? {} : { user: options.user }),
-    ...(options.pass === undefined ? {} : { pass: options.pass }),
-    ...(options.token === undefined ? {} : { token: options.token }),
-    ...(options.tls === undefined ? {} : { tls: { ...options.tls } }),
+    reconnectTimeWait: settings.connection.reconnectTimeWaitMs,
+    pingInterval: settings.connection.pingIntervalMs,
+    maxPingOut: settings.connection.maxPingOut,
+    ...(settings.auth ?? {}),
+    ...(settings.tls === undefined ? {} : { tls: { ...settings.tls } }),
   });
   try {
     const connection = { up: true, upSince: scheduler.now(), serverId: nc.info?.server_id };
     stats.connection.connected = true;
     const jsm = await jetstreamManager(nc);
-    await ensureStream(jsm, subjects, d.maxAgeMs ?? 24 * 3600_000, d.maxBytes ?? 1024 ** 3);
+    await ensureStream(jsm, subjects, settings.durable.maxAgeMs, settings.durable.maxBytes);
     const kv = await new Kvm(nc).create(subjects.bucket, { history: 1 });
     const js = jetstream(nc);
 
@@ -192,14 +131,23 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
       stats.garbage++;
       if (logGarbage()) log.warn({ reason: why.garbage, detail: why.detail, refused: stats.garbage }, 'refused a message from the bus');
     };
-    /** The port never throws; if it does, the event counts as refused and the bus goes on. */
-    const inject = (event: unknown, origin: RemoteOrigin): boolean => {
+    /**
+     * Offers one remote event to the node, which validates it (catalogue, frozen copy) as it does
+     * any untrusted input: the bus does not check it twice. The port never throws; if it does, the
+     * event counts as refused and the bus goes on.
+     */
+    const inject = (counters: BusPathStats, event: WireEvent['event'], origin: RemoteOrigin): void => {
+      let result: unknown;
       try {
-        return !isModactorError(port.injectRemote(event, origin));
+        result = port.injectRemote(event, origin);
       } catch (error) {
         if (logThrown()) log.error({ err: error }, 'the node threw while taking a remote event');
-        return false;
+        counters.refused++;
+        return;
       }
+      if (!isModactorError(result)) counters.received++;
+      else if (INVALID_EVENT.has(result.code)) counters.invalid++;
+      else counters.refused++;
     };
     const parse = memoize((subject) => parseSubject(subjects.prefix, subject));
     const receive = (path: 'core' | 'durable', subject: string, data: Uint8Array): void => {
@@ -216,15 +164,10 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
       counters.stale += stale;
       counters.missed += missed;
       for (let i = stale; i < message.events.length; i++) {
-        const wire = message.events[i];
-        if (wire === undefined) continue;
-        const event = catalogue.check(wire.event);
-        if (isModactorError(event) || LOCAL_ONLY.has(event.type)) {
-          counters.invalid++;
-          continue;
-        }
-        if (inject(event, { nodeId: from.nodeId, module: wire.module, seq: wire.seq })) counters.received++;
-        else counters.refused++;
+        const wire = message.events[i] as WireEvent;
+        // Node-reserved types never travel: every node makes its own.
+        if (LOCAL_ONLY.has(wire.event.type as string)) counters.invalid++;
+        else inject(counters, wire.event, { nodeId: from.nodeId, module: wire.module, seq: wire.seq });
       }
     };
     const coreSub = nc.subscribe(subjects.allEvents, {
@@ -232,7 +175,7 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
         if (error === null) receive('core', msg.subject, msg.data);
       },
     });
-    const durableReceiver = new DurableReceiver(js, jsm, subjects.stream, `node-${escapeToken(nodeId)}`, subjects.allDurable, d.startFrom ?? 'new', (subject, data) => receive('durable', subject, data), log);
+    const durableReceiver = new DurableReceiver(js, jsm, subjects.stream, `node-${escapeToken(nodeId)}`, subjects.allDurable, settings.durable.startFrom, (subject, data) => receive('durable', subject, data), log, scheduler);
     await durableReceiver.start();
 
     // ---- Outbound ---------------------------------------------------------------------------------
@@ -243,9 +186,10 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
     const coreSender = new CoreSender(
       epochJson,
       (event) => eventSubject(event.type),
+      subjects.eventBatch(nodeId),
       { get up() { return connection.up; }, publish: (subject, body) => nc.publish(subject, body), flush: () => nc.flush() },
       stats.core,
-      { ...DEFAULT_CORE_SENDER, maxPendingBytes: positive('core.maxPendingBytes', options.core?.maxPendingBytes, DEFAULT_CORE_SENDER.maxPendingBytes), maxMessageBytes: sendLimit },
+      { ...DEFAULT_CORE_SENDER, ...settings.core, maxMessageBytes: sendLimit },
     );
     const durableSender = new DurableSender(
       epochJson,
@@ -257,7 +201,7 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
         publish: (subject, body, msgID) => js.publish(subject, body, { msgID, timeout: ackTimeoutMs }),
       },
       stats.durable,
-      { ...durableLimits, maxMessageBytes: sendLimit },
+      { maxQueued, window, batchMax, maxAttempts, maxMessageBytes: sendLimit },
     );
     const route = (event: StampedEvent): void => {
       if (LOCAL_ONLY.has(event.type)) return;
@@ -271,6 +215,7 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
     const stopLocal = port.onLocalEvent(route);
 
     let closed = false;
+    let leaving: Promise<void> | null = null;
     const connectionListeners = new Set<(change: BusConnectionChange) => void>();
     const tell = (change: BusConnectionChange): void => {
       for (const listener of connectionListeners) listener(change);
@@ -283,6 +228,7 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
           stats.connection.connected = false;
           stats.connection.disconnects++;
           coreSender.reset();
+          durableSender.connectionLost();
           if (!closed) log.warn({ server: status.server }, 'lost the connection to the bus; counting what cannot be sent');
           tell({ type: 'down' });
           break;
@@ -317,6 +263,29 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
       for await (const status of nc.status()) onStatus(status);
     })().catch((error: unknown) => log.error({ err: error }, 'bus status listener failed'));
 
+    /** Leaves the bus; `close()` runs it once and gives every caller its promise. */
+    const leave = async (): Promise<void> => {
+      closed = true;
+      stopLocal();
+      // One deadline for everything below: closing never hangs on a server that is away.
+      let timer: TimerHandle | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = scheduler.setTimer(closeTimeoutMs, resolve);
+      });
+      const settle = (work: Promise<unknown>): Promise<unknown> => Promise.race([work.catch(() => undefined), deadline]);
+      await settle(durableSender.whenIdle());
+      durableSender.abandon();
+      await membership.close(deadline);
+      coreSub.unsubscribe();
+      await settle(durableReceiver.close());
+      if (connection.up) await settle(nc.drain());
+      timer?.cancel();
+      await nc.close();
+      connection.up = false;
+      stats.connection.connected = false;
+      log.info({ core: stats.core.sent, durable: stats.durable.sent }, 'left the bus');
+    };
+
     log.info({ epoch, durableTypes: [...durableTypes] }, 'joined the bus');
     return {
       nodeId,
@@ -334,29 +303,9 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
         return () => connectionListeners.delete(listener);
       },
       durableSettled: () => durableSender.whenIdle(),
-      async close() {
-        if (closed) return;
-        closed = true;
-        stopLocal();
-        // One deadline for everything below: closing never hangs on a server that is away.
-        let timer: TimerHandle | undefined;
-        const deadline = new Promise<void>((resolve) => {
-          timer = scheduler.setTimer(closeTimeoutMs, resolve);
-        });
-        const settle = (work: Promise<unknown>): Promise<unknown> => Promise.race([work.catch(() => undefined), deadline]);
-        await settle(durableSender.whenIdle());
-        durableSender.abandon();
-        await membership.close(deadline);
-        coreSub.unsubscribe();
-        await settle(durableReceiver.close());
-        if (connection.up) await settle(nc.drain());
-        timer?.cancel();
-        await nc.close();
-        connection.up = false;
-        stats.connection.connected = false;
-        log.info({ core: stats.core.sent, durable: stats.durable.sent }, 'left the bus');
-      },
+      close: () => (leaving ??= leave()),
     };
+
   } catch (error) {
     await nc.close();
     throw error;

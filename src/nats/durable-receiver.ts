@@ -12,12 +12,16 @@
  * from the origins' numbering). @internal
  */
 import type { Logger } from 'pino';
+import type { Scheduler, TimerHandle } from '../kernel/scheduler.js';
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 
 /** Where the consumer starts the first time a node joins. */
 export type DurableStart = 'new' | 'all';
 
 const CONSUMER_NOT_FOUND = 10014;
+
+/** Pause before trying again to re-create the consumer after a failure (JetStream not ready yet after a server restart). */
+export const RESTART_RETRY_MS = 1000;
 
 export class DurableReceiver {
   private messages: ConsumerMessages | null = null;
@@ -28,6 +32,7 @@ export class DurableReceiver {
   private restarting: Promise<void> | null = null;
   private again = false;
   private closed = false;
+  private retryTimer: TimerHandle | null = null;
   /** Consumer re-creations (a skipped delivery, a reconnection). */
   restarts = 0;
 
@@ -40,6 +45,7 @@ export class DurableReceiver {
     private readonly startFrom: DurableStart,
     private readonly handle: (subject: string, data: Uint8Array) => void,
     private readonly log: Logger,
+    private readonly scheduler: Scheduler,
   ) {}
 
   /** Binds to this node's consumer (creating it on the first join) and starts reading. */
@@ -62,6 +68,7 @@ export class DurableReceiver {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.retryTimer?.cancel();
     await this.restarting;
     await this.messages?.close();
   }
@@ -137,8 +144,14 @@ export class DurableReceiver {
       await this.restartFromPosition();
     })()
       .catch((error: unknown) => {
-        // Disconnected again: the next reconnection resyncs.
-        this.log.warn({ err: error }, 'could not restart the durable consumer; will on reconnection');
+        // Disconnected again, or JetStream not ready yet (a server just restarted): try again
+        // later (a reconnection meanwhile tries at once).
+        this.log.warn({ err: error }, 'could not restart the durable consumer; trying again');
+        if (this.closed || this.retryTimer !== null) return;
+        this.retryTimer = this.scheduler.setTimer(RESTART_RETRY_MS, () => {
+          this.retryTimer = null;
+          this.restart();
+        });
       })
       .finally(() => {
         this.restarting = null;

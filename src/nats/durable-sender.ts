@@ -9,9 +9,10 @@
  * at once and a burst is batched. Every message has a JetStream message id `<epoch>:<first>`, so a
  * retry after a lost acknowledgement is stored once (within the stream's duplicate window).
  *
- * A failed publish (timeout, no JetStream, disconnection) is retried with the same message id:
- * retries go out in order, before anything new, starting once nothing newer is in flight (a lost
- * connection fails the whole window, which then goes out again as it was). A failed message is
+ * A failed publish (timeout, no JetStream) is retried with the same message id: retries go out in
+ * order, before anything new, starting once nothing newer is in flight. A lost connection fails the
+ * whole window at once ({@link DurableSender.connectionLost}), which then goes out again as it was
+ * when the connection is back, before anything new. A failed message is
  * not sent again once a newer one is stored (that would break the order), nor after
  * `maxAttempts`: its events are counted `unconfirmed` (stored or not, nobody knows; if not,
  * receivers count them missed). While the connection is down nothing is sent; events wait in the queue.
@@ -19,7 +20,7 @@
  */
 import type { BusPathStats } from './bus-stats.js';
 import type { StampedEvent } from './port.js';
-import { batchMessage, eventFields, singleMessage, utf8Over } from './wire.js';
+import { packMessage, utf8Over } from './wire.js';
 
 /** What the sender needs of JetStream. */
 export interface DurableTransport {
@@ -58,7 +59,10 @@ export class DurableSender {
   private queue: StampedEvent[] = [];
   private head = 0;
   private readonly retry: Outgoing[] = [];
-  private inFlight = 0;
+  /** Messages awaiting the stream's acknowledgement on the current connection. */
+  private readonly flying = new Set<Outgoing>();
+  /** Bumped when the connection is lost: answers to attempts made before no longer count. */
+  private generation = 0;
   private closed = false;
   /** Sending the retry list (in order); nothing new goes out until it is empty. */
   private retrying = false;
@@ -96,11 +100,11 @@ export class DurableSender {
   /** Sends what the window allows; called again by acknowledgements and by reconnection. */
   readonly pump = (): void => {
     this.pumpScheduled = false;
-    while (!this.closed && this.transport.up && this.inFlight < this.options.window) {
+    while (!this.closed && this.transport.up && this.flying.size < this.options.window) {
       let out = this.retry.length > 0 ? this.retry[0] : undefined;
       if (out !== undefined) {
         // Retries go first, in order, starting once nothing newer is in flight.
-        if (this.inFlight > 0 && !this.retrying) break;
+        if (this.flying.size > 0 && !this.retrying) break;
         this.retry.shift();
         if (out.first < this.highestStored) {
           this.giveUp(out); // something newer is stored: sending it now would break the order
@@ -158,22 +162,10 @@ export class DurableSender {
    */
   private take(): Outgoing | undefined {
     for (;;) {
-      const available = this.queue.length - this.head;
-      if (available === 0) return undefined;
-      const limit = Math.min(available, this.options.batchMax);
-      const budget = this.options.maxMessageBytes / 4;
+      if (this.head === this.queue.length) return undefined;
       const single = this.queue[this.head] as StampedEvent;
-      const firstFields = eventFields(single);
-      let braced = `{${firstFields}}`;
-      let count = 1;
-      while (count < limit) {
-        const next = `{${eventFields(this.queue[this.head + count] as StampedEvent)}}`;
-        if (braced.length + next.length >= budget) break; // it starts the next message
-        braced += `,${next}`;
-        count++;
-      }
+      const { body, count } = packMessage(this.epochJson, this.next, this.queue, this.head, this.options.batchMax, this.options.maxMessageBytes / 4);
       this.advance(count);
-      const body = count === 1 ? singleMessage(this.epochJson, this.next, firstFields) : batchMessage(this.epochJson, this.next, braced);
       if (count === 1 && utf8Over(body, this.options.maxMessageBytes)) {
         this.stats.tooLarge++;
         this.stats.pending--;
@@ -199,8 +191,9 @@ export class DurableSender {
 
   private send(out: Outgoing): void {
     out.attempts++;
-    this.inFlight++;
-    if (this.inFlight > this.maxInFlightSeen) this.maxInFlightSeen = this.inFlight;
+    this.flying.add(out);
+    if (this.flying.size > this.maxInFlightSeen) this.maxInFlightSeen = this.flying.size;
+    const generation = this.generation;
     let promise: Promise<unknown>;
     try {
       promise = this.transport.publish(out.subject, out.body, `${this.epoch}:${out.first}`);
@@ -209,7 +202,8 @@ export class DurableSender {
     }
     promise.then(
       () => {
-        this.inFlight--;
+        if (generation !== this.generation) return; // an attempt from before the connection broke: sent again since
+        this.flying.delete(out);
         if (out.first > this.highestStored) this.highestStored = out.first;
         this.stats.sent += out.count;
         this.stats.pending -= out.count;
@@ -217,19 +211,39 @@ export class DurableSender {
         this.pump();
       },
       () => {
-        this.inFlight--;
-        if (this.closed || out.attempts >= this.options.maxAttempts || out.first < this.highestStored) {
-          this.giveUp(out);
-        } else {
-          this.stats.retries++;
-          // Keep the retry list in number order.
-          let i = this.retry.length;
-          while (i > 0 && (this.retry[i - 1] as Outgoing).first > out.first) i--;
-          this.retry.splice(i, 0, out);
-        }
+        if (generation !== this.generation) return;
+        this.flying.delete(out);
+        this.failed(out);
         this.pump();
       },
     );
+  }
+
+  /**
+   * The connection broke. The client does not fail what is awaiting an acknowledgement (each
+   * publish times out on its own, maybe after the connection is back and newer messages were
+   * stored, which would leave a gap): so every message in flight is taken back now, as failed, to
+   * go out again first, in order, with its id (the stream keeps a message it already had once).
+   * Late answers to these attempts are ignored.
+   */
+  connectionLost(): void {
+    this.generation++;
+    const lost = [...this.flying].sort((x, y) => x.first - y.first);
+    this.flying.clear();
+    for (const out of lost) this.failed(out);
+  }
+
+  /** A failed attempt: retried in number order, or given up (too many attempts, or something newer is stored). */
+  private failed(out: Outgoing): void {
+    if (this.closed || out.attempts >= this.options.maxAttempts || out.first < this.highestStored) {
+      this.giveUp(out);
+      return;
+    }
+    this.stats.retries++;
+    // Keep the retry list in number order.
+    let i = this.retry.length;
+    while (i > 0 && (this.retry[i - 1] as Outgoing).first > out.first) i--;
+    this.retry.splice(i, 0, out);
   }
 
   /** Counts a message that will not be sent again: it may or may not be stored. */

@@ -96,6 +96,7 @@ export class MembershipSync {
   private readonly writing = new Set<string>();
   private readonly dirty = new Set<string>();
   private retryTimer: TimerHandle | null = null;
+  private watchRetry: TimerHandle | null = null;
   /** The highest bucket revision seen. */
   private lastRevision = 0;
 
@@ -154,11 +155,24 @@ export class MembershipSync {
    * from the last revision seen; write what is missing; say hello.
    */
   resumed(): void {
-    this.watch(this.lastRevision + 1).catch((error: unknown) => {
-      this.log.warn({ err: error }, 'could not watch the membership bucket again; will on reconnection');
-    });
+    this.rewatch();
     for (const module of new Set([...this.loaded.keys(), ...this.observed.keys()])) this.reconcile(module);
     this.publishHeartbeat(false);
+  }
+
+  /**
+   * Watches the bucket again from the last revision seen; when that fails (disconnected again, or
+   * JetStream not ready yet after a server restart), tries again later while connected.
+   */
+  private rewatch(): void {
+    this.watch(this.lastRevision + 1).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'could not watch the membership bucket again; trying again');
+      if (this.closing || this.watchRetry !== null) return;
+      this.watchRetry = this.scheduler.setTimer(RETRY_MS, () => {
+        this.watchRetry = null;
+        if (this.connection.up && !this.closing) this.rewatch();
+      });
+    });
   }
 
   /** (Re)starts the bucket's watch: every key's last value, or every change from `fromRevision`. */
@@ -184,6 +198,7 @@ export class MembershipSync {
     this.stopLocal?.();
     this.heartbeatTimer?.cancel();
     this.retryTimer?.cancel();
+    this.watchRetry?.cancel();
     this.publishHeartbeat(true);
     const deletes = [...this.observed.keys()].map((module) =>
       this.kv.delete(this.subjects.membershipKey(this.nodeId, module)).catch((error: unknown) => {

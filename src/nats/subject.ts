@@ -107,6 +107,8 @@ export interface BusSubjects {
   readonly prefix: string;
   /** Core NATS, one event per message: `<prefix>.ev.<node>.<EventType>`. */
   event(nodeId: string, type: string): string;
+  /** Core NATS, a batch of events of any types, in order: `<prefix>.ev.<node>`. */
+  eventBatch(nodeId: string): string;
   /** JetStream, one event per message: `<prefix>.dur.<node>.<EventType>`. */
   durable(nodeId: string, type: string): string;
   /** JetStream, a batch of durable events of any types, in order: `<prefix>.dur.<node>`. */
@@ -133,6 +135,7 @@ export function busSubjects(prefix: string = DEFAULT_PREFIX): BusSubjects {
   return {
     prefix,
     event: (nodeId, type) => `${prefix}.ev.${escapeToken(nodeId)}.${escapeToken(type)}`,
+    eventBatch: (nodeId) => `${prefix}.ev.${escapeToken(nodeId)}`,
     durable: (nodeId, type) => `${prefix}.dur.${escapeToken(nodeId)}.${escapeToken(type)}`,
     durableBatch: (nodeId) => `${prefix}.dur.${escapeToken(nodeId)}`,
     heartbeat: (nodeId) => `${prefix}.hb.${escapeToken(nodeId)}`,
@@ -149,7 +152,7 @@ export function busSubjects(prefix: string = DEFAULT_PREFIX): BusSubjects {
 export interface ParsedSubject {
   readonly kind: 'ev' | 'dur' | 'hb';
   readonly nodeId: string;
-  /** The event type of a one-event message; absent for a durable batch and a heartbeat. */
+  /** The event type of a one-event message; absent for a batch and a heartbeat. */
   readonly type?: string;
 }
 
@@ -164,7 +167,7 @@ export function parseSubject(prefix: string, subject: string): ParsedSubject | u
   const nodeId = unescapeToken(parts[2] as string);
   if (nodeId === undefined) return undefined;
   if (kind === 'hb') return parts.length === 3 ? { kind, nodeId } : undefined;
-  if (kind === 'dur' && parts.length === 3) return { kind, nodeId };
+  if ((kind === 'dur' || kind === 'ev') && parts.length === 3) return { kind, nodeId };
   if ((kind !== 'ev' && kind !== 'dur') || parts.length !== 4) return undefined;
   const type = unescapeToken(parts[3] as string);
   return type === undefined ? undefined : { kind, nodeId, type };

@@ -18,6 +18,7 @@
  * the caller then checks each event against the catalogue. It never throws. @internal
  */
 import type { StampedEvent } from './port.js';
+import { memoize } from './subject.js';
 
 /** Largest message accepted, in bytes (NATS's default `max_payload` is 1 MiB too). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -56,9 +57,38 @@ export interface Garbage {
   readonly detail: string;
 }
 
+/** Module names and event types as JSON strings: a handful that repeat, quoted once each. */
+const quoted = memoize((name) => JSON.stringify(name));
+
 /** One event's fields as JSON, without braces: `"m":…,"s":…,"type":…,"payload":…`. */
 export function eventFields(event: StampedEvent): string {
-  return `"m":${JSON.stringify(event.meta.source)},"s":${event.meta.seq},"type":${JSON.stringify(event.type)},"payload":${JSON.stringify(event.payload)}`;
+  return `"m":${quoted(event.meta.source)},"s":${event.meta.seq},"type":${quoted(event.type)},"payload":${JSON.stringify(event.payload)}`;
+}
+
+/** One message packed by {@link packMessage}. */
+export interface Packed {
+  readonly body: string;
+  /** Events in it (taken from the front of what was given). */
+  readonly count: number;
+}
+
+/**
+ * Packs the events `events[from ..]` into one message numbered `first`: up to `max` of them, fewer
+ * when they would reach `maxChars` characters (the first always goes in: the caller checks a lone
+ * event against the message limit). Flat for one event, a batch for several.
+ */
+export function packMessage(epochJson: string, first: number, events: readonly StampedEvent[], from: number, max: number, maxChars: number): Packed {
+  const limit = Math.min(events.length - from, max);
+  const firstFields = eventFields(events[from] as StampedEvent);
+  let braced = `{${firstFields}}`;
+  let count = 1;
+  while (count < limit) {
+    const next = `{${eventFields(events[from + count] as StampedEvent)}}`;
+    if (braced.length + next.length >= maxChars) break; // it starts the next message
+    braced += `,${next}`;
+    count++;
+  }
+  return { body: count === 1 ? singleMessage(epochJson, first, firstFields) : batchMessage(epochJson, first, braced), count };
 }
 
 /**

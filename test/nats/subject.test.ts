@@ -61,6 +61,7 @@ describe('busSubjects', () => {
     expect(s.event('n1', 'NewBlock')).toBe('modactor.ev.n1.NewBlock');
     expect(s.durable('n1', 'NewBlock')).toBe('modactor.dur.n1.NewBlock');
     expect(s.durableBatch('n1')).toBe('modactor.dur.n1');
+    expect(s.eventBatch('n1')).toBe('modactor.ev.n1');
     expect(s.heartbeat('n.1')).toBe('modactor.hb.n=2E1');
     expect(s.membershipKey('n.1', 'mod ule')).toBe('n=2E1.mod=20ule');
     expect([s.allEvents, s.allDurable, s.allHeartbeats, s.stream, s.bucket]).toEqual(['modactor.ev.>', 'modactor.dur.>', 'modactor.hb.*', 'modactor-durable', 'modactor-membership']);
@@ -70,12 +71,13 @@ describe('busSubjects', () => {
     expect(parseSubject('modactor', s.event(nodeId, type))).toEqual({ kind: 'ev', nodeId, type });
     expect(parseSubject('modactor', s.durable(nodeId, type))).toEqual({ kind: 'dur', nodeId, type });
     expect(parseSubject('modactor', s.durableBatch(nodeId))).toEqual({ kind: 'dur', nodeId });
+    expect(parseSubject('modactor', s.eventBatch(nodeId))).toEqual({ kind: 'ev', nodeId });
     expect(parseSubject('modactor', s.heartbeat(nodeId))).toEqual({ kind: 'hb', nodeId });
     expect(parseMembershipKey(s.membershipKey(nodeId, type))).toEqual({ nodeId, module: type });
   });
 
   it('refuses subjects it never builds', () => {
-    for (const subject of ['other.ev.a.B', 'modactor.ev.a', 'modactor.xx.a.B', 'modactor.hb.a.b', 'modactor.ev.a.B.c', 'modactor.ev.=zz.B']) {
+    for (const subject of ['other.ev.a.B', 'modactor.ev', 'modactor.xx.a.B', 'modactor.hb.a.b', 'modactor.ev.a.B.c', 'modactor.ev.=zz.B']) {
       expect(parseSubject('modactor', subject)).toBeUndefined();
     }
     expect(parseMembershipKey('a.b.c')).toBeUndefined();

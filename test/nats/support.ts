@@ -11,6 +11,7 @@ import { pino, type Logger } from 'pino';
 import { createRealScheduler, type Scheduler } from '../../src/index.js';
 import { joinBus, type Bus, type BusConnectionChange, type BusOptions } from '../../src/nats/bus.js';
 import { FakePort } from './fake-port.js';
+import { Cluster, type ClusterNode } from './cluster/cluster.js';
 import { startNatsServer, type NatsServerOptions, type RunningNatsServer } from '../../src/nats/server.js';
 
 /** A pino logger for the bus under test: silent unless MODACTOR_TEST_LOG names a level. */
@@ -35,6 +36,41 @@ export function useNatsServer(options: NatsServerOptions = {}): { readonly serve
     get server(): RunningNatsServer {
       if (server === undefined) throw new Error('the nats-server of this file did not start (see the beforeAll error above)');
       return server;
+    },
+  };
+}
+
+/**
+ * Three nodes `a`, `b` and `c` in processes of their own on the file's server (cluster/), started
+ * before the file's tests (each knowing the others' sinks) and killed after them.
+ */
+export function useCluster(nats: { readonly server: RunningNatsServer }, prefix: string): { readonly cluster: Cluster; readonly a: ClusterNode; readonly b: ClusterNode; readonly c: ClusterNode } {
+  let cluster: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = new Cluster({ url: nats.server.url, prefix });
+    const nodes = await Promise.all(['a', 'b', 'c'].map((id) => (cluster as Cluster).start(id)));
+    await cluster.until(() => nodes.every((n) => n.registry.length === 3));
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+  const started = (): Cluster => {
+    if (cluster === undefined) throw new Error('the cluster of this file did not start (see the beforeAll error above)');
+    return cluster;
+  };
+  return {
+    get cluster() {
+      return started();
+    },
+    // The node of each id now (a node killed and started again is the new one).
+    get a() {
+      return started().node('a');
+    },
+    get b() {
+      return started().node('b');
+    },
+    get c() {
+      return started().node('c');
     },
   };
 }

@@ -14,8 +14,8 @@ beforeAll(() => {
 }, 120_000);
 
 describe('entry points', () => {
-  it('are modactor, modactor/sdk, modactor/sim and modactor/metrics, each with its reviewed list', () => {
-    expect(entries.map((e) => e.specifier)).toEqual(['modactor', 'modactor/sdk', 'modactor/sim', 'modactor/metrics']);
+  it('are modactor, modactor/sdk, modactor/sim, modactor/metrics and modactor/nats, each with its reviewed list', () => {
+    expect(entries.map((e) => e.specifier)).toEqual(['modactor', 'modactor/sdk', 'modactor/sim', 'modactor/metrics', 'modactor/nats']);
     expect(listFiles().sort()).toEqual(entries.map((e) => e.list).sort());
   });
 

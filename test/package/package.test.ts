@@ -86,7 +86,7 @@ describe('the packed tarball', () => {
         'dist/src/cli/main.js',
         'dist/actors/indexer.js',
         'dist/actors/process-block-indexer.js',
-        ...['index', 'sdk', 'sim', 'metrics'].flatMap((e) => [`dist/src/${e}.js`, `dist/src/${e}.d.ts`]),
+        ...['index', 'sdk', 'sim', 'metrics', 'nats'].flatMap((e) => [`dist/src/${e}.js`, `dist/src/${e}.d.ts`]),
       ]),
     );
     const strays = packedFiles.filter((f) => !/^(dist\/(src|actors)\/.*\.(js|d\.ts)|bin\/modactor\.js|scenarios\/[^/]+\.json|package\.json|LICENSE|README\.md|CHANGELOG\.md)$/.test(f));
@@ -222,6 +222,7 @@ describe('the installed package', () => {
         "import { runModule, type ChildModuleContext } from 'modactor/sdk';",
         "import { parseScenario, type SimulationReport } from 'modactor/sim';",
         "import { createNodeMetrics, serveMetrics, type MetricsServer } from 'modactor/metrics';",
+        "import { connectBus, createBusMetrics, type Bus } from 'modactor/nats';",
         '// @ts-expect-error runModule is not in modactor (it is in modactor/sdk)',
         "import { runModule as fromIndex } from 'modactor';",
         'const node: ModactorNode = createNode();',
@@ -235,6 +236,10 @@ describe('the installed package', () => {
         'const server: Promise<MetricsServer> = serveMetrics(node, { port: 0, registry: createNodeMetrics(node, { maxModules: 10 }) });',
         "const report: SimulationReport | undefined = undefined; const scenario = parseScenario({ name: 'x', duration: 1 });",
         "const child = (ctx: ChildModuleContext) => ctx.log.info('x');",
+        "const bus: Promise<Bus> = connectBus(node, { servers: ['nats://127.0.0.1:4222'], nodeId: 'eu-1', durableTypes: ['NewBlock'] });",
+        'void bus.then((joined) => createBusMetrics(joined, { registry: createNodeMetrics(node) }));',
+        '// @ts-expect-error the node id is required',
+        "void connectBus(node, { servers: 'nats://127.0.0.1:4222' });",
         'void runModule; void fromIndex; void stats; void server; void report; void scenario; void child;',
       ].join('\n'),
     );
