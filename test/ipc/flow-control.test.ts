@@ -308,6 +308,8 @@ describe('the trust boundary budget on the virtual clock', () => {
     await node.load(obs.module);
     const flooder = rawFixture('flooder', 'refusal-flood', { maxMessageBytes: 1024 * 1024 }, ['--count', '3000']);
     await node.load(flooder);
+    // It floods once it has started: on the first event it gets.
+    node.events.publish({ type: EventType.NewBlock, payload: { blockHash: 'ab'.repeat(32), height: 1 } });
     const crashed = await obs.waitForBrief('ModuleCrashed(flooder)');
     const failed = (crashed.payload as { error: string }).error;
     expect(failed).toBe('protocol violation: too many refused messages (more than 1000 at once, 100/s on average): disconnected');
