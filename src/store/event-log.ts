@@ -328,8 +328,17 @@ function bad(field: string, expected: string, got: unknown): never {
   });
 }
 
+/** Bytes of records between two seek points of a segment (a reader skips at most this much). */
+const SEEK_STRIDE = 64 * 1024;
+
 class FileEventLog implements EventLog, ReadSource {
   recovery!: RecoveryReport;
+  /**
+   * Where batches begin in the segments this log wrote since it opened, about every
+   * {@link SEEK_STRIDE} bytes, in seq order: a reader starting mid-segment seeks to the last one
+   * at or before its position instead of scanning the segment from its start.
+   */
+  private readonly seekPoints = new Map<string, { readonly seq: number; readonly offset: number }[]>();
   private readonly scheduler: Pick<Scheduler, 'setTimer' | 'now'>;
   private active: Active | undefined;
   private repair: Repair | undefined;
@@ -583,8 +592,30 @@ class FileEventLog implements EventLog, ReadSource {
       this.repair = { kind: 'truncate', to: segment.bytes };
       throw error;
     }
+    this.addSeekPoint(segment.name, batch.firstSeq, segment.bytes);
     segment.bytes += bytes.length;
     this.recordWritten(segment, batch);
+  }
+
+  private addSeekPoint(segment: string, seq: number, offset: number): void {
+    let points = this.seekPoints.get(segment);
+    if (points === undefined) this.seekPoints.set(segment, (points = []));
+    if (offset - (points.at(-1)?.offset ?? 0) >= SEEK_STRIDE) points.push({ seq, offset });
+  }
+
+  /** The offset of a line in `segment` with every record before it at or below `position` (0: its start). */
+  seekOffset(segment: string, position: number): number {
+    const points = this.seekPoints.get(segment);
+    if (points === undefined) return 0;
+    let lo = 0;
+    let hi = points.length;
+    // The first point whose batch begins above position + 1; the one before it is where to start.
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((points[mid] as { seq: number }).seq <= position + 1) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? 0 : (points[lo - 1] as { offset: number }).offset;
   }
 
   private async startSegment(batch: Batch, bytes: Buffer): Promise<void> {
@@ -654,6 +685,7 @@ class FileEventLog implements EventLog, ReadSource {
         if (total <= retainMaxBytes && oldest.lastTime >= horizon) break;
         await this.fs.unlink(oldest.path);
         this.segmentList.shift();
+        this.seekPoints.delete(oldest.name);
         total -= oldest.bytes;
         removed++;
       }

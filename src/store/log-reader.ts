@@ -72,6 +72,8 @@ export interface LogReader extends AsyncIterable<LoggedEvent> {
 export interface ReadSource {
   readonly fs: StoreFs;
   segments(): readonly SegmentInfo[];
+  /** Where in `segment` a reader at `position` may start reading (a line start; 0 when unknown). */
+  seekOffset?(segment: string, position: number): number;
 }
 
 /** A `validate` function accepting what `catalogue` accepts today. */
@@ -214,7 +216,8 @@ class SegmentReader implements LogReader {
       }
       try {
         const file = await this.source.fs.open(next.path, 'read');
-        this.current = { name: next.name, file, lines: new LineReader(file, 0, next.bytes), end: next.bytes };
+        const from = this.source.seekOffset?.(next.name, this.position) ?? 0;
+        this.current = { name: next.name, file, lines: new LineReader(file, from, next.bytes), end: next.bytes };
         this.seeking = true;
         return true;
       } catch (error) {

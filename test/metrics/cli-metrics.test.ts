@@ -56,7 +56,10 @@ describe('modactor simulate --real --metrics-port', () => {
       })();
     });
     const code = await main(['simulate', scenario, '--real', '--metrics-port', '0'], run.io);
-    expect(run.err.join('')).toMatch(/^modactor simulate: metrics on http:\/\/127\.0\.0\.1:\d+\/metrics\n$/);
+    // Where the metrics are, first; the rest of stderr is the node's logs (pino lines at warn or above).
+    const [first, ...logs] = run.err.join('').split('\n').filter((line) => line !== '');
+    expect(first).toMatch(/^modactor simulate: metrics on http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    for (const line of logs) expect((JSON.parse(line) as { level: number }).level).toBeGreaterThanOrEqual(40);
     expect(code).toBe(EXIT.ok);
     if (seen.scraped === undefined) expect.unreachable('no metrics URL printed');
     const { metrics, health } = await seen.scraped;

@@ -8,6 +8,8 @@ import { createMemoryDisk } from '../../src/store/memory-disk.js';
 import { acceptedBy } from '../../src/store/log-reader.js';
 import { block, clock, memoryPlace, openAt, range, readAll, realPlace, releaseNext, settleGated, type Place } from './support.js';
 import type { MemoryDisk } from '../../src/store/memory-disk.js';
+import { openEventLog } from '../../src/store/event-log.js';
+import type { StoreFs } from '../../src/store/fs.js';
 
 const places: [string, () => Place][] = [
   ['the simulated disk', () => memoryPlace()],
@@ -58,6 +60,50 @@ describe.each(places)('the event log on %s', (_, makePlace) => {
     expect(valid.stats.rejected).toBe(1);
     const bounded = await readAll(log, { fromSeq: 10, toSeq: 12 });
     expect(bounded.seqs).toEqual([10, 11, 12]);
+    await log.close();
+  });
+
+  it('starts a read from a seq near the end of a large segment without scanning it from its start', async () => {
+    const place = makePlace();
+    let bytesRead = 0;
+    const mounted = place.mount();
+    // The same file system, counting what readers read.
+    const counting: StoreFs = {
+      ...mounted,
+      open: async (path, mode) => {
+        const file = await mounted.open(path, mode);
+        return {
+          ...file,
+          read: async (buffer, position) => {
+            const n = await file.read(buffer, position);
+            bytesRead += n;
+            return n;
+          },
+          write: (data, position) => file.write(data, position),
+          datasync: () => file.datasync(),
+          truncate: (length) => file.truncate(length),
+          size: () => file.size(),
+          close: () => file.close(),
+        };
+      },
+    };
+    const log = await openEventLog({ dir: place.dir, fs: counting, scheduler: clock(), batchMaxEvents: 100 });
+    for (let start = 1; start <= 20_000; start += 100) {
+      for (const seq of range(start, start + 99)) log.append(block(seq));
+      await log.flush();
+    }
+    expect(log.segments()).toHaveLength(1);
+    const segmentBytes = log.segments()[0]?.bytes ?? 0;
+    bytesRead = 0;
+    const tail = await readAll(log, { fromSeq: 19_990 });
+    expect(tail.seqs).toEqual(range(19_990, 20_000));
+    // At most a seek stride (64 KiB) and a read chunk before it, not the whole segment (~3.6 MB).
+    expect(segmentBytes).toBeGreaterThan(3_000_000);
+    expect(bytesRead).toBeLessThan(300_000);
+    // Every start still gives exactly what follows it.
+    for (const from of [1, 99, 100, 101, 5_000, 12_345, 19_999]) {
+      expect((await readAll(log, { fromSeq: from })).seqs).toEqual(range(from, 20_000));
+    }
     await log.close();
   });
 
