@@ -29,6 +29,11 @@ export class DurableReceiver {
   private last = 0;
   /** True until the first delivery of a consumer session: it sets the baseline. */
   private fresh = true;
+  /**
+   * The current consumer session: deliveries of an older one (a pull answered late, after its
+   * session was closed) are ignored, so none can be taken as a new session's baseline.
+   */
+  private session = 0;
   private restarting: Promise<void> | null = null;
   private again = false;
   private closed = false;
@@ -93,7 +98,13 @@ export class DurableReceiver {
   private async consume(): Promise<void> {
     const consumer = await this.js.consumers.get(this.stream, this.name);
     this.fresh = true;
-    this.messages = await consumer.consume({ max_messages: 256, callback: (msg) => this.onMessage(msg) });
+    const session = ++this.session;
+    this.messages = await consumer.consume({
+      max_messages: 256,
+      callback: (msg) => {
+        if (session === this.session) this.onMessage(msg);
+      },
+    });
   }
 
   private onMessage(msg: JsMsg): void {
@@ -137,6 +148,7 @@ export class DurableReceiver {
       return;
     }
     this.restarts++;
+    this.session++; // what the closing session still delivers is ignored
     const messages = this.messages;
     this.messages = null;
     this.restarting = (async () => {
