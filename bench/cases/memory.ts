@@ -15,14 +15,8 @@ import { RunQueue, BareSubscriber } from '../baselines/ring-mailbox.js';
 import { parseArgs } from '../lib/args.js';
 import { runCase, type CaseResult } from '../lib/report.js';
 import { macrotask } from '../lib/subject.js';
+import { collectedHeap } from '../lib/heap.js';
 
-function collect(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('memory.ts needs node --expose-gc');
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 async function kernel(count: number, parents: number): Promise<CaseResult> {
   const system = createActorSystem();
@@ -43,15 +37,15 @@ async function kernel(count: number, parents: number): Promise<CaseResult> {
     },
   };
   await macrotask();
-  const before = collect();
+  const before = collectedHeap();
   const t0 = performance.now();
   if (parents === 1) for (let i = 0; i < count; i++) system.spawn(idle);
   else for (let p = 0; p < parents; p++) system.spawn(parent);
   const total = parents === 1 ? count : parents + parents * perParent;
   while (started < total) await macrotask();
   const spawnMs = performance.now() - t0;
-  const after = collect();
-  if (!system.isRunning) throw new Error('unreachable'); // keeps the system (and its actors) alive past collect()
+  const after = collectedHeap();
+  if (!system.isRunning) throw new Error('unreachable'); // keeps the system (and its actors) alive past collectedHeap()
   return { metrics: { bytesPerActor: (after - before) / total }, info: { actors: total, parents, spawnMs, heapDelta: after - before } };
 }
 
@@ -60,10 +54,10 @@ async function ring(count: number): Promise<CaseResult> {
   const handler = (): void => undefined;
   const subscribers = new Array<BareSubscriber<unknown>>(count);
   await macrotask();
-  const before = collect();
+  const before = collectedHeap();
   for (let i = 0; i < count; i++) subscribers[i] = new BareSubscriber<unknown>(runQueue, handler, 100);
-  const after = collect();
-  if (subscribers.length !== count) throw new Error('unreachable'); // keeps them alive past collect()
+  const after = collectedHeap();
+  if (subscribers.length !== count) throw new Error('unreachable'); // keeps them alive past collectedHeap()
   return { metrics: { bytesPerActor: (after - before) / count }, info: { actors: count, heapDelta: after - before } };
 }
 

@@ -6,15 +6,9 @@
  */
 import { parseArgs } from '../lib/args.js';
 import { runCase } from '../lib/report.js';
+import { collectedHeap } from '../lib/heap.js';
 import { loadNodeApi, nodeSubject, NODE_SKIPPED } from '../subjects/node.js';
 
-function collect(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('node-memory.ts needs node --expose-gc');
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 runCase(async () => {
   const args = parseArgs();
@@ -24,11 +18,11 @@ runCase(async () => {
   // A first small node warms up the code paths; the measured node's own fixed cost is amortized
   // over `count` modules.
   await nodeSubject(api)({ n: 1, capacity: 100, handler: () => undefined });
-  const before = collect();
+  const before = collectedHeap();
   const t0 = performance.now();
   const subject = await nodeSubject(api, { loadConcurrency: 1000 })({ n: count, capacity: 100, handler: () => undefined });
   const loadMs = performance.now() - t0;
-  const after = collect();
-  if (typeof subject.publish !== 'function') throw new Error('unreachable'); // keeps the node alive past collect()
+  const after = collectedHeap();
+  if (typeof subject.publish !== 'function') throw new Error('unreachable'); // keeps the node alive past collectedHeap()
   return { metrics: { bytesPerModule: (after - before) / count }, info: { modules: count, loadMs, heapDelta: after - before } };
 });

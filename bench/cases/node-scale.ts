@@ -12,18 +12,12 @@
  */
 import { parseArgs } from '../lib/args.js';
 import { runCase } from '../lib/report.js';
+import { collectedHeap } from '../lib/heap.js';
 import { loadNodeApi, NODE_SKIPPED } from '../subjects/node.js';
 
 const BATCH = 1000;
 const WATCHERS = 10;
 
-function collect(): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('node-scale.ts --what load needs node --expose-gc');
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 runCase(async () => {
   const args = parseArgs();
@@ -66,7 +60,7 @@ runCase(async () => {
     };
   }
 
-  const before = collect();
+  const before = collectedHeap();
   const perLoadUs: number[] = [];
   const t0 = performance.now();
   for (let start = 0; start < count; start += BATCH) {
@@ -80,7 +74,7 @@ runCase(async () => {
     perLoadUs.push(((performance.now() - b0) * 1000) / Math.min(BATCH, count - start));
   }
   const totalMs = performance.now() - t0;
-  const after = collect();
+  const after = collectedHeap();
   const at = (n: number): number => perLoadUs[Math.min(perLoadUs.length - 1, Math.max(0, Math.ceil(n / BATCH) - 1))] as number;
   return {
     metrics: {
