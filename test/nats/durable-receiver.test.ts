@@ -55,3 +55,51 @@ it('tries again to re-create the consumer when JetStream is not ready after a re
   expect(receiver.restarts).toBe(3);
   await receiver.close();
 });
+
+it('ignores what a closed consumer session still delivers, so a late pull cannot become the next baseline', async () => {
+  const scheduler = createSimulatedScheduler({ seed: 1 });
+  const callbacks: ((msg: unknown) => void)[] = [];
+  const jsm = {
+    consumers: {
+      info: () => Promise.resolve({ num_ack_pending: 0, ack_floor: { stream_seq: 0 } }),
+      add: () => Promise.resolve({}),
+      delete: () => Promise.resolve(true),
+    },
+  };
+  const js = {
+    consumers: {
+      get: () =>
+        Promise.resolve({
+          consume: (options: { callback: (msg: unknown) => void }) => {
+            callbacks.push(options.callback);
+            return Promise.resolve({ close: () => Promise.resolve() });
+          },
+        }),
+    },
+  };
+  const message = (seq: number) => ({ info: { streamSequence: seq }, subject: 'p.dur.a', data: new Uint8Array([seq]), ack: () => undefined });
+  const handled: number[] = [];
+  const receiver = new DurableReceiver(
+    js as unknown as JetStreamClient,
+    jsm as unknown as JetStreamManager,
+    'stream',
+    'node-c',
+    'p.dur.>',
+    'new',
+    (_subject, data) => void handled.push(data[0] as number),
+    testLogger(),
+    scheduler,
+  );
+  await receiver.start();
+  const [first] = callbacks;
+  first?.(message(1));
+  first?.(message(2));
+  receiver.resync(); // the connection came back: a new session starts after seq 2
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(callbacks).toHaveLength(2);
+  first?.(message(200)); // the old session's pull, answered late
+  callbacks[1]?.(message(3));
+  callbacks[1]?.(message(4));
+  expect(handled).toEqual([1, 2, 3, 4]);
+  await receiver.close();
+});
