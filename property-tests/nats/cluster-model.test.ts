@@ -50,7 +50,9 @@ describe('the properties catch broken variants', () => {
         { kind: 'load', node: 'a', module: 'm1', watch: false },
         { kind: 'unload', node: 'a', module: 'm1' },
       ],
-      { url: nats.server.url, prefix: 'broken-retire', broken: 'lost-retire', convergeMs: 4000 },
+      // Each command converges first: the load is seen everywhere before the unload (a KV watch
+      // may otherwise coalesce the two, and a module never announced needs no retiring).
+      { url: nats.server.url, prefix: 'broken-retire', broken: 'lost-retire', convergeMs: 4000, convergeEach: true },
     ).then(
       () => null,
       (error: unknown) => String(error),

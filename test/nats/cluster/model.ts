@@ -207,6 +207,8 @@ export interface ModelRunOptions {
   readonly broken?: NodeOptions['broken'];
   /** How long membership may take to converge after the commands. Default 20 s. */
   readonly convergeMs?: number;
+  /** Waits for membership to converge after every command, not only after the last. */
+  readonly convergeEach?: boolean;
   /** Restarts the server (for `restart-server` commands). */
   readonly restartServer?: () => Promise<void>;
 }
@@ -227,7 +229,16 @@ export async function runClusterModel(
     await converged(cluster, model, options.convergeMs ?? 20_000);
     const steps = [...commands].map((c) => ('kind' in c ? new Step(c) : c));
     const executed: Record<string, number> = {};
-    await fc.asyncModelRun(() => ({ model, real: { cluster, restartServer: options.restartServer ?? null, executed } }), steps);
+    const real: ModelSystem = { cluster, restartServer: options.restartServer ?? null, executed };
+    if (options.convergeEach === true) {
+      for (const step of steps) {
+        if (!step.check(model)) continue;
+        await step.run(model, real);
+        await converged(cluster, model, options.convergeMs ?? 20_000);
+      }
+    } else {
+      await fc.asyncModelRun(() => ({ model, real }), steps);
+    }
     await converged(cluster, model, options.convergeMs ?? 20_000);
     await cluster.settled();
     const found = [...cluster.violations];
