@@ -20,7 +20,7 @@ import { silentLogger } from '../kernel/logger.js';
 import { createRealScheduler, type Scheduler, type TimerHandle } from '../kernel/scheduler.js';
 import { errorCode, nodeFs, type StoreFile, type StoreFs } from './fs.js';
 import { openLogReader, type LogReader, type ReadOptions, type ReadSource } from './log-reader.js';
-import { encodeEvent, encodeHeader, segmentFirstSeq, segmentName, type LoggedEvent } from './record.js';
+import { RecordBuffer, encodeHeader, eventJson, segmentFirstSeq, segmentName, type LoggedEvent } from './record.js';
 import { scanSegment, type BadTail, type CorruptRecord } from './segment-scan.js';
 
 /** Options of {@link openEventLog}. */
@@ -143,7 +143,7 @@ export interface EventLog {
 }
 
 interface Batch {
-  readonly lines: string[];
+  readonly records: RecordBuffer;
   /** Index (since open) of the batch's first record. */
   readonly start: number;
   readonly firstSeq: number;
@@ -331,6 +331,9 @@ function bad(field: string, expected: string, got: unknown): never {
 /** Bytes of records between two seek points of a segment (a reader skips at most this much). */
 const SEEK_STRIDE = 64 * 1024;
 
+/** How many written batches' buffers are kept for reuse (one being written, one filling, one spare). */
+const SPARE_BUFFERS = 2;
+
 class FileEventLog implements EventLog, ReadSource {
   recovery!: RecoveryReport;
   /**
@@ -343,6 +346,8 @@ class FileEventLog implements EventLog, ReadSource {
   private active: Active | undefined;
   private repair: Repair | undefined;
   private readonly queue: Batch[] = [];
+  /** Buffers of written batches, kept for the next ones. */
+  private readonly spare: RecordBuffer[] = [];
   private open: Batch | undefined;
   private timer: TimerHandle | undefined;
   private writing = false;
@@ -396,7 +401,7 @@ class FileEventLog implements EventLog, ReadSource {
         issues: [issue('meta.seq', `a seq above ${this.lastSeq}`, describeValue(seq))],
       });
     }
-    const line = encodeEvent(event);
+    const json = eventJson(event);
     const prevSeq = this.lastSeq;
     this.lastSeq = seq;
     if (this.pendingCount >= this.settings.maxPendingEvents) {
@@ -408,16 +413,16 @@ class FileEventLog implements EventLog, ReadSource {
     }
     let batch = this.open;
     if (batch === undefined) {
-      batch = { lines: [], start: this.appendedCount, firstSeq: seq, prevSeq, lastSeq: seq, lastTime: event.meta.time };
+      batch = { records: this.spare.pop() ?? new RecordBuffer(), start: this.appendedCount, firstSeq: seq, prevSeq, lastSeq: seq, lastTime: event.meta.time };
       this.open = batch;
       this.queue.push(batch);
     }
-    batch.lines.push(line);
+    batch.records.append(json);
     batch.lastSeq = seq;
     batch.lastTime = event.meta.time;
     this.appendedCount++;
     this.pendingCount++;
-    if (batch.lines.length >= this.settings.batchMaxEvents) this.open = undefined;
+    if (batch.records.count >= this.settings.batchMaxEvents) this.open = undefined;
     if (this.writing) return;
     if (this.open === undefined) this.startWriting();
     else this.timer ??= this.scheduler.setTimer(this.settings.batchMaxDelayMs, this.onTimer);
@@ -513,13 +518,16 @@ class FileEventLog implements EventLog, ReadSource {
     while (this.queue.length > 0) {
       const batch = this.queue.shift() as Batch;
       if (batch === this.open) this.open = undefined;
-      const count = batch.lines.length;
+      const count = batch.records.count;
       let failure: unknown;
       try {
         await this.writeBatch(batch);
       } catch (error) {
         failure = error;
       }
+      // Written (or given up): its buffer serves a later batch.
+      batch.records.clear();
+      if (this.spare.length < SPARE_BUFFERS) this.spare.push(batch.records);
       this.pendingCount -= count;
       this.settledCount += count;
       if (failure === undefined) {
@@ -576,7 +584,7 @@ class FileEventLog implements EventLog, ReadSource {
 
   /** One batch: undo what a failed one left, rotate if due, write, sync. Throws what the disk threw. */
   private async writeBatch(batch: Batch): Promise<void> {
-    const bytes = Buffer.from(batch.lines.join(''));
+    const bytes = batch.records.bytes();
     await this.undoFailed();
     const active = this.active;
     if (active === undefined || (active.segment.records > 0 && active.segment.bytes + bytes.length > this.settings.segmentMaxBytes)) {
@@ -650,7 +658,7 @@ class FileEventLog implements EventLog, ReadSource {
   }
 
   private recordWritten(segment: Segment, batch: Batch): void {
-    segment.records += batch.lines.length;
+    segment.records += batch.records.count;
     segment.lastSeq = batch.lastSeq;
     segment.lastTime = batch.lastTime;
   }
