@@ -579,7 +579,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     }
     this.state = 'suspended';
     if (this.system.inspector.active) this.system.inspector.emit({ type: 'failed', actor: this.path, failure });
-    this.log.error({ err: failureForLog(failure), kind: failure.kind }, 'actor failed');
+    if (this.parent?.logsChildFailures() !== false) this.log.error({ err: failureForLog(failure), kind: failure.kind }, 'actor failed');
     if (this.parent === null) {
       this.system.rootFailed(failure);
       return;
@@ -695,6 +695,11 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
   }
 
   // ---- Supervising children -------------------------------------------------------------------
+
+  /** Whether a failing child of this actor logs its failure (see `SupervisorOptions.logFailures`). */
+  private logsChildFailures(): boolean {
+    return (this.options.supervision ?? this.system.defaultSupervision).logFailures !== false;
+  }
 
   private supervisorState(): Supervisor {
     if (this.supervisor !== null) return this.supervisor;

@@ -1,4 +1,5 @@
 import {
+  boolean,
   fraction,
   func,
   nonNegativeInteger,
@@ -78,6 +79,12 @@ export interface SupervisorOptions {
   readonly backoff?: BackoffOptions;
   /** Chooses the directive for one failure. Default: always `restart`. */
   readonly decide?: (failure: Failure, child: { readonly name: string; readonly path: string }) => Directive;
+  /**
+   * Whether a failing child logs its failure (`actor failed`, at error, with `err`). Default true.
+   * A supervisor that reports its children's failures in its own words turns it off, so that one
+   * failure is one log line (a node's modules: `module crashed`).
+   */
+  readonly logFailures?: boolean;
 }
 
 // ---- the checks of supervision options (the validation vocabulary of ./checks.ts) -----------
@@ -126,6 +133,7 @@ export const supervisorOptions: DescribedCheck<SupervisorOptions> = object({
   strategy: optional(supervisionStrategy),
   ...restartIntensityShape,
   decide: optional(func as DescribedCheck<NonNullable<SupervisorOptions['decide']>>),
+  logFailures: optional(boolean),
 } satisfies { readonly [K in keyof Required<SupervisorOptions>]: Check<SupervisorOptions[K]> });
 
 /**

@@ -147,6 +147,8 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
   const supervision: SupervisorOptions = {
     strategy: 'one-for-one',
     decide: (_failure, child) => (starting.has(child.name) ? 'stop' : 'restart'),
+    // A crash is logged once, below, as `module crashed` with the module's binding.
+    logFailures: false,
   };
   const behavior: BehaviorFactory<SupervisorMessage<E>> = {
     create(ctx) {

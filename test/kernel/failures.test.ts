@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeExit, type Behavior, type Failure } from '../../src/index.js';
-import { shutdown, simulated } from './support.js';
+import { memoryLogger, shutdown, simulated } from './support.js';
 
 /** Spawns `behavior` under a root that records every failure and restarts, sends it 'go'. */
 async function failuresOf(behavior: Behavior<'go'>): Promise<Failure[]> {
@@ -94,6 +94,39 @@ describe('failures', () => {
     await sim.scheduler.runUntilIdle();
     await shutdown(sim);
     expect(await sim.system.whenTerminated(ref)).toEqual({ kind: 'stopped' });
+  });
+});
+
+describe('who logs a failure', () => {
+  async function failLogged(supervision: { logFailures?: boolean }): Promise<Record<string, unknown>[]> {
+    const { logger, lines } = memoryLogger();
+    const sim = simulated({ logger });
+    const parent = sim.system.spawn<'go'>(
+      {
+        create(ctx) {
+          const child = ctx.spawn<'go'>(() => {
+            throw new TypeError('broken');
+          }, { name: 'child' });
+          return { receive: (m) => void child.tell(m) };
+        },
+      },
+      { name: 'parent', supervision: { ...supervision, decide: () => 'resume' } },
+    );
+    parent.tell('go');
+    await sim.scheduler.runUntilIdle();
+    await shutdown(sim);
+    return lines.filter((line) => line.msg === 'actor failed');
+  }
+
+  it('the failing child, at error with the error and its kind, by default', async () => {
+    const logged = await failLogged({});
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 50, kind: 'thrown', err: { type: 'TypeError', message: 'broken' } });
+  });
+
+  it('nobody in the kernel when its supervisor says it reports failures itself (logFailures: false)', async () => {
+    expect(await failLogged({ logFailures: false })).toEqual([]);
+    expect(await failLogged({ logFailures: true })).toHaveLength(1);
   });
 });
 
