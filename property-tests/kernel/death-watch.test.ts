@@ -49,7 +49,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ type: fc.constant('run' as const), turns: fc.integer({ min: 1, max: 8 }) }) },
 );
 
-type Entry = readonly ['watch' | 'unwatch' | 'terminated', number];
+type Entry = readonly ['watch' | 'unwatch' | 'terminated', string];
 interface History {
   readonly self: ActorRef<WatcherMessage>;
   readonly entries: Entry[];
@@ -64,7 +64,7 @@ async function runScenario(seed: number, actions: readonly Action[], makeWatch: 
   const system = createActorSystem({ scheduler, supervision: { maxRestarts: 1000, withinMs: 1 } });
   const impl = makeWatch(system);
   const histories: History[] = [];
-  const targets = new Map<number, ActorRef<unknown>>();
+  const targets = new Map<string, ActorRef<unknown>>();
 
   const watcherBehavior: BehaviorFactory<WatcherMessage> = {
     create(ctx) {
@@ -157,8 +157,8 @@ async function runScenario(seed: number, actions: readonly Action[], makeWatch: 
 }
 
 /** Checks one watcher incarnation's history against the death-watch contract. */
-function checkHistory(history: History, targets: ReadonlyMap<number, ActorRef<unknown>>): void {
-  const watching = new Map<number, boolean>();
+function checkHistory(history: History, targets: ReadonlyMap<string, ActorRef<unknown>>): void {
+  const watching = new Map<string, boolean>();
   history.entries.forEach(([op, id], index) => {
     const where = `${history.self.path} (incarnation ${history.self.id}), entry ${index} ${op} ${id}: ${JSON.stringify(history.entries)}`;
     if (op === 'watch') watching.set(id, true);

@@ -6,7 +6,6 @@ import { issue, runCheck } from '../kernel/checks.js';
 import type { RestartType } from '../kernel/supervision.js';
 import type { Catalogue, EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { NodeEventMap } from '../events/node-catalogue.js';
-import { isReservedEventType } from '../events/reserved-event-types.js';
 import { replayOption, type ModuleRestartPolicy, type ReplayOption } from '../node/module.js';
 import { compileEventFilter, type EventFilterSpec } from './event-filter.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './protocol.js';
@@ -48,9 +47,9 @@ export interface ProcessModuleManifest<E extends EventMap = NodeEventMap> {
   /** Event types the module receives (and the only ones it may subscribe to later). */
   readonly subscribe: readonly EventTypeOf<E>[];
   /**
-   * Event types the module may publish. Default none. The types only the node publishes (the
+   * Event types the module may publish. Default none. Listing a type only the node publishes (the
    * module lifecycle family, `NodeStartupCompleted`, `NodeShutdown`, `NodeShutdownCompleted`)
-   * cannot be listed.
+   * grants nothing: publishing it is refused with `not-permitted`.
    */
   readonly publishes?: readonly EventTypeOf<E>[];
   /**
@@ -227,9 +226,6 @@ export function validateManifest<E extends EventMap>(manifest: ProcessModuleMani
   };
   const subscribe = types('subscribe', m['subscribe'], true);
   const publishes = types('publishes', m['publishes'], false);
-  publishes.forEach((type, i) => {
-    if (isReservedEventType(type)) bad(`publishes[${i}]`, 'a type a module may publish (this one only the node publishes)', type);
-  });
   const filter = compileEventFilter(m['filter'], subscribe, issues);
 
   const positiveInt = (path: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {

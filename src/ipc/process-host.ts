@@ -23,6 +23,7 @@ import type { ActorContext, BehaviorFactory } from '../kernel/behavior.js';
 import { loggedError } from '../kernel/foreign.js';
 import { isModactorError } from '../kernel/errors.js';
 import type { EventMap, EventOf } from '../events/catalogue.js';
+import { isReservedEventType } from '../events/reserved-event-types.js';
 import { createIncarnation, type ModuleIncarnation } from '../node/event-router.js';
 import { Barrier, type ModuleServices } from '../node/module-instance.js';
 import { replaySpec } from '../node/loadable.js';
@@ -276,7 +277,8 @@ class Session<E extends EventMap> {
       refusals: new TokenBucket(REFUSALS_PER_SECOND, REFUSAL_BURST, now),
       logs: new TokenBucket(LOG_LINES_PER_SECOND, LOG_LINE_BURST, now),
     };
-    this.permitted = new Set(manifest.publishes);
+    // A reserved type in the manifest grants nothing: only the node publishes those.
+    this.permitted = new Set(manifest.publishes.filter((type) => !isReservedEventType(type)));
     this.subscribable = new Set(manifest.subscribe);
     this.log = moduleLogger(actx.log, manifest.name);
     this.ownBindings = [...OWN_LOG_KEYS, ...Object.keys(this.log.bindings())];
@@ -615,7 +617,7 @@ class Session<E extends EventMap> {
     };
     if (typeof type === 'string' && !this.permitted.has(type)) {
       this.counters.refusedNotPermitted++;
-      const allowed = this.manifest.publishes.join(', ') || 'none';
+      const allowed = [...this.permitted].join(', ') || 'none';
       return refuse('not-permitted', `Module "${this.manifest.name}" may not publish ${type} (its manifest permits: ${allowed})`);
     }
     if (!this.budgets.publishes.take(this.actx.now())) {

@@ -91,7 +91,6 @@ const DEFAULT_DIRECTIVE = (): Directive => 'restart';
  * @internal
  */
 export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
-  readonly id: number;
   readonly name: string;
   /** Made on first use from the parent's (most actors are never asked for it). */
   private path_: string | null = null;
@@ -132,7 +131,6 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     readonly options: SpawnOptions,
     name: string,
   ) {
-    this.id = system.nextId();
     this.name = name;
     const capacity = options.mailboxCapacity ?? system.defaultMailboxCapacity;
     this.mailbox = new Mailbox<M, SystemMessage>(capacity, options.priorityCapacity ?? capacity, options.reserveCapacity);
@@ -167,6 +165,10 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
 
   get incarnation(): string {
     return (this.id_ ??= this.system.scheduler.newId());
+  }
+
+  get id(): string {
+    return this.incarnation;
   }
 
   get queuedRoutine(): number {
@@ -441,6 +443,7 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
 
   private invoke(message: M): void {
     const behavior = this.behavior as BehaviorObject<M>;
+    if (this.system.inspector.active) this.system.inspector.emit({ type: 'delivered', actor: this.path, message });
     let result: void | Promise<void>;
     try {
       result = behavior.receive(message, this);

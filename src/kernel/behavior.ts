@@ -12,8 +12,8 @@ export interface RestartLimit {
 
 /** A handle to send messages to an actor. Cheap to copy, safe to keep after the actor died. */
 export interface ActorRef<M> {
-  /** A counter-based id, unique within the system (per incarnation). */
-  readonly id: number;
+  /** Its id: a nanoid, unique per incarnation (the same as {@link ActorRef.incarnation}). */
+  readonly id: string;
   readonly name: string;
   /** Path in the tree, e.g. `/node/modules/indexer`. */
   readonly path: string;

@@ -6,6 +6,8 @@ export type InspectionEvent =
   /** `reserved`: into the user lane, in order, past its routine bound (`tellReserved`). */
   | { readonly type: 'offered'; readonly actor: string; readonly lane: 'user' | 'reserved' | 'priority'; readonly message: unknown }
   | { readonly type: 'dropped'; readonly actor: string; readonly reason: 'full' | 'closed'; readonly message: unknown }
+  /** A message taken from the mailbox and given to the handler (`handled` follows once it returned or settled). */
+  | { readonly type: 'delivered'; readonly actor: string; readonly message: unknown }
   | { readonly type: 'handled'; readonly actor: string; readonly message: unknown }
   | { readonly type: 'failed'; readonly actor: string; readonly failure: Failure }
   | { readonly type: 'directive'; readonly actor: string; readonly child: string; readonly directive: Directive }

@@ -16,7 +16,6 @@ export interface SystemInternals<Cell extends { readonly path: string }> {
   readonly defaultMailboxCapacity: number;
   readonly defaultShutdownTimeoutMs: number;
   readonly defaultSupervision: SupervisorOptions;
-  nextId(): number;
   anonymousName(): string;
   cellOf(ref: ActorRef<unknown>): Cell;
   deadLetter(sender: string | null, recipient: Cell, message: unknown, reason: DeadLetterReason): void;

@@ -95,7 +95,6 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
   let deadObservers: ((letter: DeadLetter) => void)[] = [];
   const deadLetterLog = new LogThrottle(logInterval);
   const rootFailures: Failure[] = [];
-  let ids = 0;
   let anonymous = 0;
   let running = true;
   let shutdownPromise: Promise<void> | null = null;
@@ -107,7 +106,6 @@ export function createActorSystem(options: ActorSystemOptions = {}): ActorSystem
     defaultMailboxCapacity,
     defaultShutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     defaultSupervision: options.supervision ?? {},
-    nextId: () => ++ids,
     anonymousName: () => `$${++anonymous}`,
     cellOf(ref) {
       if (ref instanceof ActorCell && ref.belongsTo(internals)) return ref as AnyCell;

@@ -22,7 +22,6 @@ import {
 } from '../kernel/checks.js';
 import type { EventMap, EventOf, EventTypeOf } from '../events/catalogue.js';
 import type { ModuleHealth, NodeEventMap } from '../events/node-catalogue.js';
-import { isReservedEventType } from '../events/reserved-event-types.js';
 import type { PublishReceipt } from './delivery-stats.js';
 import { moduleName } from './module-name.js';
 
@@ -146,12 +145,6 @@ export type ModuleDefinition<E extends EventMap = NodeEventMap> = ModuleSpec<E> 
 /** Event types a module lists: non-empty strings, repeats dropped. */
 const eventTypes = arrayOf(nonEmptyString, { unique: true });
 
-/** An event type a module may publish: not one of the node's reserved types. */
-const publishableType = predicate<string>(
-  'an event type a module may publish (the module-lifecycle and node types are reserved to the node)',
-  (v) => typeof v === 'string' && v.length > 0 && !isReservedEventType(v),
-);
-
 const replayFrom = object({ fromSeq: positiveInteger });
 const REPLAY_EXPECTED = 'true, false or { fromSeq: a positive safe integer }';
 
@@ -200,7 +193,7 @@ const moduleDefinition = refine(
     name: moduleName,
     version: nonEmptyString,
     subscribe: eventTypes,
-    publishes: optional(arrayOf(publishableType, { unique: true })),
+    publishes: optional(eventTypes),
     mailboxCapacity: optional(positiveInteger),
     priorityCapacity: optional(positiveInteger),
     membershipCapacity: optional(positiveInteger),
@@ -242,8 +235,9 @@ const moduleDefinition = refine(
  * (each field read once; the callbacks and the machine are kept as they are), or throws a
  * `ModactorError` (`invalid-argument`) whose `issues` name every bad field by path
  * (`restart.maxRestarts`, `publishes[1]`), each `{ path, expected, got, message }`. Unknown
- * fields are refused; `subscribe` and `publishes` lose repeated types; `publishes` may not list
- * a reserved type (`ModuleLoaded`, `NodeShutdown`, ...: the node alone publishes those).
+ * fields are refused; `subscribe` and `publishes` lose repeated types. Listing a reserved type
+ * (`ModuleLoaded`, `NodeShutdown`, ...) in `publishes` grants nothing: the node alone publishes
+ * those, and the module's `ctx.publish` of one is refused with `not-permitted`.
  *
  * @example
  * ```ts

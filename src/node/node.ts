@@ -275,8 +275,17 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     });
   }
 
-  const askSupervisor = async <R>(build: (reply: (value: R | ModactorError) => void) => SupervisorMessage<E>): Promise<R> => {
+  /** Throws unless the loaded modules may change: not after a failure, not once the shutdown began. */
+  const checkChangesAllowed = (): void => {
     if (failure !== null) throw failure;
+    if (state !== 'running') {
+      throw new ModactorError('node-shutting-down', `The node is ${state}: loads, unloads, reloads and subscription changes are refused`);
+    }
+  };
+
+  /** Asks the supervisor for a change of the loaded modules. */
+  const askSupervisor = async <R>(build: (reply: (value: R | ModactorError) => void) => SupervisorMessage<E>): Promise<R> => {
+    checkChangesAllowed();
     let result: R | ModactorError;
     try {
       result = await system.ask<R | ModactorError, SupervisorMessage<E>>(supervisor, build, { timeoutMs: 24 * 3600_000 });
@@ -349,7 +358,7 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     events,
     publisher: createEventPublisher((event) => events.publish(event as unknown as EventOf<E>)),
     load: async (module) => {
-      if (failure !== null) throw failure;
+      checkChangesAllowed();
       const normalized = normalizeModule(module, defaults);
       if (normalized.replay !== undefined && store === null) {
         throw new ModactorError('invalid-argument', `Expected a node with a store for module "${normalized.name}" (it asks for replay), got one without: createNode({ store: { dir } })`);
@@ -367,6 +376,7 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
     },
     modules: async () => {
       if (failure !== null) throw failure;
+      if (state === 'stopped') return []; // every module was unloaded
       try {
         return await system.ask<ModuleInfo[], SupervisorMessage<E>>(supervisor, (reply) => ({ kind: 'modules', reply }));
       } catch (error) {

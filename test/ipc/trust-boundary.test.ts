@@ -102,6 +102,26 @@ describe('publishing across the boundary', () => {
     expect((await node.modules()).find((m) => m.name === 'chatty')?.state).toBe('running');
     await node.shutdown();
   });
+
+  it('refuses a type only the node publishes with not-permitted, even when the manifest lists it', { timeout: 30_000 }, async () => {
+    const node = realNode();
+    const obs = observer('obs', [EventType.HealthCheck, EventType.ModuleLoaded, EventType.ModuleHealthChanged]);
+    await node.load(obs.module);
+    const module = sdkFixture('forger', 'publisher', {
+      subscribe: [EventType.NewBlock],
+      publishes: [EventType.HealthCheck, EventType.ModuleLoaded],
+    }, ['--forge', '--burst', '0']);
+    await node.load(module);
+    node.publisher.newBlock(hash(1), 1);
+    await obs.waitForBrief('ModuleHealthChanged(forger: healthy->degraded)');
+    const reports = obs.events.filter((e) => e.type === 'HealthCheck' && e.payload.checkType === 'publisher');
+    expect(reports.map((e) => (e.payload as { healthReport?: string }).healthReport)).toEqual([
+      'refused not-permitted: Module "forger" may not publish ModuleLoaded (its manifest permits: HealthCheck)',
+    ]);
+    expect(obs.events.filter((e) => e.type === 'ModuleLoaded').map((e) => e.payload.moduleName)).toEqual(['obs', 'forger']);
+    expect(module.status()).toMatchObject({ refusedNotPermitted: 1, crashes: 0 });
+    await node.shutdown();
+  });
 });
 
 describe('a publish that cannot be serialized in the child', () => {

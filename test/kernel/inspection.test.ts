@@ -31,13 +31,16 @@ describe('inspection', () => {
         "0 offered /worker user boom",
         "0 dropped /worker full lost",
         "0 dead-letter /worker mailbox-full lost",
+        "0 delivered /worker a",
         "0 handled /worker a",
+        "0 delivered /worker boom",
         "0 failed /worker thrown: boom",
         "0 directive / -> /worker: restart",
         "0 terminated /worker failed",
         "0 spawned /worker",
         "0 restarted /worker after 0 ms",
         "10 offered /worker user b",
+        "10 delivered /worker b",
         "10 handled /worker b",
         "10 terminated /worker stopped",
         "10 terminated / stopped",
@@ -58,7 +61,7 @@ describe('inspection', () => {
     const unsubscribe = system.inspect((event) => seen.push(event.type));
     ref.tell(1);
     await scheduler.runUntilIdle();
-    expect(seen).toEqual(['offered', 'handled']);
+    expect(seen).toEqual(['offered', 'delivered', 'handled']);
 
     unsubscribe();
     emit.mockClear();
@@ -81,8 +84,8 @@ describe('inspection', () => {
     leaveFirst();
     ref.tell(2);
     await scheduler.runUntilIdle();
-    expect(first).toEqual(['offered', 'handled']);
-    expect(second).toEqual(['offered', 'handled', 'offered', 'handled']);
+    expect(first).toEqual(['offered', 'delivered', 'handled']);
+    expect(second).toEqual(['offered', 'delivered', 'handled', 'offered', 'delivered', 'handled']);
     await shutdown(sim);
   });
 

@@ -121,7 +121,7 @@ describe('the simulated scheduler', () => {
     await sim.scheduler.advanceBy(42);
     ref.tell('late');
     await sim.scheduler.runUntilIdle();
-    expect(trace).toEqual(['0 spawned /x', '42 offered /x user late', '42 handled /x late']);
+    expect(trace).toEqual(['0 spawned /x', '42 offered /x user late', '42 delivered /x late', '42 handled /x late']);
     await shutdown(sim);
   });
 });

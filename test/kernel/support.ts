@@ -65,6 +65,8 @@ export function simplify(event: InspectionEvent): string {
       return `offered ${event.actor} ${event.lane} ${String(event.message)}`;
     case 'dropped':
       return `dropped ${event.actor} ${event.reason} ${String(event.message)}`;
+    case 'delivered':
+      return `delivered ${event.actor} ${String(event.message)}`;
     case 'handled':
       return `handled ${event.actor} ${String(event.message)}`;
     case 'failed':

@@ -234,24 +234,28 @@ describe('events are stamped by the node and cannot be forged', () => {
   ] as const)('refuses %s from a module with not-permitted, whatever its publishes list', async (type, payload) => {
     const { node, scheduler } = simNode(108);
     const errors: unknown[] = [];
-    await node.load(
-      defineModule({
-        name: 'forger',
-        version: '1.0.0',
-        subscribe: [EventType.NewBlock],
-        handle(_event, ctx: ModuleContext) {
-          try {
-            ctx.publish({ type, payload } as NodeEvent);
-          } catch (error) {
-            errors.push(error);
-          }
-        },
-      }),
-    );
+    // No list (every type of the catalogue permitted), and a list that names the reserved type.
+    for (const publishes of [undefined, [EventType.HealthCheck, type]]) {
+      await node.load(
+        defineModule({
+          name: `forger-${publishes === undefined ? 'unlisted' : 'listed'}`,
+          version: '1.0.0',
+          subscribe: [EventType.NewBlock],
+          ...(publishes === undefined ? {} : { publishes }),
+          handle(_event, ctx: ModuleContext) {
+            try {
+              ctx.publish({ type, payload } as NodeEvent);
+            } catch (error) {
+              errors.push(error);
+            }
+          },
+        }),
+      );
+    }
     node.publisher.newBlock(hash(1), 1);
     await scheduler.runAll();
-    expect(errors).toHaveLength(1);
-    expect(isModactorError(errors[0], 'not-permitted')).toBe(true);
+    expect(errors).toHaveLength(2);
+    for (const error of errors) expect(isModactorError(error, 'not-permitted')).toBe(true);
     await node.shutdown();
   });
 });
@@ -335,6 +339,23 @@ describe('shutdown', () => {
     await scheduler.runAll();
     await shutdown;
     expect(reports).toEqual(['enqueued 1']);
+  });
+
+  it('refuses loads, unloads, reloads and subscription changes once it began, and lists no module once stopped', async () => {
+    const { node, scheduler } = simNode(113);
+    const sink = recorder('sink', [EventType.NewBlock]);
+    await node.load(sink.module);
+    const isShuttingDown = (e: unknown): boolean => isModactorError(e, 'node-shutting-down');
+    const late = defineModule({ name: 'late', version: '1.0.0', subscribe: [EventType.NewBlock], handle() {} });
+    const shutdown = node.shutdown('test');
+    await expect(node.load(late)).rejects.toSatisfy(isShuttingDown);
+    await expect(node.unload('sink')).rejects.toSatisfy(isShuttingDown);
+    await expect(node.reload('sink')).rejects.toSatisfy(isShuttingDown);
+    await expect(node.events.subscribe('sink', [EventType.HealthCheck])).rejects.toSatisfy(isShuttingDown);
+    await scheduler.runAll();
+    await shutdown;
+    await expect(node.load(late)).rejects.toSatisfy(isShuttingDown);
+    expect(await node.modules()).toEqual([]);
   });
 });
 
