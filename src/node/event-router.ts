@@ -501,13 +501,18 @@ export class EventRouter<E extends EventMap> {
     }
     const added: string[] = [];
     for (const type of types) {
-      if (incarnation.types.includes(type)) continue;
-      incarnation.types = [...incarnation.types, type];
+      if (incarnation.types.includes(type) || added.includes(type)) continue;
       added.push(type);
       // Appended in place (O(1)): subscriptions change in EventManager turns, never during a publish.
       const channel = this.channel(type);
       if (channel.subscribers === NO_SUBSCRIBER_LIST) channel.subscribers = [incarnation];
       else (channel.subscribers as ModuleIncarnation<E>[]).push(incarnation);
+    }
+    if (added.length > 0) {
+      // Its first subscription to a frozen list of distinct types (its definition's) shares that
+      // list; otherwise a new array of exactly its length (an idle module keeps it).
+      const whole = incarnation.types.length === 0 && Array.isArray(types) && Object.isFrozen(types) && types.length === added.length;
+      incarnation.types = whole ? (types as readonly string[]) : incarnation.types.concat(added);
     }
     if (incarnation.replay !== undefined && incarnation.cursor === null && this.durability !== null && !incarnation.retired) {
       // Its position: what it missed comes first, read from the store, then live events.

@@ -93,7 +93,7 @@ function field<T>(check: Check<T>, value: unknown, path: string): T {
   return parse(check, value, { code: 'invalid-argument', what: 'module', path });
 }
 
-const subscriptions = arrayOf(nonEmptyString);
+const subscriptions = arrayOf(nonEmptyString, { unique: true });
 const instanceFactory = func as Check<(services: never) => BehaviorFactory<unknown>>;
 
 /**
@@ -144,7 +144,7 @@ function read<E extends EventMap>(module: LoadableModule<E>, defaults: ModuleDef
     publishes === undefined ? null : new Set(publishes),
     name,
     version,
-    Object.freeze([...new Set(types)]),
+    types, // a frozen copy, repeats dropped
     optionalNumber(positiveInteger, source.mailboxCapacity, 'mailboxCapacity', defaults.mailboxCapacity),
     optionalNumber(positiveInteger, source.priorityCapacity, 'priorityCapacity', defaults.priorityCapacity),
     optionalNumber(positiveInteger, source.membershipCapacity, 'membershipCapacity', DEFAULT_RESERVE_CAPACITY),
