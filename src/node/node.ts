@@ -73,6 +73,8 @@ export interface NodeStatus {
   readonly failure?: string;
   /** The node's store, when it has one: `degraded` while events cannot be made durable. */
   readonly store?: NodeStoreStatus;
+  /** Once a shutdown completed: the modules it killed at its deadline (empty when all stopped in time). */
+  readonly killedAtShutdown?: readonly string[];
 }
 
 /** A node: the host that loads modules. */
@@ -329,15 +331,16 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
   });
 
   let shutdownPromise: Promise<void> | null = null;
+  let killedAtShutdown: readonly string[] | undefined;
   const shutdown = async (reason: string): Promise<void> => {
     if (failure === null) {
       state = 'shutting-down';
       try {
-        await system.ask<ShutdownResult, SupervisorMessage<E>>(
+        ({ killed: killedAtShutdown } = await system.ask<ShutdownResult, SupervisorMessage<E>>(
           supervisor,
           (reply) => ({ kind: 'shutdown', reason, timeoutMs: shutdownTimeoutMs, reply }),
           { timeoutMs: shutdownTimeoutMs + SHUTDOWN_MARGIN_MS },
-        );
+        ));
       } catch (error) {
         // The supervisor did not answer in time (or failed): stopping the actor system below
         // kills what is left.
@@ -393,7 +396,13 @@ export function createNode<E extends EventMap = NodeEventMap>(options: NodeOptio
         components: await events.getLoadedModules(),
       });
     },
-    status: () => ({ state, started, ...(failure === null ? {} : { failure: failure.message }), ...(store === null ? {} : { store: store.status() }) }),
+    status: () => ({
+      state,
+      started,
+      ...(failure === null ? {} : { failure: failure.message }),
+      ...(store === null ? {} : { store: store.status() }),
+      ...(killedAtShutdown === undefined || state !== 'stopped' ? {} : { killedAtShutdown }),
+    }),
     shutdown(reason = 'requested') {
       shutdownPromise ??= shutdown(reason);
       return shutdownPromise;

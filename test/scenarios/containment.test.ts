@@ -312,7 +312,7 @@ describe('shutdown', () => {
     expect(done).toBe(true);
     expect(scheduler.now()).toBeLessThanOrEqual(2000 + 1000);
     await shutdown;
-    expect(node.status().state).toBe('stopped');
+    expect(node.status()).toMatchObject({ state: 'stopped', killedAtShutdown: Array.from({ length: 11 }, (_, i) => `stuck-${10 - i}`) });
   });
 
   it('refuses publishes from outside the modules once it began; modules may still publish while they stop', async () => {
@@ -356,6 +356,7 @@ describe('shutdown', () => {
     await shutdown;
     await expect(node.load(late)).rejects.toSatisfy(isShuttingDown);
     expect(await node.modules()).toEqual([]);
+    expect(node.status().killedAtShutdown).toEqual([]); // sink stopped in time
   });
 });
 
