@@ -4,7 +4,7 @@
  * answer; on a simulated clock.
  */
 import { describe, expect, it } from 'vitest';
-import { createNode, createSimulatedScheduler, defineModule, type ModactorNode, type ModuleDefinition, type NodeEvent } from '../../src/index.js';
+import { createNode, createSimulatedScheduler, defineModule, type ModactorNode, type ModuleDefinition, type ModuleHealth, type NodeEvent } from '../../src/index.js';
 import { nodeInternals } from '../../src/node/node.js';
 import { memoryLogger } from '../kernel/support.js';
 import { block, drive, settle } from './support.js';
@@ -25,13 +25,16 @@ function recordedNode(options: { shutdownTimeoutMs?: number } = {}) {
   const scheduler = createSimulatedScheduler({ seed: 1, autoRun: false });
   const node: ModactorNode = createNode({ scheduler, logger, healthIntervalMs: 10, ...options });
   const events: [string, unknown][] = [];
+  const times: number[] = [];
   nodeInternals(node).router.tap((event) => {
-    if (LIFECYCLE.has(event.type)) events.push([event.type, event.payload]);
+    if (!LIFECYCLE.has(event.type)) return;
+    events.push([event.type, event.payload]);
+    times.push(event.meta?.time as number);
   });
   // What the module supervisor (the actor /modules) logged about module `name`, without pino's own fields.
   const logs = (name: string) =>
     lines.filter((line) => line.actor === '/modules' && line.module === name).map(({ hostname: _h, pid: _p, time: _t, actor: _a, ...rest }) => rest);
-  return { node, scheduler, events, lines, logs };
+  return { node, scheduler, events, times, lines, logs };
 }
 
 /** A module m of version 1.2.3 that throws on the blocks `crashOn` says. */
@@ -194,6 +197,65 @@ describe('the life of a module as the node tells it', () => {
     const other = defineModule({ name: 'n', version: '1.0.0', subscribe: ['NewBlock'], handle: () => undefined });
     expect(await refusal(node.reload('m', other))).toMatchObject({ code: 'invalid-argument', message: 'Expected a module named "m", got "n"' });
     expect((await drive(scheduler, node.modules())).map((info) => info.name)).toEqual(['m']);
+    await drive(scheduler, node.shutdown());
+  });
+});
+
+describe('the health of a module as the node tells it', () => {
+  const healthOf: Record<number, ModuleHealth> = { 1: 'degraded', 2: 'unhealthy', 3: 'healthy', 4: 'healthy', 5: 'degraded' };
+  const reporter = defineModule({
+    name: 'm',
+    version: '1.0.0',
+    subscribe: ['NewBlock'],
+    handle(event, ctx) {
+      if (event.type === 'NewBlock') ctx.reportHealth(healthOf[event.payload.height] as ModuleHealth);
+    },
+  });
+  const health = (oldHealth: ModuleHealth, newHealth: ModuleHealth): [string, unknown] => ['ModuleHealthChanged', { moduleName: 'm', oldHealth, newHealth }];
+
+  it('publishes at most one change per interval: reports in between wait, and the last one is published when the interval ends', async () => {
+    const { node, scheduler, events, times } = recordedNode(); // healthIntervalMs: 10
+    await drive(scheduler, node.load(reporter));
+    events.length = 0;
+    times.length = 0;
+    const start = scheduler.now();
+    node.events.publish(block(1)); // published at once
+    node.events.publish(block(2)); // within the interval: waits...
+    node.events.publish(block(3)); // ...and is replaced by this one
+    await scheduler.runUntilIdle();
+    expect(events).toEqual([health('healthy', 'degraded')]);
+    expect((await drive(scheduler, node.modules()))[0]?.health).toBe('degraded');
+    await scheduler.advanceBy(10);
+    expect(events).toEqual([health('healthy', 'degraded'), health('degraded', 'healthy')]);
+    expect(times).toEqual([start, start + 10]);
+    await scheduler.advanceBy(50);
+    node.events.publish(block(4)); // no change: nothing
+    node.events.publish(block(5)); // the interval is over: published at once
+    await scheduler.runUntilIdle();
+    expect(events).toEqual([health('healthy', 'degraded'), health('degraded', 'healthy'), health('healthy', 'degraded')]);
+    expect(times.at(-1)).toBe(scheduler.now()); // without waiting
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('marks a module that does not take its membership events unhealthy, and says so once', async () => {
+    const { node, scheduler, events, logs } = recordedNode();
+    const stuck = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['ModuleLoaded'],
+      mailboxCapacity: 1,
+      membershipCapacity: 1,
+      handle: () => new Promise<void>(() => undefined),
+    });
+    await drive(scheduler, node.load(stuck));
+    for (const name of ['a', 'b', 'c', 'd']) {
+      await drive(scheduler, node.load(defineModule({ name, version: '1.0.0', subscribe: ['NewBlock'], handle: () => undefined })));
+    }
+    expect(events.filter(([type]) => type === 'ModuleHealthChanged')).toEqual([health('healthy', 'unhealthy')]);
+    expect(logs('m').filter((line) => line.level === 40)).toEqual([
+      { level: 40, msg: 'membership events dropped: the module does not take its events', module: 'm', membershipCapacity: 1 },
+    ]);
+    expect((await drive(scheduler, node.modules()))[0]).toMatchObject({ name: 'm', health: 'unhealthy' });
     await drive(scheduler, node.shutdown());
   });
 });
