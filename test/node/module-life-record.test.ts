@@ -259,3 +259,51 @@ describe('the health of a module as the node tells it', () => {
     await drive(scheduler, node.shutdown());
   });
 });
+
+describe('subscriptions added to a module from outside', () => {
+  it('are kept across its restarts and its reload; removed ones stay removed', async () => {
+    const { node, scheduler } = recordedNode();
+    const seen: string[] = [];
+    const watcher = (version: string) =>
+      defineModule({
+        name: 'm',
+        version,
+        subscribe: ['NewBlock'],
+        restart: { maxRestarts: 10, withinMs: 60_000, backoff: { minMs: 100, maxMs: 100, jitter: 0 } },
+        handle(event: NodeEvent) {
+          if (event.type === 'NewBlock' && event.payload.height === 0) throw new Error('crash on request');
+          seen.push(event.type === 'NewBlock' ? `b${event.payload.height}` : event.type);
+        },
+      });
+    const crash = async () => {
+      node.events.publish(block(0));
+      await settle(scheduler);
+    };
+    const transaction = async () => {
+      node.publisher.newTransaction('ab'.repeat(32));
+      await settle(scheduler);
+    };
+    await drive(scheduler, node.load(watcher('1.0.0')));
+    await drive(scheduler, node.events.subscribe('m', ['NewTransaction']));
+    await transaction();
+    await crash();
+    await transaction();
+    expect(seen).toEqual(['NewTransaction', 'NewTransaction']);
+
+    await drive(scheduler, node.events.unsubscribe('m', ['NewTransaction']));
+    await transaction();
+    await crash();
+    await transaction();
+    node.events.publish(block(1));
+    await settle(scheduler);
+    expect(seen).toEqual(['NewTransaction', 'NewTransaction', 'b1']);
+
+    await drive(scheduler, node.events.subscribe('m', ['NewTransaction']));
+    await drive(scheduler, node.reload('m', watcher('2.0.0')));
+    await transaction();
+    expect(seen.at(-1)).toBe('NewTransaction');
+    const [info] = await drive(scheduler, node.modules());
+    expect(info).toMatchObject({ version: '2.0.0', restarts: 0 });
+    await drive(scheduler, node.shutdown());
+  });
+});
