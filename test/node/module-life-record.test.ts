@@ -201,6 +201,61 @@ describe('the life of a module as the node tells it', () => {
   });
 });
 
+describe('a module that does not start', () => {
+  it('answers the load with module-startup-failed carrying what its setup threw, after one attempt', async () => {
+    const { node, scheduler, events, logs } = recordedNode();
+    const thrown = new Error('no config');
+    let attempts = 0;
+    const failing = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['NewBlock'],
+      setup() {
+        attempts++;
+        throw thrown;
+      },
+      handle: () => undefined,
+    });
+    const outcome = await drive(scheduler, node.load(failing)).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(outcome).toMatchObject({ code: 'module-startup-failed', message: 'Module "m" failed to start: no config' });
+    expect((outcome as { cause?: unknown }).cause).toBe(thrown);
+    expect(attempts).toBe(1);
+    expect(events.map(([type]) => type)).not.toContain('ModuleStarted');
+    expect(events.filter(([type]) => type === 'ModuleHealthChanged')).toEqual([
+      ['ModuleHealthChanged', { moduleName: 'm', oldHealth: 'healthy', newHealth: 'degraded' }],
+      ['ModuleHealthChanged', { moduleName: 'm', oldHealth: 'degraded', newHealth: 'unhealthy' }],
+    ]);
+    expect(logs('m')).toEqual([
+      { level: 40, msg: 'module crashed', module: 'm', err: expect.objectContaining({ message: 'no config' }) as unknown },
+      { level: 40, msg: 'module failed to start', module: 'm', reason: 'no config' },
+    ]);
+    expect(await drive(scheduler, node.modules())).toEqual([]);
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('answers a load whose module is unloaded before it started with module-startup-failed', async () => {
+    const { node, scheduler } = recordedNode();
+    const slow = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['NewBlock'],
+      setup: () => new Promise<void>(() => undefined), // never ready
+      handle: () => undefined,
+    });
+    const loading = node.load(slow).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await scheduler.runUntilIdle();
+    expect(await drive(scheduler, node.unload('m'))).toMatchObject({ name: 'm', state: 'stopped' });
+    expect(await drive(scheduler, loading)).toMatchObject({ code: 'module-startup-failed', message: 'Module "m" was stopped before it finished starting' });
+    await drive(scheduler, node.shutdown());
+  });
+});
+
 describe('the health of a module as the node tells it', () => {
   const healthOf: Record<number, ModuleHealth> = { 1: 'degraded', 2: 'unhealthy', 3: 'healthy', 4: 'healthy', 5: 'degraded' };
   const reporter = defineModule({
