@@ -56,6 +56,11 @@ describe('the replay position of a module', () => {
     second.node.events.publish(block(4));
     await settle(second.scheduler);
     expect(b.seen).toEqual(['b1', 'b2', 'b3', 'b4']);
+    await drive(second.scheduler, second.node.events.flush());
+    // Caught up: its position passed what it had handled ahead, which is no longer kept.
+    const caughtUp = await savedModule(disk, 'm');
+    expect(caughtUp?.ahead).toEqual([]);
+    expect(caughtUp?.position).toBeGreaterThan(Math.max(...(saved?.ahead ?? [])));
     await drive(second.scheduler, second.node.shutdown());
   });
 
@@ -96,10 +101,12 @@ describe('the replay position of a module', () => {
     const disk = createMemoryDisk();
     const first = diskNode(disk, { store: { saveDelayMs: 100 } });
     const held = gate();
+    const later = gate();
     const a = heights('m', {
       replay: true,
       handle: async (event) => {
         if (event.type === 'NewBlock' && event.payload.height === 1) await held.promise;
+        if (event.type === 'NewBlock' && event.payload.height === 3) await later.promise;
       },
     });
     await drive(first.scheduler, first.node.load(a.module));
@@ -113,14 +120,17 @@ describe('the replay position of a module', () => {
     const after = await savedModule(disk, 'm');
     expect(after?.position).toBe(a.seqs.at(-1));
     expect(after?.position).toBeGreaterThan(before);
+    first.node.events.publish(block(3)); // in its hands, not handled: the position stays below it
+    await settle(first.scheduler);
+    expect((await savedModule(disk, 'm'))?.position).toBe(a.seqs.at(-1));
     disk.crash();
 
     const second = diskNode(disk);
     const b = heights('m', { replay: true });
     await drive(second.scheduler, second.node.load(b.module));
-    second.node.events.publish(block(3));
+    second.node.events.publish(block(4));
     await settle(second.scheduler);
-    expect(b.seen).toEqual([3]);
+    expect(b.seen).toEqual([3, 4]);
     await drive(second.scheduler, second.node.shutdown());
   });
 });
