@@ -181,6 +181,50 @@ describe('the life of a module as the node tells it', () => {
     await drive(scheduler, node.shutdown());
   });
 
+  it('reloaded to a version that does not start: the reload answers the failure, no ModuleReloaded', async () => {
+    const { node, scheduler, events } = recordedNode();
+    await drive(scheduler, node.load(module(() => false)));
+    events.length = 0;
+    const broken = defineModule({
+      name: 'm',
+      version: '2.0.0',
+      subscribe: ['NewBlock'],
+      setup() {
+        throw new Error('bad 2.0.0');
+      },
+      handle: () => undefined,
+    });
+    const outcome = await drive(scheduler, node.reload('m', broken)).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(outcome).toMatchObject({ code: 'module-startup-failed', message: 'Module "m" failed to start: bad 2.0.0' });
+    expect(events.map(([type]) => type)).not.toContain('ModuleReloaded');
+    expect(await drive(scheduler, node.modules())).toEqual([]);
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('logs the error of a handler that rejects as the crash', async () => {
+    const { node, scheduler, logs } = recordedNode();
+    const rejecting = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['NewBlock'],
+      restart: { backoff: { minMs: 100, maxMs: 100, jitter: 0 } },
+      async handle() {
+        await Promise.resolve();
+        throw new TypeError('rejected on purpose');
+      },
+    });
+    await drive(scheduler, node.load(rejecting));
+    node.events.publish(block(1));
+    await settle(scheduler);
+    const crashed = logs('m').filter((line) => line.msg === 'module crashed');
+    expect(crashed).toHaveLength(1);
+    expect(crashed[0]).toMatchObject({ level: 40, err: { type: 'TypeError', message: 'rejected on purpose' } });
+    await drive(scheduler, node.shutdown());
+  });
+
   it('refuses what names no loaded module, or the wrong one, or one loaded twice, with typed errors', async () => {
     const { node, scheduler } = recordedNode();
     const refusal = (promise: Promise<unknown>) =>
