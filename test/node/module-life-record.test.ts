@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createNode, createSimulatedScheduler, defineModule, type ModactorNode, type ModuleDefinition, type ModuleHealth, type NodeEvent } from '../../src/index.js';
 import { nodeInternals } from '../../src/node/node.js';
 import { memoryLogger } from '../kernel/support.js';
-import { block, drive, settle } from './support.js';
+import { block, drive, rejection, settle } from './support.js';
 
 const LIFECYCLE = new Set([
   'ModuleStateChanged',
@@ -194,10 +194,7 @@ describe('the life of a module as the node tells it', () => {
       },
       handle: () => undefined,
     });
-    const outcome = await drive(scheduler, node.reload('m', broken)).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const outcome = await rejection(scheduler, node.reload('m', broken));
     expect(outcome).toMatchObject({ code: 'module-startup-failed', message: 'Module "m" failed to start: bad 2.0.0' });
     expect(events.map(([type]) => type)).not.toContain('ModuleReloaded');
     expect(await drive(scheduler, node.modules())).toEqual([]);
@@ -227,11 +224,7 @@ describe('the life of a module as the node tells it', () => {
 
   it('refuses what names no loaded module, or the wrong one, or one loaded twice, with typed errors', async () => {
     const { node, scheduler } = recordedNode();
-    const refusal = (promise: Promise<unknown>) =>
-      drive(scheduler, promise).then(
-        () => null,
-        (error: unknown) => error,
-      );
+    const refusal = (promise: Promise<unknown>) => rejection(scheduler, promise);
     await drive(scheduler, node.load(module(() => false)));
     expect(await refusal(node.load(module(() => false)))).toMatchObject({ code: 'duplicate-module', message: 'Expected a module name not yet loaded, got "m" twice' });
     for (const call of [() => node.unload('x'), () => node.reload('x'), () => node.events.subscribe('x', ['NewBlock'])]) {
@@ -260,10 +253,7 @@ describe('a module that does not start', () => {
       },
       handle: () => undefined,
     });
-    const outcome = await drive(scheduler, node.load(failing)).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const outcome = await rejection(scheduler, node.load(failing));
     expect(outcome).toMatchObject({ code: 'module-startup-failed', message: 'Module "m" failed to start: no config' });
     expect((outcome as { cause?: unknown }).cause).toBe(thrown);
     expect(attempts).toBe(1);

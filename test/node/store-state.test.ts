@@ -20,19 +20,11 @@ import type { MemoryDisk } from '../../src/store/memory-disk.js';
 import { frame } from '../../src/store/record.js';
 import { loadState } from '../../src/store/state-file.js';
 import { memoryLogger } from '../kernel/support.js';
-import { DIR, block, createMemoryDisk, diskNode, drive, heights, range, savedModule, settle } from './support.js';
+import { DIR, block, createMemoryDisk, diskNode, drive, heights, range, rejection, savedModule, settle } from './support.js';
 
 /** Writes a saved state as a node of format version `version` would have left it. */
 function writeState(disk: MemoryDisk, state: unknown, version = 1): void {
   disk.write(`${DIR}/state.json`, Buffer.from(frame(JSON.stringify({ format: 'modactor-state', version, state }))));
-}
-
-/** What `promise` rejected with (null when it resolved), driving `scheduler`. */
-async function rejection(scheduler: Parameters<typeof drive>[0], promise: Promise<unknown>): Promise<unknown> {
-  return drive(scheduler, promise).then(
-    () => null,
-    (error: unknown) => error,
-  );
 }
 
 describe("a node's store", () => {
