@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { defineModule, type NodeEvent } from '../../src/index.js';
-import { block, createMemoryDisk, diskNode, drive, heights, savedModule, settle } from './support.js';
+import { block, createMemoryDisk, diskNode, drive, heights, range, savedModule, settle } from './support.js';
 
 /** A promise with its resolve function. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -64,7 +64,7 @@ describe('the replay position of a module', () => {
     await drive(second.scheduler, second.node.shutdown());
   });
 
-  it('gives an event offered while its incarnation was dying to its next load', async () => {
+  it('gives the events offered while its incarnation was dying to its next load', async () => {
     const disk = createMemoryDisk();
     const { node, scheduler } = diskNode(disk);
     const a = heights('m', {
@@ -87,13 +87,15 @@ describe('the replay position of a module', () => {
     expect(terminated).toBe(true);
     // Its mailbox is closed; the node has not yet taken the incarnation out of its subscriptions.
     expect(node.events.publish(block(2))).toMatchObject({ enqueued: 0, failed: 1 });
+    // The first closed offer took it out of the subscriptions: the next is not offered to it.
+    expect(node.events.publish(block(3))).toMatchObject({ enqueued: 0, failed: 0 });
     await settle(scheduler);
     expect(await drive(scheduler, node.modules())).toEqual([]);
     const b = heights('m', { replay: true });
     await drive(scheduler, node.load(b.module));
-    node.events.publish(block(3));
+    node.events.publish(block(4));
     await settle(scheduler);
-    expect([a.seen, b.seen]).toEqual([[], [2, 3]]);
+    expect([a.seen, b.seen]).toEqual([[], [2, 3, 4]]);
     await drive(scheduler, node.shutdown());
   });
 
@@ -131,6 +133,53 @@ describe('the replay position of a module', () => {
     second.node.events.publish(block(4));
     await settle(second.scheduler);
     expect(b.seen).toEqual([3, 4]);
+    await drive(second.scheduler, second.node.shutdown());
+  });
+
+  it('stays below the replayed events a critical event overtook, while that critical event is in its hands', async () => {
+    const disk = createMemoryDisk();
+    const before = diskNode(disk);
+    await drive(before.scheduler, before.node.start());
+    for (let h = 1; h <= 200; h++) before.node.events.publish(block(h));
+    await drive(before.scheduler, before.node.events.flush());
+    await drive(before.scheduler, before.node.shutdown());
+
+    // Transactions are critical here: they overtake what is queued.
+    const isCritical = (event: NodeEvent): boolean => event.type === 'NewTransaction';
+    const first = diskNode(disk, { node: { isCritical } });
+    const held = gate();
+    const seen: number[] = [];
+    const replaying = (handleTransaction: () => Promise<void>) =>
+      defineModule({
+        name: 'm',
+        version: '1.0.0',
+        subscribe: ['NewBlock', 'NewTransaction'],
+        replay: { fromSeq: 1 },
+        mailboxCapacity: 4,
+        async handle(event: NodeEvent, ctx) {
+          if (event.type !== 'NewBlock') return handleTransaction();
+          seen.push(event.payload.height);
+          // The last block of the replay's first read: the next read is under way.
+          if (event.payload.height === 64) ctx.publish({ type: 'NewTransaction', payload: { txHash: 'cd'.repeat(32) } });
+        },
+      });
+    await drive(first.scheduler, first.node.load(replaying(() => held.promise)));
+    await settle(first.scheduler);
+    // The transaction is in its hands; the replay read on and queued blocks behind it.
+    expect(seen).toEqual(range(1, 64));
+    await drive(first.scheduler, first.node.events.flush());
+    disk.crash();
+
+    const second = diskNode(disk, { node: { isCritical } });
+    seen.length = 0;
+    let transactions = 0;
+    await drive(second.scheduler, second.node.load(replaying(() => {
+        transactions++;
+        return Promise.resolve();
+      })));
+    await settle(second.scheduler);
+    expect(seen).toEqual(range(65, 200));
+    expect(transactions).toBe(1);
     await drive(second.scheduler, second.node.shutdown());
   });
 });
