@@ -109,6 +109,30 @@ describe("a node's store", () => {
     await drive(scheduler, node.shutdown());
   });
 
+  it('wraps an option the event log refuses at open into store-failed, the refusal as its cause', async () => {
+    const { node, scheduler } = diskNode(createMemoryDisk(), { store: { batchMaxEvents: 0 } });
+    const error = await rejection(scheduler, node.start());
+    const failure = (error as { cause?: unknown }).cause as Error & { cause?: unknown };
+    expect(isModactorError(failure, 'store-failed')).toBe(true);
+    expect(isModactorError(failure.cause, 'invalid-argument')).toBe(true);
+    expect(failure.message).toBe(`Expected to open the node's store in ${DIR}, got ${(failure.cause as Error).message}`);
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('logs a store that cannot be closed cleanly at shutdown, and the shutdown completes', async () => {
+    const disk = createMemoryDisk();
+    const { logger, lines } = memoryLogger('info');
+    const { node, scheduler } = diskNode(disk, { node: { logger } });
+    await drive(scheduler, node.start());
+    disk.injectFault({ op: 'write', code: 'EIO', times: Number.POSITIVE_INFINITY });
+    node.events.publish(block(1));
+    await drive(scheduler, node.shutdown());
+    const logged = lines.filter((line) => line.msg === 'the node store could not be closed cleanly: the last events or the saved state may not be durable');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 50, module: 'store', err: { code: 'store-failed' } });
+    expect(node.status()).toMatchObject({ state: 'stopped', store: { state: 'closed' } });
+  });
+
   it('fails the node with the store-failed error itself when the saved state is of another format version', async () => {
     const disk = createMemoryDisk();
     const first = diskNode(disk);
