@@ -45,7 +45,7 @@ function module(crashOn: (height: number) => boolean, more: Partial<ModuleDefini
     subscribe: ['NewBlock'],
     restart: { backoff: { minMs: 100, maxMs: 100, jitter: 0 } },
     handle(event: NodeEvent) {
-      if (event.type === 'NewBlock' && crashOn(event.payload.height)) throw new Error(`boom on ${event.payload.height}`);
+      if (event.type === 'NewBlock' && crashOn(event.payload.height)) throw new RangeError(`boom on ${event.payload.height}`);
     },
     ...more,
   });
@@ -82,7 +82,7 @@ describe('the life of a module as the node tells it', () => {
     ]);
     expect(logs('m')).toEqual([
       { level: 30, msg: 'module loaded', module: 'm', version: '1.2.3' },
-      { level: 40, msg: 'module crashed', module: 'm', err: expect.objectContaining({ message: 'boom on 1' }) as unknown },
+      { level: 40, msg: 'module crashed', module: 'm', err: expect.objectContaining({ type: 'RangeError', message: 'boom on 1' }) as unknown },
       { level: 30, msg: 'module restarted', module: 'm', restarts: 1 },
       { level: 30, msg: 'module unloaded', module: 'm' },
     ]);
@@ -185,17 +185,20 @@ describe('the life of a module as the node tells it', () => {
     const { node, scheduler, events } = recordedNode();
     await drive(scheduler, node.load(module(() => false)));
     events.length = 0;
+    const bad = new Error('bad 2.0.0');
     const broken = defineModule({
       name: 'm',
       version: '2.0.0',
       subscribe: ['NewBlock'],
-      setup() {
-        throw new Error('bad 2.0.0');
+      async setup() {
+        await Promise.resolve();
+        throw bad;
       },
       handle: () => undefined,
     });
     const outcome = await rejection(scheduler, node.reload('m', broken));
     expect(outcome).toMatchObject({ code: 'module-startup-failed', message: 'Module "m" failed to start: bad 2.0.0' });
+    expect((outcome as { cause?: unknown }).cause).toBe(bad);
     expect(events.map(([type]) => type)).not.toContain('ModuleReloaded');
     expect(await drive(scheduler, node.modules())).toEqual([]);
     await drive(scheduler, node.shutdown());
@@ -323,6 +326,40 @@ describe('the health of a module as the node tells it', () => {
     await scheduler.runUntilIdle();
     expect(events).toEqual([health('healthy', 'degraded'), health('degraded', 'healthy'), health('healthy', 'degraded')]);
     expect(times.at(-1)).toBe(scheduler.now()); // without waiting
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('publishes a change at once when the interval since the last one is over, with nothing waiting', async () => {
+    const { node, scheduler, events } = recordedNode(); // healthIntervalMs: 10
+    await drive(scheduler, node.load(reporter));
+    events.length = 0;
+    node.events.publish(block(1));
+    await scheduler.runUntilIdle();
+    await scheduler.advanceBy(50);
+    node.events.publish(block(3));
+    await scheduler.runUntilIdle(); // no timer runs
+    expect(events).toEqual([health('healthy', 'degraded'), health('degraded', 'healthy')]);
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('ignores what an incarnation reports once its module is unloaded', async () => {
+    const { node, scheduler, events } = recordedNode();
+    const leaving = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['NewBlock'],
+      handle: () => undefined,
+      stop(ctx) {
+        ctx.reportHealth('degraded');
+      },
+    });
+    await drive(scheduler, node.load(leaving));
+    events.length = 0;
+    await drive(scheduler, node.unload('m'));
+    await settle(scheduler);
+    expect(events.map(([type]) => type)).not.toContain('ModuleHealthChanged');
+    expect(node.status().state).toBe('running');
+    await drive(scheduler, node.load(module(() => false)));
     await drive(scheduler, node.shutdown());
   });
 
