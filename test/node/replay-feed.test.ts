@@ -125,4 +125,26 @@ describe('the replay feed of a module', () => {
     expect(logged[0]).toMatchObject({ level: 40, module: 'store', err: { code: 'EIO' } });
     await drive(scheduler, node.shutdown());
   });
+
+  it('closes its log reader when the module goes away in the middle of its replay', async () => {
+    const disk = createMemoryDisk();
+    await published(disk, 300);
+    const { node, scheduler } = diskNode(disk, { node: { shutdownTimeoutMs: 100 } });
+    await drive(scheduler, node.start());
+    const openFiles = () => disk.counts.open - disk.counts.close;
+    const before = openFiles();
+    const m = heights('m', {
+      replay: { fromSeq: 1 },
+      mailboxCapacity: 4,
+      handle: (event) => (event.type === 'NewBlock' && event.payload.height === 10 ? new Promise<void>(() => undefined) : undefined),
+    });
+    await drive(scheduler, node.load(m.module));
+    await settle(scheduler);
+    expect(m.seen).toEqual(range(1, 9)); // stuck on 10, its feed holding what it read ahead
+    expect(openFiles()).toBeGreaterThan(before);
+    await drive(scheduler, node.unload('m'));
+    await settle(scheduler);
+    expect(openFiles()).toBe(before);
+    await drive(scheduler, node.shutdown());
+  });
 });
