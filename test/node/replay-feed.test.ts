@@ -84,29 +84,36 @@ describe('the replay feed of a module', () => {
   });
 
   it('counts the rest of a replay as a gap when the log cannot be read, logs it, and goes on live', async () => {
-    const disk = createMemoryDisk();
-    await published(disk, 20);
-    const { logger, lines } = memoryLogger('info');
-    const { node, scheduler } = diskNode(disk, { node: { logger } });
-    await drive(scheduler, node.start()); // the log is open: only the replay reads now
-    disk.injectFault({ op: 'read', code: 'EIO', times: Number.POSITIVE_INFINITY });
-    const m = heights('m', { replay: { fromSeq: 1 } });
-    await drive(scheduler, node.load(m.module));
-    await settle(scheduler);
-    disk.clearFaults();
-    const logged = lines.filter((line) => line.msg === 'replay: the event log could not be read; the rest of this replay is counted as a gap');
-    expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ level: 50, module: 'm', err: { code: 'EIO' } });
-    const stats = await drive(scheduler, node.events.getDeliveryStats('m'));
-    expect(m.seen).toEqual([]);
-    // Heights 1..20 were seqs 2..21 of the first run, its NodeStartupCompleted seq 1: every seq
-    // from 1 up to where the replay started is owed, none was read.
-    expect(stats?.replayGap).toBeGreaterThanOrEqual(20);
-    expect(node.events.publish(block(21)).enqueued).toBe(1);
-    await scheduler.runUntilIdle();
-    expect(m.seen).toEqual([21]);
-    expect(stats?.replayGap).toBeLessThan(m.seqs[0] as number); // at most every seq before the live one
-    await drive(scheduler, node.shutdown());
+    const gaps: number[] = [];
+    for (const fromSeq of [1, 5]) {
+      const disk = createMemoryDisk();
+      await published(disk, 20);
+      const { logger, lines } = memoryLogger('info');
+      const { node, scheduler } = diskNode(disk, { node: { logger } });
+      await drive(scheduler, node.start()); // the log is open: only the replay reads now
+      disk.injectFault({ op: 'read', code: 'EIO', times: Number.POSITIVE_INFINITY });
+      const m = heights('m', { replay: { fromSeq } });
+      await drive(scheduler, node.load(m.module));
+      await settle(scheduler);
+      disk.clearFaults();
+      const logged = lines.filter((line) => line.msg === 'replay: the event log could not be read; the rest of this replay is counted as a gap');
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({ level: 50, module: 'm', err: { code: 'EIO' } });
+      const stats = await drive(scheduler, node.events.getDeliveryStats('m'));
+      expect(m.seen).toEqual([]);
+      expect(node.events.publish(block(21)).enqueued).toBe(1);
+      await scheduler.runUntilIdle();
+      expect(m.seen).toEqual([21]);
+      // Every seq from fromSeq up to where the replay was to end is owed and none was read:
+      // heights 1..20 (seqs 2..21) at least, at most every seq before the live one.
+      const gap = stats?.replayGap ?? 0;
+      expect(gap).toBeGreaterThanOrEqual(21 - fromSeq);
+      expect(gap).toBeLessThan(m.seqs[0] as number);
+      gaps.push(gap);
+      await drive(scheduler, node.shutdown());
+    }
+    // The same run but for where the replay starts: the gaps differ by as much.
+    expect(gaps[0]! - gaps[1]!).toBe(4);
   });
 
   it('logs a log reader that cannot be closed, and goes on', async () => {
