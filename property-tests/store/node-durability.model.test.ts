@@ -20,7 +20,7 @@ import { openEventLog } from '../../src/store/event-log.js';
 import { loadState } from '../../src/store/state-file.js';
 import { defineModule, type ModactorNode, type NodeEvent, type SimulatedScheduler } from '../../src/index.js';
 import { DIR, diskNode, drive, hash } from '../../test/node/support.js';
-import { propertySeed } from '../kernel/support.js';
+import { propertySeed, runs } from '../kernel/support.js';
 import { breakages } from './broken/node-store.js';
 import { checkKept } from './kept.js';
 
@@ -277,7 +277,7 @@ describe('node with a store, model-based', () => {
   });
 
   it(`acknowledged = durable, and the replaying module takes every logged event, twice only across a restart that left it unsaved (seed ${seed})`, async () => {
-    await fc.assert(nodeBehavesAsModel(), { seed, numRuns: 150 });
+    await fc.assert(nodeBehavesAsModel(), { seed, numRuns: runs(150) });
   });
 
   it('its replay check catches an event never taken and one taken twice within a node life or below the saved position', () => {

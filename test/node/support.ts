@@ -47,6 +47,14 @@ export async function drive<T>(scheduler: SimulatedScheduler, promise: Promise<T
   return tracked;
 }
 
+/** What `promise` rejected with (null when it resolved), driving `scheduler`. */
+export async function rejection(scheduler: SimulatedScheduler, promise: Promise<unknown>): Promise<unknown> {
+  return drive(scheduler, promise).then(
+    () => null,
+    (error: unknown) => error,
+  );
+}
+
 /** Runs the node until nothing is left to do (actors, timers, disk calls). */
 export async function settle(scheduler: SimulatedScheduler): Promise<void> {
   for (let i = 0; i < 5; i++) {
