@@ -5,7 +5,7 @@ import { reportObserverError } from '../kernel/inspection.js';
 import type { ModactorError } from '../kernel/errors.js';
 import type { Catalogue, EventMap, EventMeta, EventOf } from '../events/catalogue.js';
 import { emptyStats, pendingCount, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
-import { lifecycleEvent, type LifecycleEventMap } from './lifecycle-events.js';
+import type { LifecycleEventMap } from './lifecycle-events.js';
 
 /**
  * One incarnation of a module as the bus sees it: where its events go and what they cost.
@@ -997,4 +997,3 @@ function capCrashMessage(message: string): string {
   return message.length > MAX_CRASH_MESSAGE ? `${message.slice(0, MAX_CRASH_MESSAGE - 3)}...` : message;
 }
 
-export { lifecycleEvent };
