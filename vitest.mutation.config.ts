@@ -3,7 +3,10 @@ import { defineConfig } from 'vitest/config';
 /**
  * The vitest config of `npm run mutation` (StrykerJS, stryker.config.json): one flat project (the
  * Stryker runner cannot pick one of vitest.config.ts's projects) holding the tests that exercise
- * src/kernel and src/node. Property tests run with fewer runs and a fixed seed here
+ * src/kernel and src/node: those of the kernel, the node, the events, the scenarios, the node's
+ * store (its positions and replay run src/node/durable.ts, log-feed.ts and replay-position.ts) and
+ * the process modules (test/ipc: the router's `held` and `waitFor` paths across the process
+ * boundary). Property tests run with fewer runs and a fixed seed here
  * (FC_RUNS_SCALE, FC_SEED), so that a mutant is judged the same way on every run;
  * `npm test` keeps its own counts and fresh seeds.
  */
@@ -17,7 +20,13 @@ export default defineConfig({
       'test/events/**/*.test.ts',
       'property-tests/kernel/**/*.test.ts',
       'property-tests/node/**/*.test.ts',
+      'test/store/**/*.test.ts',
+      'property-tests/store/**/*.test.ts',
+      'test/ipc/**/*.test.ts',
     ],
+    // Not here: test/nats (most of its files start a real nats-server, and the code they check,
+    // src/nats, is not mutated; the node's side of the bus, src/node/bus-port.ts, has
+    // test/node/bus-port.test.ts) and property-tests/nats (three nodes in processes of their own on one nats-server).
     // Left out, as each costs seconds for every mutant it covers (nearly all of them) and the
     // tests above already exercise what they would: the hostile-input property of the event
     // catalogue (src/events' own guarantee, ~17 s; test/kernel/checks.test.ts and the catalogue
