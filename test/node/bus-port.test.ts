@@ -66,6 +66,7 @@ describe('the bus port of a node', () => {
     const { node, scheduler } = simNode(204);
     const port = busPort(node, 'a');
     await node.load(recorder('first', []).module);
+    port.announceRemote('b', 'early', '1');
     const changes: MembershipChange[] = [];
     const membership = port.onMembership((change) => changes.push(change));
     const { loaded } = membership;

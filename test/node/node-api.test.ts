@@ -170,6 +170,8 @@ describe('refusals', () => {
     node.publisher.newBlock(hash(3), 3);
     await scheduler.runAll();
     expect(m.seen).toEqual(['NewBlock(1)', 'NewBlock(3)']);
+    // The crashed incarnation left every subscription: nothing was offered to it after.
+    expect(await node.events.getDeliveryStats('m')).toMatchObject({ successful: 2, failed: 0, handled: 1, handlerFailed: 1 });
     await node.shutdown();
   });
 

@@ -144,6 +144,38 @@ describe('a ModuleLoaded replay in progress', () => {
     await node.shutdown();
   });
 
+  it('counts exactly what still waited as lost when the module is killed after part of its backlog entered the mailbox', async () => {
+    const { node, scheduler } = simNode(306, { shutdownTimeoutMs: 50 });
+    await loadIdle(node, 6);
+    const held = gate();
+    const late = recorder('late', [EventType.NewBlock, EventType.ModuleUnloaded], {
+      mailboxCapacity: 2,
+      handle: (event) => {
+        if (event.type === 'NewBlock') return held.promise;
+        // Never finishes ModuleUnloaded(m1): unloading it must kill it.
+        if (event.type === 'ModuleUnloaded' && event.payload.moduleName === 'm1') return new Promise<void>(() => undefined);
+        return undefined;
+      },
+    });
+    await node.load(late.module);
+    node.publisher.newBlock(hash(0), 0);
+    await scheduler.runUntilIdle();
+    await node.events.subscribe('late', [EventType.ModuleLoaded]); // m1, m2 queued; m3..m6 to replay
+    for (let i = 1; i <= 6; i++) await node.unload(`m${i}`); // six ModuleUnloaded wait behind the replay
+    node.publisher.newBlock(hash(1), 1); // waits too
+    held.open();
+    await scheduler.runUntilIdle();
+    // It took the replay and is stuck on ModuleUnloaded(m1), with m2 and m3's queued behind it;
+    // m4..m6's and NewBlock(1) still wait.
+    expect(late.seen.slice(-2)).toEqual(['ModuleLoaded(m6)', 'ModuleUnloaded(m1)']);
+    await drive(scheduler, node.unload('late'));
+    const stats = (await node.events.getDeliveryStats('late')) as DeliveryStats;
+    // Handled: NewBlock(0) and six ModuleLoaded. Lost: the one in hand, two queued, four waiting.
+    expect(stats).toMatchObject({ successful: 14, handled: 7, lostOnCrash: 7 });
+    expect(pendingCount(stats)).toBe(0);
+    await node.shutdown();
+  });
+
   it('passes over replayed ModuleLoaded events its filter declines, counting them filtered', async () => {
     const { node, scheduler } = simNode(305);
     await loadIdle(node, 3);
