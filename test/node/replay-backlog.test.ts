@@ -144,9 +144,9 @@ describe('a ModuleLoaded replay in progress', () => {
     await node.shutdown();
   });
 
-  it('counts exactly what still waited as lost when the module is killed after part of its backlog entered the mailbox', async () => {
+  it('frees room in the reserve as waiting membership events enter the mailbox, and counts exactly what still waited as lost when the module is killed', async () => {
     const { node, scheduler } = simNode(306, { shutdownTimeoutMs: 50 });
-    await loadIdle(node, 6);
+    await loadIdle(node, 7);
     const held = gate();
     const late = recorder('late', [EventType.NewBlock, EventType.ModuleUnloaded], {
       mailboxCapacity: 2,
@@ -157,22 +157,48 @@ describe('a ModuleLoaded replay in progress', () => {
         return undefined;
       },
     });
-    await node.load(late.module);
+    await node.load(defineModule({ ...late.module, membershipCapacity: 6 }));
     node.publisher.newBlock(hash(0), 0);
     await scheduler.runUntilIdle();
-    await node.events.subscribe('late', [EventType.ModuleLoaded]); // m1, m2 queued; m3..m6 to replay
-    for (let i = 1; i <= 6; i++) await node.unload(`m${i}`); // six ModuleUnloaded wait behind the replay
+    await node.events.subscribe('late', [EventType.ModuleLoaded]); // m1, m2 queued; m3..m7 to replay
+    for (let i = 1; i <= 6; i++) await node.unload(`m${i}`); // six ModuleUnloaded wait: the reserve is full
     node.publisher.newBlock(hash(1), 1); // waits too
     held.open();
     await scheduler.runUntilIdle();
-    // It took the replay and is stuck on ModuleUnloaded(m1), with m2 and m3's queued behind it;
-    // m4..m6's and NewBlock(1) still wait.
-    expect(late.seen.slice(-2)).toEqual(['ModuleLoaded(m6)', 'ModuleUnloaded(m1)']);
+    // It took the replay and is stuck on ModuleUnloaded(m1), with m2's and m3's queued behind it;
+    // m4..m6's and NewBlock(1) still wait, and three of the reserve's six places are free again.
+    expect(late.seen.slice(-2)).toEqual(['ModuleLoaded(m7)', 'ModuleUnloaded(m1)']);
+    await node.unload('m7');
+    let stats = (await node.events.getDeliveryStats('late')) as DeliveryStats;
+    expect(stats).toMatchObject({ channelFull: 0, membershipDropped: 0 });
     await drive(scheduler, node.unload('late'));
-    const stats = (await node.events.getDeliveryStats('late')) as DeliveryStats;
-    // Handled: NewBlock(0) and six ModuleLoaded. Lost: the one in hand, two queued, four waiting.
-    expect(stats).toMatchObject({ successful: 14, handled: 7, lostOnCrash: 7 });
+    stats = (await node.events.getDeliveryStats('late')) as DeliveryStats;
+    // Handled: NewBlock(0) and seven ModuleLoaded. Lost: the one in hand, two queued, five waiting.
+    expect(stats).toMatchObject({ successful: 16, handled: 8, lostOnCrash: 8 });
     expect(pendingCount(stats)).toBe(0);
+    await node.shutdown();
+  });
+
+  it('feeds the replay and waiting membership events one at a time through a reserve smaller than the capacity, dropping none of them', async () => {
+    const { node, scheduler, held, late } = await busyLate(307, 3, { mailboxCapacity: 3, membershipCapacity: 1, subscribe: [EventType.NewBlock, EventType.ModuleUnloaded] });
+    await node.events.subscribe('late', [EventType.ModuleLoaded]); // m1 takes the reserve; m2, m3 to replay
+    await node.unload('m1'); // waits (the reserve of waiting events is 1 too)
+    await node.unload('m2'); // dropped: counted
+    held.open();
+    await scheduler.runUntilIdle();
+    expect(late.seen).toEqual(['NewBlock(0)', 'ModuleLoaded(m1)', 'ModuleLoaded(m2)', 'ModuleLoaded(m3)', 'ModuleUnloaded(m1)']);
+    expect(await node.events.getDeliveryStats('late')).toMatchObject({ successful: 5, handled: 5, channelFull: 1, membershipDropped: 1 });
+    await node.shutdown();
+  });
+
+  it('lets a critical event overtake a replay in progress', async () => {
+    const { node, scheduler, held, late } = await busyLate(308, 3, { mailboxCapacity: 1, subscribe: [EventType.NewBlock, EventType.DataMaintenance] });
+    await node.events.subscribe('late', [EventType.ModuleLoaded]); // m1 queued; m2, m3 to replay
+    node.publisher.newBlock(hash(1), 1); // waits behind the replay
+    expect(node.publisher.dataMaintenance('flush', 'high', 'manual')).toMatchObject({ enqueued: 1 });
+    held.open();
+    await scheduler.runUntilIdle();
+    expect(late.seen).toEqual(['NewBlock(0)', 'DataMaintenance', 'ModuleLoaded(m1)', 'ModuleLoaded(m2)', 'ModuleLoaded(m3)', 'NewBlock(1)']);
     await node.shutdown();
   });
 
