@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EventType, defineModule, pendingCount, type DeliveryStats, type NodeEvent, type PublishReceipt } from '../../src/index.js';
-import { hash, recorder, simNode } from '../scenarios/helpers.js';
+import { gate, hash, recorder, simNode } from '../scenarios/helpers.js';
 
 describe('offer outcomes', () => {
   it('counts the events a filter declines as filtered, in the receipt and the stats, and never enqueues them', async () => {
@@ -21,6 +21,25 @@ describe('offer outcomes', () => {
     await scheduler.runUntilIdle();
     expect(even.seen).toEqual(['NewBlock(2)']);
     expect(await node.events.getDeliveryStats('even')).toMatchObject({ successful: 1, handled: 1, filtered: 2 });
+    await node.shutdown();
+  });
+
+  it('counts offers a full mailbox refuses as dropped in the receipt and channelFull in the stats, for a module with a filter too', async () => {
+    const { node, scheduler } = simNode(604);
+    const held = gate();
+    const m = recorder('m', [EventType.NewBlock], { mailboxCapacity: 1, handle: () => held.promise });
+    await node.load(defineModule({ ...m.module, filter: () => true }));
+    node.publisher.newBlock(hash(1), 1);
+    await scheduler.runUntilIdle(); // in hand
+    const receipts = [2, 3, 4].map((h) => node.publisher.newBlock(hash(h), h));
+    expect(receipts.map((r) => [r.enqueued, r.dropped])).toEqual([
+      [1, 0],
+      [0, 1],
+      [0, 1],
+    ]);
+    held.open();
+    await scheduler.runUntilIdle();
+    expect(await node.events.getDeliveryStats('m')).toMatchObject({ successful: 2, handled: 2, channelFull: 2, membershipDropped: 0 });
     await node.shutdown();
   });
 
