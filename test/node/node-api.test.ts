@@ -258,6 +258,19 @@ describe('a failed node', () => {
   });
 });
 
+describe('resetting delivery stats', () => {
+  it('zeroes a running module\'s counters, keeping its incarnations', async () => {
+    const { node, scheduler } = simNode(514);
+    await node.load(idle('m'));
+    node.publisher.newBlock(hash(1), 1);
+    await scheduler.runUntilIdle();
+    expect(await node.events.getDeliveryStats('m')).toMatchObject({ successful: 1, handled: 1, incarnations: 1 });
+    await node.events.resetDeliveryStats('m');
+    expect(await node.events.getDeliveryStats('m')).toMatchObject({ successful: 0, handled: 0, incarnations: 1 });
+    await node.shutdown();
+  });
+});
+
 describe('queries after the node stopped', () => {
   it('read the final state: delivery stats, subscribers, loaded modules, published counts; reset still keeps the law', async () => {
     const { node, scheduler } = simNode(513);
