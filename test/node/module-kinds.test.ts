@@ -55,7 +55,10 @@ describe('in-process module kinds', () => {
         name: 'full',
         version: '1.0.0',
         subscribe: [EventType.NewBlock],
-        setup: (ctx) => void log.push(`setup ${ctx.name}@${ctx.version}`),
+        setup: (ctx) => {
+          log.push(`setup ${ctx.name}@${ctx.version}`);
+          ctx.log.info({ step: 1 }, 'set up');
+        },
         handle: (event) => void log.push(event.type),
         stop: (ctx) => void log.push(`stop ${ctx.name}`),
       }),
@@ -69,6 +72,8 @@ describe('in-process module kinds', () => {
     expect(log).toEqual(['setup full@1.0.0', 'NewBlock', 'stop full']);
     expect(bare.seen).toEqual(['NewBlock(1)']);
     expect(lines.filter((l) => (l['level'] as number) >= 40)).toEqual([]);
+    // The module's own logger is bound to its name.
+    expect(lines).toContainEqual(expect.objectContaining({ level: 30, module: 'full', step: 1, msg: 'set up' }));
     expect(lines.filter((l) => l['msg'] === 'module unloaded').map((l) => l['module'])).toEqual(['full', 'bare']);
     await node.shutdown();
   });
