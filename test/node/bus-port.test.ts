@@ -97,6 +97,7 @@ describe('the bus port of a node', () => {
     port.injectRemote({ type: 'NewBlock', payload: { blockHash: hash(2), height: 2 } }, { nodeId: 'b', module: 'miner', seq: 1 });
     node.publisher.newBlock(hash(3), 3);
     stopSecond();
+    stopSecond(); // stopping twice is harmless, also for the last one
     node.publisher.newBlock(hash(4), 4);
     expect(first).toEqual([1]);
     expect(second).toEqual([1, 3]);
@@ -116,8 +117,10 @@ describe('the bus port of a node', () => {
     await node.load(recorder('y', []).module);
     await node.unload('x');
     two.stop();
+    two.stop();
     await node.unload('y');
     await scheduler.runAll();
+    expect(node.status().state).toBe('running');
     expect(first).toEqual(['loaded x']);
     expect(second).toEqual(['loaded x', 'loaded y', 'unloaded x']);
     await node.shutdown();
