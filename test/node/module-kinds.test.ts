@@ -4,7 +4,7 @@
  * what a handler abandoned by a kill does when it finishes later (nothing counted twice).
  */
 import { describe, expect, it } from 'vitest';
-import { assign, createMachine } from 'xstate';
+import { assign, createMachine, fromCallback } from 'xstate';
 import { EventType, createNode, createSimulatedScheduler, defineModule, pendingCount, type DeliveryStats, type ModuleContext, type NodeEvent } from '../../src/index.js';
 import { memoryLogger } from '../kernel/support.js';
 import { drive, gate, hash, recorder, simNode } from '../scenarios/helpers.js';
@@ -106,6 +106,25 @@ describe('in-process module kinds', () => {
     await node.shutdown();
   });
 
+  it('stops its machine with the module: what the machine runs is cleaned up when the module is unloaded', async () => {
+    const { node } = simNode(706);
+    const log: string[] = [];
+    const watching = createMachine({
+      types: {} as { events: NodeEvent },
+      invoke: {
+        src: fromCallback(() => {
+          log.push('watching');
+          return () => log.push('cleaned up');
+        }),
+      },
+    });
+    await node.load(defineModule({ name: 'watcher', version: '1.0.0', subscribe: [EventType.NewBlock], machine: watching }));
+    expect(log).toEqual(['watching']);
+    await node.unload('watcher');
+    expect(log).toEqual(['watching', 'cleaned up']);
+    await node.shutdown();
+  });
+
   it('crashes the module when its machine fails with something that is not an Error, saying whose machine failed', async () => {
     const { node, scheduler } = simNode(704);
     const watcher = recorder('watcher', [EventType.ModuleCrashed]);
@@ -128,6 +147,31 @@ describe('in-process module kinds', () => {
     await scheduler.runAll();
     expect(watcher.events.map((e) => e.payload)).toEqual([{ moduleName: 'fragile', error: 'machine of fragile failed' }]);
     await node.shutdown();
+  });
+});
+
+describe('the restart policy', () => {
+  it('waits its backoff before restarting a crashed module', async () => {
+    const { node, scheduler } = simNode(707, { autoRun: false });
+    const watcher = recorder('watcher', [EventType.ModuleLoaded]);
+    await drive(scheduler, node.load(watcher.module));
+    const m = recorder('m', [EventType.NewBlock], {
+      restart: { maxRestarts: 5, withinMs: 60_000, backoff: { minMs: 1000, maxMs: 1000, jitter: 0 } },
+      handle: () => {
+        throw new Error('crash');
+      },
+    });
+    await drive(scheduler, node.load(m.module));
+    const loadedAt: number[] = [];
+    const stop = node.system.inspect((event, time) => {
+      if (event.type === 'restarted' && event.actor === '/modules/m') loadedAt.push(time);
+    });
+    const crashedAt = scheduler.now();
+    node.publisher.newBlock(hash(1), 1);
+    await scheduler.runAll({ maxTime: crashedAt + 5000 });
+    stop();
+    expect(loadedAt).toEqual([crashedAt + 1000]);
+    await drive(scheduler, node.shutdown());
   });
 });
 
