@@ -9,6 +9,7 @@ import {
   createSimulatedScheduler,
   defineCatalogue,
   defineModule,
+  isModactorError,
   nodePayloadChecks,
   pendingCount,
   type DeliveryStats,
@@ -238,6 +239,28 @@ describe('a failed node', () => {
     expect(String(logged[0]?.['reason'])).toContain('a bug in a node actor');
   });
 
+  it('refuses a publish from a module whose handler was running when the node failed', async () => {
+    const { node, scheduler } = simNode(515);
+    const held = gate();
+    const errors: (Error & { code?: string })[] = [];
+    await node.load(
+      recorder('m', [EventType.NewBlock], {
+        handle: async (_event, ctx) => {
+          await held.promise;
+          errors.push(thrown(() => ctx.publish({ type: 'NewTransaction', payload: { txHash: hash(2) } })));
+        },
+      }).module,
+    );
+    node.publisher.newBlock(hash(1), 1);
+    await scheduler.runUntilIdle();
+    injectNodeFault(node, 'events', new Error('a bug in a node actor'));
+    await scheduler.runAll();
+    held.open();
+    await scheduler.runAll();
+    expect(errors.map((e) => e.code)).toEqual(['node-failed']);
+    await node.shutdown();
+  });
+
   it('counts what its modules still held as lost when it is shut down without a turn to retire them (the law to the end)', async () => {
     const { node, scheduler } = simNode(512);
     const stuck = (name: string) => recorder(name, [EventType.NewBlock], { handle: () => new Promise<void>(() => undefined) }).module;
@@ -255,6 +278,28 @@ describe('a failed node', () => {
       expect(stats).toMatchObject({ successful: 3, handled: 0, lostOnCrash: 3 });
       expect(pendingCount(stats)).toBe(0);
     }
+  });
+});
+
+describe('a stopped node', () => {
+  it('rejects loading, unloading and listing modules once it stopped', async () => {
+    const { node } = simNode(516);
+    await node.load(idle('m'));
+    await node.shutdown();
+    for (const call of [node.load(idle('n')), node.unload('m'), node.modules()]) expect(isModactorError(await rejection(call))).toBe(true);
+  });
+
+  it('gives a module that does not stop until the one deadline, without cutting the shutdown short', async () => {
+    const scheduler = createSimulatedScheduler({ seed: 517, autoRun: false });
+    const { logger, lines } = memoryLogger('info');
+    const node = createNode({ scheduler, logger });
+    await drive(scheduler, node.load(recorder('stuck', [EventType.NewBlock], { handle: () => new Promise<void>(() => undefined) }).module));
+    node.publisher.newBlock(hash(1), 1);
+    await scheduler.runUntilIdle();
+    await drive(scheduler, node.shutdown());
+    expect(node.status().state).toBe('stopped');
+    expect(lines.filter((l) => l['msg'] === 'graceful shutdown did not complete: stopping what is left')).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ module: 'stuck', msg: 'module did not stop in time: killed' }));
   });
 });
 
