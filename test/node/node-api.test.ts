@@ -59,6 +59,12 @@ describe('createNode options', () => {
     await node.shutdown();
   });
 
+  it('refuses a default mailbox capacity that is not a positive integer', () => {
+    for (const defaultMailboxCapacity of [0, 1.5]) {
+      expect(thrown(() => createNode({ defaultMailboxCapacity, scheduler: createSimulatedScheduler({ autoRun: true }) }))).toMatchObject({ code: 'invalid-capacity' });
+    }
+  });
+
   it('refuses a catalogue without the lifecycle family, naming the type missing', () => {
     const { ModuleCrashed: _left, ...rest } = nodePayloadChecks;
     const error = thrown(() => createNode({ catalogue: defineCatalogue(rest), scheduler: createSimulatedScheduler({ autoRun: true }) }));
