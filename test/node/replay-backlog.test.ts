@@ -129,6 +129,16 @@ describe('a ModuleLoaded replay in progress', () => {
     await node.shutdown();
   });
 
+  it('goes on with a replay when the module leaves another type', async () => {
+    const { node, scheduler, held, late } = await busyLate(309, 3, { mailboxCapacity: 1, subscribe: [EventType.NewBlock, EventType.NewTransaction] });
+    await node.events.subscribe('late', [EventType.ModuleLoaded]); // m1 queued; m2, m3 to replay
+    await node.events.unsubscribe('late', [EventType.NewTransaction]);
+    held.open();
+    await scheduler.runUntilIdle();
+    expect(late.seen).toEqual(['NewBlock(0)', 'ModuleLoaded(m1)', 'ModuleLoaded(m2)', 'ModuleLoaded(m3)']);
+    await node.shutdown();
+  });
+
   it('counts what waited behind a replay as lost when the module is killed, and keeps the law', async () => {
     // NewBlock(0) is never finished: unloading it must kill it.
     const { node, scheduler, late } = await busyLate(304, 3, { mailboxCapacity: 2, forever: true, shutdownTimeoutMs: 50 });
