@@ -5,7 +5,7 @@ import { reportObserverError } from '../kernel/inspection.js';
 import type { ModactorError } from '../kernel/errors.js';
 import type { Catalogue, EventMap, EventMeta, EventOf } from '../events/catalogue.js';
 import { emptyStats, pendingCount, type DeliveryStats, type PublishReceipt } from './delivery-stats.js';
-import { lifecycleEvent, type LifecycleEventMap } from './lifecycle-events.js';
+import type { LifecycleEventMap } from './lifecycle-events.js';
 
 /**
  * One incarnation of a module as the bus sees it: where its events go and what they cost.
@@ -409,24 +409,22 @@ export class EventRouter<E extends EventMap> {
 
   /**
    * Announces a module of another node (`name` = `<nodeId>/<module>`): ModuleLoaded to local
-   * subscribers and a place in the registry, so newcomers get it by replay, exactly once. False
-   * when the name is already announced.
+   * subscribers and a place in the registry, so newcomers get it by replay, exactly once. Does
+   * nothing when the name is already announced.
    */
-  announceRemote(name: string, version: string): boolean {
-    if (this.announced.has(name)) return false;
+  announceRemote(name: string, version: string): void {
+    if (this.announced.has(name)) return;
     const announced: Announced = { name, version, incarnation: null };
     this.announced.set(name, announced);
     this.route(this.loaded(announced));
-    return true;
   }
 
-  /** Retires an announced module of another node: ModuleUnloaded to local subscribers. */
-  retireRemote(name: string): boolean {
+  /** Retires an announced module of another node: ModuleUnloaded to local subscribers. Does nothing for any other name. */
+  retireRemote(name: string): void {
     const announced = this.announced.get(name);
-    if (announced === undefined || announced.incarnation !== null) return false;
+    if (announced === undefined || announced.incarnation !== null) return;
     this.announced.delete(name);
     this.publishNode('ModuleUnloaded', { moduleName: name, version: announced.version });
-    return true;
   }
 
   // ---- Statistics -------------------------------------------------------------------------------
@@ -478,16 +476,6 @@ export class EventRouter<E extends EventMap> {
   }
 
   // ---- Subscriptions ----------------------------------------------------------------------------
-
-  /** The incarnation currently subscribed under `name`, if any. */
-  current(name: string): ModuleIncarnation<E> | undefined {
-    return this.byModule.get(name);
-  }
-
-  /** Types `name` is subscribed to. */
-  typesOf(name: string): ReadonlySet<string> {
-    return new Set(this.byModule.get(name)?.types);
-  }
 
   /**
    * Subscribes `incarnation` to `types`, idempotently per (module, type). Replaces a previous
@@ -573,21 +561,16 @@ export class EventRouter<E extends EventMap> {
     const others: Announced[] = [];
     for (const announced of this.announced.values()) if (announced.name !== incarnation.name) others.push(announced);
     if (others.length === 0) return;
-    const backlog = incarnation.backlog;
-    if (backlog === null || backlog.next >= backlog.replay.length) {
-      // A block of seqs above everything it holds or waits for: it comes after them.
-      const block = backlog ?? (incarnation.backlog = emptyBacklog());
-      block.replay = others;
-      block.next = 0;
-      block.firstSeq = this.seq + 1;
-      block.time = this.options.now();
-      this.seq += others.length;
-      this.pull(incarnation);
-      return;
-    }
-    // A second replay while one is pending (unsubscribed and subscribed again): it comes after
-    // what is already waiting.
-    for (const other of others) this.offer(incarnation, this.loaded(other), 'membership');
+    // No replay is pending in its backlog (if it has one): the ModuleLoaded subscription is new,
+    // and leaving it ended any replay ({@link unsubscribe}). A block of seqs above everything it
+    // holds or waits for: it comes after them.
+    const block = (incarnation.backlog ??= emptyBacklog());
+    block.replay = others;
+    block.next = 0;
+    block.firstSeq = this.seq + 1;
+    block.time = this.options.now();
+    this.seq += others.length;
+    this.pull(incarnation);
   }
 
   /**
@@ -1002,4 +985,3 @@ function capCrashMessage(message: string): string {
   return message.length > MAX_CRASH_MESSAGE ? `${message.slice(0, MAX_CRASH_MESSAGE - 3)}...` : message;
 }
 
-export { lifecycleEvent };

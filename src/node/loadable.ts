@@ -63,10 +63,6 @@ export class NormalizedModule<E extends EventMap> implements SpawnOptions, Behav
     return this.restartLimit;
   }
 
-  get membershipCapacity(): number {
-    return this.reserveCapacity;
-  }
-
   /** An incarnation of an in-process module (process and worker modules bring their own factory). */
   create(actx: ActorContext<unknown>): BehaviorObject<unknown> {
     return new ModuleInstance<E>(this.definition as ModuleDefinition<E>, this.services, this.permitted, actx, this.replay);

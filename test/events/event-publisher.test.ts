@@ -68,6 +68,18 @@ describe('EventPublisher', () => {
     ]);
   });
 
+  it('publishes the membership events with their fields', () => {
+    const { publisher, published } = recording();
+    publisher.moduleLoaded('m', '1.0.0');
+    publisher.moduleUnloaded('m', '1.0.0');
+    publisher.moduleCrashed('m', 'boom');
+    expect(published).toEqual([
+      { type: 'ModuleLoaded', payload: { moduleName: 'm', version: '1.0.0' } },
+      { type: 'ModuleUnloaded', payload: { moduleName: 'm', version: '1.0.0' } },
+      { type: 'ModuleCrashed', payload: { moduleName: 'm', error: 'boom' } },
+    ]);
+  });
+
   it('helpers work detached from the publisher', () => {
     const { publisher, published } = recording();
     const { nodeShutdown } = publisher;

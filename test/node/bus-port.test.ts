@@ -66,6 +66,7 @@ describe('the bus port of a node', () => {
     const { node, scheduler } = simNode(204);
     const port = busPort(node, 'a');
     await node.load(recorder('first', []).module);
+    port.announceRemote('b', 'early', '1');
     const changes: MembershipChange[] = [];
     const membership = port.onMembership((change) => changes.push(change));
     const { loaded } = membership;
@@ -79,6 +80,49 @@ describe('the bus port of a node', () => {
       { kind: 'unloaded', module: 'first', version: '1.0.0' },
     ]);
     membership.stop();
+    await node.shutdown();
+  });
+
+  it('keeps every other listener when one stops, and tells a local event that follows a remote one', async () => {
+    const { node, scheduler } = simNode(205);
+    const port = busPort(node, 'a');
+    const first: number[] = [];
+    const second: number[] = [];
+    const height = (e: StampedEvent): number => (e.payload as { height: number }).height;
+    const stopFirst = port.onLocalEvent((e) => first.push(height(e)));
+    const stopSecond = port.onLocalEvent((e) => second.push(height(e)));
+    node.publisher.newBlock(hash(1), 1);
+    stopFirst();
+    stopFirst();
+    port.injectRemote({ type: 'NewBlock', payload: { blockHash: hash(2), height: 2 } }, { nodeId: 'b', module: 'miner', seq: 1 });
+    node.publisher.newBlock(hash(3), 3);
+    stopSecond();
+    stopSecond(); // stopping twice is harmless, also for the last one
+    node.publisher.newBlock(hash(4), 4);
+    expect(first).toEqual([1]);
+    expect(second).toEqual([1, 3]);
+    await scheduler.runAll();
+    await node.shutdown();
+  });
+
+  it('stops telling membership changes to a listener that stopped, and keeps telling the others', async () => {
+    const { node, scheduler } = simNode(206);
+    const port = busPort(node, 'a');
+    const first: string[] = [];
+    const second: string[] = [];
+    const one = port.onMembership((c) => first.push(`${c.kind} ${c.module}`));
+    const two = port.onMembership((c) => second.push(`${c.kind} ${c.module}`));
+    await node.load(recorder('x', []).module);
+    one.stop();
+    await node.load(recorder('y', []).module);
+    await node.unload('x');
+    two.stop();
+    two.stop();
+    await node.unload('y');
+    await scheduler.runAll();
+    expect(node.status().state).toBe('running');
+    expect(first).toEqual(['loaded x']);
+    expect(second).toEqual(['loaded x', 'loaded y', 'unloaded x']);
     await node.shutdown();
   });
 });

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EventType, defineModule, type ModuleDefinition, type NodeEvent } from '../../src/index.js';
-import { lifecycleEvent } from '../../src/node/lifecycle-events.js';
 import { isDeepFrozen } from '../events/frozen.js';
 import { hash, recorder, simNode } from '../scenarios/helpers.js';
 
@@ -59,11 +58,5 @@ describe('delivered events are frozen', () => {
     expect(witness.seen).toEqual(['ModuleLoaded(vandal)', 'ModuleLoaded(witness)', 'ModuleLoaded(third)']);
     for (const event of witness.events) expect(isDeepFrozen(event)).toBe(true);
     await node.shutdown();
-  });
-
-  it('lifecycleEvent builds deep-frozen events', () => {
-    const event = lifecycleEvent('ModuleStarted', { moduleName: 'm' });
-    expect(event).toEqual({ type: 'ModuleStarted', payload: { moduleName: 'm' } });
-    expect(isDeepFrozen(event)).toBe(true);
   });
 });

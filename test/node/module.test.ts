@@ -173,6 +173,14 @@ describe('defineModule', () => {
     expect(defineModule(definition).name).toBe('once');
   });
 
+  it('refuses a replay that is neither a boolean nor { fromSeq }', () => {
+    const expectedOf = (spec: unknown): string[] => refused(spec).issues.map((i) => `${i.path}: ${i.expected}`);
+    for (const replay of ['yes', null, 1]) {
+      expect(expectedOf({ ...base, handle, replay })).toEqual(['replay: true, false or { fromSeq: a positive safe integer }']);
+    }
+    expect(expectedOf({ ...base, handle, replay: {} })).toEqual(['replay.fromSeq: a positive safe integer']);
+  });
+
   it('is the one module-name rule, exported as a check', () => {
     const issues: { path: string }[] = [];
     expect(moduleName('indexer.v2_a-b', 'name', [])).toBe('indexer.v2_a-b');

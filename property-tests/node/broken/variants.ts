@@ -68,7 +68,7 @@ export const breakages: Record<string, () => void> = {
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called with an explicit this below
     const original = EventRouter.prototype.announce;
     vi.spyOn(EventRouter.prototype, 'announce').mockImplementation(function (this: Router, incarnation: ModuleIncarnation) {
-      if (!this.typesOf(incarnation.name).has('ModuleLoaded')) return true;
+      if (!incarnation.types.includes('ModuleLoaded')) return true;
       return original.call(this, incarnation);
     });
   },
