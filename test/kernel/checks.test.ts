@@ -566,3 +566,80 @@ describe('helpers', () => {
     expect(ok(object({ n: even }), { n: 4 })).toEqual({ n: 4 });
   });
 });
+
+describe('describing received values, value by value', () => {
+  /** An instance whose constructor is a function named `name` (whatever `name` is). */
+  const instanceNamed = (name: unknown): object => {
+    const ctor = function (): void {};
+    Object.defineProperty(ctor, 'name', { value: name });
+    return Object.create(ctor.prototype as object) as object;
+  };
+
+  it.each<[string, unknown, string]>([
+    ['a string of 40 characters, whole', 'y'.repeat(40), `string "${'y'.repeat(40)}"`],
+    ['a boolean', true, 'boolean true'],
+    ['a bigint at the upper bound', 10n ** 20n, 'bigint 100000000000000000000n'],
+    ['a bigint at the lower bound', -(10n ** 20n), 'bigint -100000000000000000000n'],
+    ['a bigint past the upper bound', 10n ** 20n + 1n, 'a bigint'],
+    ['a bigint past the lower bound', -(10n ** 20n) - 1n, 'a bigint'],
+    ['an array whose length is not a number', new Proxy([], { get: (t, k): unknown => (k === 'length' ? 'many' : Reflect.get(t, k)) }), 'an array'],
+    ['an instance of a named class', instanceNamed('Payload'), 'an instance of Payload'],
+    ['an instance of a class named with 40 characters', instanceNamed('C'.repeat(40)), `an instance of ${'C'.repeat(40)}`],
+    ['an instance of a class named with 41 characters', instanceNamed('C'.repeat(41)), 'an instance of a class'],
+    ['an instance of a class whose name is not an identifier', instanceNamed('bad name!'), 'an instance of a class'],
+    ['an instance of a class whose name starts badly', instanceNamed('!bad'), 'an instance of a class'],
+    ['an instance of a class whose name is not a string', instanceNamed(42), 'an instance of a class'],
+    ['an object inheriting from a null-prototype object', Object.create(Object.create(null) as object) as unknown, 'an instance of a class'],
+  ])('%s', (_label, value, expected) => {
+    expect(describeReceived(value)).toBe(expected);
+  });
+
+  it('summarizes no issues as such', () => {
+    expect(summarizeIssues([])).toBe('no issues');
+  });
+});
+
+describe('paths and limits', () => {
+  it('cuts a long key in a path at 40 characters, identifier or not', () => {
+    expect(fieldPath('a', 'k'.repeat(41))).toBe(`a.${'k'.repeat(40)}...`);
+    expect(fieldPath('a', 'k'.repeat(40))).toBe(`a.${'k'.repeat(40)}`);
+    expect(fieldPath('a', ' '.repeat(41))).toBe(`a["${' '.repeat(40)}..."]`);
+  });
+
+  it('puts an unreadable element at its index', () => {
+    const items = [1, 2];
+    Object.defineProperty(items, 1, {
+      get: () => {
+        throw new Error('no');
+      },
+    });
+    expect(run(arrayOf(nonNegativeInteger), items)).toEqual([at('payload[1]', 'a non-negative safe integer', 'a value that threw when read')]);
+  });
+
+  it('an object of no fields says so', () => {
+    expect(run(object({}), { x: 1 })).toEqual([at('payload.x', 'no fields', 'an unknown field')]);
+    expect(run(object({}), 'x')).toEqual([at('payload', 'an empty object', 'string "x"')]);
+  });
+
+  it('moves the issue of a hand-written check that reports elsewhere to the field it checked', () => {
+    const elsewhere: Check<number> = (value, _path, issues) => {
+      issues.push(issue('somewhere.else', 'a number it likes', describeReceived(value)));
+      return value as number;
+    };
+    expect(run(object({ n: elsewhere }), { n: 3 })).toEqual([at('payload.n', 'a number it likes', 'number 3')]);
+  });
+
+  it('jsonValue refuses an array or object past MAX_ENTRIES, and a value that throws when read, at its path', () => {
+    expect(run(jsonValue, { list: new Array(MAX_ENTRIES + 1).fill(0) })).toEqual([
+      at('payload.list', 'a JSON value', `an array of length ${MAX_ENTRIES + 1}`),
+    ]);
+    const wide = Object.fromEntries(Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => [`k${i}`, i]));
+    expect(run(jsonValue, { wide })).toEqual([at('payload.wide', 'a JSON value', `an object of more than ${MAX_ENTRIES} keys`)]);
+    const hostile = {
+      get bad(): never {
+        throw new Error('no');
+      },
+    };
+    expect(run(jsonValue, { a: [hostile] })).toEqual([at('payload.a[0].bad', 'a JSON value', 'a value that threw when read')]);
+  });
+});
