@@ -339,6 +339,30 @@ describe('the lanes and the drops, as the trace and the log tell them', () => {
   });
 });
 
+describe('a busy actor', () => {
+  it('is not run for a signal it gets while its handler is in hand, only once the handler ends', async () => {
+    const sim = simulated();
+    const held = gate();
+    let context: ActorContext<string> | undefined;
+    const ref = sim.system.spawn<string>(
+      (_m, ctx) => {
+        context = ctx;
+        return held.promise;
+      },
+      { name: 'busy' },
+    );
+    ref.tell('work');
+    await sim.scheduler.runUntilIdle();
+    context?.crash(new Error('noticed while busy'));
+    expect(sim.scheduler.runnableCount).toBe(0);
+    const failed = sim.system.whenTerminated(ref);
+    held.open();
+    await sim.scheduler.runUntilIdle();
+    expect(await failed).toMatchObject({ kind: 'failed', failure: { message: 'noticed while busy' } });
+    await shutdown(sim);
+  });
+});
+
 describe('a context kept after its actor ended', () => {
   it('ignores an unwatch of what it never watched, and a stopSelf after the end', async () => {
     const sim = simulated();
