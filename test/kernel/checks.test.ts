@@ -493,6 +493,14 @@ describe('refine', () => {
   it('does not run its rule when the check failed', () => {
     expect(run(range, { min: 'x', max: 2 })).toHaveLength(1);
   });
+
+  it('reports a refinement without a field at the value’s own path, and each of several', () => {
+    const pair = refine(object({ a: finiteNumber, b: finiteNumber }), (p) => [
+      { expected: 'a pair that sums to 10', got: p.a + p.b },
+      { field: 'b', expected: 'b > a', got: p.b },
+    ]);
+    expect(run(pair, { a: 5, b: 1 }, 'pair')).toEqual([at('pair', 'a pair that sums to 10', 'number 6'), at('pair.b', 'b > a', 'number 1')]);
+  });
 });
 
 describe('jsonValue', () => {
