@@ -378,4 +378,33 @@ describe('a context kept after its actor ended', () => {
     expect(await sim.scheduler.runUntilIdle()).toBe(0);
     await shutdown(sim);
   });
+
+  it('ignores a handler that rejects after its actor was killed: no failure, no log line', async () => {
+    const { logger, lines } = memoryLogger('info');
+    const sim = simulated({ logger });
+    const held = gate();
+    const failures: string[] = [];
+    sim.system.inspect((event) => {
+      if (event.type === 'failed') failures.push(event.actor);
+    });
+    const ref = sim.system.spawn<string>(
+      async () => {
+        await held.promise;
+        throw new Error('too late');
+      },
+      { name: 'stuck', shutdownTimeoutMs: 100 },
+    );
+    ref.tell('work');
+    await sim.scheduler.runUntilIdle();
+    const ended = sim.system.whenTerminated(ref);
+    const stopped = sim.system.stop(ref);
+    await sim.scheduler.advanceBy(100);
+    await stopped;
+    expect(await ended).toMatchObject({ kind: 'killed', failure: { kind: 'stop-timeout' } });
+    held.open();
+    await sim.scheduler.runUntilIdle();
+    expect(failures).toEqual([]);
+    expect(lines.filter((l) => l.level === 50)).toEqual([]);
+    await shutdown(sim);
+  });
 });

@@ -3,6 +3,7 @@ import {
   MAX_DEPTH,
   MAX_ENTRIES,
   MAX_ISSUES,
+  MAX_JSON_NODES,
   arrayOf,
   boolean,
   describeReceived,
@@ -649,5 +650,55 @@ describe('paths and limits', () => {
       },
     };
     expect(run(jsonValue, { a: [hostile] })).toEqual([at('payload.a[0].bad', 'a JSON value', 'a value that threw when read')]);
+  });
+});
+
+describe('the caps on issues, counted from where each container starts', () => {
+  /** Runs `check` after `earlier` issues of an outer check are already in the list. */
+  const after = (earlier: number, check: Check<unknown>, value: unknown): number => {
+    const issues: ValidationIssue[] = Array.from({ length: earlier }, (_, i) => at(`earlier${i}`, 'x', 'y'));
+    check(value, 'payload', issues);
+    return issues.length - earlier;
+  };
+  const bad = Array.from({ length: 100 }, () => 'x');
+  const badRecord = Object.fromEntries(bad.map((v, i) => [`k${i}`, v]));
+
+  it('arrayOf, recordOf and object each add at most MAX_ISSUES', () => {
+    for (const earlier of [0, 5]) {
+      expect(after(earlier, arrayOf(boolean), bad)).toBe(MAX_ISSUES);
+      expect(after(earlier, recordOf(boolean), badRecord)).toBe(MAX_ISSUES);
+      expect(after(earlier, object({}), badRecord)).toBe(MAX_ISSUES);
+    }
+  });
+
+  it('recordOf reports an unreadable value once, at its key, and takes exactly maxKeys keys', () => {
+    const value = {
+      a: true,
+      get b(): boolean {
+        throw new Error('no');
+      },
+    };
+    expect(run(recordOf(boolean), value)).toEqual([at('payload.b', 'a boolean', 'a value that threw when read')]);
+    const ten = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, i]));
+    expect(ok(recordOf(scalar, { maxKeys: 10 }), ten)).toEqual(ten);
+  });
+
+  it('recordOf copies own keys only, also when Object.prototype is polluted', () => {
+    Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true, writable: true });
+    try {
+      const parsed = ok(recordOf(scalar), { a: 1 });
+      expect(Object.keys(parsed)).toEqual(['a']);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['polluted'];
+    }
+  });
+
+  it('jsonValue takes exactly MAX_JSON_NODES values, not one more', () => {
+    // An outer array, 10 inner arrays and their numbers: 1 + 10 + 99,989 = 100,000 values.
+    const inner = (n: number): number[] => new Array<number>(n).fill(0);
+    const exact = [...Array.from({ length: 9 }, () => inner(9999)), inner(9998)];
+    expect(run(jsonValue, exact)).toEqual([]);
+    const over = [...Array.from({ length: 9 }, () => inner(9999)), inner(9999)];
+    expect(run(jsonValue, over)[0]?.got).toBe(`more than ${MAX_JSON_NODES} values`);
   });
 });
