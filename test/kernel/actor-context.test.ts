@@ -172,6 +172,22 @@ describe('watching', () => {
     await shutdown(sim);
   });
 
+  it('lets a watcher without onTerminated carry on when its target dies', async () => {
+    const sim = simulated();
+    const failures: string[] = [];
+    sim.system.inspect((event) => {
+      if (event.type === 'failed') failures.push(event.actor);
+    });
+    const target = sim.system.spawn(() => undefined, { name: 'target' });
+    const watcher = sim.system.spawn<unknown>({ onStart: (ctx) => ctx.watch(target), receive: () => undefined }, { name: 'watcher' });
+    await sim.scheduler.runUntilIdle();
+    const stopped = sim.system.stop(target);
+    await sim.scheduler.runAll();
+    await stopped;
+    expect([failures, watcher.isAlive]).toEqual([[], true]);
+    await shutdown(sim);
+  });
+
   it('tells the last watcher left after the others unwatched', async () => {
     const sim = simulated();
     const told: string[] = [];

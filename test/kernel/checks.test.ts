@@ -702,3 +702,42 @@ describe('the caps on issues, counted from where each container starts', () => {
     expect(run(jsonValue, over)[0]?.got).toBe(`more than ${MAX_JSON_NODES} values`);
   });
 });
+
+describe('jsonValue at its edges', () => {
+  const nested = (levels: number, wrap: (v: unknown) => unknown): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) value = wrap(value);
+    return value;
+  };
+
+  it('takes MAX_DEPTH levels of arrays or objects, not one more', () => {
+    for (const wrap of [(v: unknown) => [v], (v: unknown) => ({ v })]) {
+      expect(run(jsonValue, nested(MAX_DEPTH, wrap))).toEqual([]);
+      expect(run(jsonValue, nested(MAX_DEPTH + 1, wrap))[0]?.got).toBe(`nesting deeper than ${MAX_DEPTH} levels`);
+    }
+  });
+
+  it('takes exactly MAX_ENTRIES items or keys', () => {
+    expect(run(jsonValue, new Array<number>(MAX_ENTRIES).fill(1))).toEqual([]);
+    expect(run(jsonValue, Object.fromEntries(Array.from({ length: MAX_ENTRIES }, (_, i) => [`k${i}`, i])))).toEqual([]);
+  });
+
+  it('returns -0 as 0, keeps an own __proto__ key as an enumerable field, and ignores a polluted prototype', () => {
+    expect(Object.is((ok(jsonValue, { n: -0 }) as { n: number }).n, 0)).toBe(true);
+    const parsed = ok(jsonValue, JSON.parse('{"__proto__": {"x": 1}, "a": 1}')) as object;
+    expect(Object.keys(parsed)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true, writable: true });
+    try {
+      expect(Object.keys(ok(jsonValue, { a: 1 }) as object)).toEqual(['a']);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['polluted'];
+    }
+  });
+
+  it('refuses a revoked proxy at its own path', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(run(jsonValue, { a: proxy })).toEqual([at('payload.a', 'a JSON value', 'a value that threw when read')]);
+  });
+});
