@@ -424,3 +424,68 @@ describe('a context kept after its actor ended', () => {
     await shutdown(sim);
   });
 });
+
+describe('failures of a context’s own making', () => {
+  it('reports a crash once, while the actor waits for its parent, as a thrown failure', async () => {
+    const decided: string[] = [];
+    const sim = simulated({ supervision: { decide: (f) => (decided.push(`${f.kind}: ${f.message}`), 'resume') } });
+    let context: ActorContext<unknown> | undefined;
+    sim.system.spawn<unknown>({ onStart: (ctx) => void (context = ctx), receive: () => undefined }, { name: 'crasher' });
+    await sim.scheduler.runUntilIdle();
+    context?.crash(new Error('first'));
+    context?.crash(new Error('second, while suspended'));
+    await sim.scheduler.runUntilIdle();
+    expect(decided).toEqual(['thrown: first']);
+    await shutdown(sim);
+  });
+
+  it('calls a failure of onStart or of the factory thrown, and a resumed actor whose factory failed takes messages without handling them', async () => {
+    const decided: string[] = [];
+    const sim = simulated({ supervision: { decide: (f) => (decided.push(`${f.kind}: ${f.message}`), 'resume') } });
+    sim.system.spawn<unknown>(
+      {
+        onStart: () => {
+          throw new Error('onStart broke');
+        },
+        receive: () => undefined,
+      },
+      { name: 'bad-start' },
+    );
+    const unbuilt = sim.system.spawn<string>(
+      {
+        create: () => {
+          throw new Error('factory broke');
+        },
+      },
+      { name: 'unbuilt' },
+    );
+    await sim.scheduler.runUntilIdle();
+    unbuilt.tell('ignored');
+    await sim.scheduler.runUntilIdle();
+    expect(decided.sort()).toEqual(['thrown: factory broke', 'thrown: onStart broke']);
+    expect(unbuilt.isAlive).toBe(true);
+    await shutdown(sim);
+  });
+
+  it('does not restart a child stopped while it waited out its backoff', async () => {
+    const sim = simulated({ supervision: { backoff: { minMs: 1000, maxMs: 1000, jitter: 0 } } });
+    const ctx = await contextOf(sim);
+    let starts = 0;
+    const flaky = ctx.spawn<'crash'>(
+      {
+        onStart: () => void starts++,
+        receive: () => {
+          throw new Error('flaky');
+        },
+      },
+      { name: 'flaky' },
+    );
+    flaky.tell('crash');
+    await sim.scheduler.runUntilIdle();
+    const stopped = ctx.stopChild('flaky');
+    await sim.scheduler.advanceBy(2000);
+    expect(await stopped).toBeNull(); // no incarnation was running: the pending restart is cancelled
+    expect([starts, ctx.children()]).toEqual([1, []]);
+    await shutdown(sim);
+  });
+});

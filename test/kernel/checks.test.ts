@@ -613,6 +613,8 @@ describe('paths and limits', () => {
     expect(fieldPath('a', 'k'.repeat(41))).toBe(`a.${'k'.repeat(40)}...`);
     expect(fieldPath('a', 'k'.repeat(40))).toBe(`a.${'k'.repeat(40)}`);
     expect(fieldPath('a', ' '.repeat(41))).toBe(`a["${' '.repeat(40)}..."]`);
+    expect(fieldPath('a', ' '.repeat(40))).toBe(`a["${' '.repeat(40)}"]`);
+    expect(nestIssue('script[0]', at('[2]', 'x', 'y')).path).toBe('script[0][2]');
   });
 
   it('puts an unreadable element at its index', () => {
