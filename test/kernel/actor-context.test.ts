@@ -488,4 +488,26 @@ describe('failures of a context’s own making', () => {
     expect([starts, ctx.children()]).toEqual([1, []]);
     await shutdown(sim);
   });
+
+  it('logs an onStop that throws, and still ends the actor as asked', async () => {
+    const { logger, lines } = memoryLogger('info');
+    const sim = simulated({ logger });
+    const ref = sim.system.spawn<unknown>(
+      {
+        receive: () => undefined,
+        onStop: () => {
+          throw new Error('cleanup broke');
+        },
+      },
+      { name: 'messy' },
+    );
+    const ended = sim.system.whenTerminated(ref);
+    const stopped = sim.system.stop(ref);
+    await sim.scheduler.runAll();
+    await stopped;
+    expect(await ended).toEqual({ kind: 'stopped' });
+    const line = lines.find((l) => l.msg === 'onStop failed');
+    expect([line?.level, line?.actor, (line?.err as { message?: string } | undefined)?.message]).toEqual([50, '/messy', 'cleanup broke']);
+    await shutdown(sim);
+  });
 });
