@@ -743,3 +743,21 @@ describe('jsonValue at its edges', () => {
     expect(run(jsonValue, { a: proxy })).toEqual([at('payload.a', 'a JSON value', 'a value that threw when read')]);
   });
 });
+
+describe('what the containers expect, in words', () => {
+  it('names the fields of an object, the items of an array, and what optional admits', () => {
+    expect(run(object({ a: boolean, b: boolean }), { a: true, b: true, c: 1 })).toEqual([at('payload.c', 'only the fields a, b', 'an unknown field')]);
+    expect(run(object({ a: boolean }), 'x')).toEqual([at('payload', 'an object { a }', 'string "x"')]);
+    expect(expectedOf(arrayOf(boolean))).toBe(`an array of at most ${MAX_ENTRIES} items, each a boolean`);
+    expect(expectedOf(optional(string))).toBe('a string or nothing');
+  });
+
+  it('arrayOf keeps repeats unless asked for unique items, and takes exactly maxLength items', () => {
+    expect(ok(arrayOf(string), ['a', 'a'])).toEqual(['a', 'a']);
+    expect(ok(arrayOf(boolean, { maxLength: 2 }), [true, false])).toEqual([true, false]);
+  });
+
+  it('isPlainObject is false for an array without a prototype', () => {
+    expect(isPlainObject(Object.setPrototypeOf([], null))).toBe(false);
+  });
+});
