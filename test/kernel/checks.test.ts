@@ -335,6 +335,8 @@ describe('object', () => {
   it('exposes its shape in declaration order', () => {
     expect(Object.keys(block.shape)).toEqual(['blockHash', 'height', 'note']);
     expect(block.shape.height).toBe(nonNegativeInteger);
+    // Built here too, so that a per-test coverage run sees this test reach object().
+    expect(Object.keys(object({ b: boolean, a: string }).shape)).toEqual(['b', 'a']);
   });
 
   it('caps the issues a hostile value can produce', () => {
