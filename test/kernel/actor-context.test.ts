@@ -416,7 +416,7 @@ describe('a context kept after its actor ended', () => {
     const stopped = sim.system.stop(ref);
     await sim.scheduler.advanceBy(100);
     await stopped;
-    expect(await ended).toMatchObject({ kind: 'killed', failure: { kind: 'stop-timeout' } });
+    expect(await ended).toEqual({ kind: 'killed', failure: { kind: 'stop-timeout', message: 'did not stop within 100 ms', timeoutMs: 100 } });
     held.open();
     await sim.scheduler.runUntilIdle();
     expect(failures).toEqual([]);
@@ -508,6 +508,40 @@ describe('failures of a context’s own making', () => {
     expect(await ended).toEqual({ kind: 'stopped' });
     const line = lines.find((l) => l.msg === 'onStop failed');
     expect([line?.level, line?.actor, (line?.err as { message?: string } | undefined)?.message]).toEqual([50, '/messy', 'cleanup broke']);
+    await shutdown(sim);
+  });
+
+  it('kills a stuck actor whose child waits out its backoff', async () => {
+    const sim = simulated({ supervision: { backoff: { minMs: 1000, maxMs: 1000, jitter: 0 } } });
+    const held = gate();
+    let flaky: ActorRef<'crash'> | undefined;
+    const parent = sim.system.spawn<'hold'>(
+      {
+        onStart: (ctx) => {
+          flaky = ctx.spawn<'crash'>(
+            () => {
+              throw new Error('flaky');
+            },
+            { name: 'flaky' },
+          );
+        },
+        receive: () => held.promise,
+      },
+      { name: 'stuck', shutdownTimeoutMs: 100 },
+    );
+    await sim.scheduler.runUntilIdle();
+    flaky?.tell('crash');
+    await sim.scheduler.runUntilIdle(); // the child waits out its backoff
+    parent.tell('hold');
+    await sim.scheduler.runUntilIdle();
+    const ended = sim.system.whenTerminated(parent);
+    const stopped = sim.system.stop(parent);
+    await sim.scheduler.advanceBy(100);
+    await stopped;
+    expect(await ended).toMatchObject({ kind: 'killed', failure: { kind: 'stop-timeout' } });
+    await sim.scheduler.advanceBy(2000);
+    expect(sim.system.lookup('/stuck/flaky')).toBeUndefined();
+    held.open();
     await shutdown(sim);
   });
 });
