@@ -210,11 +210,6 @@ export class Mailbox<M, S = unknown> extends BoundedQueue<M | Reserved<M>> {
     return item;
   }
 
-  /** Removes system messages matching `predicate` (used by unwatch). */
-  removeSystem(predicate: (message: S) => boolean): void {
-    if (this.system !== null) this.system = this.system.filter((m) => !predicate(m));
-  }
-
   /**
    * Closes the mailbox: later offers return `closed`. Returns the user-level messages still
    * queued (priority lane first), so the caller can account for every one of them.

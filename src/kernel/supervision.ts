@@ -176,11 +176,6 @@ export class RestartWindow {
     times.push(now);
     return true;
   }
-
-  /** Restarts inside the window ending at `now`. */
-  countAt(now: number): number {
-    return (this.times ?? []).filter((t) => t > now - this.withinMs).length;
-  }
 }
 
 /** Tracks consecutive restarts and computes the next backoff delay. */

@@ -23,6 +23,9 @@ describe('actors', () => {
     expect(anonymous.name).toMatch(/^\$\d+$/);
     expect(anonymous.path).toBe(`/${anonymous.name}`);
     expect(parent.id).not.toBe(anonymous.id);
+    // A counter: each actor made later has a greater id, all positive.
+    expect(parent.id).toBeGreaterThan(0);
+    expect(anonymous.id).toBeGreaterThan(parent.id);
     expect(parent.incarnation).toMatch(/^[A-Za-z0-9_-]{21}$/);
     expect(system.lookup('/parent/child')).toBe(child);
     expect(system.lookup('/nobody')).toBeUndefined();

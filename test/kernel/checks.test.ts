@@ -3,6 +3,7 @@ import {
   MAX_DEPTH,
   MAX_ENTRIES,
   MAX_ISSUES,
+  MAX_JSON_NODES,
   arrayOf,
   boolean,
   describeReceived,
@@ -334,6 +335,8 @@ describe('object', () => {
   it('exposes its shape in declaration order', () => {
     expect(Object.keys(block.shape)).toEqual(['blockHash', 'height', 'note']);
     expect(block.shape.height).toBe(nonNegativeInteger);
+    // Built here too, so that a per-test coverage run sees this test reach object().
+    expect(Object.keys(object({ b: boolean, a: string }).shape)).toEqual(['b', 'a']);
   });
 
   it('caps the issues a hostile value can produce', () => {
@@ -493,6 +496,14 @@ describe('refine', () => {
   it('does not run its rule when the check failed', () => {
     expect(run(range, { min: 'x', max: 2 })).toHaveLength(1);
   });
+
+  it('reports a refinement without a field at the value’s own path, and each of several', () => {
+    const pair = refine(object({ a: finiteNumber, b: finiteNumber }), (p) => [
+      { expected: 'a pair that sums to 10', got: p.a + p.b },
+      { field: 'b', expected: 'b > a', got: p.b },
+    ]);
+    expect(run(pair, { a: 5, b: 1 }, 'pair')).toEqual([at('pair', 'a pair that sums to 10', 'number 6'), at('pair.b', 'b > a', 'number 1')]);
+  });
 });
 
 describe('jsonValue', () => {
@@ -564,5 +575,191 @@ describe('helpers', () => {
     };
     expect(run(object({ n: even }), { n: 3 })).toEqual([at('payload.n', 'an even number', 'number 3')]);
     expect(ok(object({ n: even }), { n: 4 })).toEqual({ n: 4 });
+  });
+});
+
+describe('describing received values, value by value', () => {
+  /** An instance whose constructor is a function named `name` (whatever `name` is). */
+  const instanceNamed = (name: unknown): object => {
+    const ctor = function (): void {};
+    Object.defineProperty(ctor, 'name', { value: name });
+    return Object.create(ctor.prototype as object) as object;
+  };
+
+  it.each<[string, unknown, string]>([
+    ['a string of 40 characters, whole', 'y'.repeat(40), `string "${'y'.repeat(40)}"`],
+    ['a boolean', true, 'boolean true'],
+    ['a bigint at the upper bound', 10n ** 20n, 'bigint 100000000000000000000n'],
+    ['a bigint at the lower bound', -(10n ** 20n), 'bigint -100000000000000000000n'],
+    ['a bigint past the upper bound', 10n ** 20n + 1n, 'a bigint'],
+    ['a bigint past the lower bound', -(10n ** 20n) - 1n, 'a bigint'],
+    ['an array whose length is not a number', new Proxy([], { get: (t, k): unknown => (k === 'length' ? 'many' : Reflect.get(t, k)) }), 'an array'],
+    ['an instance of a named class', instanceNamed('Payload'), 'an instance of Payload'],
+    ['an instance of a class named with 40 characters', instanceNamed('C'.repeat(40)), `an instance of ${'C'.repeat(40)}`],
+    ['an instance of a class named with 41 characters', instanceNamed('C'.repeat(41)), 'an instance of a class'],
+    ['an instance of a class whose name is not an identifier', instanceNamed('bad name!'), 'an instance of a class'],
+    ['an instance of a class whose name starts badly', instanceNamed('!bad'), 'an instance of a class'],
+    ['an instance of a class whose name is not a string', instanceNamed(42), 'an instance of a class'],
+    ['an object inheriting from a null-prototype object', Object.create(Object.create(null) as object) as unknown, 'an instance of a class'],
+  ])('%s', (_label, value, expected) => {
+    expect(describeReceived(value)).toBe(expected);
+  });
+
+  it('summarizes no issues as such', () => {
+    expect(summarizeIssues([])).toBe('no issues');
+  });
+});
+
+describe('paths and limits', () => {
+  it('cuts a long key in a path at 40 characters, identifier or not', () => {
+    expect(fieldPath('a', 'k'.repeat(41))).toBe(`a.${'k'.repeat(40)}...`);
+    expect(fieldPath('a', 'k'.repeat(40))).toBe(`a.${'k'.repeat(40)}`);
+    expect(fieldPath('a', ' '.repeat(41))).toBe(`a["${' '.repeat(40)}..."]`);
+    expect(fieldPath('a', ' '.repeat(40))).toBe(`a["${' '.repeat(40)}"]`);
+    expect(nestIssue('script[0]', at('[2]', 'x', 'y')).path).toBe('script[0][2]');
+  });
+
+  it('puts an unreadable element at its index', () => {
+    const items = [1, 2];
+    Object.defineProperty(items, 1, {
+      get: () => {
+        throw new Error('no');
+      },
+    });
+    expect(run(arrayOf(nonNegativeInteger), items)).toEqual([at('payload[1]', 'a non-negative safe integer', 'a value that threw when read')]);
+  });
+
+  it('an object of no fields says so', () => {
+    expect(run(object({}), { x: 1 })).toEqual([at('payload.x', 'no fields', 'an unknown field')]);
+    expect(run(object({}), 'x')).toEqual([at('payload', 'an empty object', 'string "x"')]);
+  });
+
+  it('moves the issue of a hand-written check that reports elsewhere to the field it checked', () => {
+    const elsewhere: Check<number> = (value, _path, issues) => {
+      issues.push(issue('somewhere.else', 'a number it likes', describeReceived(value)));
+      return value as number;
+    };
+    expect(run(object({ n: elsewhere }), { n: 3 })).toEqual([at('payload.n', 'a number it likes', 'number 3')]);
+  });
+
+  it('jsonValue refuses an array or object past MAX_ENTRIES, and a value that throws when read, at its path', () => {
+    expect(run(jsonValue, { list: new Array(MAX_ENTRIES + 1).fill(0) })).toEqual([
+      at('payload.list', 'a JSON value', `an array of length ${MAX_ENTRIES + 1}`),
+    ]);
+    const wide = Object.fromEntries(Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => [`k${i}`, i]));
+    expect(run(jsonValue, { wide })).toEqual([at('payload.wide', 'a JSON value', `an object of more than ${MAX_ENTRIES} keys`)]);
+    const hostile = {
+      get bad(): never {
+        throw new Error('no');
+      },
+    };
+    expect(run(jsonValue, { a: [hostile] })).toEqual([at('payload.a[0].bad', 'a JSON value', 'a value that threw when read')]);
+  });
+});
+
+describe('the caps on issues, counted from where each container starts', () => {
+  /** Runs `check` after `earlier` issues of an outer check are already in the list. */
+  const after = (earlier: number, check: Check<unknown>, value: unknown): number => {
+    const issues: ValidationIssue[] = Array.from({ length: earlier }, (_, i) => at(`earlier${i}`, 'x', 'y'));
+    check(value, 'payload', issues);
+    return issues.length - earlier;
+  };
+  const bad = Array.from({ length: 100 }, () => 'x');
+  const badRecord = Object.fromEntries(bad.map((v, i) => [`k${i}`, v]));
+
+  it('arrayOf, recordOf and object each add at most MAX_ISSUES', () => {
+    for (const earlier of [0, 5]) {
+      expect(after(earlier, arrayOf(boolean), bad)).toBe(MAX_ISSUES);
+      expect(after(earlier, recordOf(boolean), badRecord)).toBe(MAX_ISSUES);
+      expect(after(earlier, object({}), badRecord)).toBe(MAX_ISSUES);
+    }
+  });
+
+  it('recordOf reports an unreadable value once, at its key, and takes exactly maxKeys keys', () => {
+    const value = {
+      a: true,
+      get b(): boolean {
+        throw new Error('no');
+      },
+    };
+    expect(run(recordOf(boolean), value)).toEqual([at('payload.b', 'a boolean', 'a value that threw when read')]);
+    const ten = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, i]));
+    expect(ok(recordOf(scalar, { maxKeys: 10 }), ten)).toEqual(ten);
+  });
+
+  it('recordOf copies own keys only, also when Object.prototype is polluted', () => {
+    Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true, writable: true });
+    try {
+      const parsed = ok(recordOf(scalar), { a: 1 });
+      expect(Object.keys(parsed)).toEqual(['a']);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['polluted'];
+    }
+  });
+
+  it('jsonValue takes exactly MAX_JSON_NODES values, not one more', () => {
+    // An outer array, 10 inner arrays and their numbers: 1 + 10 + 99,989 = 100,000 values.
+    const inner = (n: number): number[] => new Array<number>(n).fill(0);
+    const exact = [...Array.from({ length: 9 }, () => inner(9999)), inner(9998)];
+    expect(run(jsonValue, exact)).toEqual([]);
+    const over = [...Array.from({ length: 9 }, () => inner(9999)), inner(9999)];
+    expect(run(jsonValue, over)[0]?.got).toBe(`more than ${MAX_JSON_NODES} values`);
+  });
+});
+
+describe('jsonValue at its edges', () => {
+  const nested = (levels: number, wrap: (v: unknown) => unknown): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) value = wrap(value);
+    return value;
+  };
+
+  it('takes MAX_DEPTH levels of arrays or objects, not one more', () => {
+    for (const wrap of [(v: unknown) => [v], (v: unknown) => ({ v })]) {
+      expect(run(jsonValue, nested(MAX_DEPTH, wrap))).toEqual([]);
+      expect(run(jsonValue, nested(MAX_DEPTH + 1, wrap))[0]?.got).toBe(`nesting deeper than ${MAX_DEPTH} levels`);
+    }
+  });
+
+  it('takes exactly MAX_ENTRIES items or keys', () => {
+    expect(run(jsonValue, new Array<number>(MAX_ENTRIES).fill(1))).toEqual([]);
+    expect(run(jsonValue, Object.fromEntries(Array.from({ length: MAX_ENTRIES }, (_, i) => [`k${i}`, i])))).toEqual([]);
+  });
+
+  it('returns -0 as 0, keeps an own __proto__ key as an enumerable field, and ignores a polluted prototype', () => {
+    expect(Object.is((ok(jsonValue, { n: -0 }) as { n: number }).n, 0)).toBe(true);
+    const parsed = ok(jsonValue, JSON.parse('{"__proto__": {"x": 1}, "a": 1}')) as object;
+    expect(Object.keys(parsed)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true, writable: true });
+    try {
+      expect(Object.keys(ok(jsonValue, { a: 1 }) as object)).toEqual(['a']);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['polluted'];
+    }
+  });
+
+  it('refuses a revoked proxy at its own path', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(run(jsonValue, { a: proxy })).toEqual([at('payload.a', 'a JSON value', 'a value that threw when read')]);
+  });
+});
+
+describe('what the containers expect, in words', () => {
+  it('names the fields of an object, the items of an array, and what optional admits', () => {
+    expect(run(object({ a: boolean, b: boolean }), { a: true, b: true, c: 1 })).toEqual([at('payload.c', 'only the fields a, b', 'an unknown field')]);
+    expect(run(object({ a: boolean }), 'x')).toEqual([at('payload', 'an object { a }', 'string "x"')]);
+    expect(expectedOf(arrayOf(boolean))).toBe(`an array of at most ${MAX_ENTRIES} items, each a boolean`);
+    expect(expectedOf(optional(string))).toBe('a string or nothing');
+  });
+
+  it('arrayOf keeps repeats unless asked for unique items, and takes exactly maxLength items', () => {
+    expect(ok(arrayOf(string), ['a', 'a'])).toEqual(['a', 'a']);
+    expect(ok(arrayOf(boolean, { maxLength: 2 }), [true, false])).toEqual([true, false]);
+  });
+
+  it('isPlainObject is false for an array without a prototype', () => {
+    expect(isPlainObject(Object.setPrototypeOf([], null))).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DeadLetter } from '../../src/index.js';
 import { gate, memoryLogger, shutdown, simulated } from './support.js';
 
@@ -70,6 +70,59 @@ describe('dead letters', () => {
       [1, '/gone', 'closed'],
       [20, '/gone', 'closed'],
     ]);
+    await shutdown(sim);
+  });
+
+  it('logs the letters to closed or terminated actors at most once a second by default; a full mailbox says it itself', async () => {
+    const { logger, lines } = memoryLogger('warn');
+    const sim = simulated({ logger });
+    const { scheduler, system } = sim;
+    const letters: string[] = [];
+    system.onDeadLetter((letter) => letters.push(`${letter.reason} ${letter.recipient}`));
+    const full = system.spawn<number>(() => undefined, { name: 'full', mailboxCapacity: 1 });
+    full.tell(1);
+    full.tell(2); // dropped: the mailbox warns, the dead-letter line does not
+    const gone = system.spawn<number>(() => undefined, { name: 'gone' });
+    const stopped = system.stop(gone);
+    await scheduler.runUntilIdle();
+    await stopped;
+    gone.tell(1);
+    gone.tell(2);
+    await scheduler.advanceBy(999);
+    gone.tell(3);
+    await scheduler.advanceBy(1);
+    gone.tell(4);
+    expect(lines.map((l) => [l.msg, l.deadLetters, l.lastRecipient])).toEqual([
+      ['mailbox full: dropping messages until it drains', undefined, undefined],
+      ['dead letters', 1, '/gone'],
+      ['dead letters', 3, '/gone'],
+    ]);
+    expect(letters).toEqual(['mailbox-full /full', 'closed /gone', 'closed /gone', 'closed /gone', 'closed /gone']);
+    await shutdown(sim);
+  });
+});
+
+describe('a dead-letter observer that throws', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('does not keep the others from being told: its error is thrown again on a macrotask of its own', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    const told: unknown[] = [];
+    system.onDeadLetter(() => {
+      throw new Error('observer broke');
+    });
+    system.onDeadLetter((letter) => told.push(letter.message));
+    const gone = system.spawn<number>(() => undefined, { name: 'gone' });
+    const stopped = system.stop(gone);
+    await scheduler.runUntilIdle();
+    await stopped;
+    gone.tell(1);
+    expect(told).toEqual([1]);
+    expect(() => vi.runOnlyPendingTimers()).toThrow('observer broke');
     await shutdown(sim);
   });
 });

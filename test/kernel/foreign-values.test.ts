@@ -226,3 +226,70 @@ describe('what describeThrown and errorForLog say', () => {
     }
   });
 });
+
+describe('a symbol whose toString throws', () => {
+  it('is described as a symbol, without throwing', () => {
+    const toString = Object.getOwnPropertyDescriptor(Symbol.prototype, 'toString') as PropertyDescriptor;
+    Object.defineProperty(Symbol.prototype, 'toString', {
+      ...toString,
+      value: () => {
+        throw new Error('patched');
+      },
+    });
+    try {
+      expect(describeThrown(Symbol('s'))).toBe('a symbol');
+    } finally {
+      Object.defineProperty(Symbol.prototype, 'toString', toString);
+    }
+    expect(describeThrown(Symbol('s'))).toBe('Symbol(s)');
+  });
+});
+
+describe('what a handler returns, from JavaScript that the types do not hold', () => {
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['an object that is not a thenable', { then: 'not a function' }],
+    ['a plain object', {}],
+  ])('is not awaited when it is %s: the message is handled at once', async (_label, returned) => {
+    const sim = simulated();
+    const handled: number[] = [];
+    const failures: Failure[] = [];
+    sim.system.inspect((event) => {
+      if (event.type === 'failed') failures.push(event.failure);
+    });
+    const ref = sim.system.spawn<number>(
+      (n) => {
+        handled.push(n);
+        return returned as void;
+      },
+      { name: 'untyped' },
+    );
+    ref.tell(1);
+    ref.tell(2);
+    await sim.scheduler.runUntilIdle();
+    expect([handled, failures, ref.isAlive]).toEqual([[1, 2], [], true]);
+    await shutdown(sim);
+  });
+
+  it('is awaited when it is a thenable that is not a promise', async () => {
+    const sim = simulated();
+    const trace: string[] = [];
+    let settle!: () => void;
+    const ref = sim.system.spawn<number>(
+      (n) => {
+        trace.push(`start ${n}`);
+        return { then: (resolve: () => void) => (settle = () => (trace.push(`end ${n}`), resolve())) } as unknown as Promise<void>;
+      },
+      { name: 'thenable' },
+    );
+    ref.tell(1);
+    ref.tell(2);
+    await sim.scheduler.runUntilIdle();
+    expect(trace).toEqual(['start 1']);
+    settle();
+    await sim.scheduler.runUntilIdle();
+    expect(trace).toEqual(['start 1', 'end 1', 'start 2']);
+    settle();
+    await shutdown(sim);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assign, createMachine } from 'xstate';
-import { fromMachine, type ActorRef, type BehaviorFactory, type Failure } from '../../src/index.js';
+import { assign, createMachine, fromCallback } from 'xstate';
+import { fromMachine, type ActorContext, type ActorRef, type BehaviorFactory, type Failure } from '../../src/index.js';
 import { gate, shutdown, simulated } from './support.js';
 
 type TrafficEvent = { type: 'go' } | { type: 'fault' } | { type: 'noise' } | { type: 'crash' };
@@ -138,6 +138,84 @@ describe('fromMachine', () => {
     await sim.scheduler.advanceBy(500);
     expect(seen).toEqual(['asked by ada', 'answered']);
     expect(ref.isAlive).toBe(true);
+    await shutdown(sim);
+  });
+});
+
+describe('fromMachine, delayed transitions and stopping', () => {
+  type QuizEvent = { type: 'answer' } | { type: 'ask' };
+  /** Waiting times out after 100 ms; answering and asking again re-enters waiting with a fresh timeout. */
+  const quiz = createMachine({
+    types: {} as { events: QuizEvent },
+    initial: 'waiting',
+    states: {
+      waiting: { after: { 100: 'late' }, on: { answer: 'answered' } },
+      answered: { on: { ask: 'waiting' } },
+      late: {},
+    },
+  });
+
+  it('cancels the timeout of a state left and entered again: only the fresh one fires', async () => {
+    const sim = simulated();
+    const seen: string[] = [];
+    const ref = sim.system.spawn(fromMachine(quiz, { onSnapshot: (s) => seen.push(`${JSON.stringify(s.value)}@${sim.scheduler.now()}`) }), {
+      name: 'quiz',
+    });
+    await sim.scheduler.advanceBy(50);
+    ref.tell({ type: 'answer' });
+    await sim.scheduler.advanceBy(10);
+    ref.tell({ type: 'ask' });
+    await sim.scheduler.advanceBy(500);
+    expect(seen).toEqual(['"waiting"@0', '"answered"@50', '"waiting"@60', '"late"@160']);
+    await shutdown(sim);
+  });
+
+  it('run by a context of its caller’s own, gets its delayed transitions as messages to pass back in', async () => {
+    const sim = simulated();
+    const seen: string[] = [];
+    const machine = fromMachine(quiz, { onSnapshot: (s) => seen.push(`${JSON.stringify(s.value)}@${sim.scheduler.now()}`) });
+    const passed: unknown[] = [];
+    // A wrapper behaviour that gives the machine a context of its own (it only schedules).
+    const wrapper: BehaviorFactory<unknown> = {
+      create(ctx) {
+        const own = { scheduleOnce: (ms: number, message: unknown) => ctx.scheduleOnce(ms, message) } as unknown as ActorContext<QuizEvent>;
+        const inner = machine.create(own);
+        return {
+          onStart: () => inner.onStart?.(own),
+          receive: (message) => {
+            passed.push(message === null ? 'null' : typeof message === 'object' && 'type' in message ? message.type : 'a tick');
+            return inner.receive(message as QuizEvent, own);
+          },
+        };
+      },
+    };
+    const ref = sim.system.spawn(wrapper, { name: 'wrapped' });
+    await sim.scheduler.advanceBy(50);
+    ref.tell({ type: 'answer' });
+    ref.tell({ type: 'ask' });
+    await sim.scheduler.advanceBy(500);
+    expect(seen).toEqual(['"waiting"@0', '"answered"@50', '"waiting"@50', '"late"@150']);
+    expect(passed).toEqual(['answer', 'ask', 'a tick']); // the first timeout was cancelled: one tick
+    expect(ref.isAlive).toBe(true);
+    await shutdown(sim);
+  });
+
+  it('stops the machine with its actor: what the machine invoked is cleaned up', async () => {
+    const sim = simulated();
+    const cleaned: string[] = [];
+    const watcher = createMachine({
+      initial: 'watching',
+      states: {
+        watching: { invoke: { src: fromCallback(() => () => cleaned.push('watch cleaned up')) } },
+      },
+    });
+    const ref = sim.system.spawn(fromMachine(watcher), { name: 'watcher' });
+    await sim.scheduler.runUntilIdle();
+    expect(cleaned).toEqual([]);
+    const stopped = sim.system.stop(ref);
+    await sim.scheduler.runAll();
+    await stopped;
+    expect(cleaned).toEqual(['watch cleaned up']);
     await shutdown(sim);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createActorSystem, createSimulatedScheduler, type Schedulable } from '../../src/index.js';
-import { shutdown, simulated, traceOf } from './support.js';
+import { createActorSystem, createSimulatedScheduler, type Schedulable, type SimulatedScheduler } from '../../src/index.js';
+import { refusal, shutdown, simulated, traceOf } from './support.js';
 
 describe('the simulated scheduler', () => {
   it('fires timers in virtual time order, only when driven', async () => {
@@ -123,5 +123,126 @@ describe('the simulated scheduler', () => {
     await sim.scheduler.runUntilIdle();
     expect(trace).toEqual(['0 spawned /x', '42 offered /x user late', '42 delivered /x late', '42 handled /x late']);
     await shutdown(sim);
+  });
+});
+
+describe('the simulated scheduler, member by member', () => {
+  /** A task that runs `times` times, re-enqueueing itself; `runs()` counts its runs so far. */
+  function selfRenewing(scheduler: SimulatedScheduler, times: number) {
+    let runs = 0;
+    const task: Schedulable = {
+      runSlice() {
+        if (++runs < times) scheduler.enqueue(task);
+      },
+    };
+    scheduler.enqueue(task);
+    return { runs: () => runs };
+  }
+
+  it('is simulated, and gives each turn its throughput as the budget', () => {
+    const scheduler = createSimulatedScheduler({ throughput: 3, autoRun: false });
+    expect([scheduler.kind, scheduler.throughput]).toEqual(['simulated', 3]);
+    const budgets: number[] = [];
+    scheduler.enqueue({ runSlice: (budget) => void budgets.push(budget) });
+    scheduler.step();
+    expect(budgets).toEqual([3]);
+  });
+
+  it('fires timers due at the same time in the order they were set, however many there are', async () => {
+    const scheduler = createSimulatedScheduler({ autoRun: false });
+    const fired: string[] = [];
+    const delays = [30, 10, 30, 20, 10, 0, 30, 20, 10, 0, 30, 10, 20, 20, 0, 30, 10, 30, 20, 0];
+    delays.forEach((delay, i) => scheduler.setTimer(delay, () => fired.push(`${delay}:${i}`)));
+    await scheduler.runAll();
+    const expected = delays.map((delay, i) => ({ delay, i })).sort((a, b) => a.delay - b.delay || a.i - b.i);
+    expect(fired).toEqual(expected.map(({ delay, i }) => `${delay}:${i}`));
+    expect(scheduler.now()).toBe(30);
+  });
+
+  it('fires a zero delay at the current time, never arms an infinite one, and refuses a negative or NaN one', async () => {
+    const scheduler = createSimulatedScheduler({ autoRun: false, startTime: 5 });
+    const fired: number[] = [];
+    scheduler.setTimer(0, () => fired.push(scheduler.now()));
+    const never = scheduler.setTimer(Number.POSITIVE_INFINITY, () => fired.push(-1));
+    expect(scheduler.pendingTimers).toBe(1);
+    never.cancel();
+    await scheduler.advanceBy(0);
+    expect(fired).toEqual([5]);
+    for (const delay of [-1, Number.NaN]) {
+      const error = refusal(() => scheduler.setTimer(delay, () => undefined));
+      expect(`${error.code}: ${error.message}`).toBe(`invalid-argument: Expected a timer delay >= 0, got ${String(delay)}`);
+    }
+  });
+
+  it('draws nothing from the seed for a turn with one runnable task: there is no choice to make', () => {
+    const stepped = createSimulatedScheduler({ seed: 5, autoRun: false });
+    stepped.enqueue({ runSlice: () => undefined });
+    stepped.step();
+    const fresh = createSimulatedScheduler({ seed: 5, autoRun: false });
+    expect(stepped.random()).toBe(fresh.random());
+  });
+
+  it('makes the same ids for a seed from one version to the next', () => {
+    const scheduler = createSimulatedScheduler({ seed: 7, autoRun: false });
+    expect([scheduler.newId(), scheduler.newId(), scheduler.newId()]).toEqual([
+      '0xxIGRvFFebostydjtPYf',
+      'SpgsjYrdXw-yqr4jNms4X',
+      't45RBfvP0SG7rX7BHqJvP',
+    ]);
+  });
+
+  it('stops runUntilIdle and runAll after maxTurns turns', async () => {
+    const scheduler = createSimulatedScheduler({ autoRun: false });
+    const task = selfRenewing(scheduler, 10);
+    expect(await scheduler.runUntilIdle({ maxTurns: 3 })).toBe(3);
+    expect([task.runs(), scheduler.runnableCount]).toEqual([3, 1]);
+    await scheduler.runAll({ maxTurns: 2 });
+    expect(task.runs()).toBe(5);
+    expect(await scheduler.runUntilIdle()).toBe(5);
+    expect(task.runs()).toBe(10);
+  });
+
+  it('lets macrotasks in every 1024 turns of a long run', async () => {
+    const scheduler = createSimulatedScheduler({ autoRun: false });
+    const task = selfRenewing(scheduler, 3000);
+    let runsWhenImmediateRan = -1;
+    setImmediate(() => (runsWhenImmediateRan = task.runs()));
+    expect(await scheduler.runUntilIdle()).toBe(3000);
+    expect(runsWhenImmediateRan).toBe(1024);
+  });
+
+  it('with autoRun off, runs nothing until driven', async () => {
+    const scheduler = createSimulatedScheduler({ autoRun: false });
+    const task = selfRenewing(scheduler, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([task.runs(), scheduler.runnableCount]).toEqual([0, 1]);
+  });
+
+  it('with autoRun on, leaves to the next driver what one stopped at maxTurns did not run', async () => {
+    const scheduler = createSimulatedScheduler();
+    // The task arrives while the driver waits for a macrotask: work that arrives while a driver
+    // runs is the driver's, and does not start an auto-run of its own.
+    const driven = scheduler.runUntilIdle({ maxTurns: 3 });
+    const task = selfRenewing(scheduler, 10);
+    expect(await driven).toBe(3);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([task.runs(), scheduler.runnableCount]).toEqual([3, 1]);
+    expect(await scheduler.runUntilIdle()).toBe(7);
+  });
+
+  it('with autoRun on, stays out of the way of a driver: every turn is the driver’s', async () => {
+    const scheduler = createSimulatedScheduler();
+    const ran: string[] = [];
+    // The second task arrives from a promise continuation, while the driver waits for a macrotask.
+    scheduler.enqueue({
+      runSlice: () => {
+        ran.push('first');
+        void Promise.resolve().then(() => scheduler.enqueue({ runSlice: () => void ran.push('second') }));
+      },
+    });
+    expect(await scheduler.runUntilIdle()).toBe(2);
+    expect(ran).toEqual(['first', 'second']);
   });
 });
