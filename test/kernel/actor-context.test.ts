@@ -252,6 +252,7 @@ describe('the lanes and the drops, as the trace and the log tell them', () => {
     ref.tellReserved('r');
     expect(trace.slice(1)).toEqual([
       'offered /x user in hand',
+      'delivered /x in hand',
       'offered /x user u',
       'dropped /x full over',
       'dead-letter /x mailbox-full over',
