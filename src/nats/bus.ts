@@ -34,7 +34,7 @@ import { MembershipSync } from './membership-sync.js';
 import { OriginTracker } from './origin-tracker.js';
 import { doublingLog, type BusPort, type RemoteOrigin, type StampedEvent } from './port.js';
 import { busSubjects, escapeToken, memoize, parseSubject, type BusSubjects } from './subject.js';
-import { decodeMessage, isGarbage, type Garbage, type WireEvent } from './wire.js';
+import { decodeMessage, isGarbage, type Garbage, type WireEvent, type WireMessage } from './wire.js';
 
 /** Options of {@link joinBus}: the bus's settings, and what the node gives it. */
 export interface BusOptions extends BusSettings {
@@ -72,6 +72,12 @@ const INVALID_EVENT: ReadonlySet<ModactorErrorCode> = new Set<ModactorErrorCode>
 
 /** Types a node makes for itself; never sent to or accepted from the bus. */
 const LOCAL_ONLY: ReadonlySet<string> = new Set([...eventFamilies.lifecycle, ...eventFamilies.node]);
+
+/** How long a durable message that arrived ahead of its origin's next number waits for the gap to fill. */
+const DURABLE_HOLD_MS = 2000;
+
+/** Most durable messages of one origin held back at once. */
+const DURABLE_HOLD_MAX = 64;
 
 /** Longest node id, in UTF-16 code units. */
 const MAX_NODE_ID_CHARS = 128;
@@ -150,8 +156,42 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
       else counters.refused++;
     };
     const parse = memoize((subject) => parseSubject(subjects.prefix, subject));
-    const receive = (path: 'core' | 'durable', subject: string, data: Uint8Array): void => {
+    /**
+     * Durable messages that arrived ahead of their origin's next number, held back a little: after a
+     * server restart the stream can hold an origin's message N+1 before N (N+1 left the client's
+     * reconnect buffer before N was sent again), and N follows shortly. Delivered in number order
+     * once the gap fills, or as they are (the gap counted missed) after {@link DURABLE_HOLD_MS} or
+     * past {@link DURABLE_HOLD_MAX} messages.
+     */
+    const held = new Map<string, { messages: { nodeId: string; message: WireMessage }[]; timer: TimerHandle }>();
+    const releaseHeld = (origin: string, all: boolean): void => {
+      const entry = held.get(origin);
+      if (entry === undefined) return;
+      entry.messages.sort((x, y) => x.message.first - y.message.first);
+      while (entry.messages.length > 0) {
+        const next = entry.messages[0] as { nodeId: string; message: WireMessage };
+        if (!all && trackers.durable.isAhead(next.nodeId, next.message.epoch, next.message.first)) break;
+        entry.messages.shift();
+        admitted('durable', next.nodeId, next.message);
+      }
+      if (entry.messages.length === 0) {
+        entry.timer.cancel();
+        held.delete(origin);
+      }
+    };
+    const admitted = (path: 'core' | 'durable', origin: string, message: WireMessage): void => {
       const counters: BusPathStats = stats[path];
+      const { stale, missed } = trackers[path].admit(origin, message.epoch, message.first, message.events.length);
+      counters.stale += stale;
+      counters.missed += missed;
+      for (let i = stale; i < message.events.length; i++) {
+        const wire = message.events[i] as WireEvent;
+        // Node-reserved types never travel: every node makes its own.
+        if (LOCAL_ONLY.has(wire.event.type as string)) counters.invalid++;
+        else inject(counters, wire.event, { nodeId: origin, module: wire.module, seq: wire.seq });
+      }
+    };
+    const receive = (path: 'core' | 'durable', subject: string, data: Uint8Array): void => {
       const from = parse(subject);
       if (from === undefined || from.kind !== (path === 'core' ? 'ev' : 'dur')) return refuse({ garbage: 'bad-envelope', detail: 'not a subject of this bus' });
       if (from.nodeId === nodeId) return; // this node's own durable events, read back from the stream
@@ -160,15 +200,20 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
       if (from.type !== undefined && (message.events.length !== 1 || message.events[0]?.event.type !== from.type)) {
         return refuse({ garbage: 'bad-envelope', detail: 'the event type differs from the subject' });
       }
-      const { stale, missed } = trackers[path].admit(from.nodeId, message.epoch, message.first, message.events.length);
-      counters.stale += stale;
-      counters.missed += missed;
-      for (let i = stale; i < message.events.length; i++) {
-        const wire = message.events[i] as WireEvent;
-        // Node-reserved types never travel: every node makes its own.
-        if (LOCAL_ONLY.has(wire.event.type as string)) counters.invalid++;
-        else inject(counters, wire.event, { nodeId: from.nodeId, module: wire.module, seq: wire.seq });
+      if (path === 'durable') {
+        const waiting = held.get(from.nodeId);
+        if (waiting !== undefined || trackers.durable.isAhead(from.nodeId, message.epoch, message.first)) {
+          if (waiting === undefined) {
+            const timer = scheduler.setTimer(DURABLE_HOLD_MS, () => releaseHeld(from.nodeId, true));
+            held.set(from.nodeId, { messages: [{ nodeId: from.nodeId, message }], timer });
+          } else {
+            waiting.messages.push({ nodeId: from.nodeId, message });
+          }
+          releaseHeld(from.nodeId, (held.get(from.nodeId)?.messages.length ?? 0) > DURABLE_HOLD_MAX);
+          return;
+        }
       }
+      admitted(path, from.nodeId, message);
     };
     const coreSub = nc.subscribe(subjects.allEvents, {
       callback: (error, msg) => {
@@ -267,6 +312,7 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
     const leave = async (): Promise<void> => {
       closed = true;
       stopLocal();
+      for (const origin of [...held.keys()]) releaseHeld(origin, true); // what waited for a gap, as it is
       // One deadline for everything below: closing never hangs on a server that is away.
       let timer: TimerHandle | undefined;
       const deadline = new Promise<void>((resolve) => {

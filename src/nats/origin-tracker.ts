@@ -62,6 +62,15 @@ export class OriginTracker {
     return { stale, missed: 0 };
   }
 
+  /**
+   * True when a message numbered `first` of `origin`'s incarnation `epoch` would skip numbers not
+   * yet seen (it would be admitted with some `missed`).
+   */
+  isAhead(origin: string, epoch: string, first: number): boolean {
+    const position = this.origins.get(origin);
+    return position !== undefined && position.epoch === epoch && first > position.next;
+  }
+
   /** The origins followed, with their epoch and next expected number (for tests and stats). */
   positions(): ReadonlyMap<string, { readonly epoch: string; readonly next: number }> {
     return this.origins;
