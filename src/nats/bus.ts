@@ -74,7 +74,7 @@ const INVALID_EVENT: ReadonlySet<ModactorErrorCode> = new Set<ModactorErrorCode>
 const LOCAL_ONLY: ReadonlySet<string> = new Set([...eventFamilies.lifecycle, ...eventFamilies.node]);
 
 /** How long a durable message that arrived ahead of its origin's next number waits for the gap to fill. */
-const DURABLE_HOLD_MS = 2000;
+const DURABLE_HOLD_MS = 5000;
 
 /** Most durable messages of one origin held back at once. */
 const DURABLE_HOLD_MAX = 64;
@@ -243,7 +243,9 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
       subjects.durableBatch(nodeId),
       {
         get up() { return connection.up; },
-        publish: (subject, body, msgID) => js.publish(subject, body, { msgID, timeout: ackTimeoutMs }),
+        // Retried by the client, with its backoff, while JetStream is not ready (a server just
+        // restarted answers "no responders"): five quick failures would otherwise give a message up.
+        publish: (subject, body, msgID) => js.publish(subject, body, { msgID, timeout: ackTimeoutMs, retries: 5 }),
       },
       stats.durable,
       { maxQueued, window, batchMax, maxAttempts, maxMessageBytes: sendLimit },
