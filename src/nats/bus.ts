@@ -157,9 +157,10 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
     };
     const parse = memoize((subject) => parseSubject(subjects.prefix, subject));
     /**
-     * Durable messages that arrived ahead of their origin's next number, held back a little: after a
-     * server restart the stream can hold an origin's message N+1 before N (N+1 left the client's
-     * reconnect buffer before N was sent again), and N follows shortly. Delivered in number order
+     * Durable messages that arrived ahead of their origin's next number, held back a little: the
+     * stream can hold an origin's message N+1 before N when N timed out unstored while N+1 was
+     * acknowledged (the sender keeps the order in every other case), and N follows shortly, sent
+     * again. Delivered in number order
      * once the gap fills, or as they are (the gap counted missed) after {@link DURABLE_HOLD_MS} or
      * past {@link DURABLE_HOLD_MAX} messages.
      */
@@ -243,9 +244,14 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
       subjects.durableBatch(nodeId),
       {
         get up() { return connection.up; },
-        // Retried by the client, with its backoff, while JetStream is not ready (a server just
-        // restarted answers "no responders"): five quick failures would otherwise give a message up.
-        publish: (subject, body, msgID) => js.publish(subject, body, { msgID, timeout: ackTimeoutMs, retries: 5 }),
+        // One request per attempt: the sender decides when to try again, so that no copy of a
+        // message reaches the stream behind a newer one.
+        publish: (subject, body, msgID) => js.publish(subject, body, { msgID, timeout: ackTimeoutMs }),
+        notReady: streamNotReady,
+        later: (ms, fn) => {
+          const timer = scheduler.setTimer(ms, fn);
+          return () => timer.cancel();
+        },
       },
       stats.durable,
       { maxQueued, window, batchMax, maxAttempts, maxMessageBytes: sendLimit },
@@ -358,6 +364,15 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
     await nc.close();
     throw error;
   }
+}
+
+/**
+ * True when a JetStream publish failed because no stream took it ("no responders": a server that
+ * just restarted has not loaded its streams yet): the client's `JetStreamNotEnabled`, which it does
+ * not export. @internal
+ */
+export function streamNotReady(error: unknown): boolean {
+  return error instanceof Error && error.name === 'JetStreamNotEnabled';
 }
 
 /** Creates the durable stream, or checks the one there covers the bus's subjects. */

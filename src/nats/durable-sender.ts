@@ -9,13 +9,20 @@
  * at once and a burst is batched. Every message has a JetStream message id `<epoch>:<first>`, so a
  * retry after a lost acknowledgement is stored once (within the stream's duplicate window).
  *
- * A failed publish (timeout, no JetStream) is retried with the same message id: retries go out in
- * order, before anything new, starting once nothing newer is in flight. A lost connection fails the
- * whole window at once ({@link DurableSender.connectionLost}), which then goes out again as it was
- * when the connection is back, before anything new. A failed message is
- * not sent again once a newer one is stored (that would break the order), nor after
- * `maxAttempts`: its events are counted `unconfirmed` (stored or not, nobody knows; if not,
- * receivers count them missed). While the connection is down nothing is sent; events wait in the queue.
+ * The stream must hold an origin's messages in number order, and pipelined publishes keep that
+ * order only while the stream takes every one of them. So the window is open only while the
+ * stream is *proven*: after a failure, or when the connection breaks, nothing new goes out until
+ * what is in flight has settled; then the lowest failed message goes out alone, as a probe, until
+ * the stream acknowledges it (a server that just restarted answers "no responders" for a while,
+ * and a publish pipelined behind a refused one would be stored ahead of it). A lost connection
+ * fails the whole window at once ({@link DurableSender.connectionLost}): it goes out again, in
+ * order, from the probe on, when the connection is back.
+ *
+ * Failed messages are retried in number order, before anything new, after a short backoff. A
+ * refusal because the stream is not there (yet) costs no attempt; a timeout or another error
+ * does, and after `maxAttempts` the message's events are counted `unconfirmed` (stored or not,
+ * nobody knows; if not, receivers count them missed). While the connection is down nothing is
+ * sent; events wait in the queue.
  * @internal
  */
 import type { BusPathStats } from './bus-stats.js';
@@ -28,6 +35,13 @@ export interface DurableTransport {
   readonly up: boolean;
   /** Publishes and resolves on the stream's acknowledgement. */
   publish(subject: string, body: string, msgId: string): Promise<unknown>;
+  /**
+   * True when a failed publish was certainly not stored because nothing took it: no stream
+   * listens yet ("no responders", JetStream not ready after a server restart). Costs no attempt.
+   */
+  notReady(error: unknown): boolean;
+  /** Runs `fn` after `ms` (the backoff before a retry); returns its cancel. */
+  later(ms: number, fn: () => void): () => void;
 }
 
 /** Limits of the durable sender. */
@@ -46,11 +60,15 @@ export interface DurableSenderOptions {
 
 export const DEFAULT_DURABLE_SENDER: DurableSenderOptions = { maxQueued: 10_000, window: 32, batchMax: 100, maxAttempts: 5, maxMessageBytes: 1024 * 1024 };
 
+/** Backoff before a retry: doubling from the first, up to the last, after consecutive failures. */
+export const RETRY_BACKOFF_MS = { first: 50, max: 1000 } as const;
+
 interface Outgoing {
   readonly first: number;
   readonly count: number;
   readonly subject: string;
   readonly body: string;
+  /** Attempts that count towards `maxAttempts`. */
   attempts: number;
 }
 
@@ -58,16 +76,22 @@ export class DurableSender {
   /** Queued events: `queue[head ..]`. */
   private queue: StampedEvent[] = [];
   private head = 0;
+  /** Failed messages to send again, in number order, before anything new. */
   private readonly retry: Outgoing[] = [];
   /** Messages awaiting the stream's acknowledgement on the current connection. */
   private readonly flying = new Set<Outgoing>();
   /** Bumped when the connection is lost: answers to attempts made before no longer count. */
   private generation = 0;
   private closed = false;
-  /** Sending the retry list (in order); nothing new goes out until it is empty. */
-  private retrying = false;
-  /** The first number of the newest message the stream acknowledged. */
-  private highestStored = 0;
+  /**
+   * True while the stream took the last message sent: the window is open. False after a failure or
+   * a lost connection, until a probe (one message alone) is acknowledged.
+   */
+  protected proven = true;
+  /** Failures since the last acknowledgement (the backoff doubles with them). */
+  private failures = 0;
+  /** Cancels the pending backoff; while set, nothing is sent. */
+  private backoff: (() => void) | null = null;
   private next = 1;
   private pumpScheduled = false;
   /** Most messages ever awaiting acknowledgement at once (for tests of the window). */
@@ -97,25 +121,13 @@ export class DurableSender {
     this.schedulePump();
   }
 
-  /** Sends what the window allows; called again by acknowledgements and by reconnection. */
+  /** Sends what the window allows; called again by acknowledgements, the backoff and reconnection. */
   readonly pump = (): void => {
     this.pumpScheduled = false;
-    while (!this.closed && this.transport.up && this.flying.size < this.options.window) {
-      let out = this.retry.length > 0 ? this.retry[0] : undefined;
-      if (out !== undefined) {
-        // Retries go first, in order, starting once nothing newer is in flight.
-        if (this.flying.size > 0 && !this.retrying) break;
-        this.retry.shift();
-        if (out.first < this.highestStored) {
-          this.giveUp(out); // something newer is stored: sending it now would break the order
-          continue;
-        }
-        this.retrying = true;
-      } else {
-        this.retrying = false;
-        out = this.take();
-        if (out === undefined) break;
-      }
+    const limit = this.proven ? this.options.window : 1;
+    while (!this.closed && this.transport.up && this.backoff === null && this.flying.size < limit) {
+      const out = this.retry.shift() ?? this.take();
+      if (out === undefined) break;
       this.send(out);
     }
     this.settleIdle();
@@ -138,6 +150,7 @@ export class DurableSender {
    */
   abandon(): void {
     this.closed = true;
+    this.cancelBackoff();
     const queued = this.queue.length - this.head;
     this.stats.busUnavailable += queued;
     let retried = 0;
@@ -148,6 +161,24 @@ export class DurableSender {
     this.head = 0;
     this.retry.length = 0;
     this.settleIdle();
+  }
+
+  /**
+   * The connection broke. The client does not fail what is awaiting an acknowledgement (each
+   * publish times out on its own, maybe after the connection is back and newer messages were
+   * stored, which would leave a gap): so every message in flight is taken back now, as failed
+   * (costing no attempt: the connection failed, not the message), to go out again first, in
+   * order, from a probe, with its id (the stream keeps a message it already had once). Late
+   * answers to these attempts are ignored.
+   */
+  connectionLost(): void {
+    this.generation++;
+    this.proven = false;
+    this.cancelBackoff();
+    this.failures = 0;
+    const lost = [...this.flying];
+    this.flying.clear();
+    for (const out of lost) this.retryOrGiveUp(out, false);
   }
 
   private schedulePump(): void {
@@ -204,52 +235,58 @@ export class DurableSender {
       () => {
         if (generation !== this.generation) return; // an attempt from before the connection broke: sent again since
         this.flying.delete(out);
-        if (out.first > this.highestStored) this.highestStored = out.first;
+        this.proven = true;
+        this.failures = 0;
         this.stats.sent += out.count;
         this.stats.pending -= out.count;
         this.stats.messages++;
         this.pump();
       },
-      () => {
+      (error: unknown) => {
         if (generation !== this.generation) return;
         this.flying.delete(out);
-        this.failed(out);
+        this.failed(out, error);
         this.pump();
       },
     );
   }
 
   /**
-   * The connection broke. The client does not fail what is awaiting an acknowledgement (each
-   * publish times out on its own, maybe after the connection is back and newer messages were
-   * stored, which would leave a gap): so every message in flight is taken back now, as failed, to
-   * go out again first, in order, with its id (the stream keeps a message it already had once).
-   * Late answers to these attempts are ignored.
+   * A failed attempt: the window closes until a probe gets through; the message is retried in
+   * number order after a backoff, or given up after its last attempt.
    */
-  connectionLost(): void {
-    this.generation++;
-    const lost = [...this.flying].sort((x, y) => x.first - y.first);
-    this.flying.clear();
-    for (const out of lost) this.failed(out);
+  private failed(out: Outgoing, error: unknown): void {
+    this.proven = false;
+    this.retryOrGiveUp(out, !this.transport.notReady(error));
+    if (this.closed || this.backoff !== null) return;
+    const delay = Math.min(RETRY_BACKOFF_MS.first * 2 ** this.failures, RETRY_BACKOFF_MS.max);
+    this.failures++;
+    this.backoff = this.transport.later(delay, () => {
+      this.backoff = null;
+      this.pump();
+    });
   }
 
-  /** A failed attempt: retried in number order, or given up (too many attempts, or something newer is stored). */
-  private failed(out: Outgoing): void {
-    if (this.closed || out.attempts >= this.options.maxAttempts || out.first < this.highestStored) {
-      this.giveUp(out);
+  /**
+   * Puts a failed message back on the retry list, in number order; or counts its events
+   * unconfirmed after its last attempt, or when the sender is closed.
+   */
+  private retryOrGiveUp(out: Outgoing, costsAttempt: boolean): void {
+    if (!costsAttempt) out.attempts--;
+    if (this.closed || out.attempts >= this.options.maxAttempts) {
+      this.stats.unconfirmed += out.count;
+      this.stats.pending -= out.count;
       return;
     }
     this.stats.retries++;
-    // Keep the retry list in number order.
     let i = this.retry.length;
     while (i > 0 && (this.retry[i - 1] as Outgoing).first > out.first) i--;
     this.retry.splice(i, 0, out);
   }
 
-  /** Counts a message that will not be sent again: it may or may not be stored. */
-  private giveUp(out: Outgoing): void {
-    this.stats.unconfirmed += out.count;
-    this.stats.pending -= out.count;
+  private cancelBackoff(): void {
+    this.backoff?.();
+    this.backoff = null;
   }
 
   private settleIdle(): void {

@@ -4,7 +4,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { isModactorError, type ModactorErrorCode } from '../../src/index.js';
-import type { Bus } from '../../src/nats/bus.js';
+import { connect } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { streamNotReady, type Bus } from '../../src/nats/bus.js';
 import { block, fakeNode, type FakePort, useNatsServer } from './support.js';
 
 const nats = useNatsServer();
@@ -91,6 +93,23 @@ describe('core events', () => {
 });
 
 describe('durable events', () => {
+  it('tells a publish no stream took (costs the sender no attempt) from a timeout', async () => {
+    const nc = await connect({ servers: nats.server.url });
+    try {
+      const js = jetstream(nc);
+      const refused = await js.publish(`${freshPrefix()}.no.stream`, 'x', { timeout: 2000 }).then(() => null, (error: unknown) => error);
+      expect(streamNotReady(refused)).toBe(true);
+      // A responder that never answers: a timeout, which costs an attempt.
+      const silent = nc.subscribe(`${freshPrefix()}.silent`);
+      const timedOut = await js.publish(silent.getSubject(), 'x', { timeout: 50 }).then(() => null, (error: unknown) => error);
+      expect(timedOut).toBeInstanceOf(Error);
+      expect(streamNotReady(timedOut)).toBe(false);
+      expect(streamNotReady(new Error('no responders'))).toBe(false);
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('batches a burst into few JetStream messages within the window and delivers every event once, in order', async () => {
     const prefix = freshPrefix();
     const a = await join('a', prefix, { durableTypes: ['NewBlock'], durable: { window: 4, batchMax: 100, ackTimeoutMs: 5000 } });

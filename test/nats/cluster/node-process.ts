@@ -43,6 +43,8 @@ const nodeId = values.node ?? 'node';
 /** This process, in every chain event it publishes: receivers tell a restarted publisher apart. */
 const incarnation = randomBytes(8).toString('hex');
 const send = (message: unknown): void => void process.send?.(message);
+/** The sink's mailbox: more than any test publishes. */
+const SINK_CAPACITY = 100_000;
 const logger = pino({ level: process.env['MODACTOR_TEST_LOG'] ?? 'silent', base: { node: nodeId } }, pino.destination(2));
 const node = createNode({ logger, shutdownTimeoutMs: 2000 });
 const { router } = nodeInternals(node);
@@ -104,7 +106,13 @@ const changed = (): void => {
   report();
   for (const resolve of changes.splice(0)) resolve();
 };
-const violation = (text: string): void => send({ push: 'violation', text: `${nodeId}: ${text}` });
+const violation = (text: string): void => {
+  // With what the node counted as not delivered to the sink: a gap must never come from there.
+  void node.events.getDeliveryStats('sink').then(
+    (stats) => send({ push: 'violation', text: `${nodeId}: ${text} (the sink's channelFull: ${stats?.channelFull ?? '?'})` }),
+    () => send({ push: 'violation', text: `${nodeId}: ${text}` }),
+  );
+};
 const loadProbe = async (spec: ProbeSpec): Promise<unknown> => {
   const probe = new Probe(spec, violation, changed, probes.get(spec.name)?.handled ?? 0);
   probes.set(spec.name, probe);
@@ -113,8 +121,9 @@ const loadProbe = async (spec: ProbeSpec): Promise<unknown> => {
   return info;
 };
 // The sink watches everything from the start, before the bus is joined: after a restart, the
-// durable events this node missed reach it.
-await loadProbe({ name: 'sink', watch: true });
+// durable events this node missed reach it. Its mailbox holds every event a test publishes, however
+// far a loaded machine lets it fall behind: a gap it sees is a loss on the bus, never a full mailbox.
+await loadProbe({ name: 'sink', watch: true, mailboxCapacity: SINK_CAPACITY });
 
 // A refused join (bad credentials, no server) is told to the test, then the process ends.
 const bus: Bus = await (
