@@ -45,6 +45,9 @@ export interface ProbeReport {
   readonly seen: readonly string[];
 }
 
+/** A probe's mailbox unless its spec says otherwise. */
+const PROBE_CAPACITY = 100_000;
+
 /** The core and durable types of the cluster tests, and the control event. */
 export const CORE_TYPE = EventType.NewBlock;
 export const DURABLE_TYPE = EventType.BlockDisconnected;
@@ -91,7 +94,9 @@ export class Probe {
       name: spec.name,
       version: '1.0.0',
       subscribe,
-      mailboxCapacity: spec.mailboxCapacity ?? 1000,
+      // By default more than any test publishes, however far a loaded machine lets a probe fall
+      // behind: a gap it sees is then a loss on the bus, never a full mailbox.
+      mailboxCapacity: spec.mailboxCapacity ?? PROBE_CAPACITY,
       restart: spec.restart === 'temporary' ? { type: 'temporary' } : { maxRestarts: 1000, withinMs: 1000 },
       create: () => {
         this.incarnations++;
