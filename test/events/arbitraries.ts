@@ -159,6 +159,14 @@ export function eventArbitraryOf<K extends NodeEventType>(type: K): fc.Arbitrary
   return (payloadArbitraries[type] as fc.Arbitrary<NodeEventMap[K]>).map((payload) => ({ type, payload }));
 }
 
+/**
+ * What the catalogue returns for a valid value: its JSON reading (numbers come back as JSON carries
+ * them, `-0` as `0`; the arbitraries draw `-0` where a field admits it). Compare a checked copy with this.
+ */
+export function asJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 /** A valid event of any node catalogue type. */
 export const nodeEventArbitrary: fc.Arbitrary<NodeEvent> = fc.oneof(
   ...nodeEventTypes.map((type) => eventArbitraryOf(type) as fc.Arbitrary<NodeEvent>),

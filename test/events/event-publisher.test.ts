@@ -2,7 +2,7 @@ import { it as prop } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { nodeCatalogue, nodePayloadChecks, type NodeEvent, type NodeEventType } from '../../src/events/node-catalogue.js';
 import { createEventPublisher, type EventPublisher } from '../../src/node/event-publisher.js';
-import { nodeEventArbitrary } from './arbitraries.js';
+import { asJson, nodeEventArbitrary } from './arbitraries.js';
 import { HASH_A } from './samples.js';
 import { runs } from '../../property-tests/kernel/support.js';
 
@@ -97,7 +97,16 @@ describe('EventPublisher', () => {
       expect(out).toEqual(event);
       expect(Object.keys(out.payload)).toEqual(Object.keys(nodePayloadChecks[event.type].shape).filter((f) => f in event.payload));
       expect(Object.values(out.payload)).not.toContain(undefined);
-      expect(nodeCatalogue.validate(out)).toEqual(out);
+      expect(nodeCatalogue.validate(out)).toEqual(asJson(out));
     },
   );
+
+  it('publishes a MaintenanceCompleted with a -0 result, which the catalogue reads as 0 (as JSON does)', () => {
+    const { publisher, published } = recording();
+    publisher.maintenanceCompleted(' ', false, 0, { '': -0 });
+    const [out] = published as [NodeEvent];
+    expect(Object.is((out.payload as { results: Record<string, number> }).results[''], -0)).toBe(true);
+    expect(Object.is((nodeCatalogue.validate(out).payload as { results: Record<string, number> }).results[''], 0)).toBe(true);
+    expect(nodeCatalogue.validate(out)).toEqual(asJson(out));
+  });
 });
