@@ -13,8 +13,9 @@
  * order only while the stream takes every one of them. So the window is open only while the
  * stream is *proven*: after a failure, or when the connection breaks, nothing new goes out until
  * what is in flight has settled; then the lowest failed message goes out alone, as a probe, until
- * the stream acknowledges it (a server that just restarted answers "no responders" for a while,
- * and a publish pipelined behind a refused one would be stored ahead of it). A lost connection
+ * the stream acknowledges a message (the probe, or one that was still in flight: either shows the
+ * stream takes publishes again). A server that just restarted answers "no responders" for a
+ * while, and a publish pipelined behind a refused one would be stored ahead of it. A lost connection
  * fails the whole window at once ({@link DurableSender.connectionLost}): it goes out again, in
  * order, from the probe on, when the connection is back.
  *
@@ -84,8 +85,9 @@ export class DurableSender {
   private generation = 0;
   private closed = false;
   /**
-   * True while the stream took the last message sent: the window is open. False after a failure or
-   * a lost connection, until a probe (one message alone) is acknowledged.
+   * True while the stream took the last message answered: the window is open. False after a failure
+   * or a lost connection, until the stream acknowledges a message (a probe sent alone, or one still
+   * in flight).
    */
   protected proven = true;
   /** Failures since the last acknowledgement (the backoff doubles with them). */
