@@ -35,7 +35,10 @@ export class BoundedQueue<T> {
     if (count >= this.bound) return false;
     let items = this.items ?? (this.items = new Array<T | undefined>(Math.min(this.bound, INITIAL_SLOTS)));
     if (count === items.length) items = this.grow(items);
-    items[(this.head + count) % items.length] = item;
+    // A compare and a subtract, not a modulo (an integer division on the hot path).
+    let i = this.head + count;
+    if (i >= items.length) i -= items.length;
+    items[i] = item;
     this.count = count + 1;
     return true;
   }
@@ -46,7 +49,8 @@ export class BoundedQueue<T> {
     const items = this.items as (T | undefined)[];
     const item = items[this.head];
     items[this.head] = undefined;
-    this.head = (this.head + 1) % items.length;
+    const head = this.head + 1;
+    this.head = head === items.length ? 0 : head;
     this.count--;
     return item;
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isModactorError } from '../../src/index.js';
 import { BoundedQueue, DEFAULT_MAILBOX_CAPACITY, Mailbox } from '../../src/kernel/mailbox.js';
@@ -11,6 +12,27 @@ describe('BoundedQueue', () => {
       for (let i = 0; i < 7; i++) out.push(queue.shift() as number);
     }
     expect(out).toEqual([0, 1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 26, 30, 31, 32, 33, 34, 35, 36, 40, 41, 42, 43, 44, 45, 46]);
+  });
+
+  it('behaves as a bounded array FIFO for any bound and any sequence of pushes and shifts', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.boolean(), { maxLength: 300 }), (bound, ops) => {
+        const queue = new BoundedQueue<number>(bound);
+        const model: number[] = [];
+        let next = 0;
+        for (const push of ops) {
+          if (push) {
+            expect(queue.push(next)).toBe(model.length < bound);
+            if (model.length < bound) model.push(next);
+            next++;
+          } else {
+            expect(queue.shift()).toBe(model.shift());
+          }
+          expect(queue.size).toBe(model.length);
+        }
+        expect(queue.drain()).toEqual(model);
+      }),
+    );
   });
 
   it('refuses the item past its capacity and changes nothing', () => {
