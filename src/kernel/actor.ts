@@ -451,16 +451,20 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
       this.fail(failureFrom('thrown', error));
       return;
     }
-    if (isThenable(result)) {
-      const inFlight = { message };
-      this.inFlight = inFlight;
-      this.runAsync(result, () => {
-        this.inFlight = null;
-        this.handled(message);
-      });
-    } else {
+    if (isThenable(result)) this.awaitHandler(message, result);
+    else this.handled(message);
+  }
+
+  /**
+   * The async path of {@link invoke}, on its own: a closure over `message` in `invoke` itself
+   * would make V8 allocate a context for it on every call, the synchronous ones included.
+   */
+  private awaitHandler(message: M, result: PromiseLike<unknown>): void {
+    this.inFlight = { message };
+    this.runAsync(result, () => {
+      this.inFlight = null;
       this.handled(message);
-    }
+    });
   }
 
   private handled(message: M): void {
