@@ -32,7 +32,9 @@ export default defineConfig({
     // catalogue (src/events' own guarantee, ~17 s; test/kernel/checks.test.ts and the catalogue
     // tests cover the checks it goes through) and the 1,000/10,000-module replays (~6 s; the
     // node model test replays to newcomers on nodes of up to 300 modules).
-    exclude: ['test/events/hostile-events.test.ts', 'test/scenarios/scale.test.ts'],
+    // Also left out: test/node/allocation.test.ts, which measures the garbage a delivery makes, and
+    // the instrumented code of a mutation run is not the code users run.
+    exclude: ['test/events/hostile-events.test.ts', 'test/scenarios/scale.test.ts', 'test/node/allocation.test.ts'],
     env: { FC_SEED: '42', FC_RUNS_SCALE: '0.25' },
     setupFiles: ['test/support/fixed-seed.ts'],
     // One module graph for all test files: Stryker reruns the tests covering each mutant, and

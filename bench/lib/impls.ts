@@ -30,3 +30,16 @@ export function pickMode(args: Args): PublishMode {
 export function timing(args: Args): { warmupMs: number; roundMs: number; rounds: number } {
   return { warmupMs: args.number('warmup-ms', 300), roundMs: args.number('round-ms', 300), rounds: args.number('rounds', 5) };
 }
+
+/**
+ * `--impl node` (the default) or `--impl kernel`: modactor at either level, for the cases run by
+ * hand (bench/one.ts). Null when the node layer is not built.
+ */
+export async function pickModactor(args: Args): Promise<{ readonly impl: string; readonly factory: SubjectFactory } | null> {
+  const impl = args.string('impl', 'node');
+  if (impl === 'kernel') return { impl, factory: (await import('../subjects/kernel.js')).kernelSubject() };
+  if (impl !== 'node') throw new Error(`Expected --impl node or kernel, got "${impl}"`);
+  const { loadNodeApi, nodeSubject } = await import('../subjects/node.js');
+  const api = await loadNodeApi();
+  return api === null ? null : { impl, factory: nodeSubject(api) };
+}
