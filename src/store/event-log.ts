@@ -3,9 +3,9 @@
  * group commit, repaired at open, rotated at a size and retained by size and age.
  *
  * - `append` is synchronous and never blocks: the record is encoded and queued. Queued records are
- *   written and `fdatasync`ed in batches of at most `batchMaxEvents`, at most `batchMaxDelayMs`
- *   after the first of them (at once when a batch is full or `flush` asks), one batch at a time;
- *   what arrives while a batch is on its way forms the next one.
+ *   written and `fdatasync`ed in batches of at most `batchMaxEvents`, `batchMaxDelayMs` after the
+ *   first of them (at once when a batch is full or `flush` asks), one batch at a time; what
+ *   arrives while a batch is on its way forms the next one, which then waits for its own delay.
  * - A failed write or sync (ENOSPC, EIO, ...) never throws out of `append`: the batch's records are
  *   counted not durable, the log reports itself `degraded`, and the next batch is tried as usual
  *   (after cutting what the failed one may have left). A successful batch makes it `ok` again.
@@ -151,6 +151,8 @@ interface Batch {
   readonly prevSeq: number;
   lastSeq: number;
   lastTime: number;
+  /** When its first record was appended (scheduler clock): it is written at most `batchMaxDelayMs` later. */
+  readonly openedAt: number;
 }
 
 /** A flush waiting for its window of records `[start, end)` to settle. */
@@ -413,7 +415,15 @@ class FileEventLog implements EventLog, ReadSource {
     }
     let batch = this.open;
     if (batch === undefined) {
-      batch = { records: this.spare.pop() ?? new RecordBuffer(), start: this.appendedCount, firstSeq: seq, prevSeq, lastSeq: seq, lastTime: event.meta.time };
+      batch = {
+        records: this.spare.pop() ?? new RecordBuffer(),
+        start: this.appendedCount,
+        firstSeq: seq,
+        prevSeq,
+        lastSeq: seq,
+        lastTime: event.meta.time,
+        openedAt: this.scheduler.now(),
+      };
       this.open = batch;
       this.queue.push(batch);
     }
@@ -497,25 +507,34 @@ class FileEventLog implements EventLog, ReadSource {
     }
   }
 
+  // The batch's delay is up (the timer's clock and the scheduler's may differ by a fraction of a
+  // millisecond: the timer decides).
   private readonly onTimer = (): void => {
     this.timer = undefined;
-    if (!this.writing && this.queue.length > 0) this.startWriting();
+    if (!this.writing && this.queue.length > 0) this.startWriting(true);
   };
 
-  private startWriting(): void {
+  private startWriting(delayUp = false): void {
     this.timer?.cancel();
     this.timer = undefined;
     this.writing = true;
-    this.drain().catch((error: unknown) => {
+    this.drain(delayUp).catch((error: unknown) => {
       // drain handles every failure of the disk itself; this is a bug, kept visible.
       this.writing = false;
       this.logger.error({ err: error }, 'event log: writer stopped');
     });
   }
 
-  /** Writes queued batches one after the other until none is left. */
-  private async drain(): Promise<void> {
+  /**
+   * Writes queued batches one after the other until none is left, or until the next one is the
+   * batch still filling and it is not due yet: it then waits for its delay (group commit: a batch
+   * written as soon as the previous sync ends would hold only what arrived during that sync).
+   */
+  private async drain(delayUp: boolean): Promise<void> {
     while (this.queue.length > 0) {
+      const next = this.queue[0] as Batch;
+      if (!delayUp && next === this.open && !this.due(next)) break;
+      delayUp = false;
       const batch = this.queue.shift() as Batch;
       if (batch === this.open) this.open = undefined;
       const count = batch.records.count;
@@ -547,6 +566,18 @@ class FileEventLog implements EventLog, ReadSource {
       this.settleWaiters();
     }
     this.writing = false;
+    const waiting = this.queue[0];
+    if (waiting !== undefined) {
+      const left = waiting.openedAt + this.settings.batchMaxDelayMs - this.scheduler.now();
+      this.timer ??= this.scheduler.setTimer(Math.max(0, left), this.onTimer);
+    }
+  }
+
+  /** Whether the batch still filling must be written now: its delay is up, or a flush waits on it. */
+  private due(batch: Batch): boolean {
+    const lastWaiter = this.waiters[this.waiters.length - 1];
+    if (lastWaiter !== undefined && lastWaiter.end > batch.start) return true;
+    return this.scheduler.now() - batch.openedAt >= this.settings.batchMaxDelayMs;
   }
 
   private fail(error: { code: string; message: string }, records: number, cause?: unknown): void {
