@@ -10,7 +10,8 @@
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from '../lib/args.js';
 import { runCase } from '../lib/report.js';
-import { macrotask, newBlock, type Subject } from '../lib/subject.js';
+import { macrotask, type Subject } from '../lib/subject.js';
+import { BURST, publishMany, until } from '../lib/workloads.js';
 import { pickModactor } from '../lib/impls.js';
 import { NODE_SKIPPED } from '../subjects/node.js';
 
@@ -41,11 +42,9 @@ runCase(async () => {
     const start = handled;
     let accepted = 0;
     for (let b = 0; b < count; b++) {
-      for (let k = 0; k < 100; k++) {
-        const r = subject.publish(newBlock(seq++));
-        accepted += typeof r === 'number' ? r : await r; // no await for a number: it would allocate
-      }
-      while (handled - start < accepted) await yieldFn();
+      const r = publishMany(subject, BURST, () => seq++);
+      accepted += typeof r === 'number' ? r : await r; // no await for a number: it would allocate
+      await until(yieldFn, () => handled - start >= accepted, () => handled);
     }
     return accepted;
   };

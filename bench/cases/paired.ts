@@ -10,7 +10,8 @@
  */
 import { parseArgs } from '../lib/args.js';
 import { median, runCase } from '../lib/report.js';
-import { macrotask, newBlock, type Subject } from '../lib/subject.js';
+import { macrotask, type Subject } from '../lib/subject.js';
+import { BURST, publishMany, until } from '../lib/workloads.js';
 import { ringSubject } from '../baselines/ring-mailbox.js';
 import { pickModactor } from '../lib/impls.js';
 import { NODE_SKIPPED } from '../subjects/node.js';
@@ -39,13 +40,11 @@ runCase(async () => {
     let accepted = 0;
     const t0 = performance.now();
     for (let b = 0; b < bursts; b++) {
-      for (let k = 0; k < 100; k++) {
-        const r = s.publish(newBlock(seq++));
-        accepted += typeof r === 'number' ? r : await r; // no await for a number: it would allocate
-      }
+      const r = publishMany(s, BURST, () => seq++);
+      accepted += typeof r === 'number' ? r : await r; // no await for a number: it would allocate
       await yieldFn();
     }
-    while (handled - start < accepted) await yieldFn();
+    await until(yieldFn, () => handled - start >= accepted, () => handled);
     return ((performance.now() - t0) * 1e6) / accepted;
   };
   const ringNs: number[] = [];

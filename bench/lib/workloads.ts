@@ -13,7 +13,7 @@ const publishSize = (mode: PublishMode): number => (mode === 'burst' ? BURST : 1
  * runs inside a burst). Returns the accepted total, or a promise of it only when the subject
  * answered with promises.
  */
-function publishMany(subject: Subject, count: number, nextSeq: () => number): number | Promise<number> {
+export function publishMany(subject: Subject, count: number, nextSeq: () => number): number | Promise<number> {
   let accepted = 0;
   let pending: PromiseLike<number>[] | null = null;
   for (let k = 0; k < count; k++) {
@@ -26,7 +26,7 @@ function publishMany(subject: Subject, count: number, nextSeq: () => number): nu
 }
 
 /** Yields until `done()`; fails loudly instead of hanging if nothing moves for a long time. */
-async function until(yieldFn: () => Promise<void>, done: () => boolean, progress: () => number): Promise<void> {
+export async function until(yieldFn: () => Promise<void>, done: () => boolean, progress: () => number): Promise<void> {
   let last = progress();
   let idle = 0;
   while (!done()) {
