@@ -1,0 +1,126 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  arrayOf,
+  hex64,
+  interpretedObject,
+  nonNegativeInteger,
+  object,
+  optional,
+  string,
+  type Check,
+  type Shape,
+} from '../../src/kernel/checks.js';
+import type { ValidationIssue } from '../../src/kernel/errors.js';
+
+/**
+ * `object()` writes its field loop out as code per shape (a call site per field, the copy built by
+ * a literal). Its contract is the interpreted loop's: these properties hold the two to the same
+ * results, issues and key order over random shapes (odd keys included) and random inputs.
+ */
+
+/** Keys that would break naive code generation: quotes, escapes, line separators, `__proto__`. */
+const KEYS = ['a', 'height', '__proto__', 'constructor', 'a b', '"q"', "it's", 'back\\slash', 'line\u2028sep', 'new\nline', '0', '$x', 'é'];
+
+const LEAVES: readonly Check<unknown>[] = [string, nonNegativeInteger, hex64, arrayOf(string, { maxLength: 2 })];
+
+const shapeArb = fc
+  .uniqueArray(fc.record({ key: fc.constantFrom(...KEYS), leaf: fc.nat(LEAVES.length - 1), optional: fc.boolean() }), {
+    minLength: 1,
+    maxLength: 6,
+    selector: (f) => f.key,
+  })
+  .map((fields) => fields);
+
+/** A value each leaf accepts, by index in {@link LEAVES}. */
+const VALID: readonly fc.Arbitrary<unknown>[] = [fc.string({ maxLength: 3 }), fc.nat(9), fc.constant('cd'.repeat(32)), fc.array(fc.string({ maxLength: 2 }), { maxLength: 2 })];
+
+const valueArb = fc.oneof(
+  fc.string({ maxLength: 3 }),
+  fc.constant('ab'.repeat(32)),
+  fc.nat(5),
+  fc.constant(-1),
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.array(fc.string({ maxLength: 2 }), { maxLength: 3 }),
+);
+
+function run(check: Check<unknown>, value: unknown): { readonly result: unknown; readonly keys: string[] | null; readonly issues: ValidationIssue[] } {
+  const issues: ValidationIssue[] = [];
+  const result = check(value, 'payload', issues);
+  return { result: issues.length > 0 ? null : result, keys: issues.length > 0 ? null : Reflect.ownKeys(result as object).map(String), issues };
+}
+
+/** Builds an input from entries with `defineProperty`, so a `__proto__` entry is an own field. */
+function input(entries: readonly (readonly [string, unknown])[]): object {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+describe('compiled object checks', () => {
+  it('give the interpreted loop’s result, key order and issues for any shape and input', () => {
+    fc.assert(
+      fc.property(
+        // Mostly valid inputs (each field of the shape, with a value its leaf accepts, in any
+        // order, or left out), spiced with random entries: valid, missing, extra, wrong, undefined.
+        shapeArb.chain((fields) =>
+          fc.tuple(
+            fc.constant(fields),
+            fc
+              .tuple(
+                fc.tuple(...fields.map((f) => fc.option(fc.tuple(fc.constant(f.key), VALID[f.leaf] as fc.Arbitrary<unknown>), { freq: 4 }))),
+                fc.array(fc.tuple(fc.constantFrom(...KEYS, 'extra'), valueArb), { maxLength: 3 }),
+                fc.boolean(),
+              )
+              .map(([valid, noise, reverse]) => {
+                const entries = valid.filter((e): e is [string, unknown] => e !== null);
+                return [...(reverse ? entries.reverse() : entries), ...noise.slice(0, noise.length % 2 === 0 ? 0 : noise.length)];
+              }),
+          ),
+        ),
+        ([fields, entries]) => {
+          const shape: Record<string, Check<unknown>> = {};
+          for (const f of fields) {
+            const leaf = LEAVES[f.leaf] as Check<unknown>;
+            Object.defineProperty(shape, f.key, { value: f.optional ? optional(leaf) : leaf, enumerable: true, writable: true, configurable: true });
+          }
+          const compiled = object(shape as Shape);
+          const interpreted = interpretedObject(shape as Shape);
+          const value = input(entries);
+          const a = run(compiled, value);
+          const b = run(interpreted, value);
+          expect(a).toEqual(b);
+          if (a.result !== null) {
+            expect(Object.isFrozen(a.result)).toBe(true);
+            expect(Object.getPrototypeOf(a.result)).toBe(Object.prototype);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('copy every field of a shape whose keys are all present through the literal, prototype untouched', () => {
+    const odd = object({ ['__proto__']: string, 'a"b': nonNegativeInteger, 'line\u2028sep': string });
+    const issues: ValidationIssue[] = [];
+    const parsed = odd(JSON.parse('{"__proto__":"x","a\\"b":1,"line\\u2028sep":"y"}'), 'payload', issues) as Record<string, unknown>;
+    expect(issues).toEqual([]);
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect(Object.keys(parsed)).toEqual(['__proto__', 'a"b', 'line\u2028sep']);
+    expect(Object.getOwnPropertyDescriptor(parsed, '__proto__')?.value).toBe('x');
+  });
+
+  it('read each field once, through getters, as the loop does', () => {
+    let reads = 0;
+    const value = {
+      get height(): number {
+        reads++;
+        return 7;
+      },
+    };
+    const issues: ValidationIssue[] = [];
+    expect(object({ height: nonNegativeInteger })(value, 'payload', issues)).toEqual({ height: 7 });
+    expect(reads).toBe(1);
+  });
+});
