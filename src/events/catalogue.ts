@@ -1,4 +1,5 @@
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
+import { jsonWriterOf } from '../kernel/json-writer.js';
 import {
   describeReceived,
   fieldPath,
@@ -141,7 +142,7 @@ export function defineCatalogue<E extends EventMap>(schema: CatalogueSchema<E>):
       return invalidEvent(issue('', EVENT_EXPECTED, 'a value that threw when read'));
     }
   };
-  return {
+  const catalogue: Catalogue<E> = {
     types,
     has,
     check,
@@ -151,6 +152,23 @@ export function defineCatalogue<E extends EventMap>(schema: CatalogueSchema<E>):
       return result;
     },
   };
+  writersByCatalogue.set(catalogue, new Map([...checks].map(([type, payloadCheck]) => [type, jsonWriterOf(payloadCheck)])));
+  return catalogue;
+}
+
+const writersByCatalogue = new WeakMap<object, ReadonlyMap<string, (payload: unknown) => string>>();
+
+const stringifyPayload = (payload: unknown): string => JSON.stringify(payload);
+
+/**
+ * Writes the JSON text of a payload that `catalogue`'s check for `type` returned: exactly what
+ * `JSON.stringify(payload)` gives, through the check's own writer where it has one (see
+ * `json-writer.ts`). Only for payloads the check made: anything else (a payload node code built)
+ * goes through `JSON.stringify` at the caller. A catalogue not made by {@link defineCatalogue}, or
+ * a type it does not know, gets `JSON.stringify`. @internal
+ */
+export function payloadWriter(catalogue: object, type: string): (payload: unknown) => string {
+  return writersByCatalogue.get(catalogue)?.get(type) ?? stringifyPayload;
 }
 
 const EVENT_EXPECTED = 'an event object { type, payload, meta? }';

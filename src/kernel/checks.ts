@@ -34,6 +34,20 @@
  * ```
  */
 import { ModactorError, type ModactorErrorCode, type ValidationIssue } from './errors.js';
+import {
+  arrayWriter,
+  literalWriter,
+  objectWriter,
+  quoteSafe,
+  quoteString,
+  recordWriter,
+  withWriter,
+  writeBoolean,
+  writeNumber,
+  writeScalar,
+  writerOf,
+  type JsonWriter,
+} from './json-writer.js';
 
 /**
  * A run-time parser of one value. Returns the parsed value (fresh frozen plain data) when valid;
@@ -267,17 +281,20 @@ function numeric(expected: string, accepts: (value: unknown) => boolean): Descri
     }
     return (value as number) + 0;
   };
-  return Object.assign(check, { expected });
+  return withWriter(Object.assign(check, { expected }), writeNumber as JsonWriter);
 }
 
 /** Any string, the empty string included. */
-export const string: DescribedCheck<string> = predicate('a string', (v) => typeof v === 'string');
+export const string: DescribedCheck<string> = withWriter(predicate('a string', (v) => typeof v === 'string'), quoteString as JsonWriter);
 
 /** A string of at least one character. */
-export const nonEmptyString: DescribedCheck<string> = predicate('a non-empty string', (v) => typeof v === 'string' && v.length > 0);
+export const nonEmptyString: DescribedCheck<string> = withWriter(
+  predicate('a non-empty string', (v) => typeof v === 'string' && v.length > 0),
+  quoteString as JsonWriter,
+);
 
 /** A 64-character lowercase hexadecimal string (a block or transaction hash). */
-export const hex64: DescribedCheck<string> = predicate('a 64-character lowercase hex string', isHex64);
+export const hex64: DescribedCheck<string> = withWriter(predicate('a 64-character lowercase hex string', isHex64), quoteSafe as JsonWriter);
 
 // A regular expression: compiled to machine code, it beats a charCodeAt loop by about 30%.
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -320,7 +337,7 @@ export const fraction: DescribedCheck<number> = numeric(
 );
 
 /** `true` or `false`. */
-export const boolean: DescribedCheck<boolean> = predicate('a boolean', (v) => typeof v === 'boolean');
+export const boolean: DescribedCheck<boolean> = withWriter(predicate('a boolean', (v) => typeof v === 'boolean'), writeBoolean as JsonWriter);
 
 const anyScalar = predicate<string | number | boolean>(
   'a string, a finite number or a boolean',
@@ -328,12 +345,15 @@ const anyScalar = predicate<string | number | boolean>(
 );
 
 /** A string, a finite number or a boolean: a JSON scalar other than `null` (`-0` returned as `0`, as JSON carries it). */
-export const scalar: DescribedCheck<string | number | boolean> = Object.assign(
-  (value: unknown, path: string, issues: ValidationIssue[]): string | number | boolean => {
-    const parsed = anyScalar(value, path, issues);
-    return typeof parsed === 'number' ? parsed + 0 : parsed;
-  },
-  { expected: anyScalar.expected },
+export const scalar: DescribedCheck<string | number | boolean> = withWriter(
+  Object.assign(
+    (value: unknown, path: string, issues: ValidationIssue[]): string | number | boolean => {
+      const parsed = anyScalar(value, path, issues);
+      return typeof parsed === 'number' ? parsed + 0 : parsed;
+    },
+    { expected: anyScalar.expected },
+  ),
+  writeScalar as JsonWriter,
 );
 
 /**
@@ -356,9 +376,12 @@ export function oneOf<const T extends readonly [string | number | boolean, ...(s
 ): OneOfCheck<T[number]> {
   const allowed: readonly T[number][] = Object.freeze([...values]);
   const expected = `one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
-  return Object.assign(
-    predicate<T[number]>(expected, (v) => (allowed as readonly unknown[]).includes(v)),
-    { values: allowed },
+  return withWriter(
+    Object.assign(
+      predicate<T[number]>(expected, (v) => (allowed as readonly unknown[]).includes(v)),
+      { values: allowed },
+    ),
+    literalWriter(allowed),
   );
 }
 
@@ -412,7 +435,13 @@ export function refine<T>(
     }
     return parsed;
   };
-  return Object.assign(fn, { expected: expectedOf(check) });
+  return inheritWriter(Object.assign(fn, { expected: expectedOf(check) }), check);
+}
+
+/** `derived` returns what `check` returns: it writes it the same way, if `check` can. */
+function inheritWriter<C extends object>(derived: C, check: object): C {
+  const write = writerOf(check);
+  return write === null ? derived : withWriter(derived, write);
 }
 
 // ---- containers -----------------------------------------------------------------------------
@@ -485,7 +514,7 @@ export function arrayOf<T>(
   const maxLength = options.maxLength ?? MAX_ENTRIES;
   const unique = options.unique === true;
   const expected = `an array of at most ${maxLength} items, each ${expectedOf(check)}`;
-  return container(expected, (value, path, issues): readonly T[] => {
+  const checkContainer = container(expected, (value, path, issues): readonly T[] => {
     if (!Array.isArray(value)) {
       issues.push(issue(path, expected, describeReceived(value)));
       return NOTHING;
@@ -513,6 +542,8 @@ export function arrayOf<T>(
     if (issues.length > start) return NOTHING;
     return Object.freeze(unique ? [...new Set(out)] : out);
   });
+  const write = writerOf(check);
+  return write === null ? checkContainer : withWriter(checkContainer, arrayWriter(write));
 }
 
 /** One field of an {@link object} check, resolved once when the check is built. */
@@ -565,11 +596,15 @@ function objectCheck<const S extends Shape>(shape: S, compiled: boolean): Object
     }
   };
   const fieldsOf = (compiled ? compileFields(fields, unknownFields) : null) ?? genericFields(fields, unknownFields);
-  const checkObject = container(expected, (value, path, issues): ObjectType<S> => {
-    if (!plainOr(value, path, expected, issues)) return NOTHING;
-    return fieldsOf(value, path, issues) as ObjectType<S>;
-  });
-  return Object.assign(checkObject, { shape });
+  const checkObject = Object.assign(
+    container(expected, (value, path, issues): ObjectType<S> => {
+      if (!plainOr(value, path, expected, issues)) return NOTHING;
+      return fieldsOf(value, path, issues) as ObjectType<S>;
+    }),
+    { shape },
+  );
+  const write = objectWriter(fields);
+  return write === null ? checkObject : withWriter(checkObject, write);
 }
 
 /** Reads, checks and copies the fields of a plain object (see {@link object}); NOTHING when an issue was found. */
@@ -707,7 +742,7 @@ function compileFields(fields: readonly Field[], unknownFields: UnknownFields): 
 export function recordOf<T>(check: Check<T>, options: { readonly maxKeys?: number } = {}): DescribedCheck<Readonly<Record<string, T>>> {
   const maxKeys = options.maxKeys ?? MAX_ENTRIES;
   const expected = `an object of at most ${maxKeys} keys whose values are each ${expectedOf(check)}`;
-  return container(expected, (value, path, issues): Readonly<Record<string, T>> => {
+  const checkContainer = container(expected, (value, path, issues): Readonly<Record<string, T>> => {
     if (!plainOr(value, path, expected, issues)) return NOTHING;
     const start = issues.length;
     const out: Record<string, T> = {};
@@ -732,6 +767,8 @@ export function recordOf<T>(check: Check<T>, options: { readonly maxKeys?: numbe
     if (issues.length > start) return NOTHING;
     return Object.freeze(out);
   });
+  const write = writerOf(check);
+  return write === null ? checkContainer : withWriter(checkContainer, recordWriter(write));
 }
 
 /** Any JSON value, as the result type of {@link jsonValue}. */

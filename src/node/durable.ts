@@ -20,7 +20,7 @@ import type { Logger } from '../kernel/logger.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
 import { issue } from '../kernel/checks.js';
 import type { Scheduler } from '../kernel/scheduler.js';
-import type { Catalogue, EventMap, EventOf } from '../events/catalogue.js';
+import { payloadWriter, type Catalogue, type EventMap, type EventOf } from '../events/catalogue.js';
 import { isReservedEventType } from '../events/reserved-event-types.js';
 import { openStore, type EventStore, type StoreOptions } from '../store/store.js';
 import type { HealthRecord, SavedModuleState, SavedState } from '../store/state-file.js';
@@ -146,6 +146,13 @@ export class NodeStore<E extends EventMap> implements Durability<E> {
     this.opened.catch(() => undefined);
   }
 
+  /**
+   * A durable event's payload as JSON: the catalogue check's writer made it (every event of a
+   * non-reserved type was validated on its way in); reserved types come from node code, as built.
+   */
+  private readonly payloadJson = (type: string, payload: unknown): string | undefined =>
+    isReservedEventType(type) ? JSON.stringify(payload) : payloadWriter(this.deps.catalogue, type)(payload);
+
   private async open(): Promise<void> {
     const { router } = this.deps;
     const storeOptions: StoreOptions = {
@@ -153,6 +160,7 @@ export class NodeStore<E extends EventMap> implements Durability<E> {
       dir: this.options.dir,
       scheduler: this.deps.scheduler,
       logger: this.deps.logger,
+      payloadJson: this.payloadJson,
     };
     let store: EventStore;
     try {

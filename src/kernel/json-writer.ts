@@ -1,0 +1,203 @@
+/**
+ * JSON text of values that passed a check, written without `JSON.stringify` where the check tells
+ * enough about the value: a `NewBlock` payload is `'{"blockHash":"' + hash + '","height":' + n + '}'`.
+ * On Node 20 `JSON.stringify` costs a few hundred nanoseconds per call whatever the value, which is
+ * most of what a store, a process module or a bus spends per event.
+ *
+ * The contract: for every value a check returned, its writer gives exactly the text
+ * `JSON.stringify(value)` gives. Checks whose results it cannot write (hand-written ones, `func`,
+ * `jsonValue`, shapes with a `__proto__` field) have no writer, and {@link jsonWriterOf} answers
+ * `JSON.stringify` for them.
+ *
+ * @internal
+ */
+
+/** Writes the JSON text of a value its check returned. */
+export type JsonWriter = (value: never) => string;
+
+const writers = new WeakMap<object, JsonWriter>();
+
+/** Registers `writer` as the JSON writer of the values `check` returns; returns the check. */
+export function withWriter<C extends object>(check: C, writer: JsonWriter): C {
+  writers.set(check, writer);
+  return check;
+}
+
+/** The writer of what `check` returns, or null when it has none. */
+export function writerOf(check: object): JsonWriter | null {
+  return writers.get(check) ?? null;
+}
+
+/** The writer of what `check` returns: its own, or `JSON.stringify`. */
+export function jsonWriterOf(check: object): (value: unknown) => string {
+  return (writerOf(check) as ((value: unknown) => string) | null) ?? stringify;
+}
+
+const stringify = (value: unknown): string => JSON.stringify(value);
+
+/** What `JSON.stringify` escapes in a string (lone surrogates included: any surrogate goes the slow way). */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(s)` for a string: quoted as it is when nothing in it needs an escape. */
+export function quoteString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/** A string known to need no escape (a check admitted only such characters). */
+export function quoteSafe(s: string): string {
+  return `"${s}"`;
+}
+
+/** A finite number (a check refused the others): its text is `String`'s. */
+export function writeNumber(n: number): string {
+  return String(n);
+}
+
+export function writeBoolean(b: boolean): string {
+  return b ? 'true' : 'false';
+}
+
+/** A string, a finite number or a boolean. */
+export function writeScalar(value: string | number | boolean): string {
+  return typeof value === 'string' ? quoteString(value) : String(value);
+}
+
+/** The writer of one of a few literals: each one's text, looked up. */
+export function literalWriter(values: readonly (string | number | boolean)[]): JsonWriter {
+  const texts = new Map<unknown, string>(values.map((v) => [v, JSON.stringify(v)]));
+  return ((value: unknown) => texts.get(value) as string);
+}
+
+/** An array whose every element has `item`'s writer (a parsed array holds no holes). */
+export function arrayWriter(item: JsonWriter): JsonWriter {
+  const write = item as (value: unknown) => string;
+  return ((items: readonly unknown[]) => {
+    let out = '[';
+    for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + write(items[i]);
+    return `${out}]`;
+  });
+}
+
+/** A plain object used as a record, every value with `value`'s writer, in own-key order. */
+export function recordWriter(value: JsonWriter): JsonWriter {
+  const write = value as (value: unknown) => string;
+  return ((record: Readonly<Record<string, unknown>>) => {
+    let out = '{';
+    let first = true;
+    for (const key of Object.keys(record)) {
+      out += `${first ? '' : ','}${quoteString(key)}:${write(record[key])}`;
+      first = false;
+    }
+    return `${out}}`;
+  });
+}
+
+/** A field of an object check, as its writer needs it. */
+export interface WrittenField {
+  readonly key: string;
+  readonly check: object;
+  readonly optional: boolean;
+}
+
+/**
+ * The writer of an object check's results, or null when a field's check has none (or a field is
+ * named `__proto__`, which reading by name would not find). Fields in the order of the copy's own
+ * keys; an optional one only when present. `compiled: false` (for tests) keeps the loop.
+ */
+export function objectWriter(fields: readonly WrittenField[], options: { readonly compiled?: boolean } = {}): JsonWriter | null {
+  const parts: Part[] = [];
+  for (const field of fields) {
+    const write = writerOf(field.check);
+    if (write === null || field.key === '__proto__') return null;
+    parts.push({
+      key: field.key,
+      prefix: `${JSON.stringify(field.key)}:`,
+      write: write as (value: unknown) => string,
+      optional: field.optional,
+      inherited: field.key in Object.prototype,
+    });
+  }
+  // The engine's order of own keys, which JSON.stringify follows: array indexes ascending, then
+  // the other keys as they were added (the check adds them in declaration order).
+  const indexes = parts.filter((part) => isArrayIndex(part.key)).sort((a, b) => Number(a.key) - Number(b.key));
+  parts.splice(0, parts.length, ...indexes, ...parts.filter((part) => !isArrayIndex(part.key)));
+  // Written out on first use: most shapes (options, manifests) are never written.
+  let write: JsonWriter | null = null;
+  const compiled = options.compiled ?? true;
+  return (object: never) => (write ??= (compiled ? compileObjectWriter(parts) : null) ?? interpretedObjectWriter(parts))(object);
+}
+
+/** A canonical array index ("0", "7", "10", not "07"), which objects keep ahead of other keys. */
+function isArrayIndex(key: string): boolean {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < 2 ** 32 - 1 && String(n) === key;
+}
+
+interface Part {
+  readonly key: string;
+  /** `"key":` */
+  readonly prefix: string;
+  readonly write: (value: unknown) => string;
+  readonly optional: boolean;
+  /** Named like a property of `Object.prototype` (`constructor`): present only if its own. */
+  readonly inherited: boolean;
+}
+
+/**
+ * Whether an optional field is in the copy: a present one is never `undefined` (the check refuses
+ * that), and an absent one named like a property of `Object.prototype` must not be read through it.
+ */
+function present(object: Readonly<Record<string, unknown>>, part: Part): boolean {
+  return part.inherited ? Object.hasOwn(object, part.key) : object[part.key] !== undefined;
+}
+
+function interpretedObjectWriter(parts: readonly Part[]): JsonWriter {
+  return ((object: Readonly<Record<string, unknown>>) => {
+    let out = '{';
+    let first = true;
+    for (const part of parts) {
+      if (part.optional && !present(object, part)) continue;
+      const value = object[part.key];
+      out += (first ? '' : ',') + part.prefix + part.write(value);
+      first = false;
+    }
+    return `${out}}`;
+  });
+}
+
+/**
+ * {@link interpretedObjectWriter} written out for one shape: a call site per field, and for a shape
+ * without optional fields a single concatenation. Null where code cannot be generated.
+ */
+function compileObjectWriter(parts: readonly Part[]): JsonWriter | null {
+  if (parts.length === 0 || parts.length > 32) return null;
+  // Names and prefixes are written as JSON string literals (valid JavaScript ones too).
+  const read = (i: number): string => `o[${JSON.stringify((parts[i] as Part).key)}]`;
+  const text = (s: string): string => JSON.stringify(s);
+  const lines = ['"use strict";'];
+  lines.push('const hasOwn = Object.hasOwn;');
+  parts.forEach((_, i) => lines.push(`const w${i} = parts[${i}].write;`));
+  lines.push('return function write(o) {');
+  if (parts.every((part) => !part.optional)) {
+    const pieces = parts.map((part, i) => `${text(`${i === 0 ? '{' : ','}${part.prefix}`)} + w${i}(${read(i)})`);
+    lines.push(`  return ${pieces.join(' + ')} + '}';`);
+  } else {
+    lines.push("  let out = '{', sep = '';");
+    parts.forEach((part, i) => {
+      const add = `{ out += sep + ${text(part.prefix)} + w${i}(${read(i)}); sep = ','; }`;
+      const test = part.inherited ? `hasOwn(o, ${JSON.stringify(part.key)})` : `${read(i)} !== undefined`;
+      lines.push(part.optional ? `  if (${test}) ${add}` : `  ${add}`);
+    });
+    lines.push("  return out + '}';");
+  }
+  lines.push('};');
+  try {
+    // Built from the field names, each written as a JSON string literal: nothing else of the input.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const make = new Function('parts', lines.join('\n')) as (parts: readonly Part[]) => JsonWriter;
+    return make(parts);
+  } catch {
+    return null;
+  }
+}

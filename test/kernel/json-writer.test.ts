@@ -1,0 +1,123 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  arrayOf,
+  boolean,
+  finiteNumber,
+  hex64,
+  jsonValue,
+  nonEmptyString,
+  nonNegativeInteger,
+  object,
+  oneOf,
+  optional,
+  recordOf,
+  refine,
+  scalar,
+  string,
+  type Check,
+  type Shape,
+} from '../../src/kernel/checks.js';
+import { jsonWriterOf, objectWriter, writerOf } from '../../src/kernel/json-writer.js';
+import type { ValidationIssue } from '../../src/kernel/errors.js';
+import { nodeCatalogue } from '../../src/events/node-catalogue.js';
+import { payloadWriter } from '../../src/events/catalogue.js';
+import { nodeEventArbitrary, nodeEventTypes } from '../events/arbitraries.js';
+
+/**
+ * A check's JSON writer must give, for every value the check returned, exactly the text
+ * `JSON.stringify` gives: the store, process modules and the bus write events with it, and replay
+ * parses them back.
+ */
+
+function parsed(check: Check<unknown>, value: unknown): { readonly ok: boolean; readonly value: unknown } {
+  const issues: ValidationIssue[] = [];
+  const result = check(value, '', issues);
+  return { ok: issues.length === 0, value: result };
+}
+
+/** Any string: escapes, control characters, quotes, lone and paired surrogates, U+2028. */
+const anyString = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('"', '\\', '\n', '\u2028', '\ud800', '\udc00x', '😀', 'é'));
+
+const LEAVES: readonly { readonly check: Check<unknown>; readonly value: fc.Arbitrary<unknown> }[] = [
+  { check: string, value: anyString },
+  { check: nonEmptyString, value: anyString },
+  { check: hex64, value: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex')) },
+  { check: nonNegativeInteger, value: fc.oneof(fc.nat(), fc.maxSafeNat(), fc.constant(-0)) },
+  { check: finiteNumber, value: fc.double({ noNaN: true }) },
+  { check: boolean, value: fc.boolean() },
+  { check: scalar, value: fc.oneof(anyString, fc.double(), fc.boolean()) },
+  { check: oneOf('a', 'b"c', 1.5, 0, true), value: fc.constantFrom('a', 'b"c', 1.5, 0, -0, true) },
+  { check: arrayOf(string, { maxLength: 3 }), value: fc.array(anyString, { maxLength: 3 }) },
+  { check: recordOf(finiteNumber, { maxKeys: 4 }), value: fc.dictionary(fc.oneof(anyString, fc.constantFrom('1', '0', '__proto__', '10')), fc.double({ noNaN: true }), { maxKeys: 4 }) },
+  { check: refine(nonNegativeInteger, () => undefined), value: fc.nat() },
+];
+
+const KEYS = ['a', 'height', 'constructor', 'a b', '"q"', 'line\u2028sep', 'new\nline', '0', '7', 'é'];
+
+describe('JSON writers of checks', () => {
+  it('write every value a leaf, array or record check returns as JSON.stringify does', () => {
+    fc.assert(
+      fc.property(fc.nat(LEAVES.length - 1).chain((i) => fc.tuple(fc.constant(i), (LEAVES[i] as (typeof LEAVES)[number]).value)), ([i, value]) => {
+        const { check } = LEAVES[i] as (typeof LEAVES)[number];
+        const result = parsed(check, value);
+        fc.pre(result.ok);
+        expect(writerOf(check)).not.toBeNull();
+        expect(jsonWriterOf(check)(result.value)).toBe(JSON.stringify(result.value));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('write objects of any shape, optional fields present or not, compiled or interpreted, as JSON.stringify does', () => {
+    const fieldArb = fc.record({ key: fc.constantFrom(...KEYS), leaf: fc.nat(LEAVES.length - 1), optional: fc.boolean(), present: fc.boolean() });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fieldArb, { minLength: 1, maxLength: 6, selector: (f) => f.key }).chain((fields) =>
+          fc.tuple(fc.constant(fields), fc.tuple(...fields.map((f) => (LEAVES[f.leaf] as (typeof LEAVES)[number]).value))),
+        ),
+        fc.boolean(),
+        ([fields, values], nested) => {
+          const shape: Record<string, Check<unknown>> = {};
+          const input: Record<string, unknown> = {};
+          fields.forEach((f, i) => {
+            const leaf = (LEAVES[f.leaf] as (typeof LEAVES)[number]).check;
+            shape[f.key] = f.optional ? optional(leaf) : leaf;
+            if (!f.optional || f.present) input[f.key] = values[i];
+          });
+          const inner = object(shape as Shape);
+          const check = nested ? object({ outer: inner, list: arrayOf(inner, { maxLength: 2 }) }) : inner;
+          const result = parsed(check, nested ? { outer: input, list: [input, input] } : input);
+          fc.pre(result.ok);
+          expect(jsonWriterOf(check)(result.value)).toBe(JSON.stringify(result.value));
+          const fieldsOf = fields.map((f) => ({ key: f.key, check: (LEAVES[f.leaf] as (typeof LEAVES)[number]).check, optional: f.optional }));
+          const interpreted = objectWriter(fieldsOf, { compiled: false }) as unknown as (value: unknown) => string;
+          const plain = parsed(inner, input).value;
+          expect(interpreted(plain)).toBe(JSON.stringify(plain));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('write every node event payload as JSON.stringify does, most of them without it', () => {
+    fc.assert(
+      fc.property(nodeEventArbitrary, (raw) => {
+        const event = nodeCatalogue.validate(raw);
+        expect(payloadWriter(nodeCatalogue, event.type)(event.payload)).toBe(JSON.stringify(event.payload));
+      }),
+      { numRuns: 3000 },
+    );
+    const written = nodeEventTypes.filter((type) => payloadWriter(nodeCatalogue, type) !== payloadWriter(nodeCatalogue, 'NoSuchType'));
+    expect(written).toContain('NewBlock');
+    expect(written.length).toBeGreaterThan(nodeEventTypes.length / 2);
+  });
+
+  it('have no writer where the check cannot tell enough: jsonValue, hand-written checks, a __proto__ field', () => {
+    expect(writerOf(jsonValue)).toBeNull();
+    expect(writerOf((value: unknown) => value)).toBeNull();
+    expect(writerOf(object({ ['__proto__']: string }))).toBeNull();
+    expect(writerOf(object({ a: string, b: jsonValue }))).toBeNull();
+    expect(jsonWriterOf(jsonValue)({ a: [1, null] })).toBe('{"a":[1,null]}');
+  });
+});
