@@ -12,6 +12,13 @@
  * @internal
  */
 
+/**
+ * Writes the JSON text of an event's payload: exactly what `JSON.stringify(payload)` gives
+ * (undefined when it is not JSON), by a faster route where the caller knows one (a node writes the
+ * payloads its catalogue checked with the checks' own writers).
+ */
+export type PayloadJson = (type: string, payload: unknown) => string | undefined;
+
 /** Writes the JSON text of a value its check returned. */
 export type JsonWriter = (value: never) => string;
 

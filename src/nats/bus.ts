@@ -227,6 +227,7 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
     // ---- Outbound ---------------------------------------------------------------------------------
     // What a node sends fits what it (and, configured alike, every node) accepts, and the server.
     const sendLimit = Math.min(maxMessageBytes, nc.info?.max_payload ?? maxMessageBytes);
+    const writer = port.payloadJson === undefined ? {} : { payloadJson: port.payloadJson };
     const eventSubject = memoize((type) => subjects.event(nodeId, type));
     const durableSubject = memoize((type) => subjects.durable(nodeId, type));
     const coreSender = new CoreSender(
@@ -235,7 +236,7 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
       subjects.eventBatch(nodeId),
       { get up() { return connection.up; }, publish: (subject, body) => nc.publish(subject, body), flush: () => nc.flush() },
       stats.core,
-      { ...DEFAULT_CORE_SENDER, ...settings.core, maxMessageBytes: sendLimit },
+      { ...DEFAULT_CORE_SENDER, ...settings.core, maxMessageBytes: sendLimit, ...writer },
     );
     const durableSender = new DurableSender(
       epochJson,
@@ -254,7 +255,7 @@ export async function joinBus(port: BusPort, options: BusOptions): Promise<Bus> 
         },
       },
       stats.durable,
-      { maxQueued, window, batchMax, maxAttempts, maxMessageBytes: sendLimit },
+      { maxQueued, window, batchMax, maxAttempts, maxMessageBytes: sendLimit, ...writer },
     );
     const route = (event: StampedEvent): void => {
       if (LOCAL_ONLY.has(event.type)) return;

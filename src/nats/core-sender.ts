@@ -16,6 +16,7 @@
  */
 import type { BusPathStats } from './bus-stats.js';
 import type { StampedEvent } from './port.js';
+import type { PayloadJson } from '../kernel/json-writer.js';
 import { packMessage, utf8Over } from './wire.js';
 
 /** What the sender needs of the connection. */
@@ -37,6 +38,8 @@ export interface CoreSenderOptions {
   readonly maxMessageBytes: number;
   /** Events per message at most; 1 sends every event on its own. Default 100. */
   readonly batchMax: number;
+  /** Writes a payload's JSON (the node's accepted events: its catalogue checks' writers). Default `JSON.stringify`. */
+  readonly payloadJson?: PayloadJson;
 }
 
 export const DEFAULT_CORE_SENDER: CoreSenderOptions = { maxPendingBytes: 8 * 1024 * 1024, flushBytes: 64 * 1024, maxMessageBytes: 1024 * 1024, batchMax: 100 };
@@ -93,7 +96,7 @@ export class CoreSender {
         this.stats.busUnavailable += events.length - from;
         return;
       }
-      const { body, count } = packMessage(this.epochJson, this.next, events, from, this.options.batchMax, this.options.maxMessageBytes / 4);
+      const { body, count } = packMessage(this.epochJson, this.next, events, from, this.options.batchMax, this.options.maxMessageBytes / 4, this.options.payloadJson);
       const single = events[from] as StampedEvent;
       from += count;
       if (count === 1 && utf8Over(body, this.options.maxMessageBytes)) {

@@ -28,6 +28,7 @@
  */
 import type { BusPathStats } from './bus-stats.js';
 import type { StampedEvent } from './port.js';
+import type { PayloadJson } from '../kernel/json-writer.js';
 import { packMessage, utf8Over } from './wire.js';
 
 /** What the sender needs of JetStream. */
@@ -57,6 +58,8 @@ export interface DurableSenderOptions {
   readonly maxAttempts: number;
   /** Largest message, in bytes; a batch stops at a quarter of it (in characters). Default 1 MiB. */
   readonly maxMessageBytes: number;
+  /** Writes a payload's JSON (the node's accepted events: its catalogue checks' writers). Default `JSON.stringify`. */
+  readonly payloadJson?: PayloadJson;
 }
 
 export const DEFAULT_DURABLE_SENDER: DurableSenderOptions = { maxQueued: 10_000, window: 32, batchMax: 100, maxAttempts: 5, maxMessageBytes: 1024 * 1024 };
@@ -197,7 +200,7 @@ export class DurableSender {
     for (;;) {
       if (this.head === this.queue.length) return undefined;
       const single = this.queue[this.head] as StampedEvent;
-      const { body, count } = packMessage(this.epochJson, this.next, this.queue, this.head, this.options.batchMax, this.options.maxMessageBytes / 4);
+      const { body, count } = packMessage(this.epochJson, this.next, this.queue, this.head, this.options.batchMax, this.options.maxMessageBytes / 4, this.options.payloadJson);
       this.advance(count);
       if (count === 1 && utf8Over(body, this.options.maxMessageBytes)) {
         this.stats.tooLarge++;

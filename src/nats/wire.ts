@@ -17,6 +17,7 @@
  * before decoding, the nesting depth before `JSON.parse`, then the envelope's exact shape, and
  * the caller then checks each event against the catalogue. It never throws. @internal
  */
+import type { PayloadJson } from '../kernel/json-writer.js';
 import type { StampedEvent } from './port.js';
 import { memoize } from './subject.js';
 
@@ -60,9 +61,14 @@ export interface Garbage {
 /** Module names and event types as JSON strings: a handful that repeat, quoted once each. */
 const quoted = memoize((name) => JSON.stringify(name));
 
-/** One event's fields as JSON, without braces: `"m":…,"s":…,"type":…,"payload":…`. */
-export function eventFields(event: StampedEvent): string {
-  return `"m":${quoted(event.meta.source)},"s":${event.meta.seq},"type":${quoted(event.type)},"payload":${JSON.stringify(event.payload)}`;
+const stringifyPayload: PayloadJson = (_type, payload) => JSON.stringify(payload);
+
+/**
+ * One event's fields as JSON, without braces: `"m":…,"s":…,"type":…,"payload":…`; the payload by
+ * `payloadJson` (a node's accepted events: its catalogue checks' writers), `JSON.stringify` by default.
+ */
+export function eventFields(event: StampedEvent, payloadJson: PayloadJson = stringifyPayload): string {
+  return `"m":${quoted(event.meta.source)},"s":${event.meta.seq},"type":${quoted(event.type)},"payload":${payloadJson(event.type, event.payload) as string}`;
 }
 
 /** One message packed by {@link packMessage}. */
@@ -77,13 +83,21 @@ export interface Packed {
  * when they would reach `maxChars` characters (the first always goes in: the caller checks a lone
  * event against the message limit). Flat for one event, a batch for several.
  */
-export function packMessage(epochJson: string, first: number, events: readonly StampedEvent[], from: number, max: number, maxChars: number): Packed {
+export function packMessage(
+  epochJson: string,
+  first: number,
+  events: readonly StampedEvent[],
+  from: number,
+  max: number,
+  maxChars: number,
+  payloadJson: PayloadJson = stringifyPayload,
+): Packed {
   const limit = Math.min(events.length - from, max);
-  const firstFields = eventFields(events[from] as StampedEvent);
+  const firstFields = eventFields(events[from] as StampedEvent, payloadJson);
   let braced = `{${firstFields}}`;
   let count = 1;
   while (count < limit) {
-    const next = `{${eventFields(events[from + count] as StampedEvent)}}`;
+    const next = `{${eventFields(events[from + count] as StampedEvent, payloadJson)}}`;
     if (braced.length + next.length >= maxChars) break; // it starts the next message
     braced += `,${next}`;
     count++;

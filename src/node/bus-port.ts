@@ -4,8 +4,10 @@
  */
 import { ModactorError } from '../kernel/errors.js';
 import { describeThrown } from '../kernel/foreign.js';
+import type { PayloadJson } from '../kernel/json-writer.js';
 import type { PublishReceipt } from './delivery-stats.js';
 import { nodeInternals } from './node.js';
+import { acceptedPayloadJson } from './payload-json.js';
 
 /** An event accepted by the local node: validated, frozen, stamped. */
 export interface StampedEvent {
@@ -56,6 +58,8 @@ export interface BusPort {
   announceRemote(nodeId: string, module: string, version: string): void;
   /** Retires an announced remote module: `ModuleUnloaded(<nodeId>/<module>)`. */
   retireRemote(nodeId: string, module: string): void;
+  /** Writes the JSON of a local event's payload, faster than `JSON.stringify` (the same text). */
+  readonly payloadJson?: PayloadJson;
 }
 
 /** The name a module of another node has here. */
@@ -93,5 +97,6 @@ export function busPort(node: object, nodeId: string): BusPort {
     retireRemote(remoteNode, module) {
       router.retireRemote(remoteName(remoteNode, module));
     },
+    payloadJson: acceptedPayloadJson(router.catalogue),
   };
 }

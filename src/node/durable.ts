@@ -20,13 +20,14 @@ import type { Logger } from '../kernel/logger.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
 import { issue } from '../kernel/checks.js';
 import type { Scheduler } from '../kernel/scheduler.js';
-import { payloadWriter, type Catalogue, type EventMap, type EventOf } from '../events/catalogue.js';
+import type { Catalogue, EventMap, EventOf } from '../events/catalogue.js';
 import { isReservedEventType } from '../events/reserved-event-types.js';
 import { openStore, type EventStore, type StoreOptions } from '../store/store.js';
 import type { HealthRecord, SavedModuleState, SavedState } from '../store/state-file.js';
 import { emptyStats, pendingCount } from './delivery-stats.js';
 import type { Durability, DurableCursor, EventRouter, ModuleIncarnation, ReplayFeed } from './event-router.js';
 import { LogFeed } from './log-feed.js';
+import { acceptedPayloadJson } from './payload-json.js';
 import { ReplayPosition } from './replay-position.js';
 
 /**
@@ -146,13 +147,6 @@ export class NodeStore<E extends EventMap> implements Durability<E> {
     this.opened.catch(() => undefined);
   }
 
-  /**
-   * A durable event's payload as JSON: the catalogue check's writer made it (every event of a
-   * non-reserved type was validated on its way in); reserved types come from node code, as built.
-   */
-  private readonly payloadJson = (type: string, payload: unknown): string | undefined =>
-    isReservedEventType(type) ? JSON.stringify(payload) : payloadWriter(this.deps.catalogue, type)(payload);
-
   private async open(): Promise<void> {
     const { router } = this.deps;
     const storeOptions: StoreOptions = {
@@ -160,7 +154,7 @@ export class NodeStore<E extends EventMap> implements Durability<E> {
       dir: this.options.dir,
       scheduler: this.deps.scheduler,
       logger: this.deps.logger,
-      payloadJson: this.payloadJson,
+      payloadJson: acceptedPayloadJson(this.deps.catalogue),
     };
     let store: EventStore;
     try {

@@ -10,6 +10,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { issue } from '../kernel/checks.js';
+import { quoteString, type PayloadJson } from '../kernel/json-writer.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
 
 /** The format version written in every segment header. A reader refuses any other. */
@@ -118,17 +119,12 @@ export function eventJson(event: LoggedEvent, payloadJson: PayloadJson = stringi
     });
   }
   if (body === undefined) refuse('payload', 'a JSON value', payload);
-  return `{"meta":{"seq":${meta.seq},"time":${meta.time},"source":${JSON.stringify(meta.source)}},"type":${JSON.stringify(type)},"payload":${body}}`;
+  return `{"meta":{"seq":${meta.seq},"time":${meta.time},"source":${quoteString(meta.source)}},"type":${quoteString(type)},"payload":${body}}`;
 }
 
-/**
- * Writes the JSON text of an event's payload: exactly what `JSON.stringify(payload)` gives
- * (undefined when it is not JSON), by a faster route where the caller knows one (a node writes the
- * payloads its catalogue checked with the checks' own writers).
- */
-export type PayloadJson = (type: string, payload: unknown) => string | undefined;
-
 const stringifyPayload: PayloadJson = (_type, payload) => JSON.stringify(payload);
+
+export type { PayloadJson };
 
 /** Encodes an event as a framed line; throws like {@link eventJson}. */
 export function encodeEvent(event: LoggedEvent): string {

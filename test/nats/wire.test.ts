@@ -19,6 +19,7 @@ import {
   type WireMessage,
 } from '../../src/nats/wire.js';
 import { nodeEventArbitrary } from '../events/arbitraries.js';
+import { acceptedPayloadJson } from '../../src/node/payload-json.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -41,6 +42,11 @@ describe('encodeMessage / decodeMessage', () => {
       for (const e of message.events) expect(nodeCatalogue.check(e.event)).not.toBeInstanceOf(Error);
     },
   );
+
+  test.prop([stampedArb])("writes an accepted event with the catalogue checks' writers exactly as with JSON.stringify", (raw) => {
+    const event = { ...nodeCatalogue.validate({ type: raw.type, payload: raw.payload }), meta: raw.meta } as StampedEvent;
+    expect(eventFields(event, acceptedPayloadJson(nodeCatalogue))).toBe(eventFields(event));
+  });
 
   it('writes one event flat and several as a batch, from events encoded one by one', () => {
     const events: StampedEvent[] = [1, 2, 3].map((n) => ({ type: 'NewBlock', payload: { blockHash: 'ab'.repeat(32), height: n }, meta: { source: 'm', seq: n, time: 0 } }));
