@@ -595,10 +595,12 @@ function objectCheck<const S extends Shape>(shape: S, compiled: boolean): Object
       if (!known.has(key) && Object.hasOwn(value, key)) issues.push(issue(fieldPath(path, key), fieldList, 'an unknown field'));
     }
   };
-  const fieldsOf = (compiled ? compileFields(fields, unknownFields) : null) ?? genericFields(fields, unknownFields);
+  // Written out on first use: most shapes (options, manifests) are checked a few times at most.
+  let fieldsOf: FieldsOf | null = null;
   const checkObject = Object.assign(
     container(expected, (value, path, issues): ObjectType<S> => {
       if (!plainOr(value, path, expected, issues)) return NOTHING;
+      fieldsOf ??= (compiled ? compileFields(fields, unknownFields) : null) ?? genericFields(fields, unknownFields);
       return fieldsOf(value, path, issues) as ObjectType<S>;
     }),
     { shape },

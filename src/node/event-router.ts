@@ -700,11 +700,12 @@ export class EventRouter<E extends EventMap> {
           incarnation.stats.successful++;
           incarnation.enqueued++;
           enqueued++;
-          continue;
-        }
-        this.count(incarnation, result, kind);
-        if (result === 'full') dropped++;
-        else {
+        } else if (result === 'full') {
+          // A routine event: never a membership overflow.
+          incarnation.stats.channelFull++;
+          dropped++;
+        } else {
+          this.count(incarnation, result, kind);
           failed++;
           (dead ??= []).push(incarnation);
         }
