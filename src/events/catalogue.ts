@@ -1,5 +1,5 @@
 import { ModactorError, type ValidationIssue } from '../kernel/errors.js';
-import { jsonWriterOf } from '../kernel/json-writer.js';
+import { writerOf } from '../kernel/json-writer.js';
 import {
   describeReceived,
   fieldPath,
@@ -152,23 +152,31 @@ export function defineCatalogue<E extends EventMap>(schema: CatalogueSchema<E>):
       return result;
     },
   };
-  writersByCatalogue.set(catalogue, new Map([...checks].map(([type, payloadCheck]) => [type, jsonWriterOf(payloadCheck)])));
+  writersByCatalogue.set(
+    catalogue,
+    new Map([...checks].map(([type, payloadCheck]) => [type, writerOf(payloadCheck) as ((payload: unknown) => string) | null])),
+  );
   return catalogue;
 }
 
-const writersByCatalogue = new WeakMap<object, ReadonlyMap<string, (payload: unknown) => string>>();
+const writersByCatalogue = new WeakMap<object, ReadonlyMap<string, ((payload: unknown) => string) | null>>();
 
 const stringifyPayload = (payload: unknown): string => JSON.stringify(payload);
 
 /**
- * Writes the JSON text of a payload that `catalogue`'s check for `type` returned: exactly what
- * `JSON.stringify(payload)` gives, through the check's own writer where it has one (see
- * `json-writer.ts`). Only for payloads the check made: anything else (a payload node code built)
- * goes through `JSON.stringify` at the caller. A catalogue not made by {@link defineCatalogue}, or
- * a type it does not know, gets `JSON.stringify`. @internal
+ * The writer of the payloads `catalogue`'s check for `type` returns, when the check has one (see
+ * `json-writer.ts`): exactly `JSON.stringify`'s text, and a sign that such payloads are JSON data
+ * (strings, finite numbers, booleans, arrays and plain objects of those). Null when the check has
+ * none, or for a catalogue not made by {@link defineCatalogue} or a type it does not know. Only for
+ * payloads the check made: a payload node code built is written with `JSON.stringify`. @internal
  */
+export function ownPayloadWriter(catalogue: object, type: string): ((payload: unknown) => string) | null {
+  return writersByCatalogue.get(catalogue)?.get(type) ?? null;
+}
+
+/** {@link ownPayloadWriter}, or `JSON.stringify` where there is none. @internal */
 export function payloadWriter(catalogue: object, type: string): (payload: unknown) => string {
-  return writersByCatalogue.get(catalogue)?.get(type) ?? stringifyPayload;
+  return ownPayloadWriter(catalogue, type) ?? stringifyPayload;
 }
 
 const EVENT_EXPECTED = 'an event object { type, payload, meta? }';

@@ -30,6 +30,7 @@ import { replaySpec } from '../node/loadable.js';
 import { openChannel, type ChannelExit, type HostChannel } from './channel.js';
 import { ProcessModuleFailure, type ChannelCloseReason } from './failure.js';
 import { isJsonSafe } from './json-safe.js';
+import { acceptedEvents, type AcceptedEvents } from '../node/payload-json.js';
 import { LogThrottle } from '../kernel/log-throttle.js';
 import type { NormalizedManifest } from './manifest.js';
 import {
@@ -258,6 +259,8 @@ class Session<E extends EventMap> {
   private readonly log: Logger;
   private readonly ownBindings: readonly string[];
   private readonly serializationLog = new LogThrottle(LOG_INTERVAL_MS);
+  /** The JSON of the events the node accepted, through its catalogue checks' writers. */
+  private readonly accepted: AcceptedEvents;
   private readonly refusalLog = new LogThrottle(LOG_INTERVAL_MS);
   private readonly droppedLog = new LogThrottle(LOG_INTERVAL_MS);
 
@@ -269,6 +272,7 @@ class Session<E extends EventMap> {
   ) {
     const stats = services.router.statsFor(manifest.name);
     stats.incarnations++;
+    this.accepted = acceptedEvents(services.router.catalogue);
     this.counters = shared.counters;
     this.current = shared.current;
     const now = actx.now();
@@ -426,7 +430,7 @@ class Session<E extends EventMap> {
    */
   private serialize(event: unknown): string | undefined {
     try {
-      const json = JSON.stringify(event);
+      const json = this.accepted.json(event as EventOf<E>) ?? JSON.stringify(event);
       if (typeof json === 'string') return json;
     } catch {
       // Counted below.
@@ -479,7 +483,8 @@ class Session<E extends EventMap> {
 
   /** The router's check for this incarnation: JSON-safe events only, the others counted and logged. */
   private admit(event: EventOf<E>): boolean {
-    if (isJsonSafe(event)) return true;
+    // A payload a catalogue check wrote is JSON data, and so is the router's stamp: no walk needed.
+    if (this.accepted.writes(event.type) || isJsonSafe(event)) return true;
     this.serializationFailed(event.type);
     return false;
   }

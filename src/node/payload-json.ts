@@ -1,5 +1,5 @@
-import type { PayloadJson } from '../kernel/json-writer.js';
-import { payloadWriter, type Catalogue, type EventMap } from '../events/catalogue.js';
+import { quoteString, type PayloadJson } from '../kernel/json-writer.js';
+import { ownPayloadWriter, payloadWriter, type Catalogue, type EventMap } from '../events/catalogue.js';
 import { isReservedEventType } from '../events/reserved-event-types.js';
 
 /**
@@ -10,4 +10,36 @@ import { isReservedEventType } from '../events/reserved-event-types.js';
  */
 export function acceptedPayloadJson<E extends EventMap>(catalogue: Catalogue<E>): PayloadJson {
   return (type, payload) => (isReservedEventType(type) ? JSON.stringify(payload) : payloadWriter(catalogue, type)(payload));
+}
+
+/** Events a node accepted, written whole where the catalogue's checks can: see {@link acceptedEvents}. @internal */
+export interface AcceptedEvents {
+  /** True when events of `type` are written here: their payloads are JSON data (so is the node's stamp). */
+  writes(type: string): boolean;
+  /**
+   * `{"type":…,"payload":…,"meta":{"source":…,"seq":…,"time":…}}` for an event of a type it
+   * {@link AcceptedEvents.writes}, as the router stamped it; null for any other (write it with
+   * `JSON.stringify`).
+   */
+  json(event: { readonly type: string; readonly payload: unknown; readonly meta?: unknown }): string | null;
+}
+
+/**
+ * The JSON of whole events a node accepted (for a process module's child), through the catalogue
+ * checks' writers: not a byte-for-byte `JSON.stringify` of the envelope (its keys may come in
+ * another order), the same value once parsed. @internal
+ */
+export function acceptedEvents<E extends EventMap>(catalogue: Catalogue<E>): AcceptedEvents {
+  const writer = (type: string): ((payload: unknown) => string) | null => (isReservedEventType(type) ? null : ownPayloadWriter(catalogue, type));
+  return {
+    writes: (type) => writer(type) !== null,
+    json(event) {
+      const write = writer(event.type);
+      const meta = event.meta as { readonly source?: unknown; readonly seq?: unknown; readonly time?: unknown } | undefined;
+      if (write === null || meta === undefined) return null;
+      const { source, seq, time } = meta;
+      if (typeof source !== 'string' || !Number.isSafeInteger(seq) || !Number.isFinite(time)) return null;
+      return `{"type":${quoteString(event.type)},"payload":${write(event.payload)},"meta":{"source":${quoteString(source)},"seq":${seq as number},"time":${time as number}}}`;
+    },
+  };
 }
