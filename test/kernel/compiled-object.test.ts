@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -122,5 +124,29 @@ describe('compiled object checks', () => {
     const issues: ValidationIssue[] = [];
     expect(object({ height: nonNegativeInteger })(value, 'payload', issues)).toEqual({ height: 7 });
     expect(reads).toBe(1);
+  });
+
+  it('fall back to the loop where generating code is forbidden, with the same results and writers', async () => {
+    // A child Node with --disallow-code-generation-from-strings: new Function throws there.
+    const url = (path: string): string => JSON.stringify(new URL(path, import.meta.url).href);
+    const script = [
+      `const { nodeCatalogue } = await import(${url('../../src/events/node-catalogue.ts')});`,
+      `const { payloadWriter } = await import(${url('../../src/events/catalogue.ts')});`,
+      "let generated = true; try { new Function('return 1'); } catch { generated = false; }",
+      "const event = nodeCatalogue.validate({ type: 'NewBlock', payload: { blockHash: 'ab'.repeat(32), height: 3 } });",
+      "const refused = nodeCatalogue.check({ type: 'NewBlock', payload: { blockHash: 'x', height: 1, extra: 2 } });",
+      "console.log(JSON.stringify({ generated, frozen: Object.isFrozen(event.payload), written: payloadWriter(nodeCatalogue, 'NewBlock')(event.payload), issues: refused.issues.map((i) => i.path) }));",
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--import', 'tsx', '--input-type=module', '-e', script],
+      { timeout: 60_000 },
+    );
+    expect(JSON.parse(stdout)).toEqual({
+      generated: false,
+      frozen: true,
+      written: JSON.stringify({ blockHash: 'ab'.repeat(32), height: 1 + 2 }),
+      issues: ['payload.blockHash', 'payload.extra'],
+    });
   });
 });
