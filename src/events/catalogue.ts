@@ -161,8 +161,6 @@ export function defineCatalogue<E extends EventMap>(schema: CatalogueSchema<E>):
 
 const writersByCatalogue = new WeakMap<object, ReadonlyMap<string, ((payload: unknown) => string) | null>>();
 
-const stringifyPayload = (payload: unknown): string => JSON.stringify(payload);
-
 /**
  * The writer of the payloads `catalogue`'s check for `type` returns, when the check has one (see
  * `json-writer.ts`): exactly `JSON.stringify`'s text, and a sign that such payloads are JSON data
@@ -172,11 +170,6 @@ const stringifyPayload = (payload: unknown): string => JSON.stringify(payload);
  */
 export function ownPayloadWriter(catalogue: object, type: string): ((payload: unknown) => string) | null {
   return writersByCatalogue.get(catalogue)?.get(type) ?? null;
-}
-
-/** {@link ownPayloadWriter}, or `JSON.stringify` where there is none. @internal */
-export function payloadWriter(catalogue: object, type: string): (payload: unknown) => string {
-  return ownPayloadWriter(catalogue, type) ?? stringifyPayload;
 }
 
 const EVENT_EXPECTED = 'an event object { type, payload, meta? }';

@@ -34,6 +34,7 @@
  * ```
  */
 import { ModactorError, type ModactorErrorCode, type ValidationIssue } from './errors.js';
+import { generated } from './generated-code.js';
 import {
   arrayWriter,
   literalWriter,
@@ -438,10 +439,13 @@ export function refine<T>(
   return inheritWriter(Object.assign(fn, { expected: expectedOf(check) }), check);
 }
 
-/** `derived` returns what `check` returns: it writes it the same way, if `check` can. */
-function inheritWriter<C extends object>(derived: C, check: object): C {
+/**
+ * `derived` returns what `check` returns (or, with `wrap`, a container of such values): it writes
+ * it with `check`'s writer (wrapped), if `check` has one.
+ */
+function inheritWriter<C extends object>(derived: C, check: object, wrap: (write: JsonWriter) => JsonWriter = (write) => write): C {
   const write = writerOf(check);
-  return write === null ? derived : withWriter(derived, write);
+  return write === null ? derived : withWriter(derived, wrap(write));
 }
 
 // ---- containers -----------------------------------------------------------------------------
@@ -542,8 +546,7 @@ export function arrayOf<T>(
     if (issues.length > start) return NOTHING;
     return Object.freeze(unique ? [...new Set(out)] : out);
   });
-  const write = writerOf(check);
-  return write === null ? checkContainer : withWriter(checkContainer, arrayWriter(write));
+  return inheritWriter(checkContainer, check, arrayWriter);
 }
 
 /** One field of an {@link object} check, resolved once when the check is built. */
@@ -672,8 +675,8 @@ function compileFields(fields: readonly Field[], unknownFields: UnknownFields): 
   const count = fields.length;
   if (count === 0 || count > 32) return null;
   const key = (i: number): string => JSON.stringify((fields[i] as Field).key);
+  // The shape's keys are written as JSON string literals: nothing else of the input.
   const lines: string[] = [
-    '"use strict";',
     'const { fields, hasOwn, read, UNREADABLE, relocate, missingField, undefinedField, unknownFields, setField, freeze, NOTHING, ABSENT } = h;',
   ];
   for (let i = 0; i < count; i++) lines.push(`const f${i} = fields[${i}], c${i} = f${i}.check;`);
@@ -720,14 +723,7 @@ function compileFields(fields: readonly Field[], unknownFields: UnknownFields): 
     NOTHING,
     ABSENT,
   };
-  try {
-    // Built from the shape's keys, each written as a JSON string literal: nothing else of the input.
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const make = new Function('h', lines.join('\n')) as (h: typeof helpers) => FieldsOf;
-    return make(helpers);
-  } catch {
-    return null;
-  }
+  return generated<typeof helpers, FieldsOf>('h', lines, helpers);
 }
 
 /**
@@ -769,8 +765,7 @@ export function recordOf<T>(check: Check<T>, options: { readonly maxKeys?: numbe
     if (issues.length > start) return NOTHING;
     return Object.freeze(out);
   });
-  const write = writerOf(check);
-  return write === null ? checkContainer : withWriter(checkContainer, recordWriter(write));
+  return inheritWriter(checkContainer, check, recordWriter);
 }
 
 /** Any JSON value, as the result type of {@link jsonValue}. */

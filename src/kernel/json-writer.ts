@@ -11,6 +11,7 @@
  *
  * @internal
  */
+import { generated } from './generated-code.js';
 
 /**
  * Writes the JSON text of an event's payload: exactly what `JSON.stringify(payload)` gives
@@ -40,7 +41,11 @@ export function jsonWriterOf(check: object): (value: unknown) => string {
   return (writerOf(check) as ((value: unknown) => string) | null) ?? stringify;
 }
 
+/** `JSON.stringify` as a writer: for values no check wrote. */
 const stringify = (value: unknown): string => JSON.stringify(value);
+
+/** `JSON.stringify` as a {@link PayloadJson}: the default where no faster writer is given. */
+export const stringifyPayload: PayloadJson = (_type, payload) => JSON.stringify(payload);
 
 /** What `JSON.stringify` escapes in a string (lone surrogates included: any surrogate goes the slow way). */
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
@@ -182,8 +187,7 @@ function compileObjectWriter(parts: readonly Part[]): JsonWriter | null {
   // Names and prefixes are written as JSON string literals (valid JavaScript ones too).
   const read = (i: number): string => `o[${JSON.stringify((parts[i] as Part).key)}]`;
   const text = (s: string): string => JSON.stringify(s);
-  const lines = ['"use strict";'];
-  lines.push('const hasOwn = Object.hasOwn;');
+  const lines = ['const hasOwn = Object.hasOwn;'];
   parts.forEach((_, i) => lines.push(`const w${i} = parts[${i}].write;`));
   lines.push('return function write(o) {');
   if (parts.every((part) => !part.optional)) {
@@ -199,12 +203,5 @@ function compileObjectWriter(parts: readonly Part[]): JsonWriter | null {
     lines.push("  return out + '}';");
   }
   lines.push('};');
-  try {
-    // Built from the field names, each written as a JSON string literal: nothing else of the input.
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const make = new Function('parts', lines.join('\n')) as (parts: readonly Part[]) => JsonWriter;
-    return make(parts);
-  } catch {
-    return null;
-  }
+  return generated<readonly Part[], JsonWriter>('parts', lines, parts);
 }

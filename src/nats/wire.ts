@@ -17,7 +17,7 @@
  * before decoding, the nesting depth before `JSON.parse`, then the envelope's exact shape, and
  * the caller then checks each event against the catalogue. It never throws. @internal
  */
-import type { PayloadJson } from '../kernel/json-writer.js';
+import { stringifyPayload, type PayloadJson } from '../kernel/json-writer.js';
 import type { StampedEvent } from './port.js';
 import { memoize } from './subject.js';
 
@@ -60,8 +60,6 @@ export interface Garbage {
 
 /** Module names and event types as JSON strings: a handful that repeat, quoted once each. */
 const quoted = memoize((name) => JSON.stringify(name));
-
-const stringifyPayload: PayloadJson = (_type, payload) => JSON.stringify(payload);
 
 /**
  * One event's fields as JSON, without braces: `"m":…,"s":…,"type":…,"payload":…`; the payload by

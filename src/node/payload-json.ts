@@ -1,15 +1,35 @@
 import { quoteString, type PayloadJson } from '../kernel/json-writer.js';
-import { ownPayloadWriter, payloadWriter, type Catalogue, type EventMap } from '../events/catalogue.js';
+import { ownPayloadWriter, type Catalogue, type EventMap } from '../events/catalogue.js';
 import { isReservedEventType } from '../events/reserved-event-types.js';
 
 /**
- * The payload writer for the events a node accepted (its store, its process modules, its bus):
+ * The check's own payload writer for each event type a node accepted, looked up once per type:
  * every event of a non-reserved type was validated on its way in, so its payload is what the
- * catalogue's check returned and the check's own writer applies; reserved types are built by node
- * code and go through `JSON.stringify`. @internal
+ * catalogue's check returned and that check's writer applies. Null for reserved types (built by
+ * node code, never validated) and for checks without a writer.
+ */
+function writersOf<E extends EventMap>(catalogue: Catalogue<E>): (type: string) => ((payload: unknown) => string) | null {
+  const byType = new Map<string, ((payload: unknown) => string) | null>();
+  return (type) => {
+    let write = byType.get(type);
+    if (write === undefined) {
+      write = isReservedEventType(type) ? null : ownPayloadWriter(catalogue, type);
+      byType.set(type, write);
+    }
+    return write;
+  };
+}
+
+/**
+ * The payload writer for the events a node accepted (its store, its bus): the catalogue check's
+ * own writer where it has one, `JSON.stringify` otherwise (reserved types included). @internal
  */
 export function acceptedPayloadJson<E extends EventMap>(catalogue: Catalogue<E>): PayloadJson {
-  return (type, payload) => (isReservedEventType(type) ? JSON.stringify(payload) : payloadWriter(catalogue, type)(payload));
+  const writerFor = writersOf(catalogue);
+  return (type, payload) => {
+    const write = writerFor(type);
+    return write === null ? JSON.stringify(payload) : write(payload);
+  };
 }
 
 /** Events a node accepted, written whole where the catalogue's checks can: see {@link acceptedEvents}. @internal */
@@ -30,11 +50,11 @@ export interface AcceptedEvents {
  * another order), the same value once parsed. @internal
  */
 export function acceptedEvents<E extends EventMap>(catalogue: Catalogue<E>): AcceptedEvents {
-  const writer = (type: string): ((payload: unknown) => string) | null => (isReservedEventType(type) ? null : ownPayloadWriter(catalogue, type));
+  const writerFor = writersOf(catalogue);
   return {
-    writes: (type) => writer(type) !== null,
+    writes: (type) => writerFor(type) !== null,
     json(event) {
-      const write = writer(event.type);
+      const write = writerFor(event.type);
       const meta = event.meta as { readonly source?: unknown; readonly seq?: unknown; readonly time?: unknown } | undefined;
       if (write === null || meta === undefined) return null;
       const { source, seq, time } = meta;

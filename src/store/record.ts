@@ -10,7 +10,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { issue } from '../kernel/checks.js';
-import { quoteString, type PayloadJson } from '../kernel/json-writer.js';
+import { quoteString, stringifyPayload, type PayloadJson } from '../kernel/json-writer.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
 
 /** The format version written in every segment header. A reader refuses any other. */
@@ -121,8 +121,6 @@ export function eventJson(event: LoggedEvent, payloadJson: PayloadJson = stringi
   if (body === undefined) refuse('payload', 'a JSON value', payload);
   return `{"meta":{"seq":${meta.seq},"time":${meta.time},"source":${quoteString(meta.source)}},"type":${quoteString(type)},"payload":${body}}`;
 }
-
-const stringifyPayload: PayloadJson = (_type, payload) => JSON.stringify(payload);
 
 export type { PayloadJson };
 

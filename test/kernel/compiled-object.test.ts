@@ -131,11 +131,11 @@ describe('compiled object checks', () => {
     const url = (path: string): string => JSON.stringify(new URL(path, import.meta.url).href);
     const script = [
       `const { nodeCatalogue } = await import(${url('../../src/events/node-catalogue.ts')});`,
-      `const { payloadWriter } = await import(${url('../../src/events/catalogue.ts')});`,
+      `const { ownPayloadWriter } = await import(${url('../../src/events/catalogue.ts')});`,
       "let generated = true; try { new Function('return 1'); } catch { generated = false; }",
       "const event = nodeCatalogue.validate({ type: 'NewBlock', payload: { blockHash: 'ab'.repeat(32), height: 3 } });",
       "const refused = nodeCatalogue.check({ type: 'NewBlock', payload: { blockHash: 'x', height: 1, extra: 2 } });",
-      "console.log(JSON.stringify({ generated, frozen: Object.isFrozen(event.payload), written: payloadWriter(nodeCatalogue, 'NewBlock')(event.payload), issues: refused.issues.map((i) => i.path) }));",
+      "console.log(JSON.stringify({ generated, frozen: Object.isFrozen(event.payload), written: ownPayloadWriter(nodeCatalogue, 'NewBlock')(event.payload), issues: refused.issues.map((i) => i.path) }));",
     ].join('\n');
     const { stdout } = await promisify(execFile)(
       process.execPath,
