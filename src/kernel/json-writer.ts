@@ -66,6 +66,64 @@ export function writeNumber(n: number): string {
   return String(n);
 }
 
+/** 2^37 ms (1974): from there up, a double's fraction is a whole number of 2^-15. */
+const EXACT_FROM = 2 ** 37;
+const FRACTION_SCALE = 2 ** 15;
+/** Powers of five: m/2^n written in decimal is m·5^n over 10^n. */
+const FIVES = Array.from({ length: 16 }, (_, n) => 5 ** n);
+const ZEROS = '000000000000000';
+
+/** A time split for writing (see {@link timeJson}); one object, reused by every call. */
+export interface TimeSplit {
+  /** The whole milliseconds. */
+  whole: number;
+  /** The fraction's decimal digits as a number (the fraction is `fraction / 10^digits`). */
+  fraction: number;
+  /** How many decimal digits the fraction has, leading zeros included; 0 when there is none. */
+  digits: number;
+}
+const split: TimeSplit = { whole: 0, fraction: 0, digits: 0 };
+
+/**
+ * Splits `t` into its whole part and the exact decimal digits of its fraction, or answers null
+ * outside [2^37, 2^53) (and for NaN): from 2^37 up a double's fraction is m/2^15 for a whole m,
+ * whose decimal, m·5^15 / 10^15 with the trailing zeros dropped, has at most 15 digits. The
+ * result is overwritten by the next call.
+ */
+export function splitTime(t: number): TimeSplit | null {
+  if (!(t >= EXACT_FROM && t < Number.MAX_SAFE_INTEGER)) return null;
+  const whole = Math.floor(t);
+  let m = (t - whole) * FRACTION_SCALE;
+  let n = 15;
+  if (m === 0) n = 0;
+  else {
+    while ((m & 1) === 0) {
+      m >>>= 1;
+      n--;
+    }
+  }
+  split.whole = whole;
+  split.fraction = m * (FIVES[n] as number);
+  split.digits = n;
+  return split;
+}
+
+/**
+ * A JSON number that reads back as exactly `t`, a finite time in ms (an event's `meta.time`),
+ * cheaper than `String(t)`: a clock reading is a fractional double, and finding its shortest
+ * digits costs a few hundred nanoseconds on Node 20, where whole numbers cost a few. Within the
+ * range of {@link splitTime}: the whole part, then a point and the fraction's exact digits when
+ * there is a fraction; `JSON.parse` gives back the same double. It may be longer than `String(t)`
+ * (`1718000000000.123046875` for `1718000000000.123`). Outside that range it is `String(t)`.
+ */
+export function timeJson(t: number): string {
+  const s = splitTime(t);
+  if (s === null) return String(t);
+  if (s.digits === 0) return `${s.whole}`;
+  const digits = `${s.fraction}`;
+  return `${s.whole}.${ZEROS.slice(0, s.digits - digits.length)}${digits}`;
+}
+
 export function writeBoolean(b: boolean): string {
   return b ? 'true' : 'false';
 }

@@ -1,4 +1,4 @@
-import { quoteString, type PayloadJson } from '../kernel/json-writer.js';
+import { quoteString, timeJson, type PayloadJson } from '../kernel/json-writer.js';
 import { ownPayloadWriter, type Catalogue, type EventMap } from '../events/catalogue.js';
 import { isReservedEventType } from '../events/reserved-event-types.js';
 
@@ -59,7 +59,7 @@ export function acceptedEvents<E extends EventMap>(catalogue: Catalogue<E>): Acc
       if (write === null || meta === undefined) return null;
       const { source, seq, time } = meta;
       if (typeof source !== 'string' || !Number.isSafeInteger(seq) || !Number.isFinite(time)) return null;
-      return `{"type":${quoteString(event.type)},"payload":${write(event.payload)},"meta":{"source":${quoteString(source)},"seq":${seq as number},"time":${time as number}}}`;
+      return `{"type":${quoteString(event.type)},"payload":${write(event.payload)},"meta":{"source":${quoteString(source)},"seq":${seq as number},"time":${timeJson(time as number)}}}`;
     },
   };
 }

@@ -20,7 +20,7 @@ import { silentLogger } from '../kernel/logger.js';
 import { createRealScheduler, type Scheduler, type TimerHandle } from '../kernel/scheduler.js';
 import { errorCode, nodeFs, type StoreFile, type StoreFs } from './fs.js';
 import { openLogReader, type LogReader, type ReadOptions, type ReadSource } from './log-reader.js';
-import { RecordBuffer, encodeHeader, eventJson, segmentFirstSeq, segmentName, type LoggedEvent, type PayloadJson } from './record.js';
+import { RecordBuffer, encodeHeader, eventBody, segmentFirstSeq, segmentName, type LoggedEvent, type PayloadJson } from './record.js';
 import { scanSegment, type BadTail, type CorruptRecord } from './segment-scan.js';
 
 /** Options of {@link openEventLog}. */
@@ -411,7 +411,7 @@ class FileEventLog implements EventLog, ReadSource {
         issues: [issue('meta.seq', `a seq above ${this.lastSeq}`, describeValue(seq))],
       });
     }
-    const json = eventJson(event, this.payloadJson);
+    const body = eventBody(event, this.payloadJson);
     const prevSeq = this.lastSeq;
     this.lastSeq = seq;
     if (this.pendingCount >= this.settings.maxPendingEvents) {
@@ -435,7 +435,7 @@ class FileEventLog implements EventLog, ReadSource {
       this.open = batch;
       this.queue.push(batch);
     }
-    batch.records.append(json);
+    batch.records.append(event, body);
     batch.lastSeq = seq;
     batch.lastTime = event.meta.time;
     this.appendedCount++;

@@ -10,7 +10,8 @@
  */
 import { crc32 } from 'node:zlib';
 import { issue } from '../kernel/checks.js';
-import { quoteString, stringifyPayload, type PayloadJson } from '../kernel/json-writer.js';
+import { quoteString, splitTime, stringifyPayload, timeJson, type PayloadJson } from '../kernel/json-writer.js';
+import { crc32Of } from './crc32.js';
 import { ModactorError, describeValue } from '../kernel/errors.js';
 
 /** The format version written in every segment header. A reader refuses any other. */
@@ -99,11 +100,12 @@ function refuse(field: string, expected: string, got: unknown): never {
 }
 
 /**
- * The JSON of an event record (see the module documentation). Throws `invalid-argument` for an
- * event the log cannot keep (no string type or source, a seq that is not a non-negative safe
- * integer, a time that is not finite, or a payload JSON cannot represent).
+ * Checks that the log can keep `event` and answers its payload's JSON (what
+ * {@link RecordBuffer.append} takes): throws `invalid-argument` for an event with no string type
+ * or source, a seq that is not a non-negative safe integer, a time that is not finite, or a
+ * payload JSON cannot represent.
  */
-export function eventJson(event: LoggedEvent, payloadJson: PayloadJson = stringifyPayload): string {
+export function eventBody(event: LoggedEvent, payloadJson: PayloadJson = stringifyPayload): string {
   const { type, payload, meta } = event;
   if (typeof type !== 'string' || type.length === 0) refuse('type', 'a non-empty string', type);
   if (meta === null || typeof meta !== 'object') refuse('meta', 'an object { seq, source, time }', meta);
@@ -119,7 +121,19 @@ export function eventJson(event: LoggedEvent, payloadJson: PayloadJson = stringi
     });
   }
   if (body === undefined) refuse('payload', 'a JSON value', payload);
-  return `{"meta":{"seq":${meta.seq},"time":${meta.time},"source":${quoteString(meta.source)}},"type":${quoteString(type)},"payload":${body}}`;
+  return body;
+}
+
+/**
+ * The JSON of an event record (see the module documentation); `meta.time` is written by
+ * {@link timeJson} (its exact value, cheaper than its shortest digits). Throws `invalid-argument`
+ * for an event the log cannot keep (no string type or source, a seq that is not a non-negative
+ * safe integer, a time that is not finite, or a payload JSON cannot represent).
+ */
+export function eventJson(event: LoggedEvent, payloadJson: PayloadJson = stringifyPayload): string {
+  const body = eventBody(event, payloadJson);
+  const { type, meta } = event;
+  return `{"meta":{"seq":${meta.seq},"time":${timeJson(meta.time)},"source":${quoteString(meta.source)}},"type":${quoteString(type)},"payload":${body}}`;
 }
 
 export type { PayloadJson };
@@ -130,12 +144,89 @@ export function encodeEvent(event: LoggedEvent): string {
 }
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const SEQ_OPEN = Buffer.from('{"meta":{"seq":');
+const TIME_KEY = Buffer.from(',"time":');
+const SOURCE_KEY = Buffer.from(',"source":');
+const TYPE_KEY = Buffer.from('},"type":');
+const PAYLOAD_KEY = Buffer.from(',"payload":');
+/** The fixed bytes of a record (keys, braces, checksum, space, newline) and room for a seq and a time. */
+const RECORD_OVERHEAD = SEQ_OPEN.length + TIME_KEY.length + SOURCE_KEY.length + TYPE_KEY.length + PAYLOAD_KEY.length + 2 + PREFIX + 64;
 
 /**
- * Framed records written straight into one growing byte buffer (a batch of the log): the JSON is
- * encoded once, into its place, so a record costs no framed string, no join and no second copy,
- * and the bytes live off the JS heap. The
- * same bytes as {@link frame}. Reusable after {@link clear}.
+ * Quoted strings as UTF-8 bytes (`"node"`): a node writes the same few sources and types again
+ * and again. Forgotten all at once when it holds too many.
+ */
+const quoted = new Map<string, Buffer>();
+const QUOTED_MAX = 4096;
+
+function quotedBytes(s: string): Buffer {
+  let bytes = quoted.get(s);
+  if (bytes === undefined) {
+    if (quoted.size >= QUOTED_MAX) quoted.clear();
+    bytes = Buffer.from(quoteString(s), 'utf8');
+    quoted.set(s, bytes);
+  }
+  return bytes;
+}
+
+function put(buffer: Buffer, at: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) buffer[at + i] = bytes[i] as number;
+  return at + n;
+}
+
+/** Writes the decimal digits of a non-negative safe integer, padded with zeros to `width`. */
+function putDigits(buffer: Buffer, at: number, n: number, width = 1): number {
+  // Eight digits at a time, each group a small integer (cheap arithmetic where the whole is not).
+  if (n >= 1e8 || width > 8) {
+    const high = Math.floor(n / 1e8);
+    at = putDigits(buffer, at, high, width - 8);
+    return putGroup(buffer, at, n - high * 1e8, 8);
+  }
+  let count = 1;
+  for (let p = 10; n >= p; p *= 10) count++;
+  return putGroup(buffer, at, n, count < width ? width : count);
+}
+
+/** The two ASCII digits of 0 to 99, at 2n and 2n + 1. */
+const DIGIT_PAIRS = Buffer.from(Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0')).join(''), 'latin1');
+
+/** Writes `n` (below 10^8) as exactly `count` digits, two at a time. */
+function putGroup(buffer: Buffer, at: number, n: number, count: number): number {
+  const end = at + count;
+  let i = end;
+  while (i - at >= 2) {
+    const q = (n / 100) | 0;
+    const pair = (n - q * 100) * 2;
+    buffer[--i] = DIGIT_PAIRS[pair + 1] as number;
+    buffer[--i] = DIGIT_PAIRS[pair] as number;
+    n = q;
+  }
+  if (i > at) buffer[at] = 48 + n;
+  return end;
+}
+
+/** Writes an ASCII string (a number's text). */
+function putAscii(buffer: Buffer, at: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buffer[at + i] = s.charCodeAt(i);
+  return at + s.length;
+}
+
+/** Writes the text {@link timeJson} gives for `t`. */
+function putTime(buffer: Buffer, at: number, t: number): number {
+  const s = splitTime(t);
+  if (s === null) return putAscii(buffer, at, String(t));
+  at = putDigits(buffer, at, s.whole);
+  if (s.digits === 0) return at;
+  buffer[at] = 0x2e; // .
+  return putDigits(buffer, at + 1, s.fraction, s.digits);
+}
+
+/**
+ * Framed event records written straight into one growing byte buffer (a batch of the log): each
+ * record's bytes are written into their place (no record string, no join, no second copy, and off
+ * the JS heap), the checksum is taken from those bytes. The same bytes as
+ * `frame(eventJson(event))`. Reusable after {@link clear}.
  */
 export class RecordBuffer {
   private buffer: Buffer;
@@ -147,16 +238,29 @@ export class RecordBuffer {
     this.buffer = Buffer.allocUnsafe(initialBytes);
   }
 
-  /** Appends one record holding `json` (a JSON text, as {@link eventJson} makes). */
-  append(json: string): void {
+  /** Appends the record of `event`, checked by {@link eventBody}, which gave `body`. */
+  append(event: LoggedEvent, body: string): void {
+    const { meta } = event;
+    const source = quotedBytes(meta.source);
+    const type = quotedBytes(event.type);
     // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2; JSON.stringify
-    // escapes lone surrogates), plus the checksum, the space and the newline.
-    this.reserve(this.used + json.length * 3 + PREFIX + 1);
+    // escapes lone surrogates).
+    this.reserve(this.used + RECORD_OVERHEAD + source.length + type.length + body.length * 3);
     const buffer = this.buffer;
     const start = this.used + PREFIX;
-    const end = start + buffer.write(json, start, 'utf8');
-    // The checksum of the text is that of its UTF-8 bytes; taken from the string, it costs no view.
-    let crc = crc32(json) >>> 0;
+    let at = put(buffer, start, SEQ_OPEN);
+    at = putDigits(buffer, at, meta.seq);
+    at = put(buffer, at, TIME_KEY);
+    at = putTime(buffer, at, meta.time);
+    at = put(buffer, at, SOURCE_KEY);
+    at = put(buffer, at, source);
+    at = put(buffer, at, TYPE_KEY);
+    at = put(buffer, at, type);
+    at = put(buffer, at, PAYLOAD_KEY);
+    at += buffer.write(body, at, 'utf8');
+    buffer[at] = 0x7d; // }
+    const end = at + 1;
+    let crc = crc32Of(buffer, start, end);
     for (let i = start - 2; i >= this.used; i--) {
       buffer[i] = HEX_DIGITS[crc & 15] as number;
       crc >>>= 4;

@@ -18,7 +18,7 @@ import {
   type Check,
   type Shape,
 } from '../../src/kernel/checks.js';
-import { jsonWriterOf, objectWriter, writerOf } from '../../src/kernel/json-writer.js';
+import { jsonWriterOf, objectWriter, timeJson, writerOf } from '../../src/kernel/json-writer.js';
 import type { ValidationIssue } from '../../src/kernel/errors.js';
 import { nodeCatalogue } from '../../src/events/node-catalogue.js';
 import { ownPayloadWriter } from '../../src/events/catalogue.js';
@@ -123,3 +123,34 @@ describe('JSON writers of checks', () => {
     expect(jsonWriterOf(jsonValue)({ a: [1, null] })).toBe('{"a":[1,null]}');
   });
 });
+
+describe('timeJson: a time written exactly, cheaply', () => {
+  /** Doubles around today's clock readings, fractional ones first, and edges of the exact range. */
+  const times = fc.oneof(
+    fc.double({ min: 2 ** 37, max: 2 ** 53, noNaN: true }),
+    fc.integer({ min: 0, max: 2 ** 20 }).map((k) => 1_718_000_000_000 + k / 4096),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.constantFrom(0, -0, 2 ** 37, 2 ** 37 - 0.5, 2 ** 37 + 2 ** -15, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1.5, 1e21, -1.5, 5e-324),
+  );
+
+  it('gives a JSON number that parses back to the same double, for any finite time', () => {
+    fc.assert(
+      fc.property(times, (t) => {
+        const text = timeJson(t);
+        expect(text).toMatch(/^-?\d+(\.\d+)?(e[+-]\d+)?$/);
+        expect(Object.is(JSON.parse(text), t === 0 ? 0 : t)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("writes a fraction's exact digits without trailing zeros, and whole and out-of-range times as String does", () => {
+    expect(timeJson(1_718_000_000_000.123)).toBe('1718000000000.123046875');
+    expect(timeJson(1_718_000_000_000.5)).toBe('1718000000000.5');
+    expect(timeJson(1_718_000_000_000 + 2 ** -12)).toBe('1718000000000.000244140625');
+    expect(timeJson(2 ** 37 + 2 ** -15)).toBe('137438953472.000030517578125');
+    expect(timeJson(1_718_000_000_000)).toBe('1718000000000');
+    for (const t of [0, 12.25, 2 ** 37 - 0.5, -3.5, 1e21, Number.MAX_SAFE_INTEGER]) expect(timeJson(t)).toBe(String(t));
+  });
+});
+
