@@ -169,6 +169,16 @@ function quotedBytes(s: string): Buffer {
   return bytes;
 }
 
+/**
+ * Writes `s` as UTF-8 at `at` (room checked by the caller); answers the byte count. Node's
+ * `buffer.utf8Write` where there is one: `buffer.write` checks and normalizes its arguments first,
+ * which costs more than the encoding of a short record.
+ */
+const writeUtf8: (buffer: Buffer, s: string, at: number) => number =
+  typeof (Buffer.prototype as { utf8Write?: unknown }).utf8Write === 'function'
+    ? (buffer, s, at) => (buffer as unknown as { utf8Write(s: string, at: number): number }).utf8Write(s, at)
+    : (buffer, s, at) => buffer.write(s, at, 'utf8');
+
 function put(buffer: Buffer, at: number, bytes: Uint8Array): number {
   const n = bytes.length;
   for (let i = 0; i < n; i++) buffer[at + i] = bytes[i] as number;
@@ -257,7 +267,7 @@ export class RecordBuffer {
     at = put(buffer, at, TYPE_KEY);
     at = put(buffer, at, type);
     at = put(buffer, at, PAYLOAD_KEY);
-    at += buffer.write(body, at, 'utf8');
+    at += writeUtf8(buffer, body, at);
     buffer[at] = 0x7d; // }
     const end = at + 1;
     let crc = crc32Of(buffer, start, end);
