@@ -97,10 +97,12 @@ export function createRealScheduler(options: RealSchedulerOptions = {}): Schedul
     drainPending = false;
   };
 
+  // Read once: the getter goes into Node's internals on every call, and the origin never changes.
+  const origin = performance.timeOrigin;
   return {
     kind: 'real',
     throughput,
-    now: () => performance.timeOrigin + performance.now(),
+    now: () => origin + performance.now(),
     enqueue(task) {
       queue.push(task);
       if (!drainPending) {
