@@ -184,7 +184,7 @@ type Repair = { readonly kind: 'truncate'; readonly to: number } | { readonly ki
 
 const DEFAULTS = {
   batchMaxEvents: 1000,
-  batchMaxDelayMs: 2,
+  batchMaxDelayMs: 5,
   segmentMaxBytes: 64 * 1024 * 1024,
   retainMaxBytes: Number.POSITIVE_INFINITY,
   retainMaxAgeMs: Number.POSITIVE_INFINITY,

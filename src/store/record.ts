@@ -146,26 +146,31 @@ export function encodeEvent(event: LoggedEvent): string {
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 const SEQ_OPEN = Buffer.from('{"meta":{"seq":');
 const TIME_KEY = Buffer.from(',"time":');
-const SOURCE_KEY = Buffer.from(',"source":');
-const TYPE_KEY = Buffer.from('},"type":');
-const PAYLOAD_KEY = Buffer.from(',"payload":');
 /** The fixed bytes of a record (keys, braces, checksum, space, newline) and room for a seq and a time. */
-const RECORD_OVERHEAD = SEQ_OPEN.length + TIME_KEY.length + SOURCE_KEY.length + TYPE_KEY.length + PAYLOAD_KEY.length + 2 + PREFIX + 64;
+const RECORD_OVERHEAD = SEQ_OPEN.length + TIME_KEY.length + 2 + PREFIX + 64;
 
 /**
- * Quoted strings as UTF-8 bytes (`"node"`): a node writes the same few sources and types again
- * and again. Forgotten all at once when it holds too many.
+ * The bytes between a record's time and its payload, `,"source":"node"},"type":"NewBlock","payload":`,
+ * by source and type: a node writes the same few pairs again and again. Forgotten all at once when
+ * they are too many.
  */
-const quoted = new Map<string, Buffer>();
-const QUOTED_MAX = 4096;
+const middles = new Map<string, Map<string, Buffer>>();
+let middleCount = 0;
+const MIDDLES_MAX = 4096;
 
-function quotedBytes(s: string): Buffer {
-  let bytes = quoted.get(s);
-  if (bytes === undefined) {
-    if (quoted.size >= QUOTED_MAX) quoted.clear();
-    bytes = Buffer.from(quoteString(s), 'utf8');
-    quoted.set(s, bytes);
+function middleBytes(source: string, type: string): Buffer {
+  let byType = middles.get(source);
+  let bytes = byType?.get(type);
+  if (bytes !== undefined) return bytes;
+  if (middleCount >= MIDDLES_MAX) {
+    middles.clear();
+    middleCount = 0;
+    byType = undefined;
   }
+  if (byType === undefined) middles.set(source, (byType = new Map<string, Buffer>()));
+  bytes = Buffer.from(`,"source":${quoteString(source)}},"type":${quoteString(type)},"payload":`, 'utf8');
+  byType.set(type, bytes);
+  middleCount++;
   return bytes;
 }
 
@@ -251,22 +256,18 @@ export class RecordBuffer {
   /** Appends the record of `event`, checked by {@link eventBody}, which gave `body`. */
   append(event: LoggedEvent, body: string): void {
     const { meta } = event;
-    const source = quotedBytes(meta.source);
-    const type = quotedBytes(event.type);
+    const middle = middleBytes(meta.source, event.type);
     // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2; JSON.stringify
     // escapes lone surrogates).
-    this.reserve(this.used + RECORD_OVERHEAD + source.length + type.length + body.length * 3);
+    this.reserve(this.used + RECORD_OVERHEAD + middle.length + body.length * 3);
     const buffer = this.buffer;
     const start = this.used + PREFIX;
     let at = put(buffer, start, SEQ_OPEN);
     at = putDigits(buffer, at, meta.seq);
     at = put(buffer, at, TIME_KEY);
     at = putTime(buffer, at, meta.time);
-    at = put(buffer, at, SOURCE_KEY);
-    at = put(buffer, at, source);
-    at = put(buffer, at, TYPE_KEY);
-    at = put(buffer, at, type);
-    at = put(buffer, at, PAYLOAD_KEY);
+    buffer.set(middle, at);
+    at += middle.length;
     at += writeUtf8(buffer, body, at);
     buffer[at] = 0x7d; // }
     const end = at + 1;
