@@ -38,6 +38,7 @@ import { generated } from './generated-code.js';
 import {
   arrayWriter,
   literalWriter,
+  notCompiled,
   objectWriter,
   quoteSafe,
   quoteString,
@@ -572,17 +573,30 @@ interface Field {
  * ```
  */
 export function object<const S extends Shape>(shape: S): ObjectCheck<ObjectType<S>, S> {
-  return objectCheck(shape, true);
+  return objectCheck(shape, 'compiled');
 }
 
 /**
  * {@link object} without generated code: the loop its compiled form is checked against. @internal
  */
 export function interpretedObject<const S extends Shape>(shape: S): ObjectCheck<ObjectType<S>, S> {
-  return objectCheck(shape, false);
+  return objectCheck(shape, 'interpreted');
 }
 
-function objectCheck<const S extends Shape>(shape: S, compiled: boolean): ObjectCheck<ObjectType<S>, S> {
+/**
+ * {@link object} whose field loop and writer must be generated code, made at once: throws where
+ * the code cannot be made (no fields, more than 32, code generation
+ * forbidden, or generated text that does not compile), where {@link object} falls back to the
+ * loop. For tests, which must see the generated code itself, not the fallback. @internal
+ */
+export function compiledObject<const S extends Shape>(shape: S): ObjectCheck<ObjectType<S>, S> {
+  return objectCheck(shape, 'compiled-only');
+}
+
+/** How an object check reads fields: generated code with the loop as fallback, the loop, or generated code only. */
+type ObjectMode = 'compiled' | 'interpreted' | 'compiled-only';
+
+function objectCheck<const S extends Shape>(shape: S, mode: ObjectMode): ObjectCheck<ObjectType<S>, S> {
   const keys = Object.keys(shape);
   const fields: readonly Field[] = keys.map((key) => {
     const check = shape[key] as Check<unknown>;
@@ -599,16 +613,16 @@ function objectCheck<const S extends Shape>(shape: S, compiled: boolean): Object
     }
   };
   // Written out on first use: most shapes (options, manifests) are checked a few times at most.
-  let fieldsOf: FieldsOf | null = null;
+  let fieldsOf: FieldsOf | null = mode === 'compiled-only' ? (compileFields(fields, unknownFields) ?? notCompiled('an object check')) : null;
   const checkObject = Object.assign(
     container(expected, (value, path, issues): ObjectType<S> => {
       if (!plainOr(value, path, expected, issues)) return NOTHING;
-      fieldsOf ??= (compiled ? compileFields(fields, unknownFields) : null) ?? genericFields(fields, unknownFields);
+      fieldsOf ??= (mode === 'compiled' ? compileFields(fields, unknownFields) : null) ?? genericFields(fields, unknownFields);
       return fieldsOf(value, path, issues) as ObjectType<S>;
     }),
     { shape },
   );
-  const write = objectWriter(fields);
+  const write = objectWriter(fields, { compiled: mode === 'compiled-only' ? 'only' : mode === 'compiled' });
   return write === null ? checkObject : withWriter(checkObject, write);
 }
 

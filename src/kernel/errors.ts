@@ -54,7 +54,8 @@ export class ModactorError extends Error {
   override readonly name = 'ModactorError';
   readonly code: ModactorErrorCode;
   readonly issues: readonly ValidationIssue[];
-  override readonly cause?: unknown;
+  // Declared, not a field: like an Error made without one, no own `cause` unless given.
+  declare readonly cause?: unknown;
 
   constructor(
     code: ModactorErrorCode,

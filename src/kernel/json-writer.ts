@@ -173,9 +173,11 @@ export interface WrittenField {
 /**
  * The writer of an object check's results, or null when a field's check has none (or a field is
  * named `__proto__`, which reading by name would not find). Fields in the order of the copy's own
- * keys; an optional one only when present. `compiled: false` (for tests) keeps the loop.
+ * keys; an optional one only when present. For tests: `compiled: false` keeps the loop,
+ * `compiled: 'only'` generates the code at once and throws where it cannot (instead of falling
+ * back to the loop).
  */
-export function objectWriter(fields: readonly WrittenField[], options: { readonly compiled?: boolean } = {}): JsonWriter | null {
+export function objectWriter(fields: readonly WrittenField[], options: { readonly compiled?: boolean | 'only' } = {}): JsonWriter | null {
   const parts: Part[] = [];
   for (const field of fields) {
     const write = writerOf(field.check);
@@ -193,9 +195,15 @@ export function objectWriter(fields: readonly WrittenField[], options: { readonl
   const indexes = parts.filter((part) => isArrayIndex(part.key)).sort((a, b) => Number(a.key) - Number(b.key));
   parts.splice(0, parts.length, ...indexes, ...parts.filter((part) => !isArrayIndex(part.key)));
   // Written out on first use: most shapes (options, manifests) are never written.
-  let write: JsonWriter | null = null;
   const compiled = options.compiled ?? true;
+  if (compiled === 'only') return compileObjectWriter(parts) ?? notCompiled('an object writer');
+  let write: JsonWriter | null = null;
   return (object: never) => (write ??= (compiled ? compileObjectWriter(parts) : null) ?? interpretedObjectWriter(parts))(object);
+}
+
+/** Where a test asked for generated code only and there is none (see {@link objectWriter}). @internal */
+export function notCompiled(what: string): never {
+  throw new Error(`Expected ${what} to be generated code, got none (no fields, more than 32, or code generation failed)`);
 }
 
 /** A canonical array index ("0", "7", "10", not "07"), which objects keep ahead of other keys. */

@@ -79,6 +79,16 @@ describe('spawning from a context', () => {
     await shutdown(sim);
   });
 
+  it('looks actors up by their absolute path only', async () => {
+    const sim = simulated();
+    const ref = sim.system.spawn<unknown>({ receive: () => undefined }, { name: 'b' });
+    await sim.scheduler.runUntilIdle();
+    expect(sim.system.lookup('/b')).toBe(ref);
+    // Not a relative path, nor one whose tail happens to name an actor, nor the root.
+    for (const path of ['b', 'ab', '', '/', '/b/', '/c']) expect(sim.system.lookup(path)).toBeUndefined();
+    await shutdown(sim);
+  });
+
   it('names a top-level child that exceeded its own restart limit by its path', async () => {
     const sim = simulated();
     const ref = sim.system.spawn<'crash'>(

@@ -13,6 +13,7 @@ import {
   fraction,
   func,
   hex64,
+  interpretedObject,
   isPlainObject,
   issue,
   jsonValue,
@@ -20,6 +21,7 @@ import {
   nonEmptyString,
   nonNegativeInteger,
   nonNegativeNumber,
+  compiledObject,
   object,
   oneOf,
   optional,
@@ -761,5 +763,44 @@ describe('what the containers expect, in words', () => {
 
   it('isPlainObject is false for an array without a prototype', () => {
     expect(isPlainObject(Object.setPrototypeOf([], null))).toBe(false);
+  });
+});
+
+describe('details the mutation campaign found unasserted', () => {
+  it('names every field of an object in what it expects, comma-separated', () => {
+    expect(run(object({ a: boolean, b: string }), 1)).toEqual([at('payload', 'an object { a, b }', 'number 1')]);
+  });
+
+  it('refuses, as hex64, anything that is not a string, even an object that reads as 64 hex digits', () => {
+    const lookalike = { length: 64, toString: () => 'ab'.repeat(32) };
+    expect(run(hex64, lookalike)).toHaveLength(1);
+  });
+
+  it('isPlainObject is false for a function without a prototype', () => {
+    expect(isPlainObject(Object.setPrototypeOf(() => undefined, null))).toBe(false);
+  });
+
+  it('a refined check expects what its base expects, where a field of it is missing', () => {
+    const check = object({ n: refine(nonNegativeInteger, () => undefined) });
+    expect(run(check, {})).toEqual([at('payload.n', 'a non-negative safe integer', 'nothing (required field missing)')]);
+  });
+
+  it('reports an item or field whose read throws once, at its own path, in every form of the checks', () => {
+    const throwingItem = new Proxy(['a', 'b'], {
+      get(target, key, receiver) {
+        if (key === '1') throw new Error('no');
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    expect(run(arrayOf(string), throwingItem)).toEqual([at('payload[1]', 'a string', 'a value that threw when read')]);
+    const throwingField = {
+      a: 'x',
+      get b(): string {
+        throw new Error('no');
+      },
+    };
+    for (const form of [object, interpretedObject, compiledObject]) {
+      expect(run(form({ a: string, b: string }), throwingField)).toEqual([at('payload.b', 'a string', 'a value that threw when read')]);
+    }
   });
 });

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   arrayOf,
+  compiledObject,
   hex64,
   interpretedObject,
   nonNegativeInteger,
@@ -14,6 +15,8 @@ import {
   type Shape,
 } from '../../src/kernel/checks.js';
 import type { ValidationIssue } from '../../src/kernel/errors.js';
+import { generated } from '../../src/kernel/generated-code.js';
+import { jsonWriterOf, objectWriter } from '../../src/kernel/json-writer.js';
 
 /**
  * `object()` writes its field loop out as code per shape (a call site per field, the copy built by
@@ -87,12 +90,14 @@ describe('compiled object checks', () => {
             const leaf = LEAVES[f.leaf] as Check<unknown>;
             Object.defineProperty(shape, f.key, { value: f.optional ? optional(leaf) : leaf, enumerable: true, writable: true, configurable: true });
           }
-          const compiled = object(shape as Shape);
+          // The generated code alone (object() would fall back to the loop and hide a broken one).
+          const compiled = compiledObject(shape as Shape);
           const interpreted = interpretedObject(shape as Shape);
           const value = input(entries);
           const a = run(compiled, value);
           const b = run(interpreted, value);
           expect(a).toEqual(b);
+          expect(run(object(shape as Shape), value)).toEqual(b);
           if (a.result !== null) {
             expect(Object.isFrozen(a.result)).toBe(true);
             expect(Object.getPrototypeOf(a.result)).toBe(Object.prototype);
@@ -101,6 +106,44 @@ describe('compiled object checks', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it('generate the code of shapes of 1 to 32 fields, and leave the loop to none or more', () => {
+    const shapeOf = (count: number): Shape => Object.fromEntries(Array.from({ length: count }, (_, i) => [`f${i}`, nonNegativeInteger]));
+    const valueOf = (count: number): Record<string, number> => Object.fromEntries(Array.from({ length: count }, (_, i) => [`f${i}`, i]));
+    for (const count of [1, 2, 31, 32]) {
+      const issues: ValidationIssue[] = [];
+      const parsed = compiledObject(shapeOf(count))(valueOf(count), 'payload', issues);
+      expect(issues).toEqual([]);
+      expect(parsed).toEqual(valueOf(count));
+      const write = objectWriter(
+        Object.keys(shapeOf(count)).map((key) => ({ key, check: nonNegativeInteger, optional: false })),
+        { compiled: 'only' },
+      ) as unknown as (value: unknown) => string;
+      expect(write(parsed)).toBe(JSON.stringify(valueOf(count)));
+    }
+    for (const count of [0, 33]) {
+      expect(() => compiledObject(shapeOf(count))).toThrow(/an object check to be generated code/);
+      // object() takes the loop there, with the same results.
+      const issues: ValidationIssue[] = [];
+      const check = object(shapeOf(count));
+      const parsed = check(valueOf(count), 'payload', issues);
+      expect(issues).toEqual([]);
+      expect(parsed).toEqual(valueOf(count));
+      expect(jsonWriterOf(check)(parsed)).toBe(JSON.stringify(valueOf(count)));
+    }
+    const fields = Array.from({ length: 33 }, (_, i) => ({ key: `f${i}`, check: nonNegativeInteger, optional: false }));
+    expect(() => objectWriter(fields, { compiled: 'only' })).toThrow(/generated code/);
+    expect(() => objectWriter([], { compiled: 'only' })).toThrow(/generated code/);
+  });
+
+  it('make generated code from a function body, or null where it does not compile', () => {
+    expect(generated<number, number>('x', ['return x + 1;'], 41)).toBe(42);
+    expect(generated<number, () => number>('x', ['const y = x * 2;', 'return () => y;'], 21)?.()).toBe(42);
+    // Strict code: no implicit global, no `this`.
+    expect(generated<number, unknown>('x', ['return this;'], 0)).toBeUndefined();
+    expect(generated<number, unknown>('x', ['undeclared = x;', 'return 1;'], 0)).toBeNull();
+    expect(generated<number, unknown>('x', ['return (;'], 0)).toBeNull();
   });
 
   it('copy every field of a shape whose keys are all present through the literal, prototype untouched', () => {

@@ -26,6 +26,9 @@ describe('ModactorError', () => {
     const error = new ModactorError('invalid-argument', 'bad');
     expect(error.issues).toEqual([]);
     expect(error.cause).toBeUndefined();
+    // No own `cause` at all, as an Error made without one (loggers print a `cause: undefined` otherwise).
+    expect(Object.hasOwn(error, 'cause')).toBe(false);
+    expect(Object.hasOwn(new ModactorError('invalid-argument', 'bad', {}), 'cause')).toBe(false);
   });
 });
 

@@ -22,7 +22,7 @@ import { jsonWriterOf, objectWriter, timeJson, writerOf } from '../../src/kernel
 import type { ValidationIssue } from '../../src/kernel/errors.js';
 import { nodeCatalogue } from '../../src/events/node-catalogue.js';
 import { ownPayloadWriter } from '../../src/events/catalogue.js';
-import { acceptedPayloadJson } from '../../src/node/payload-json.js';
+import { acceptedEvents, acceptedPayloadJson } from '../../src/node/payload-json.js';
 import { nodeEventArbitrary, nodeEventTypes } from '../events/arbitraries.js';
 
 /**
@@ -54,7 +54,11 @@ const LEAVES: readonly { readonly check: Check<unknown>; readonly value: fc.Arbi
   { check: refine(nonNegativeInteger, () => undefined), value: fc.nat() },
 ];
 
-const KEYS = ['a', 'height', 'constructor', 'a b', '"q"', 'line\u2028sep', 'new\nline', '0', '7', 'é'];
+/**
+ * Field names: odd characters, and names an object orders ahead of the others (array indexes,
+ * `0` to `4294967294`) next to names that only look like one (`4294967295`, `07`, `-1`, `1.5`).
+ */
+const KEYS = ['a', 'height', 'constructor', 'a b', '"q"', 'line\u2028sep', 'new\nline', '0', '7', '10', 'é', '4294967294', '4294967295', '07', '-1', '1.5'];
 
 describe('JSON writers of checks', () => {
   it('write every value a leaf, array or record check returns as JSON.stringify does', () => {
@@ -63,7 +67,8 @@ describe('JSON writers of checks', () => {
         const { check } = LEAVES[i] as (typeof LEAVES)[number];
         const result = parsed(check, value);
         fc.pre(result.ok);
-        expect(writerOf(check)).not.toBeNull();
+        // Its own writer, not JSON.stringify as a fallback.
+        expect(writerOf(check)).toBeTypeOf('function');
         expect(jsonWriterOf(check)(result.value)).toBe(JSON.stringify(result.value));
       }),
       { numRuns: 3000 },
@@ -92,13 +97,29 @@ describe('JSON writers of checks', () => {
           fc.pre(result.ok);
           expect(jsonWriterOf(check)(result.value)).toBe(JSON.stringify(result.value));
           const fieldsOf = fields.map((f) => ({ key: f.key, check: (LEAVES[f.leaf] as (typeof LEAVES)[number]).check, optional: f.optional }));
-          const interpreted = objectWriter(fieldsOf, { compiled: false }) as unknown as (value: unknown) => string;
           const plain = parsed(inner, input).value;
-          expect(interpreted(plain)).toBe(JSON.stringify(plain));
+          // Both forms on their own: the generated code (no fallback to hide it) and the loop.
+          for (const compiled of ['only', false] as const) {
+            const write = objectWriter(fieldsOf, { compiled }) as unknown as (value: unknown) => string;
+            expect(write(plain)).toBe(JSON.stringify(plain));
+          }
         },
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it('write a whole accepted event only with the stamp a router gives, and leave any other to JSON.stringify', () => {
+    const events = acceptedEvents(nodeCatalogue);
+    const { type, payload } = nodeCatalogue.validate({ type: 'NewBlock', payload: { blockHash: 'ab'.repeat(32), height: 7 } });
+    const meta = { source: 'node', seq: 3, time: 1718000000000.5 };
+    expect(events.writes('NewBlock')).toBe(true);
+    expect(JSON.parse(events.json({ type, payload, meta }) as string)).toEqual({ type, payload, meta });
+    expect(events.writes('ModuleLoaded')).toBe(false);
+    expect(events.json({ type: 'ModuleLoaded', payload: {}, meta })).toBeNull();
+    for (const odd of [undefined, { ...meta, source: 5 }, { ...meta, seq: 1.5 }, { ...meta, time: Number.NaN }]) {
+      expect(events.json({ type, payload, meta: odd })).toBeNull();
+    }
   });
 
   it('write every node event payload as JSON.stringify does, most of them without it', () => {

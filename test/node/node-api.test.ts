@@ -160,6 +160,21 @@ describe('refusals', () => {
     await node.shutdown();
   });
 
+  it('adds to what a module has, for a later subscription of a frozen list as for any other', async () => {
+    const { node, scheduler } = simNode(510);
+    const m = recorder('m', [EventType.NewBlock]);
+    await node.load(m.module);
+    await node.events.subscribe('m', Object.freeze([EventType.NewTransaction]));
+    await node.events.subscribe('m', [EventType.NewTransaction, EventType.NewBlock]); // nothing new
+    node.publisher.newBlock(hash(1), 1);
+    node.publisher.newTransaction(hash(2));
+    await scheduler.runAll();
+    expect(m.seen).toEqual(['NewBlock(1)', 'NewTransaction']);
+    expect(await node.events.getSubscribers(EventType.NewBlock)).toEqual(['m']);
+    expect(await node.events.getSubscribers(EventType.NewTransaction)).toEqual(['m']);
+    await node.shutdown();
+  });
+
   it('keeps an unsubscription for the module\'s next incarnations', async () => {
     const { node, scheduler } = simNode(508);
     const m = recorder('m', [EventType.NewBlock], {

@@ -347,8 +347,13 @@ describe('shutdown', () => {
     await node.load(sink.module);
     const isShuttingDown = (e: unknown): boolean => isModactorError(e, 'node-shutting-down');
     const late = defineModule({ name: 'late', version: '1.0.0', subscribe: [EventType.NewBlock], handle() {} });
+    // Only a stopped node says what it had to kill, and a running one has no such field at all.
+    expect(Object.hasOwn(node.status(), 'killedAtShutdown')).toBe(false);
     const shutdown = node.shutdown('test');
-    await expect(node.load(late)).rejects.toSatisfy(isShuttingDown);
+    await expect(node.load(late)).rejects.toMatchObject({
+      code: 'node-shutting-down',
+      message: 'The node is shutting-down: loads, unloads, reloads and subscription changes are refused',
+    });
     await expect(node.unload('sink')).rejects.toSatisfy(isShuttingDown);
     await expect(node.reload('sink')).rejects.toSatisfy(isShuttingDown);
     await expect(node.events.subscribe('sink', [EventType.HealthCheck])).rejects.toSatisfy(isShuttingDown);
