@@ -161,7 +161,7 @@ const commands = fc.commands(
     fc.constant(new TakeSystem()),
     fc.constant(new Close()),
   ],
-  { maxCommands: 80 },
+  { maxCommands: 80, size: 'max' },
 );
 
 /**

@@ -142,7 +142,7 @@ function checkLedger(ledger: Ledger): void {
   expect([...outcomes.keys()], 'outcomes of messages never offered').toEqual([]);
 }
 
-const scenario = fc.tuple(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(action, { minLength: 1, maxLength: 40 }));
+const scenario = fc.tuple(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(action, { minLength: 1, maxLength: 40, size: 'max' }));
 const accountingLaw = () =>
   fc.asyncProperty(scenario, async ([seed, actions]) => {
     checkLedger(await runScenario(seed, actions));

@@ -17,7 +17,7 @@ const countWithin = (times: readonly number[], now: number, withinMs: number): n
 const requests = fc.record({
   maxRestarts: fc.integer({ min: 0, max: 4 }),
   withinMs: fc.integer({ min: 1, max: 100 }),
-  gaps: fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 40 }),
+  gaps: fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 40, size: 'max' }),
 });
 
 /** RestartWindow agrees with the model: accept exactly when fewer than max in (now - W, now]. */
@@ -38,7 +38,7 @@ const windowMatchesModel = (make: WindowFactory) =>
 const crashes = fc.record({
   maxRestarts: fc.integer({ min: 1, max: 4 }),
   withinMs: fc.integer({ min: 10, max: 200 }),
-  gaps: fc.array(fc.integer({ min: 0, max: 80 }), { minLength: 1, maxLength: 25 }),
+  gaps: fc.array(fc.integer({ min: 0, max: 80 }), { minLength: 1, maxLength: 25, size: 'max' }),
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
 });
 

@@ -70,7 +70,7 @@ const drive: fc.Arbitrary<Drive> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ type: 'idle' as const }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 30 }) }) },
 );
-const program: fc.Arbitrary<Program> = fc.array(fc.record({ send: fc.nat(99), then: drive }), { minLength: 1, maxLength: 25 });
+const program: fc.Arbitrary<Program> = fc.array(fc.record({ send: fc.nat(99), then: drive }), { minLength: 1, maxLength: 25, size: 'max' });
 
 const sameSeedSameTrace = (make: SchedulerFactory) =>
   fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), program, async (seed, p) => {

@@ -76,7 +76,7 @@ const steps = fc.array(
     fc.integer({ min: 1, max: 20 }).map((n) => ({ publish: n }) as const),
     fc.integer({ min: 1, max: 8 }).map((n) => ({ ack: n }) as const),
   ),
-  { minLength: 1, maxLength: 40 },
+  { minLength: 1, maxLength: 40, size: 'max' },
 );
 
 /** Unhandled events never exceed the capacity plus the one in hand; every offer is counted once. */

@@ -136,7 +136,38 @@ describe('JSON writers of checks', () => {
     expect(written.length).toBeGreaterThan(nodeEventTypes.length / 2);
   });
 
+  it('give each check its own writer when it is made', () => {
+    // Made inside the test: a mutation run credits what a check's construction runs to the test
+    // that makes it, and the LEAVES above are made at import.
+    const made: readonly [Check<unknown>, unknown][] = [
+      [oneOf('a', 1, true), 'a'],
+      [recordOf(finiteNumber), { x: 1.5, '0': -2 }],
+      [refine(nonNegativeInteger, () => undefined), 7],
+      [arrayOf(boolean), [true, false]],
+      [object({ a: string, b: optional(finiteNumber) }), { a: 'q"', b: 2 }],
+    ];
+    for (const [check, value] of made) {
+      expect(writerOf(check)).toBeTypeOf('function');
+      const result = parsed(check, value);
+      expect(result.ok).toBe(true);
+      expect(jsonWriterOf(check)(result.value)).toBe(JSON.stringify(result.value));
+    }
+  });
+
+  it('refuse to make an object writer of generated code only where none can be generated', () => {
+    const fields = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, check: string, optional: false }));
+    expect(() => objectWriter(fields(33), { compiled: 'only' })).toThrow(/generated/);
+    expect(() => objectWriter(fields(0), { compiled: 'only' })).toThrow(/generated/);
+    // Otherwise the loop writes what the generated code would not.
+    expect((objectWriter(fields(33)) as unknown as (v: unknown) => string)(Object.fromEntries(fields(33).map((f) => [f.key, 'v'])))).toBe(
+      JSON.stringify(Object.fromEntries(fields(33).map((f) => [f.key, 'v']))),
+    );
+  });
+
   it('have no writer where the check cannot tell enough: jsonValue, hand-written checks, a __proto__ field', () => {
+    expect(writerOf(recordOf(jsonValue))).toBeNull();
+    expect(writerOf(refine(jsonValue, () => undefined))).toBeNull();
+    expect(jsonWriterOf(recordOf(jsonValue))({ a: [1] })).toBe('{"a":[1]}');
     expect(writerOf(jsonValue)).toBeNull();
     expect(writerOf((value: unknown) => value)).toBeNull();
     expect(writerOf(object({ ['__proto__']: string }))).toBeNull();
