@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActorContext, ActorRef } from '../../src/index.js';
-import { gate, outcome, shutdown, simulated } from './support.js';
+import { gate, outcome, shutdown, simulated, traceOf } from './support.js';
 
 describe('actors', () => {
   it('gives each actor a name, a path in the tree, and an id: the nanoid of its incarnation', async () => {
@@ -91,6 +91,30 @@ describe('actors', () => {
     await scheduler.runUntilIdle();
     expect(await reason).toEqual({ kind: 'normal' });
     expect(handled).toEqual(['a', 'last']);
+    expect(system.deadLetterCounts()['lost-on-termination']).toBe(1);
+    await shutdown(sim);
+  });
+
+  it('never counts a handler that ends after its actor was killed as handled: its message is lost, once', async () => {
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    const trace = traceOf(system);
+    const held = gate();
+    const ref = system.spawn<string>(() => held.promise, { name: 'stuck', shutdownTimeoutMs: 100 });
+    ref.tell('in-hand');
+    await scheduler.runUntilIdle();
+    const stopped = system.stop(ref);
+    await scheduler.runAll();
+    await stopped;
+    expect(await system.whenTerminated(ref)).toMatchObject({ kind: 'killed' });
+    // The abandoned handler ends now: too late, its actor is gone.
+    held.open();
+    await scheduler.runAll();
+    expect(trace.filter((line) => line.includes('in-hand'))).toEqual([
+      'offered /stuck user in-hand',
+      'delivered /stuck in-hand',
+      'dead-letter /stuck lost-on-termination in-hand',
+    ]);
     expect(system.deadLetterCounts()['lost-on-termination']).toBe(1);
     await shutdown(sim);
   });
