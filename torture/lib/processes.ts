@@ -3,7 +3,14 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 
-/** True once `pid` has exited: no such process, or a zombie nobody reaped yet. */
+/** The kernel's flag of a task that has begun to exit (`PF_EXITING`, include/linux/sched.h). */
+const PF_EXITING = 0x4;
+
+/**
+ * True once `pid` has exited: no such process, a zombie nobody reaped yet, or a process already
+ * exiting. The last matters to whoever waits for a process's pipes to close: the kernel closes an
+ * exiting process's files before it makes it a zombie, so end-of-file can come a moment earlier.
+ */
 export function exited(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -11,7 +18,9 @@ export function exited(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
   try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true;
+    // After the command's closing parenthesis: state, ppid, pgrp, session, tty, tpgid, flags.
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[6]) & PF_EXITING) !== 0;
   } catch {
     return true;
   }
