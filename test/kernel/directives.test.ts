@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActorRef, Directive, Failure } from '../../src/index.js';
-import { shutdown, simulated } from './support.js';
+import { gate, shutdown, simulated } from './support.js';
 
 type Message = 'inc' | 'boom' | 'report';
 
@@ -104,6 +104,127 @@ describe('supervision directives', () => {
   it('escalates when decide returns something that is not a directive', async () => {
     const { sim, parentFailures } = await supervised(() => 'retry' as Directive);
     expect(parentFailures.map((f) => f.kind)).toEqual(['escalated']);
+    await shutdown(sim);
+  });
+
+  it('resume of a child that stopped itself before its supervisor decided leaves it stopped', async () => {
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    const busy = gate();
+    const stops: string[] = [];
+    const decided: string[] = [];
+    const sup = system.spawn<'hold'>(
+      {
+        onStart: (ctx) =>
+          void ctx.spawn<'quit'>(
+            {
+              receive: (_m, c) => {
+                c.stopSelf();
+                throw new Error('failed on its way out');
+              },
+              onStop: (_c, reason) => void stops.push(reason.kind),
+            },
+            { name: 'worker', restart: 'temporary' },
+          ),
+        // Busy in a handler: the child's failure waits until it is done, and the child ends meanwhile.
+        receive: () => busy.promise,
+      },
+      {
+        name: 'sup',
+        supervision: {
+          decide: (failure) => {
+            decided.push(failure.kind);
+            return 'resume';
+          },
+        },
+      },
+    );
+    await scheduler.runUntilIdle();
+    const worker = system.lookup<'quit'>('/sup/worker') as ActorRef<'quit'>;
+    sup.tell('hold');
+    await scheduler.runUntilIdle();
+    worker.tell('quit');
+    await scheduler.runUntilIdle();
+    expect(stops).toEqual(['normal']);
+    expect(worker.isAlive).toBe(false);
+    busy.open();
+    await scheduler.runUntilIdle();
+    expect(decided).toEqual(['thrown']);
+    expect(worker.isAlive).toBe(false);
+    expect(system.lookup('/sup/worker')).toBeUndefined();
+    await shutdown(sim);
+  });
+  it('a child stopped while its restart waits out the backoff is not started again', async () => {
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    let starts = 0;
+    const sup = system.spawn<'drop'>(
+      {
+        onStart: (ctx) =>
+          void ctx.spawn<'boom'>(
+            {
+              onStart: () => void starts++,
+              receive: () => {
+                throw new Error('boom');
+              },
+            },
+            { name: 'worker' },
+          ),
+        receive: async (_m, ctx) => void (await ctx.stopChild('worker')),
+      },
+      { name: 'sup', supervision: { decide: () => 'restart', backoff: { minMs: 1000, maxMs: 1000, jitter: 0 } } },
+    );
+    await scheduler.runUntilIdle();
+    const worker = system.lookup<'boom'>('/sup/worker') as ActorRef<'boom'>;
+    worker.tell('boom');
+    await scheduler.runUntilIdle();
+    expect(worker.isAlive).toBe(false);
+    sup.tell('drop');
+    await scheduler.runUntilIdle();
+    await scheduler.advanceBy(5000);
+    expect(starts).toBe(1);
+    expect(system.lookup('/sup/worker')).toBeUndefined();
+    await shutdown(sim);
+  });
+  it('a restart that waits longer does not start again a child whose own quicker restart already started it', async () => {
+    const sim = simulated();
+    const { scheduler, system } = sim;
+    const starts: string[] = [];
+    const child = (name: string) => ({
+      onStart: () => void starts.push(name),
+      receive: () => {
+        throw new Error(`${name} failed`);
+      },
+    });
+    system.spawn<never>(
+      {
+        onStart: (ctx) => {
+          ctx.spawn<'boom'>(child('a'), { name: 'a' });
+          ctx.spawn<'boom'>(child('b'), { name: 'b' });
+        },
+        receive: () => undefined,
+      },
+      {
+        name: 'sup',
+        supervision: {
+          strategy: 'rest-for-one',
+          decide: () => 'restart',
+          backoff: { minMs: 1000, maxMs: 4000, factor: 2, jitter: 0 },
+        },
+      },
+    );
+    await scheduler.runUntilIdle();
+    const a = system.lookup<'boom'>('/sup/a') as ActorRef<'boom'>;
+    const b = system.lookup<'boom'>('/sup/b') as ActorRef<'boom'>;
+    b.tell('boom'); // b alone restarts, in 1000 ms
+    await scheduler.runUntilIdle();
+    await scheduler.advanceBy(500);
+    a.tell('boom'); // a and the ones after it restart, in 2000 ms: b's own restart comes first
+    await scheduler.runUntilIdle();
+    await scheduler.advanceBy(5000);
+    expect(starts.filter((name) => name === 'a')).toHaveLength(2);
+    expect(starts.filter((name) => name === 'b')).toHaveLength(2);
+    expect(system.lookup('/sup/b')?.isAlive).toBe(true);
     await shutdown(sim);
   });
 });
