@@ -1,6 +1,8 @@
 import { createActor, type AnyStateMachine, type EventFromLogic, type InputFrom, type SnapshotFrom } from 'xstate';
 import { ActorCell } from './actor.js';
 import type { ActorContext, BehaviorFactory } from './behavior.js';
+import { issue } from './checks.js';
+import { describeValue, ModactorError } from './errors.js';
 import type { TimerHandle } from './scheduler.js';
 
 const TIMER_TICK = Symbol('modactor.timerTick');
@@ -9,6 +11,19 @@ interface TimerTick {
 }
 const isTick = (message: unknown): message is TimerTick =>
   typeof message === 'object' && message !== null && TIMER_TICK in message;
+
+const EXPECTED_EVENT = 'an event object with a string type';
+
+/** An xstate event, or a typed `invalid-argument` error: xstate itself would fail on it with a TypeError. */
+function machineEvent(message: unknown): { readonly type: string } {
+  if (typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string') {
+    return message as { readonly type: string };
+  }
+  const got = typeof message === 'object' && message !== null ? `${describeValue(message)} without a string type` : describeValue(message);
+  throw new ModactorError('invalid-argument', `a machine's message must be ${EXPECTED_EVENT}, got ${got}`, {
+    issues: [issue('', EXPECTED_EVENT, got)],
+  });
+}
 
 /**
  * Runs `fn` in the actor's turn after `ms`. For a kernel actor this goes through its system lane, so
@@ -32,7 +47,9 @@ export interface MachineBehaviorOptions<TMachine extends AnyStateMachine> {
  * Adapts an xstate v5 machine into a behaviour: each message is sent to the machine as an event,
  * one at a time; a machine that ends in an error state is a failure of the actor (supervised like a
  * throw); delayed transitions run on the actor system's scheduler clock, so they are simulated
- * exactly. A restart starts a fresh machine.
+ * exactly. A restart starts a fresh machine. A message that is not an event (an object with a string
+ * `type`) fails the actor with a `ModactorError` of code `invalid-argument`, before the machine sees
+ * it; its supervisor decides (`resume` keeps the machine as it was).
  *
  * @example
  * ```ts
@@ -87,7 +104,7 @@ export function fromMachine<TMachine extends AnyStateMachine>(
         },
         receive(message: unknown) {
           if (isTick(message)) message[TIMER_TICK]();
-          else actor.send(message as EventFromLogic<TMachine>);
+          else actor.send(machineEvent(message) as EventFromLogic<TMachine>);
           check();
         },
         onStop() {

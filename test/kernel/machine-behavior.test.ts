@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { assign, createMachine, fromCallback } from 'xstate';
-import { fromMachine, type ActorContext, type ActorRef, type BehaviorFactory, type Failure } from '../../src/index.js';
+import {
+  fromMachine,
+  isModactorError,
+  type ActorContext,
+  type ActorRef,
+  type BehaviorFactory,
+  type Failure,
+  type ModactorError,
+} from '../../src/index.js';
 import { gate, shutdown, simulated } from './support.js';
 
 type TrafficEvent = { type: 'go' } | { type: 'fault' } | { type: 'noise' } | { type: 'crash' };
@@ -111,6 +119,31 @@ describe('fromMachine', () => {
     fresh?.tell({ type: 'go' });
     await sim.scheduler.runUntilIdle();
     expect(values).toEqual(['red', 'green', 'red', 'green']);
+    await shutdown(sim);
+  });
+
+  it('refuses a message that is not an event with a typed failure, and resumed keeps the machine as it was', async () => {
+    const failures: Failure[] = [];
+    const sim = simulated({ supervision: { decide: (f) => (failures.push(f), 'resume') } });
+    const values: unknown[] = [];
+    const ref = sim.system.spawn(fromMachine(traffic, { onSnapshot: (s) => values.push(s.value) }), { name: 'light' });
+    const junk: unknown[] = [null, 'go', 42, { kind: 'go' }, { type: 7 }];
+    for (const message of junk) ref.tell(message as TrafficEvent);
+    ref.tell({ type: 'go' });
+    await sim.scheduler.runUntilIdle();
+    expect(failures.map((f) => f.kind)).toEqual(['thrown', 'thrown', 'thrown', 'thrown', 'thrown']);
+    const errors = failures.map((f) => (f.kind === 'thrown' ? f.error : undefined));
+    for (const error of errors) expect(isModactorError(error, 'invalid-argument')).toBe(true);
+    expect(errors.map((e) => (e as ModactorError).issues.map((i) => i.got))).toEqual([
+      ['null'],
+      ['"go"'],
+      ['number 42'],
+      ['an object without a string type'],
+      ['an object without a string type'],
+    ]);
+    expect(failures[0]?.message).toBe("a machine's message must be an event object with a string type, got null");
+    expect(ref.isAlive).toBe(true);
+    expect(values).toEqual(['red', 'green']);
     await shutdown(sim);
   });
 
