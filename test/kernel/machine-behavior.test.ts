@@ -127,20 +127,21 @@ describe('fromMachine', () => {
     const sim = simulated({ supervision: { decide: (f) => (failures.push(f), 'resume') } });
     const values: unknown[] = [];
     const ref = sim.system.spawn(fromMachine(traffic, { onSnapshot: (s) => values.push(s.value) }), { name: 'light' });
-    const junk: unknown[] = [null, 'go', 42, { kind: 'go' }, { type: 7 }];
+    const junk: unknown[] = [null, undefined, 'go', Object.assign(() => undefined, { type: 'go' }), { kind: 'go' }, { type: 7 }];
     for (const message of junk) ref.tell(message as TrafficEvent);
     ref.tell({ type: 'go' });
     await sim.scheduler.runUntilIdle();
-    expect(failures.map((f) => f.kind)).toEqual(['thrown', 'thrown', 'thrown', 'thrown', 'thrown']);
+    expect(failures.map((f) => f.kind)).toEqual(junk.map(() => 'thrown'));
     const errors = failures.map((f) => (f.kind === 'thrown' ? f.error : undefined));
     for (const error of errors) expect(isModactorError(error, 'invalid-argument')).toBe(true);
-    expect(errors.map((e) => (e as ModactorError).issues.map((i) => i.got))).toEqual([
-      ['null'],
-      ['"go"'],
-      ['number 42'],
-      ['an object without a string type'],
-      ['an object without a string type'],
-    ]);
+    expect(errors.map((e) => (e as ModactorError).issues.map(({ path, got }) => `${path}|${got}`))).toEqual([
+      '|null',
+      '|undefined',
+      '|"go"',
+      '|a function',
+      '|an object without a string type',
+      '|an object without a string type',
+    ].map((issue) => [issue]));
     expect(failures[0]?.message).toBe("a machine's message must be an event object with a string type, got null");
     expect(ref.isAlive).toBe(true);
     expect(values).toEqual(['red', 'green']);
