@@ -37,6 +37,7 @@ import { ModactorError, type ModactorErrorCode, type ValidationIssue } from './e
 import { generated } from './generated-code.js';
 import {
   arrayWriter,
+  type CodeMode,
   literalWriter,
   notCompiled,
   objectWriter,
@@ -593,10 +594,7 @@ export function compiledObject<const S extends Shape>(shape: S): ObjectCheck<Obj
   return objectCheck(shape, 'compiled-only');
 }
 
-/** How an object check reads fields: generated code with the loop as fallback, the loop, or generated code only. */
-type ObjectMode = 'compiled' | 'interpreted' | 'compiled-only';
-
-function objectCheck<const S extends Shape>(shape: S, mode: ObjectMode): ObjectCheck<ObjectType<S>, S> {
+function objectCheck<const S extends Shape>(shape: S, mode: CodeMode): ObjectCheck<ObjectType<S>, S> {
   const keys = Object.keys(shape);
   const fields: readonly Field[] = keys.map((key) => {
     const check = shape[key] as Check<unknown>;
@@ -622,7 +620,7 @@ function objectCheck<const S extends Shape>(shape: S, mode: ObjectMode): ObjectC
     }),
     { shape },
   );
-  const write = objectWriter(fields, { compiled: mode === 'compiled-only' ? 'only' : mode === 'compiled' });
+  const write = objectWriter(fields, mode);
   return write === null ? checkObject : withWriter(checkObject, write);
 }
 

@@ -23,6 +23,9 @@ export type PayloadJson = (type: string, payload: unknown) => string | undefined
 /** Writes the JSON text of a value its check returned. */
 export type JsonWriter = (value: never) => string;
 
+/** How a check or a writer runs: generated code with the loop as fallback, the loop, or generated code only (for tests). @internal */
+export type CodeMode = 'compiled' | 'interpreted' | 'compiled-only';
+
 const writers = new WeakMap<object, JsonWriter>();
 
 /** Registers `writer` as the JSON writer of the values `check` returns; returns the check. */
@@ -173,11 +176,11 @@ export interface WrittenField {
 /**
  * The writer of an object check's results, or null when a field's check has none (or a field is
  * named `__proto__`, which reading by name would not find). Fields in the order of the copy's own
- * keys; an optional one only when present. For tests: `compiled: false` keeps the loop,
- * `compiled: 'only'` generates the code at once and throws where it cannot (instead of falling
+ * keys; an optional one only when present. For tests: `'interpreted'` keeps the loop,
+ * `'compiled-only'` generates the code at once and throws where it cannot (instead of falling
  * back to the loop).
  */
-export function objectWriter(fields: readonly WrittenField[], options: { readonly compiled?: boolean | 'only' } = {}): JsonWriter | null {
+export function objectWriter(fields: readonly WrittenField[], mode: CodeMode = 'compiled'): JsonWriter | null {
   const parts: Part[] = [];
   for (const field of fields) {
     const write = writerOf(field.check);
@@ -195,10 +198,9 @@ export function objectWriter(fields: readonly WrittenField[], options: { readonl
   const indexes = parts.filter((part) => isArrayIndex(part.key)).sort((a, b) => Number(a.key) - Number(b.key));
   parts.splice(0, parts.length, ...indexes, ...parts.filter((part) => !isArrayIndex(part.key)));
   // Written out on first use: most shapes (options, manifests) are never written.
-  const compiled = options.compiled ?? true;
-  if (compiled === 'only') return compileObjectWriter(parts) ?? notCompiled('an object writer');
+  if (mode === 'compiled-only') return compileObjectWriter(parts) ?? notCompiled('an object writer');
   let write: JsonWriter | null = null;
-  return (object: never) => (write ??= (compiled ? compileObjectWriter(parts) : null) ?? interpretedObjectWriter(parts))(object);
+  return (object: never) => (write ??= (mode === 'compiled' ? compileObjectWriter(parts) : null) ?? interpretedObjectWriter(parts))(object);
 }
 
 /** Where a test asked for generated code only and there is none (see {@link objectWriter}). @internal */

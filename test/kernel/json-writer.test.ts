@@ -99,8 +99,8 @@ describe('JSON writers of checks', () => {
           const fieldsOf = fields.map((f) => ({ key: f.key, check: (LEAVES[f.leaf] as (typeof LEAVES)[number]).check, optional: f.optional }));
           const plain = parsed(inner, input).value;
           // Both forms on their own: the generated code (no fallback to hide it) and the loop.
-          for (const compiled of ['only', false] as const) {
-            const write = objectWriter(fieldsOf, { compiled }) as unknown as (value: unknown) => string;
+          for (const mode of ['compiled-only', 'interpreted'] as const) {
+            const write = objectWriter(fieldsOf, mode) as unknown as (value: unknown) => string;
             expect(write(plain)).toBe(JSON.stringify(plain));
           }
         },
@@ -156,8 +156,8 @@ describe('JSON writers of checks', () => {
 
   it('refuse to make an object writer of generated code only where none can be generated', () => {
     const fields = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, check: string, optional: false }));
-    expect(() => objectWriter(fields(33), { compiled: 'only' })).toThrow('Expected an object writer to be generated code');
-    expect(() => objectWriter(fields(0), { compiled: 'only' })).toThrow('Expected an object writer to be generated code');
+    expect(() => objectWriter(fields(33), 'compiled-only')).toThrow('Expected an object writer to be generated code');
+    expect(() => objectWriter(fields(0), 'compiled-only')).toThrow('Expected an object writer to be generated code');
     // Otherwise the loop writes what the generated code would not.
     expect((objectWriter(fields(33)) as unknown as (v: unknown) => string)(Object.fromEntries(fields(33).map((f) => [f.key, 'v'])))).toBe(
       JSON.stringify(Object.fromEntries(fields(33).map((f) => [f.key, 'v']))),
