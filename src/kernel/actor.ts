@@ -782,20 +782,15 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
 
   private async onChildExited(child: AnyCell, reason: ExitReason): Promise<void> {
     const slot = this.slotOf(child);
+    // A child this actor stopped or killed left its slot before its exit comes, and one killed with
+    // this actor is never handled: what comes past here stopped itself (`normal`).
     if (slot === undefined || slot.expectingExit) return;
     slot.current = null;
-    if (reason.kind === 'stopped') {
-      // Deliberately stopped by someone: not restarted.
+    if (slot.restart !== 'permanent') {
       this.removeSlot(slot);
       return;
     }
-    const failure = reason.kind === 'normal' ? null : reason.failure;
-    const restart = slot.restart === 'permanent' || (slot.restart === 'transient' && failure !== null);
-    if (!restart) {
-      this.removeSlot(slot);
-      return;
-    }
-    await this.restartFrom(slot, failure ?? { kind: 'crashed', message: `${child.path} exited normally` }, reason);
+    await this.restartFrom(slot, { kind: 'crashed', message: `${child.path} exited normally` }, reason);
   }
 
   /**
