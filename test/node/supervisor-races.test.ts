@@ -1,8 +1,10 @@
 /**
  * The module supervisor where its messages race: health windows whose timer fired while the
  * supervisor was busy, a window's end, a shutdown that starts late on the clock or meets a module
- * not started yet, hosts that cannot be built, reports from incarnations a restart or an unload
- * replaced; on a simulated clock, turns ordered by the scheduler.
+ * not started yet, hosts that cannot be built, a setup that failed, reports from incarnations an
+ * unload or a reload replaced, subscriptions made while a module starts, an incarnation that ends
+ * between its subscription and its announcement, an event manager slow to answer; on a simulated
+ * clock, turns ordered by the scheduler.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -16,7 +18,11 @@ import {
   type ModuleHealth,
   type NodeEvent,
   type NodeEventMap,
+  type Schedulable,
+  type Scheduler,
 } from '../../src/index.js';
+import { busPort } from '../../src/node/bus-port.js';
+import { createIncarnation } from '../../src/node/event-router.js';
 import { nodeInternals } from '../../src/node/node.js';
 import { memoryLogger } from '../kernel/support.js';
 import { block, drive, rejection, settle } from './support.js';
@@ -44,7 +50,7 @@ function watchedNode(options: { shutdownTimeoutMs?: number } = {}) {
 }
 
 /** A module that reports the health `healthAt[height]` for each NewBlock it takes (nothing for other heights). */
-function reporter(name: string, healthAt: Record<number, ModuleHealth>, more: Partial<ModuleDefinition> = {}): ModuleDefinition {
+function reporter(name: string, healthAt: Record<number, ModuleHealth>): ModuleDefinition {
   return defineModule({
     name,
     version: '1.0.0',
@@ -53,7 +59,6 @@ function reporter(name: string, healthAt: Record<number, ModuleHealth>, more: Pa
       const health = event.type === 'NewBlock' ? healthAt[event.payload.height] : undefined;
       if (health !== undefined) ctx.reportHealth(health);
     },
-    ...more,
   });
 }
 
@@ -274,5 +279,191 @@ describe('a module whose setup failed', () => {
     await settle(scheduler);
     expect(lines.filter((line) => line.msg === 'onStop failed')).toEqual([]);
     await drive(scheduler, node.shutdown());
+  });
+});
+
+describe('reports from an incarnation that is no longer its module\'s', () => {
+  it('ignores the health an incarnation reports while its module is reloaded', async () => {
+    const { node, scheduler, healthChanges } = watchedNode();
+    const leaving = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['NewBlock'],
+      handle: () => undefined,
+      stop(ctx) {
+        ctx.reportHealth('degraded');
+      },
+    });
+    await drive(scheduler, node.load(leaving));
+    await drive(scheduler, node.reload('m'));
+    await settle(scheduler);
+    expect(healthChanges()).toEqual([]);
+    expect(await drive(scheduler, node.modules())).toMatchObject([{ name: 'm', state: 'running', health: 'healthy' }]);
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('ignores an overflow of an incarnation whose module was unloaded while its membership events piled up', async () => {
+    const { node, scheduler, lines } = watchedNode();
+    const stuck = defineModule({
+      name: 'stuck',
+      version: '1.0.0',
+      subscribe: ['ModuleLoaded'],
+      mailboxCapacity: 1,
+      membershipCapacity: 1,
+      shutdownTimeoutMs: 100,
+      handle: () => new Promise<void>(() => undefined),
+    });
+    await drive(scheduler, node.load(stuck));
+    await settle(scheduler); // it holds its own ModuleLoaded, for ever
+    const port = busPort(node, 'here');
+    const unloaded = node.unload('stuck');
+    await scheduler.runUntilIdle(); // the supervisor waits for it to stop (killed at 100 ms)
+    for (const module of ['a', 'b', 'c']) port.announceRemote('there', module, '1.0.0'); // more than it has room for
+    await drive(scheduler, unloaded);
+    await settle(scheduler);
+    expect(lines.filter((line) => line.msg === 'membership events dropped: the module does not take its events')).toEqual([]);
+    expect(node.status()).toMatchObject({ state: 'running' });
+    await drive(scheduler, node.load(reporter('m', {})));
+    await drive(scheduler, node.shutdown());
+  });
+});
+
+describe('subscriptions', () => {
+  it('drops unknown types from a module\'s run-time subscription', async () => {
+    const { node, scheduler } = watchedNode();
+    const curious = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['NewBlock'],
+      setup(ctx) {
+        ctx.subscribe(['NewTransaction', 'NoSuchType' as 'NewBlock']);
+      },
+      handle: () => undefined,
+    });
+    await drive(scheduler, node.load(curious));
+    await settle(scheduler);
+    expect(await drive(scheduler, node.events.getSubscribers('NewTransaction'))).toEqual(['m']);
+    expect(await drive(scheduler, node.events.getSubscribers('NoSuchType'))).toEqual([]);
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('subscribes a module to types added from outside while it starts only with its handshake', async () => {
+    const { node, scheduler } = watchedNode();
+    let openSetup!: () => void;
+    const seen: string[] = [];
+    const slow = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['NewBlock'],
+      setup: () =>
+        new Promise<void>((resolve) => {
+          openSetup = resolve;
+        }),
+      handle(event: NodeEvent) {
+        seen.push(event.type);
+      },
+    });
+    const loading = node.load(slow);
+    await scheduler.runUntilIdle(); // its incarnation started, its setup runs
+    const subscribed = node.events.subscribe('m', ['NewTransaction']);
+    await scheduler.runUntilIdle();
+    await subscribed; // answered at once: the handshake will carry it
+    // Not subscribed yet: its handshake has not happened.
+    expect(node.publisher.newTransaction('ab'.repeat(32))).toMatchObject({ enqueued: 0 });
+    const subscribers = node.events.getSubscribers('NewTransaction');
+    await scheduler.runUntilIdle(); // no timer fires: the load's answer stays due
+    expect(await subscribers).toEqual([]);
+    openSetup();
+    await drive(scheduler, loading);
+    expect(await drive(scheduler, node.events.getSubscribers('NewTransaction'))).toEqual(['m']);
+    node.publisher.newTransaction('cd'.repeat(32));
+    await settle(scheduler);
+    expect(seen).toEqual(['NewTransaction']);
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('subscribes a loaded or reloaded module to its own types only', async () => {
+    const { node, scheduler } = watchedNode();
+    // The router's record of what each module's current incarnation is subscribed to.
+    const typesOf = (name: string) =>
+      (nodeInternals(node).router as unknown as { byModule: Map<string, { types: readonly string[] }> }).byModule.get(name)?.types;
+    await drive(scheduler, node.load(reporter('m', {})));
+    await settle(scheduler);
+    expect(typesOf('m')).toEqual(['NewBlock']);
+    await drive(scheduler, node.reload('m'));
+    await settle(scheduler);
+    expect(typesOf('m')).toEqual(['NewBlock']);
+    await drive(scheduler, node.shutdown());
+  });
+});
+
+describe('an incarnation that ends during its handshake', () => {
+  it('is not announced when it ended between its subscription and its announcement: its load fails', async () => {
+    const { node, scheduler, events } = watchedNode();
+    await drive(scheduler, node.load(reporter('first', {})));
+    // A host that stops itself on the first event it takes: the ModuleLoaded of `first`, replayed
+    // to it as its subscription is made, before the supervisor asks for its announcement.
+    const quitter: LoadableModule<NodeEventMap> = {
+      name: 'q',
+      version: '1.0.0',
+      subscribe: ['ModuleLoaded'],
+      restart: { type: 'temporary' },
+      instanceBehavior: (services) => ({
+        create(actx) {
+          const incarnation = createIncarnation<NodeEventMap>({
+            name: 'q',
+            version: '1.0.0',
+            ref: actx.self,
+            stats: services.router.statsFor('q'),
+            capacity: actx.mailboxCapacity,
+          });
+          return {
+            onStart() {
+              services.report({ kind: 'instance-started', incarnation });
+              services.report({ kind: 'handshake', incarnation, types: ['ModuleLoaded'] });
+            },
+            receive() {
+              actx.stopSelf();
+            },
+          };
+        },
+      }),
+    };
+    const refused = await rejection(scheduler, node.load(quitter));
+    expect(isModactorError(refused) && refused.code).toBe('module-startup-failed');
+    expect((refused as Error).message).toBe('Module "q" failed to start: not restarted');
+    expect(events.filter((event) => event.type === 'ModuleStarted').map((event) => event.payload)).toEqual([{ moduleName: 'first' }]);
+    expect(await drive(scheduler, node.events.getLoadedModules())).toEqual(['first']);
+    await drive(scheduler, node.shutdown());
+  });
+});
+
+describe('the event manager, slow to answer', () => {
+  it('is waited for up to a minute: a load completes though the event manager gets no turn for ten seconds', async () => {
+    const inner = createSimulatedScheduler({ seed: 1, autoRun: false });
+    // The node's scheduler, but the event manager's turns are held while `starving`.
+    let starving = true;
+    const held: Schedulable[] = [];
+    const scheduler: Scheduler = {
+      kind: 'simulated',
+      throughput: inner.throughput,
+      now: () => inner.now(),
+      setTimer: (delayMs, fn) => inner.setTimer(delayMs, fn),
+      random: () => inner.random(),
+      newId: () => inner.newId(),
+      enqueue(task) {
+        if (starving && (task as unknown as { path?: string }).path === '/events') held.push(task);
+        else inner.enqueue(task);
+      },
+    };
+    const node = createNode({ scheduler });
+    const loading = node.load(reporter('m', {}));
+    await inner.advanceBy(10_000); // the supervisor asked the event manager to subscribe m, and waits
+    expect(held).not.toEqual([]);
+    starving = false;
+    for (const task of held.splice(0)) inner.enqueue(task);
+    expect(await drive(inner, loading)).toMatchObject({ name: 'm', state: 'running' });
+    expect(node.status()).toMatchObject({ state: 'running' });
+    await drive(inner, node.shutdown());
   });
 });
