@@ -148,7 +148,6 @@ export class NodeStore<E extends EventMap> implements Durability<E> {
   }
 
   private async open(): Promise<void> {
-    const { router } = this.deps;
     const storeOptions: StoreOptions = {
       ...Object.fromEntries(Object.entries(this.options).filter(([key]) => key !== 'durableTypes')),
       dir: this.options.dir,
@@ -156,19 +155,23 @@ export class NodeStore<E extends EventMap> implements Durability<E> {
       logger: this.deps.logger,
       payloadJson: acceptedPayloadJson(this.deps.catalogue),
     };
-    let store: EventStore;
     try {
-      store = await openStore(storeOptions);
+      this.useStore(await openStore(storeOptions));
     } catch (error) {
       const failure =
         error instanceof ModactorError && error.code === 'store-failed'
           ? error
           : new ModactorError('store-failed', `Expected to open the node's store in ${this.options.dir}, got ${error instanceof Error ? error.message : describeValue(error)}`, { cause: error });
       this.failure = failure;
-      this.log.error({ err: error, dir: this.options.dir }, 'the node store could not be opened: the node failed');
       this.deps.onFailed(failure);
+      this.log.error({ err: error, dir: this.options.dir }, 'the node store could not be opened: the node failed');
       throw failure;
     }
+  }
+
+  /** Takes the opened store into service; a throw here (a log stream that fails) fails the opening. */
+  private useStore(store: EventStore): void {
+    const { router } = this.deps;
     this.store = store;
     router.continueAfter(store.lastSeq);
     this.restore(store.state.loaded);

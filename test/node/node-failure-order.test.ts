@@ -1,7 +1,7 @@
 /**
  * What a node answers when things fail in an unlucky order (src/node/node.ts): a store failing
- * after a node actor already failed the node, a store whose opening rejects without a failure of
- * its own, calls in flight when the supervisor fails, a supervisor that fails during the shutdown,
+ * after a node actor already failed the node, a store that throws while it takes the opened store
+ * into service, calls in flight when the supervisor fails, a supervisor that fails during the shutdown,
  * and a store that fails while the node shuts down.
  */
 import { pino } from 'pino';
@@ -62,10 +62,9 @@ describe('a node that already failed', () => {
   });
 });
 
-describe('a node whose store opening rejects without a failure of its own', () => {
-  it('refuses start with the node-failed fallback error: the store could not be opened', async () => {
-    // The store opened, then its "open" log line threw (a logger whose stream fails): the opening
-    // rejects, but no store failure was set.
+describe('a node whose store throws while it takes the opened store into service', () => {
+  it('fails as a whole: status, start, load and publish all answer the store failure', async () => {
+    // The store opened, then its "open" log line threw (a logger whose stream fails).
     const logger = pino({ level: 'info' }, {
       write(line: string) {
         if ((JSON.parse(line) as { msg?: string }).msg === 'node store open') throw new Error('the log stream broke');
@@ -74,8 +73,11 @@ describe('a node whose store opening rejects without a failure of its own', () =
     const disk = createMemoryDisk();
     const { node, scheduler } = diskNode(disk, { node: { logger } });
     const failure = await driveGated(scheduler, disk, rejection(node.start()));
-    expect(failure).toMatchObject({ code: 'node-failed', message: 'The node failed: its store could not be opened' });
-    expect(await rejection(node.load(idle('m')))).toMatchObject({ code: 'node-failed', message: 'The node failed: its store could not be opened' });
+    expect(failure).toMatchObject({ code: 'node-failed', message: expect.stringMatching(/the log stream broke; shut it down$/) as string });
+    expect(failure.cause).toMatchObject({ code: 'store-failed' });
+    expect(node.status()).toMatchObject({ state: 'failed', failure: failure.message, store: { state: 'failed' } });
+    expect(await rejection(node.load(idle('m')))).toBe(failure);
+    expect(() => node.events.publish({ type: EventType.HealthCheck, payload: {} } as never)).toThrow(failure);
     await driveGated(scheduler, disk, node.shutdown());
   });
 });
