@@ -23,6 +23,7 @@ import {
   type NodeEventMap,
   type ProcessModule,
   type ProcessModuleManifest,
+  type PublishReceipt,
   type SimulatedScheduler,
 } from '../../src/index.js';
 import { serializeMessage } from '../../src/ipc/channel.js';
@@ -75,7 +76,7 @@ function looseModule(
 }
 
 describe('a slow process module', () => {
-  it('drops the events past the host-side bound of 100, counts them channelFull, keeps it subscribed', { timeout: 30_000 }, async () => {
+  it('drops the events past the host-side bound of 100, counts them channelFull and as dead letters of its full mailbox, keeps it subscribed', { timeout: 30_000 }, async () => {
     const node = realNode({ shutdownTimeoutMs: 1000 });
     const obs = observer('obs', [EventType.HealthCheck]);
     await node.load(obs.module);
@@ -85,9 +86,13 @@ describe('a slow process module', () => {
     const first = node.publisher.newBlock(hash(0), 0);
     await obs.waitFor((e) => e.type === 'HealthCheck' && e.payload.checkType === 'stuck');
     const receipts = [first];
+    const deadBefore = node.system.deadLetterCounts()['mailbox-full'];
+    // Published in one go: the host actor takes none of them meanwhile, nothing more is in flight
+    // than the first event, so the mailbox itself refuses the surplus.
     for (let height = 1; height < 150; height++) receipts.push(node.publisher.newBlock(hash(height), height));
     expect(receipts.filter((r) => r.enqueued === 1)).toHaveLength(101);
     expect(receipts.filter((r) => r.dropped === 1)).toHaveLength(49);
+    expect(node.system.deadLetterCounts()['mailbox-full'] - deadBefore).toBe(49);
     const stats = await node.events.getDeliveryStats('slow');
     expect(stats).toMatchObject({ successful: 101, channelFull: 49, handled: 0 });
     expect(await node.events.getSubscribers(EventType.NewBlock)).toEqual(['slow']);
@@ -160,6 +165,63 @@ describe('a slow process module', () => {
     if (stats === undefined) throw new Error('no stats');
     expect(accounting(stats)).toEqual({ offered: 600, pending: 101 });
     await shutDown(node as unknown as ModactorNode, scheduler);
+  });
+});
+
+describe('a process module catching up on its ModuleLoaded replay, stuck on its first event', () => {
+  /** A node with `count` other modules loaded (and so replayed to a newcomer), the observer first. */
+  async function nodeWithModules(count: number): Promise<{ node: ModactorNode; obs: ReturnType<typeof observer> }> {
+    const node = realNode({ shutdownTimeoutMs: 1000 });
+    const obs = observer('obs', [EventType.HealthCheck, EventType.ModuleUnloaded]);
+    await node.load(obs.module);
+    for (let i = 1; i < count; i++) await node.load(defineModule({ name: `idle-${i}`, version: '1.0.0', subscribe: [], handle: () => undefined }));
+    return { node, obs };
+  }
+  const stuckOn = (obs: ReturnType<typeof observer>, name: string): Promise<unknown> =>
+    obs.waitFor((e) => e.type === 'HealthCheck' && e.payload.checkType === 'stuck' && e.meta?.source === name);
+
+  it('drops a routine event while its events in flight fill its bound, and lets one wait behind the replay while they leave room', { timeout: 30_000 }, async () => {
+    const { node, obs } = await nodeWithModules(8);
+    // A bound of 2 and a replay of 8 or 9 ModuleLoaded: the child takes the first and never ends
+    // it; the host forwards what its window allows and keeps the next in hand, the replay waits.
+    const full = sdkFixture('full', 'stuck', { mailboxCapacity: 2, credits: 2, shutdownTimeoutMs: 200 });
+    const roomy = sdkFixture('roomy', 'stuck', { mailboxCapacity: 2, credits: 1, shutdownTimeoutMs: 200 });
+    await node.load(full);
+    await node.load(roomy);
+    await stuckOn(obs, 'full');
+    await stuckOn(obs, 'roomy');
+    expect(full.status()).toMatchObject({ inFlightEvents: 2 });
+    expect(roomy.status()).toMatchObject({ inFlightEvents: 1 });
+
+    // In flight beyond the one in hand: 2 of 2 for full (no room), 1 of 2 for roomy.
+    const receipt = node.publisher.newBlock(hash(1), 1);
+    expect(receipt).toMatchObject({ enqueued: 1, dropped: 1, failed: 0 });
+    expect(await node.events.getDeliveryStats('full')).toMatchObject({ channelFull: 1, membershipDropped: 0 });
+    expect(await node.events.getDeliveryStats('roomy')).toMatchObject({ channelFull: 0 });
+    await node.shutdown();
+  });
+
+  it('refuses as failed an event offered after its host actor terminated, before the node retired it', { timeout: 30_000 }, async () => {
+    const { node, obs } = await nodeWithModules(8);
+    const roomy = sdkFixture('roomy', 'stuck', { mailboxCapacity: 2, credits: 1, shutdownTimeoutMs: 200, restart: { type: 'temporary' } });
+    await node.load(roomy);
+    await stuckOn(obs, 'roomy');
+    expect(roomy.status()).toMatchObject({ inFlightEvents: 1 });
+    // The one moment a publisher can act between the end of the host actor and its retirement:
+    // the dead letters of what its mailbox still held, reported as it closes.
+    let receipt: PublishReceipt | undefined;
+    const stopObserving = node.system.onDeadLetter((letter) => {
+      if (receipt === undefined && letter.recipient === '/modules/roomy' && letter.reason === 'lost-on-termination') {
+        receipt = node.publisher.newBlock(hash(1), 1);
+      }
+    });
+    process.kill(roomy.status().pid as number, 'SIGKILL');
+    await obs.waitForBrief('ModuleUnloaded(roomy)');
+    stopObserving();
+    // Its in-flight event leaves room in its bound, and the replay is pending: the event would
+    // wait behind it, but the module is dead.
+    expect(receipt).toEqual({ enqueued: 0, dropped: 0, failed: 1, filtered: 0, serializationFailed: 0 });
+    await node.shutdown();
   });
 });
 
