@@ -1,8 +1,10 @@
 /**
  * How a process module's host actor ends, as the module supervisor sees it: killed at its stop
  * timeout (a failure neither thrown nor rejected), stopped from outside the node, stopping itself,
- * or failing under a transient policy. Every test awaits the lifecycle events (or log lines) that
- * prove the state; a race between a restart and a give-up is decided by whichever event comes first.
+ * or failing under a transient policy; and a host of its own that throws as it starts (the node's
+ * own hosts start asynchronously: their start failures are rejections). Every test awaits the
+ * lifecycle events (or log lines) that prove the state; a race between a restart and a give-up is
+ * decided by whichever event comes first.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,9 +17,10 @@ import {
   type ProcessModule,
 } from '../../src/index.js';
 import { STOP_MARGIN_MS } from '../../src/ipc/process-host.js';
+import { createIncarnation } from '../../src/node/event-router.js';
 import { exited } from '../../torture/lib/processes.js';
 import { sdkFixture } from './fixtures.js';
-import { brief, hash, logCapture, observer, type Observer } from './helpers.js';
+import { brief, hash, logCapture, observer, realNode, type Observer } from './helpers.js';
 
 /** Resolves with the first event after `from` that restarts `name` (its next ModuleLoaded) or gives it up (unhealthy). */
 function restartedOrGivenUp(obs: Observer, name: string, from: number): Promise<NodeEvent> {
@@ -156,6 +159,45 @@ describe('a permanent process module whose host actor stops itself', () => {
     expect(logs.lines.filter((l) => l['msg'] === 'module crashed' || l['msg'] === 'module stopped for good')).toEqual([]);
     expect((await node.modules()).find((m) => m.name === 'quitter')).toMatchObject({ state: 'running', restarts: 1 });
     expect(echo.status()).toMatchObject({ spawned: 2, crashes: 0 });
+    await node.shutdown();
+  });
+});
+
+describe('a module host of its own (LoadableModule.instanceBehavior) that throws as it starts', () => {
+  it('fails the load with module-startup-failed, what it threw as the cause', async () => {
+    const node = realNode();
+    const thrown = new Error('no connection to the backend');
+    const module: LoadableModule<NodeEventMap> = {
+      name: 'own-host',
+      version: '1.0.0',
+      subscribe: [],
+      instanceBehavior: (services) => ({
+        create(ctx) {
+          const incarnation = createIncarnation<NodeEventMap>({
+            name: 'own-host',
+            version: '1.0.0',
+            ref: ctx.self,
+            stats: services.router.statsFor('own-host'),
+            capacity: ctx.mailboxCapacity,
+            crash: ctx,
+          });
+          return {
+            onStart() {
+              services.report({ kind: 'instance-started', incarnation });
+              throw thrown;
+            },
+            receive: () => undefined,
+          };
+        },
+      }),
+    };
+    const outcome = await node.load(module).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(outcome).toMatchObject({ code: 'module-startup-failed', message: 'Module "own-host" failed to start: no connection to the backend' });
+    expect((outcome as { cause?: unknown }).cause).toBe(thrown);
+    expect(await node.modules()).toEqual([]);
     await node.shutdown();
   });
 });
