@@ -66,6 +66,8 @@ export type SupervisorMessage<E extends EventMap> =
       readonly reply: (result: undefined | ModactorError) => void;
     }
   | { readonly kind: 'overflow'; readonly incarnation: ModuleIncarnation<E> }
+  /** An actor of `record`'s module began its first turn (each incarnation, before anything of its own). */
+  | { readonly kind: 'cell'; readonly record: ModuleRecord<E>; readonly ref: ActorRef<unknown> }
   | { readonly kind: 'health-window'; readonly name: string }
   | {
       readonly kind: 'shutdown';
@@ -153,6 +155,8 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
   const behavior: BehaviorFactory<SupervisorMessage<E>> = {
     create(ctx) {
       const records = new Map<string, ModuleRecord<E>>();
+      /** The module of each actor watched since its first turn, until it ended. */
+      const cells = new Map<ActorRef<unknown>, ModuleRecord<E>>();
       const { system, router, eventManager, services } = deps;
       const publish = <K extends keyof LifecycleEventMap>(type: K, payload: LifecycleEventMap[K]): void => {
         router.publishNode(type, payload);
@@ -218,17 +222,6 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
 
       /** Spawns a module's host; a failure to build it (foreign code) is a typed refusal. */
       const spawnModule = (module: NormalizedModule<E>, extraTypes: Iterable<string> = []): ModuleRecord<E> | ModactorError => {
-        try {
-          const instance = module.instanceBehavior?.(services) ?? module;
-          // One actor per module, a child of this supervisor with the module's own restart policy:
-          // the kernel restarts it alone, and past its intensity stops it for good.
-          ctx.spawn<unknown>(instance, module);
-        } catch (error) {
-          // Foreign code building the behaviour, or options the kernel refused: a typed refusal.
-          return new ModactorError('module-startup-failed', `Module "${module.name}" could not be started: ${describeThrown(error)}`, {
-            cause: error,
-          });
-        }
         const restartsBefore = deps.restartsOf?.(module.name) ?? 0;
         const record: ModuleRecord<E> = {
           module,
@@ -243,6 +236,25 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
           extraTypes: null,
           waiters: null,
         };
+        try {
+          const instance = module.instanceBehavior?.(services) ?? module;
+          // One actor per module, a child of this supervisor with the module's own restart policy:
+          // the kernel restarts it alone, and past its intensity stops it for good. Each incarnation
+          // says so first: one that fails before it reports (a host whose create or start throws)
+          // is watched too, and ends as a crash or a failed start, never unseen.
+          const reported: BehaviorFactory<unknown> = {
+            create: (actx) => {
+              ctx.self.tell({ kind: 'cell', record, ref: actx.self });
+              return instance.create(actx);
+            },
+          };
+          ctx.spawn<unknown>(reported, module);
+        } catch (error) {
+          // Foreign code building the behaviour, or options the kernel refused: a typed refusal.
+          return new ModactorError('module-startup-failed', `Module "${module.name}" could not be started: ${describeThrown(error)}`, {
+            cause: error,
+          });
+        }
         for (const type of extraTypes) (record.extraTypes ??= new Set()).add(type);
         records.set(module.name, record);
         starting.add(module.name);
@@ -262,7 +274,10 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
         closeHealthWindow(record);
         transition(record, 'STOP');
         const incarnation = record.current;
-        if (incarnation !== null) ctx.unwatch(incarnation.ref);
+        if (incarnation !== null) {
+          ctx.unwatch(incarnation.ref);
+          cells.delete(incarnation.ref);
+        }
         const exit = await ctx.stopChild(name, timeoutMs);
         if (incarnation !== null) {
           await askEm<boolean>((reply) => ({ kind: 'gone', incarnation, crash: null, reply }));
@@ -296,25 +311,33 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
         settle(record, info(incarnation.name, record));
       };
 
-      const onInstanceTerminated = async (record: ModuleRecord<E>, incarnation: ModuleIncarnation<E>, reason: ExitReason): Promise<void> => {
+      /**
+       * An actor of the module ended: its incarnation (announced to the event manager, which retires
+       * it), or null for one that failed before it reported (its host's create or start threw).
+       */
+      const onInstanceTerminated = async (record: ModuleRecord<E>, incarnation: ModuleIncarnation<E> | null, reason: ExitReason): Promise<void> => {
+        const name = record.module.name;
         const failure: Failure | null = reason.kind === 'failed' || reason.kind === 'killed' ? reason.failure : null;
         // Past its restart intensity the kernel stopped it for good: its crash is the last failure.
         const exceeded = failure?.kind === 'intensity-exceeded';
         const crash = failure?.kind === 'intensity-exceeded' ? failure.cause : failure;
         if (crash !== null && !record.stopping) {
           const cause = crash.kind === 'thrown' || crash.kind === 'rejected' ? crash.error : crash.message;
-          moduleLog(incarnation.name).warn({ err: errorForLog(cause) }, 'module crashed');
+          moduleLog(name).warn({ err: errorForLog(cause) }, 'module crashed');
         }
-        await askEm<boolean>((reply) => ({ kind: 'gone', incarnation, crash: crash === null ? null : crash.message, reply }));
+        if (incarnation !== null) {
+          await askEm<boolean>((reply) => ({ kind: 'gone', incarnation, crash: crash === null ? null : crash.message, reply }));
+        }
         if (record.stopping) return;
         transition(record, 'CRASH');
-        setHealth(incarnation.name, record, 'degraded');
+        setHealth(name, record, 'degraded');
         const restartType: RestartType = record.module.policy.type;
-        if (starting.has(incarnation.name)) {
+        if (starting.has(name)) {
           // Its first start failed: the caller gets the failure, nothing is retried.
-          await giveUp(incarnation.name, record, crash, 'failed to start');
-        } else if (exceeded || restartType === 'temporary' || (crash === null && restartType === 'transient')) {
-          await giveUp(incarnation.name, record, failure, 'stopped for good');
+          await giveUp(name, record, crash, 'failed to start');
+        } else if (exceeded || reason.kind === 'stopped' || restartType === 'temporary' || (crash === null && restartType === 'transient')) {
+          // Past its intensity, or stopped from outside the node (`stopped`): the kernel does not restart it.
+          await giveUp(name, record, failure, 'stopped for good');
         }
       };
 
@@ -386,13 +409,17 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
               const restarted = record.current !== null;
               record.current = message.incarnation;
               record.subscribed = false;
-              ctx.watch(message.incarnation.ref);
               if (restarted) {
                 record.restarts++;
                 transition(record, 'RESTART');
               }
               return;
             }
+            case 'cell':
+              if (records.get(message.record.module.name) !== message.record || message.record.stopping) return;
+              cells.set(message.ref, message.record);
+              ctx.watch(message.ref);
+              return;
             case 'handshake':
               await onStartup(message.incarnation, message.types);
               return;
@@ -499,9 +526,14 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
           }
         },
         onTerminated(target, reason) {
+          const owner = cells.get(target);
+          cells.delete(target);
           const record = records.get(target.name);
-          if (record?.current?.ref !== target) return undefined;
-          return onInstanceTerminated(record, record.current, reason);
+          if (record === undefined) return undefined;
+          if (record.current?.ref === target) return onInstanceTerminated(record, record.current, reason);
+          // An actor of the module that ended before it reported its incarnation.
+          if (owner === record && !record.stopping) return onInstanceTerminated(record, null, reason);
+          return undefined;
         },
       };
     },
