@@ -229,4 +229,92 @@ describe('a ModuleLoaded replay in progress', () => {
     expect(await node.events.getDeliveryStats('late')).toMatchObject({ successful: 2, handled: 2, filtered: 1 });
     await node.shutdown();
   });
+
+  describe('what waited behind a replay, once in the mailbox', () => {
+    /**
+     * Loads `late` after idle modules m1..m`idle`: NewBlock(0) in its hands until `first.open()`,
+     * then the first ModuleLoaded of `holdAt` in its hands until `second.open()`.
+     */
+    async function twiceHeld(seed: number, idle: number, holdAt: string, options: { mailboxCapacity: number; membershipCapacity?: number }) {
+      const { node, scheduler } = simNode(seed);
+      await loadIdle(node, idle);
+      const first = gate();
+      const second = gate();
+      let holding = true;
+      const late = recorder('late', [EventType.NewBlock, EventType.ModuleUnloaded], {
+        mailboxCapacity: options.mailboxCapacity,
+        handle: (event) => {
+          if (event.type === 'NewBlock' && event.payload.height === 0) return first.promise;
+          if (holding && event.type === 'ModuleLoaded' && event.payload.moduleName === holdAt) {
+            holding = false;
+            return second.promise;
+          }
+          return undefined;
+        },
+      });
+      await node.load(options.membershipCapacity === undefined ? late.module : defineModule({ ...late.module, membershipCapacity: options.membershipCapacity }));
+      node.publisher.newBlock(hash(0), 0);
+      await scheduler.runUntilIdle();
+      return { node, scheduler, first, second, late };
+    }
+
+    it('holds a routine event that waited within the routine bound: the next ones fit only in what is left of it', async () => {
+      const { node, scheduler, first, second, late } = await twiceHeld(310, 3, 'm2', { mailboxCapacity: 2 });
+      await node.events.subscribe('late', [EventType.ModuleLoaded]); // m1, m2 queued; m3 to replay
+      expect(node.publisher.newBlock(hash(1), 1)).toMatchObject({ enqueued: 1 }); // waits
+      first.open();
+      await scheduler.runUntilIdle();
+      // ModuleLoaded(m2) in hand; ModuleLoaded(m3) and NewBlock(1) queued: one routine place is left.
+      expect(late.seen).toEqual(['NewBlock(0)', 'ModuleLoaded(m1)', 'ModuleLoaded(m2)']);
+      expect([2, 3].map((h) => node.publisher.newBlock(hash(h), h)).map((r) => [r.enqueued, r.dropped])).toEqual([
+        [1, 0],
+        [0, 1],
+      ]);
+      second.open();
+      await scheduler.runUntilIdle();
+      expect(late.seen.slice(3)).toEqual(['ModuleLoaded(m3)', 'NewBlock(1)', 'NewBlock(2)']);
+      expect(await node.events.getDeliveryStats('late')).toMatchObject({ successful: 6, handled: 6, channelFull: 1 });
+      await node.shutdown();
+    });
+
+    it('holds a membership event that waited past the routine bound: routine events still fit in the whole bound', async () => {
+      const { node, scheduler, first, second, late } = await twiceHeld(311, 3, 'm2', { mailboxCapacity: 2 });
+      await node.events.subscribe('late', [EventType.ModuleLoaded]); // m1, m2 queued; m3 to replay
+      await node.unload('m1'); // ModuleUnloaded(m1) waits
+      first.open();
+      await scheduler.runUntilIdle();
+      // ModuleLoaded(m2) in hand; ModuleLoaded(m3) and ModuleUnloaded(m1) queued, in the reserve.
+      expect(late.seen).toEqual(['NewBlock(0)', 'ModuleLoaded(m1)', 'ModuleLoaded(m2)']);
+      expect([1, 2].map((h) => node.publisher.newBlock(hash(h), h)).map((r) => [r.enqueued, r.dropped])).toEqual([
+        [1, 0],
+        [1, 0],
+      ]);
+      second.open();
+      await scheduler.runUntilIdle();
+      expect(late.seen.slice(3)).toEqual(['ModuleLoaded(m3)', 'ModuleUnloaded(m1)', 'NewBlock(1)', 'NewBlock(2)']);
+      expect(await node.events.getDeliveryStats('late')).toMatchObject({ successful: 7, handled: 7, channelFull: 0 });
+      await node.shutdown();
+    });
+
+    it('bounds membership events by the mailbox reserve again once everything that waited entered it: past it they are dropped', async () => {
+      const { node, scheduler, first, second, late } = await twiceHeld(312, 3, 'm3', { mailboxCapacity: 3, membershipCapacity: 2 });
+      await node.events.subscribe('late', [EventType.ModuleLoaded]); // m1, m2 queued (the reserve is 2); m3 to replay
+      await node.unload('m1'); // waits
+      await node.unload('m2'); // waits
+      first.open();
+      await scheduler.runUntilIdle();
+      // ModuleLoaded(m3) in hand; both ModuleUnloaded queued: the reserve is full, nothing waits.
+      expect(late.seen).toEqual(['NewBlock(0)', 'ModuleLoaded(m1)', 'ModuleLoaded(m2)', 'ModuleLoaded(m3)']);
+      await node.unload('m3'); // no room in the reserve: dropped
+      let stats = (await node.events.getDeliveryStats('late')) as DeliveryStats;
+      expect(stats).toMatchObject({ channelFull: 1, membershipDropped: 1 });
+      second.open();
+      await scheduler.runUntilIdle();
+      expect(late.seen.slice(4)).toEqual(['ModuleUnloaded(m1)', 'ModuleUnloaded(m2)']);
+      stats = (await node.events.getDeliveryStats('late')) as DeliveryStats;
+      expect(stats).toMatchObject({ successful: 6, handled: 6, channelFull: 1, membershipDropped: 1 });
+      expect(offered(stats)).toBe(7);
+      await node.shutdown();
+    });
+  });
 });
