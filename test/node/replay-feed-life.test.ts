@@ -1,0 +1,89 @@
+/**
+ * A replay feed's reader and frontier as a module with `replay` goes away (a node with a store, on
+ * a simulated disk and clock): a feed closed while it waits for the log closes its reader when the
+ * wait ends, and a module killed while its feed holds events it has not given gets them on its next
+ * load.
+ */
+import { describe, expect, it } from 'vitest';
+import { defineModule, type NodeEvent, type SimulatedScheduler } from '../../src/index.js';
+import { block, createMemoryDisk, diskNode, drive, heights, settle } from './support.js';
+
+/** A promise and the function that resolves it. */
+function gate(): { held: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const held = new Promise<void>((resolve) => (open = resolve));
+  return { held, open };
+}
+
+/**
+ * Runs actors and the disk's promises until `promise` settles, without moving the clock: the event
+ * log's group commit (a timer) does not happen meanwhile, so what was appended stays unwritten.
+ */
+async function withoutTime<T>(scheduler: SimulatedScheduler, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  const tracked = promise.finally(() => {
+    settled = true;
+  });
+  for (let rounds = 0; !settled && rounds < 100; rounds++) {
+    await scheduler.runUntilIdle();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(settled).toBe(true);
+  return tracked;
+}
+
+const tx = (n: number): NodeEvent => ({ type: 'NewTransaction', payload: { txHash: n.toString(16).padStart(64, 'a') } });
+
+describe('a replay feed as its module goes away', () => {
+  it('closes its log reader when the read it was waiting on ends after the module went away', async () => {
+    const disk = createMemoryDisk();
+    const { node, scheduler } = diskNode(disk);
+    const { held, open } = gate();
+    const m = heights('m', { replay: true, mailboxCapacity: 1, handle: (event) => (event.type === 'NewBlock' && event.payload.height === 1 ? held : undefined) });
+    await drive(scheduler, node.load(m.module));
+    node.events.publish(block(1));
+    await withoutTime(scheduler, node.events.flush()); // b1 in hand, and written: the log's own files are open
+    const openFiles = () => disk.counts.open - disk.counts.close;
+    const before = openFiles();
+    node.events.publish(block(2)); // queued
+    node.events.publish(block(3)); // no room: a feed reads it back from the log
+    await withoutTime(scheduler, node.events.flush()); // written: the feed's reader has read it
+    node.events.publish(block(4)); // left to the feed too, which waits for the log to write it
+    open();
+    await withoutTime(scheduler, Promise.resolve());
+    expect(m.seen).toEqual([1, 2, 3]);
+    expect(openFiles()).toBe(before + 1); // the feed's reader, waiting for the log
+    await withoutTime(scheduler, node.unload('m'));
+    await settle(scheduler); // the log writes b4: the feed's wait ends
+    expect(openFiles()).toBe(before);
+    expect(m.seen).toEqual([1, 2, 3]);
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('keeps the position of a module killed while its feed holds an event it could not give yet: its next load gets it', async () => {
+    const disk = createMemoryDisk();
+    const { node, scheduler } = diskNode(disk, { store: { durableTypes: ['NewBlock'] }, node: { shutdownTimeoutMs: 50 } });
+    const stuck = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['NewBlock', 'NewTransaction'],
+      replay: true,
+      mailboxCapacity: 1,
+      // Never finishes the first transaction: unloading it must kill it.
+      handle: (event: NodeEvent) => (event.type === 'NewTransaction' ? new Promise<void>(() => undefined) : undefined),
+    });
+    await drive(scheduler, node.load(stuck));
+    node.events.publish(tx(1));
+    await withoutTime(scheduler, Promise.resolve()); // in hand, for ever
+    node.events.publish(tx(2)); // queued (not durable)
+    expect(node.events.publish(block(1))).toMatchObject({ enqueued: 1 }); // no room: left to a feed
+    await settle(scheduler); // the feed has read b1 and holds it: the mailbox is still full
+    await drive(scheduler, node.unload('m'));
+    const again = heights('m', { replay: true });
+    await drive(scheduler, node.load(again.module));
+    node.events.publish(block(2));
+    await settle(scheduler);
+    expect(again.seen).toEqual([1, 2]);
+    await drive(scheduler, node.shutdown());
+  });
+});
