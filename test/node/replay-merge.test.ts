@@ -150,6 +150,21 @@ describe('durable events offered to a module with replay', () => {
     await drive(scheduler, node.shutdown());
   });
 
+  it('counts a critical durable event its filter declines while it catches up as filtered once: its feed, reading past what it owes, does not offer it again', async () => {
+    const isCritical = (event: NodeEvent): boolean => event.type === 'NewTransaction';
+    const { node, scheduler } = await behind(100, { node: { isCritical } });
+    const m = replaying({ subscribe: ['NewBlock', 'NewTransaction'], mailboxCapacity: 2, holdOn: isHeight(1), filter: (event: NodeEvent) => event.type !== 'NewTransaction' });
+    await drive(scheduler, node.load(m.module));
+    await scheduler.runUntilIdle(); // b1 in hand; its feed has read the first of its batches
+    expect(node.events.publish(tx(1))).toMatchObject({ enqueued: 0, filtered: 1 });
+    await drive(scheduler, node.events.flush()); // written: the feed's last batch reads it too, past b100
+    m.open();
+    await settle(scheduler);
+    expect(m.seen).toEqual(range(1, 100).map((h) => `NewBlock(${h})`));
+    expect(await stats(node, scheduler)).toMatchObject({ successful: 100, handled: 100, filtered: 1 });
+    await drive(scheduler, node.shutdown());
+  });
+
   it('leaves a critical durable event to its feed when its priority lane is full, and still gives everything the feed owed before it', async () => {
     const isCritical = (event: NodeEvent): boolean => event.type === 'NewTransaction';
     const { node, scheduler } = await behind(6, { node: { isCritical } });
