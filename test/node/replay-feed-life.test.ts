@@ -1,12 +1,12 @@
 /**
- * A replay feed's reader and frontier as a module with `replay` goes away (a node with a store, on
- * a simulated disk and clock): a feed closed while it waits for the log closes its reader when the
- * wait ends, and a module killed while its feed holds events it has not given gets them on its next
- * load.
+ * A replay feed's reader and frontier (a node with a store, on a simulated disk and clock): a feed
+ * that has read past what it owes is done without waiting for the log, a feed closed while it waits
+ * for the log closes its reader when the wait ends, and a module killed while its feed holds events
+ * it has not given gets them on its next load.
  */
 import { describe, expect, it } from 'vitest';
 import { defineModule, type NodeEvent, type SimulatedScheduler } from '../../src/index.js';
-import { block, createMemoryDisk, diskNode, drive, heights, settle } from './support.js';
+import { block, createMemoryDisk, diskNode, drive, heights, range, settle } from './support.js';
 
 /** A promise and the function that resolves it. */
 function gate(): { held: Promise<void>; open: () => void } {
@@ -33,6 +33,32 @@ async function withoutTime<T>(scheduler: SimulatedScheduler, promise: Promise<T>
 }
 
 const tx = (n: number): NodeEvent => ({ type: 'NewTransaction', payload: { txHash: n.toString(16).padStart(64, 'a') } });
+
+describe('a replay feed', () => {
+  it('is done once it has read past what it owes, without waiting for the log to write events the module does not take', async () => {
+    const disk = createMemoryDisk();
+    const { node, scheduler } = diskNode(disk);
+    await drive(scheduler, node.load(heights('m', { replay: true }).module));
+    await drive(scheduler, node.unload('m'));
+    for (let h = 1; h <= 200; h++) node.events.publish(block(h));
+    await drive(scheduler, node.events.flush());
+    const { held, open } = gate();
+    const m = heights('m', { replay: true, mailboxCapacity: 2, handle: (event) => (event.type === 'NewBlock' && event.payload.height === 1 ? held : undefined) });
+    await drive(scheduler, node.load(m.module)); // b1 in hand; its feed has read ahead as far as it may and waits
+    // Transactions (durable, not for m): the first one written, the second one not yet.
+    node.events.publish(tx(1));
+    await withoutTime(scheduler, node.events.flush());
+    node.events.publish(tx(2));
+    open();
+    await withoutTime(scheduler, Promise.resolve());
+    expect(m.seen).toEqual(range(1, 200));
+    // Its feed read the first transaction, past everything it owed: m is back to live delivery.
+    expect(node.events.publish(block(201))).toMatchObject({ enqueued: 1 });
+    await withoutTime(scheduler, Promise.resolve());
+    expect(m.seen.at(-1)).toBe(201);
+    await drive(scheduler, node.shutdown());
+  });
+});
 
 describe('a replay feed as its module goes away', () => {
   it('closes its log reader when the read it was waiting on ends after the module went away', async () => {
