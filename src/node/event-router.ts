@@ -91,6 +91,8 @@ export interface DurableCursor<E extends EventMap> {
   settled(seq: number): void;
   /** An offer of a durable event found the mailbox closed: the position stays below it. */
   closed(seq: number): void;
+  /** The incarnation's own checks kept a durable event out: settled at once, never read back by a feed. */
+  screened(seq: number): void;
   /** A feed of the durable events `fromSeq` through `toSeq` (and more by `extend`), read from the store. */
   feed(fromSeq: number, toSeq: number): ReplayFeed<E>;
   /** The incarnation terminated. */
@@ -772,7 +774,11 @@ export class EventRouter<E extends EventMap> {
       return 'deferred';
     }
     const screened = this.screen(incarnation, event);
-    if (screened !== null) return screened;
+    if (screened !== null) {
+      // A critical one may be ahead of the feed: reading past it, the feed must not offer it again.
+      cursor.screened(seq);
+      return screened;
+    }
     let result: OfferResult;
     if (kind === 'critical') result = incarnation.ref.tellPriority(event);
     else if (backlog !== null) result = this.waitRoom(incarnation, backlog, kind) ? this.waitFor(incarnation, backlog, event, kind) : 'full';

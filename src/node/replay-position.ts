@@ -121,6 +121,11 @@ export class ReplayPosition<E extends EventMap> {
       closed: (seq) => {
         if (current() && seq - 1 < this.closedBelow) this.closedBelow = seq - 1;
       },
+      screened: (seq) => {
+        if (!current() || seq <= this.mark()) return;
+        this.ahead.add(seq);
+        this.deps.changed();
+      },
       feed: (fromSeq, toSeq) => this.deps.openFeed(incarnation, fromSeq, toSeq, (seq) => this.pending.has(seq) || this.ahead.has(seq)),
       detach: () => {
         if (!current()) return;

@@ -165,6 +165,21 @@ describe('durable events offered to a module with replay', () => {
     await drive(scheduler, node.shutdown());
   });
 
+  it('counts a critical durable event its filter declines while it catches up as filtered once, though a later durable event extends its feed past it', async () => {
+    const isCritical = (event: NodeEvent): boolean => event.type === 'NewTransaction';
+    const { node, scheduler } = await behind(6, { node: { isCritical } });
+    const m = replaying({ subscribe: ['NewBlock', 'NewTransaction'], mailboxCapacity: 2, holdOn: isHeight(1), filter: (event: NodeEvent) => event.type !== 'NewTransaction' });
+    await drive(scheduler, node.load(m.module));
+    await scheduler.runUntilIdle(); // b1 in hand, b2 and b3 queued, its feed holds b4..b6
+    expect(node.events.publish(tx(1))).toMatchObject({ enqueued: 0, filtered: 1 });
+    expect(node.events.publish(block(7))).toMatchObject({ enqueued: 1 }); // left to the feed, which now reads past tx(1)
+    m.open();
+    await settle(scheduler);
+    expect(m.seen).toEqual(range(1, 7).map((h) => `NewBlock(${h})`));
+    expect(await stats(node, scheduler)).toMatchObject({ successful: 7, handled: 7, filtered: 1 });
+    await drive(scheduler, node.shutdown());
+  });
+
   it('leaves a critical durable event to its feed when its priority lane is full, and still gives everything the feed owed before it', async () => {
     const isCritical = (event: NodeEvent): boolean => event.type === 'NewTransaction';
     const { node, scheduler } = await behind(6, { node: { isCritical } });
