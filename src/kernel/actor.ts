@@ -195,6 +195,16 @@ export class ActorCell<M> implements ActorRef<M>, ActorContext<M> {
     return this.deliver(message, this.mailbox.offerReserved(message), 'reserved', sender);
   }
 
+  /**
+   * An offer its sender refused for this actor's bound, which counts what the actor holds beyond
+   * its mailbox (a process module's events in flight): a drop as a full lane's is, dead-lettered
+   * and logged the same. @internal
+   */
+  refuseFull(message: M): 'full' {
+    this.deliver(message, 'full', 'user', undefined);
+    return 'full';
+  }
+
   private deliver(message: M, result: OfferResult, lane: 'user' | 'reserved' | 'priority', sender: ActorRef<unknown> | undefined): OfferResult {
     const system = this.system;
     if (result === 'enqueued') {

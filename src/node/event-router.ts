@@ -1,3 +1,4 @@
+import { ActorCell } from '../kernel/actor.js';
 import type { ActorRef } from '../kernel/behavior.js';
 import { DEFAULT_RESERVE_CAPACITY, type OfferResult } from '../kernel/mailbox.js';
 import { MAX_FAILURE_MESSAGE } from '../kernel/foreign.js';
@@ -753,7 +754,7 @@ export class EventRouter<E extends EventMap> {
     } else if (kind === 'membership') {
       result = incarnation.ref.tellReserved(event);
     } else if (!this.hasRoom(incarnation)) {
-      result = 'full';
+      result = refuseFull(incarnation, event);
     } else {
       result = incarnation.ref.tell(event);
     }
@@ -866,7 +867,7 @@ export class EventRouter<E extends EventMap> {
    * ends before, as offered and lost then ({@link settle}).
    */
   private wait(incarnation: ModuleIncarnation<E>, backlog: Backlog<E>, event: EventOf<E>, kind: Kind): OfferResult {
-    const result = this.waitRoom(incarnation, backlog, kind) ? this.waitFor(incarnation, backlog, event, kind) : 'full';
+    const result = this.waitRoom(incarnation, backlog, kind) ? this.waitFor(incarnation, backlog, event, kind) : refuseFull(incarnation, event);
     if (result === 'enqueued') this.pull(incarnation);
     else this.count(incarnation, result, kind);
     return result;
@@ -981,6 +982,12 @@ export class EventRouter<E extends EventMap> {
 }
 
 /** The seq the router stamped on an event. */
+/** A routine or membership event the router refused for room it counts itself: dropped as a full lane drops it (a dead letter). */
+function refuseFull<E extends EventMap>(incarnation: ModuleIncarnation<E>, event: EventOf<E>): 'full' {
+  const ref = incarnation.ref;
+  return ref instanceof ActorCell ? ref.refuseFull(event) : 'full';
+}
+
 function seqOf(event: { readonly meta?: EventMeta }): number {
   return (event.meta as EventMeta & { readonly seq: number }).seq;
 }

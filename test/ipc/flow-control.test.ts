@@ -122,6 +122,8 @@ describe('a slow process module', () => {
       if (stats === undefined) throw new Error('no stats');
       expect(accounting(stats)).toEqual({ offered: published, pending: 101 });
       expect(stats).toMatchObject({ successful: 101, channelFull: published - 101, handled: 0 });
+      // Each drop a dead letter of its full mailbox, also those the events in flight refused.
+      expect(node.system.deadLetterCounts()['mailbox-full']).toBe(published - 101);
       // 100 in the child (its window), 1 in the host actor's hand, none queued.
       expect(slow.status()).toMatchObject({ inFlightEvents: 100 });
     }

@@ -57,6 +57,8 @@ describe('a ModuleLoaded replay in progress', () => {
     expect(node.publisher.newBlock(hash(2), 2)).toMatchObject({ enqueued: 1, dropped: 0 });
     expect(node.publisher.newBlock(hash(3), 3)).toMatchObject({ enqueued: 1, dropped: 0 });
     expect(node.publisher.newBlock(hash(4), 4)).toMatchObject({ enqueued: 0, dropped: 1 });
+    // Dropped as a full lane drops: a dead letter, though the mailbox itself had room.
+    expect(node.system.deadLetterCounts()['mailbox-full']).toBe(1);
     // A membership event waits too (within the reserve), in its place.
     await node.unload('m1');
     expect(late.seen).toEqual(['NewBlock(0)']);
@@ -93,6 +95,7 @@ describe('a ModuleLoaded replay in progress', () => {
     // Two ModuleUnloaded wait (the reserve is 2), the third is dropped.
     let stats = (await node.events.getDeliveryStats('late')) as DeliveryStats;
     expect(stats).toMatchObject({ channelFull: 1, membershipDropped: 1 });
+    expect(node.system.deadLetterCounts()['mailbox-full']).toBe(1);
     expect((await node.modules()).find((m) => m.name === 'late')?.health).toBe('unhealthy');
     held.open();
     await scheduler.runUntilIdle();
