@@ -146,9 +146,15 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
   // failure there is a failure to start, answered to the caller, never restarted as a crash (as an
   // OTP supervisor's start_child answers an init that fails).
   const starting = new Set<string>();
+  // The failure each module's actor is being stopped or restarted for, until its end is handled: a
+  // host killed at its stop timeout meanwhile still crashed of it.
+  const failing = new Map<string, Failure>();
   const supervision: SupervisorOptions = {
     strategy: 'one-for-one',
-    decide: (_failure, child) => (starting.has(child.name) ? 'stop' : 'restart'),
+    decide: (failure, child) => {
+      failing.set(child.name, failure);
+      return starting.has(child.name) ? 'stop' : 'restart';
+    },
     // A crash is logged once, below, as `module crashed` with the module's binding.
     logFailures: false,
   };
@@ -256,6 +262,7 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
           });
         }
         for (const type of extraTypes) (record.extraTypes ??= new Set()).add(type);
+        failing.delete(module.name); // what a previous load of the name left (stopped before its end was handled)
         records.set(module.name, record);
         starting.add(module.name);
         return record;
@@ -318,12 +325,17 @@ export function moduleSupervisor<E extends EventMap>(deps: SupervisorDeps<E>): {
       const onInstanceTerminated = async (record: ModuleRecord<E>, incarnation: ModuleIncarnation<E> | null, reason: ExitReason): Promise<void> => {
         const name = record.module.name;
         const failure: Failure | null = reason.kind === 'failed' || reason.kind === 'killed' ? reason.failure : null;
+        const failedFirst = failing.get(name);
+        failing.delete(name);
         // Past its restart intensity the kernel stopped it for good: its crash is the last failure.
+        // Killed at its stop timeout while it stopped for a failure: that failure is its crash.
         const exceeded = failure?.kind === 'intensity-exceeded';
-        const crash = failure?.kind === 'intensity-exceeded' ? failure.cause : failure;
+        const killedAfter = failure?.kind === 'stop-timeout' ? failedFirst : undefined;
+        const crash = failure?.kind === 'intensity-exceeded' ? failure.cause : (killedAfter ?? failure);
         if (crash !== null && !record.stopping) {
           const cause = crash.kind === 'thrown' || crash.kind === 'rejected' ? crash.error : crash.message;
-          moduleLog(name).warn({ err: errorForLog(cause) }, 'module crashed');
+          const killed = killedAfter === undefined ? {} : { killed: (failure as Failure).message };
+          moduleLog(name).warn({ err: errorForLog(cause), ...killed }, 'module crashed');
         }
         if (incarnation !== null) {
           await askEm<boolean>((reply) => ({ kind: 'gone', incarnation, crash: crash === null ? null : crash.message, reply }));

@@ -30,6 +30,7 @@ function observedNode() {
     const payload = event.payload as { moduleName?: string; newHealth?: string; newState?: string };
     if (event.type === 'ModuleHealthChanged') seen.push(`health ${payload.moduleName}: ${payload.newHealth}`);
     if (event.type === 'ModuleStateChanged') seen.push(`state ${payload.moduleName}: ${payload.newState}`);
+    if (event.type === 'ModuleCrashed') seen.push(`crashed ${payload.moduleName}: ${(event.payload as { error: string }).error}`);
   });
   return { node, scheduler, seen, lines };
 }
@@ -98,6 +99,7 @@ describe('a module host whose create throws', () => {
     expect(seen.filter((s) => s.includes(' m: '))).toEqual([
       'state m: subscribing',
       'state m: running',
+      'crashed m: handler failed', // only its announced incarnation is said to crash
       'state m: crashed',
       'health m: degraded',
       'state m: stopped',
@@ -120,6 +122,31 @@ describe('a module whose actor is stopped from outside the node', () => {
     expect(await drive(scheduler, node.modules())).toEqual([]);
     expect(seen.filter((s) => s.includes(' m: ')).slice(-4)).toEqual(['state m: crashed', 'health m: degraded', 'state m: stopped', 'health m: unhealthy']);
     expect(lines.filter((l) => l.module === 'm' && l.msg === 'module stopped for good')).toMatchObject([{ reason: 'not restarted' }]);
+    await drive(scheduler, node.shutdown());
+  });
+});
+
+describe('a module that crashes and then does not stop in time', () => {
+  it('is killed at its stop timeout and restarted: ModuleCrashed names its crash, the crash log the kill too', async () => {
+    const { node, scheduler, seen, lines } = observedNode();
+    const slow = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['NewBlock'],
+      shutdownTimeoutMs: 100,
+      handle() {
+        throw new Error('handler failed');
+      },
+      stop: (ctx) => ctx.delay(10_000),
+    });
+    await drive(scheduler, node.load(slow));
+    node.events.publish(block(1));
+    await settle(scheduler);
+    expect(seen.filter((s) => s.startsWith('crashed'))).toEqual(['crashed m: handler failed']);
+    expect(lines.filter((l) => l.module === 'm' && l.msg === 'module crashed')).toMatchObject([
+      { err: { message: 'handler failed' }, killed: expect.stringMatching(/^did not stop within \d+ ms$/) as string },
+    ]);
+    expect((await drive(scheduler, node.modules())).map(({ state, restarts }) => ({ state, restarts }))).toEqual([{ state: 'running', restarts: 1 }]);
     await drive(scheduler, node.shutdown());
   });
 });
