@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  type ActorContext,
   createNode,
   createSimulatedScheduler,
   defineModule,
@@ -147,6 +148,101 @@ describe('a module that crashes and then does not stop in time', () => {
       { err: { message: 'handler failed' }, killed: expect.stringMatching(/^did not stop within \d+ ms$/) as string },
     ]);
     expect((await drive(scheduler, node.modules())).map(({ state, restarts }) => ({ state, restarts }))).toEqual([{ state: 'running', restarts: 1 }]);
+    await drive(scheduler, node.shutdown());
+  });
+});
+
+/** `definition` run by in-process incarnations whose actor contexts the test keeps (to end one as its host could). */
+function keptHosts(definition: ModuleDefinition, restart: 'permanent' | 'transient'): { module: LoadableModule<NodeEventMap>; hosts: ActorContext<unknown>[] } {
+  const hosts: ActorContext<unknown>[] = [];
+  return {
+    hosts,
+    module: {
+      name: definition.name,
+      version: definition.version,
+      subscribe: definition.subscribe,
+      restart: { type: restart },
+      instanceBehavior: (services) => ({
+        create(actx) {
+          hosts.push(actx);
+          return new ModuleInstance<NodeEventMap>(definition, services, null, actx, undefined);
+        },
+      }),
+    },
+  };
+}
+
+describe('a module whose actor ends normally (its host stops itself)', () => {
+  it('transient: is given up, not restarted (the kernel restarts a transient child only after a failure)', async () => {
+    const { node, scheduler, seen, lines } = observedNode();
+    const host = keptHosts(brittle('m'), 'transient');
+    await drive(scheduler, node.load(host.module));
+    host.hosts[0]?.stopSelf();
+    await settle(scheduler);
+    expect(host.hosts).toHaveLength(1);
+    expect(await drive(scheduler, node.modules())).toEqual([]);
+    expect(seen.filter((s) => s.includes(' m: ')).slice(-4)).toEqual(['state m: crashed', 'health m: degraded', 'state m: stopped', 'health m: unhealthy']);
+    expect(lines.filter((l) => l.module === 'm' && l.msg === 'module stopped for good')).toMatchObject([{ reason: 'not restarted' }]);
+    await drive(scheduler, node.shutdown());
+  });
+
+  it('permanent: is restarted, without a crash', async () => {
+    const { node, scheduler, seen } = observedNode();
+    const host = keptHosts(brittle('m'), 'permanent');
+    await drive(scheduler, node.load(host.module));
+    host.hosts[0]?.stopSelf();
+    await settle(scheduler);
+    expect(host.hosts).toHaveLength(2);
+    expect((await drive(scheduler, node.modules())).map(({ state, restarts }) => ({ state, restarts }))).toEqual([{ state: 'running', restarts: 1 }]);
+    expect(seen.filter((s) => s.startsWith('crashed'))).toEqual([]);
+    await drive(scheduler, node.shutdown());
+  });
+});
+
+describe('a module unloaded while its restart waits out the backoff', () => {
+  it('is unloaded: nothing of it runs any more, and the unload is logged', async () => {
+    const { node, scheduler, lines } = observedNode();
+    const m = defineModule({
+      name: 'm',
+      version: '1.0.0',
+      subscribe: ['NewBlock'],
+      restart: { backoff: { minMs: 5000, maxMs: 5000, jitter: 0 } },
+      handle() {
+        throw new Error('handler failed');
+      },
+    });
+    await drive(scheduler, node.load(m));
+    node.events.publish(block(1));
+    // Without moving the clock: it crashed, and its restart comes in 5 s.
+    const unloaded = node.unload('m');
+    for (let i = 0; i < 10; i++) {
+      await scheduler.runUntilIdle();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(scheduler.now()).toBe(0);
+    await unloaded;
+    expect(lines.filter((l) => l.module === 'm').map((l) => l.msg)).toEqual(['module loaded', 'module crashed', 'module unloaded']);
+    await scheduler.advanceBy(10_000);
+    expect(await drive(scheduler, node.modules())).toEqual([]);
+    await drive(scheduler, node.shutdown());
+  });
+});
+
+describe('a module reloaded before its actor reported itself', () => {
+  it('is reloaded: the end of the actor that never reported does not touch the new load', async () => {
+    const { node, scheduler } = observedNode();
+    // A host that never reports: its load waits, and the reload replaces it.
+    const silent: LoadableModule<NodeEventMap> = { name: 'm', version: '1.0.0', subscribe: ['NewBlock'], instanceBehavior: () => ({ create: () => ({ receive: () => undefined }) }) };
+    const first = node.load(silent).then(
+      () => 'loaded',
+      (error: unknown) => (error as Error).message,
+    );
+    await scheduler.runUntilIdle();
+    const reloaded = await drive(scheduler, node.reload('m', brittle('m')));
+    expect(reloaded).toMatchObject({ name: 'm', state: 'running' });
+    expect(await drive(scheduler, first)).toBe('Module "m" was stopped before it finished starting');
+    await settle(scheduler);
+    expect((await drive(scheduler, node.modules())).map(({ state, health }) => ({ state, health }))).toEqual([{ state: 'running', health: 'healthy' }]);
     await drive(scheduler, node.shutdown());
   });
 });
