@@ -37,7 +37,7 @@ export async function shutdown({ scheduler, system }: Simulated): Promise<void> 
 
 export interface Gate {
   readonly promise: Promise<void>;
-  open(): void;
+  readonly open: () => void;
 }
 
 /** A promise the test resolves by hand: a handler awaiting it is "stuck" until then. */

@@ -6,11 +6,10 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { EventType, createNode, createSimulatedScheduler, defineModule, type SimulatedScheduler } from '../../src/index.js';
+import { EventType, createNode, createSimulatedScheduler, defineModule } from '../../src/index.js';
 import { injectNodeFault } from '../../src/node/node.js';
-import type { MemoryDisk } from '../../src/store/memory-disk.js';
 import { memoryLogger } from '../kernel/support.js';
-import { createMemoryDisk, diskNode } from './support.js';
+import { createMemoryDisk, diskNode, driveGated } from './support.js';
 
 /** The error `promise` rejects with (fails the test if it resolves). */
 async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; cause?: unknown }> {
@@ -20,22 +19,6 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code?: st
     },
     (error: unknown) => error as Error & { code?: string; cause?: unknown },
   );
-}
-
-/** Drives `scheduler` and lets every call waiting at `disk`'s gate through, until `promise` settles. */
-async function driveGated<T>(scheduler: SimulatedScheduler, disk: MemoryDisk, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  const tracked = promise.finally(() => {
-    settled = true;
-  });
-  tracked.catch(() => undefined);
-  for (let rounds = 0; !settled; rounds++) {
-    if (rounds > 200) throw new Error('driveGated: the system went quiet with the promise still pending');
-    await scheduler.runAll();
-    await disk.release(disk.waiting);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return tracked;
 }
 
 const idle = (name: string) => defineModule({ name, version: '1.0.0', subscribe: [EventType.NewBlock], handle() {} });

@@ -6,14 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { defineModule, type ModactorNode, type ModuleDefinition, type NodeEvent, type SimulatedScheduler } from '../../src/index.js';
 import { brief } from '../scenarios/helpers.js';
+import { gate } from '../kernel/support.js';
 import { block, createMemoryDisk, diskNode, drive, heights, settle } from './support.js';
-
-/** A promise and the function that resolves it. */
-function gate(): { held: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const held = new Promise<void>((resolve) => (open = resolve));
-  return { held, open };
-}
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -80,7 +74,7 @@ async function crashingInReplay(idle: number, mailboxCapacity: number) {
   const run = diskNode(createMemoryDisk());
   const { node, scheduler } = run;
   await loadIdle(node, scheduler, idle);
-  const { held, open } = gate();
+  const { promise: held, open } = gate();
   const m = dying({ mailboxCapacity }, async (event) => {
     if (isHeight(1)(event)) await held;
     if (event.type === 'ModuleLoaded' && event.payload.moduleName === 'i1') throw new Error('crash on ModuleLoaded(i1)');
@@ -100,7 +94,7 @@ const stats = (node: ModactorNode, scheduler: SimulatedScheduler) => drive(sched
 describe('a module with replay that died and is not yet retired', () => {
   it('leaves what its feed reads meanwhile to its next load, unfiltered and not counted', async () => {
     const { node, scheduler } = diskNode(createMemoryDisk());
-    const { held, open } = gate();
+    const { promise: held, open } = gate();
     // Its filter declines everything once it has crashed: asked for the dead module, it would say no.
     let crashed = false;
     const first = dying({ mailboxCapacity: 1, filter: () => !crashed }, async (event) => {

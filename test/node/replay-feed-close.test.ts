@@ -4,26 +4,9 @@
  * read ends, so the read finishes and nothing is reported as unreadable.
  */
 import { expect, it } from 'vitest';
-import { defineModule, type NodeEvent, type SimulatedScheduler } from '../../src/index.js';
-import type { MemoryDisk } from '../../src/store/memory-disk.js';
+import { defineModule, type NodeEvent } from '../../src/index.js';
 import { memoryLogger } from '../kernel/support.js';
-import { createMemoryDisk, diskNode } from './support.js';
-
-/** Drives the node and lets every disk call through until `promise` settles. */
-async function through<T>(scheduler: SimulatedScheduler, disk: MemoryDisk, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  const tracked = promise.finally(() => {
-    settled = true;
-  });
-  tracked.catch(() => undefined);
-  for (let rounds = 0; !settled && rounds < 500; rounds++) {
-    await scheduler.runAll();
-    await disk.release(disk.waiting);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  expect(settled).toBe(true);
-  return tracked;
-}
+import { createMemoryDisk, diskNode, driveGated } from './support.js';
 
 /** A health report of `bytes` characters: a record of the log longer than one chunk of its reader (256 KiB). */
 const report = (bytes: number): NodeEvent => ({ type: 'HealthCheck', payload: { checkType: 'big', nodeHealthy: true, healthReport: 'x'.repeat(bytes) } });
@@ -33,10 +16,10 @@ it('a replay feed closed during a read of more than one chunk closes its reader 
   const { logger, lines } = memoryLogger('warn');
   const { node, scheduler } = diskNode(disk, { node: { logger } });
   const m = defineModule({ name: 'm', version: '1.0.0', subscribe: ['HealthCheck'], replay: true, mailboxCapacity: 64, handle: () => undefined });
-  await through(scheduler, disk, node.load(m));
-  await through(scheduler, disk, node.unload('m'));
+  await driveGated(scheduler, disk, node.load(m));
+  await driveGated(scheduler, disk, node.unload('m'));
   node.events.publish(report(300_000));
-  await through(scheduler, disk, node.events.flush());
+  await driveGated(scheduler, disk, node.events.flush());
   // Loaded again, behind by that record (reading it takes two reads of the log): the load needs
   // no disk call, so its feed's calls all still wait at the gate.
   let loaded = false;
@@ -48,8 +31,8 @@ it('a replay feed closed during a read of more than one chunk closes its reader 
   const opens = disk.counts.open;
   for (let rounds = 0; rounds < 20 && disk.counts.open === opens; rounds++) await disk.release(1);
   const unloaded = node.unload('m');
-  await through(scheduler, disk, unloaded);
-  await through(scheduler, disk, node.shutdown());
+  await driveGated(scheduler, disk, unloaded);
+  await driveGated(scheduler, disk, node.shutdown());
   expect(disk.counts.read).toBeGreaterThanOrEqual(2);
   expect(lines.filter((l) => String(l.msg).startsWith('replay:'))).toEqual([]);
 });

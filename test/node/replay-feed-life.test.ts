@@ -5,32 +5,9 @@
  * it has not given gets them on its next load.
  */
 import { describe, expect, it } from 'vitest';
-import { defineModule, type NodeEvent, type SimulatedScheduler } from '../../src/index.js';
-import { block, createMemoryDisk, diskNode, drive, heights, range, settle } from './support.js';
-
-/** A promise and the function that resolves it. */
-function gate(): { held: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const held = new Promise<void>((resolve) => (open = resolve));
-  return { held, open };
-}
-
-/**
- * Runs actors and the disk's promises until `promise` settles, without moving the clock: the event
- * log's group commit (a timer) does not happen meanwhile, so what was appended stays unwritten.
- */
-async function withoutTime<T>(scheduler: SimulatedScheduler, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  const tracked = promise.finally(() => {
-    settled = true;
-  });
-  for (let rounds = 0; !settled && rounds < 100; rounds++) {
-    await scheduler.runUntilIdle();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  expect(settled).toBe(true);
-  return tracked;
-}
+import { defineModule, type NodeEvent } from '../../src/index.js';
+import { gate } from '../kernel/support.js';
+import { block, createMemoryDisk, diskNode, drive, heights, range, settle, withoutTime } from './support.js';
 
 const tx = (n: number): NodeEvent => ({ type: 'NewTransaction', payload: { txHash: n.toString(16).padStart(64, 'a') } });
 
@@ -42,7 +19,7 @@ describe('a replay feed', () => {
     await drive(scheduler, node.unload('m'));
     for (let h = 1; h <= 200; h++) node.events.publish(block(h));
     await drive(scheduler, node.events.flush());
-    const { held, open } = gate();
+    const { promise: held, open } = gate();
     const m = heights('m', { replay: true, mailboxCapacity: 2, handle: (event) => (event.type === 'NewBlock' && event.payload.height === 1 ? held : undefined) });
     await drive(scheduler, node.load(m.module)); // b1 in hand; its feed has read ahead as far as it may and waits
     // Transactions (durable, not for m): the first one written, the second one not yet.
@@ -64,7 +41,7 @@ describe('a replay feed as its module goes away', () => {
   it('closes its log reader when the read it was waiting on ends after the module went away', async () => {
     const disk = createMemoryDisk();
     const { node, scheduler } = diskNode(disk);
-    const { held, open } = gate();
+    const { promise: held, open } = gate();
     const m = heights('m', { replay: true, mailboxCapacity: 1, handle: (event) => (event.type === 'NewBlock' && event.payload.height === 1 ? held : undefined) });
     await drive(scheduler, node.load(m.module));
     node.events.publish(block(1));

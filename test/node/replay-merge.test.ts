@@ -7,14 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { defineModule, type DeliveryStats, type ModactorNode, type ModuleDefinition, type NodeEvent, type SimulatedScheduler } from '../../src/index.js';
 import { brief } from '../scenarios/helpers.js';
-import { block, createMemoryDisk, diskNode, drive, range, settle } from './support.js';
-
-/** A promise and the function that resolves it. */
-function gate(): { held: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const held = new Promise<void>((resolve) => (open = resolve));
-  return { held, open };
-}
+import { gate } from '../kernel/support.js';
+import { block, createMemoryDisk, diskNode, drive, range, settle, withoutTime } from './support.js';
 
 const tx = (n: number): NodeEvent => ({ type: 'NewTransaction', payload: { txHash: n.toString(16).padStart(64, 'a') } });
 
@@ -25,7 +19,7 @@ const tx = (n: number): NodeEvent => ({ type: 'NewTransaction', payload: { txHas
 function replaying(spec: Partial<ModuleDefinition> & { holdOn?: (event: NodeEvent) => boolean }) {
   const seen: string[] = [];
   const seqs: number[] = [];
-  const { held, open } = gate();
+  const { promise: held, open } = gate();
   let holding = spec.holdOn !== undefined;
   const { holdOn, ...fields } = spec;
   const module = defineModule({
@@ -64,23 +58,6 @@ async function behind(upTo: number, options: Parameters<typeof diskNode>[1] = {}
 const isHeight = (h: number) => (event: NodeEvent) => event.type === 'NewBlock' && event.payload.height === h;
 
 const stats = (node: ModactorNode, scheduler: SimulatedScheduler): Promise<DeliveryStats | undefined> => drive(scheduler, node.events.getDeliveryStats('m'));
-
-/**
- * Runs actors and the disk's promises until `promise` settles, without moving the clock: the event
- * log's group commit (a timer) does not happen meanwhile, so what was appended stays unwritten.
- */
-async function withoutTime<T>(scheduler: SimulatedScheduler, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  const tracked = promise.finally(() => {
-    settled = true;
-  });
-  for (let rounds = 0; !settled && rounds < 100; rounds++) {
-    await scheduler.runUntilIdle();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  expect(settled).toBe(true);
-  return tracked;
-}
 
 describe('durable events offered to a module with replay', () => {
   it('leaves a durable event to its feed while it catches up, before its filter is asked: counted enqueued, filtered once when the feed gives it', async () => {
@@ -207,7 +184,7 @@ describe('durable events offered to a module with replay', () => {
     node.events.publish(tx(1));
     await drive(scheduler, node.events.flush());
     const seen: string[] = [];
-    const { held, open } = gate();
+    const { promise: held, open } = gate();
     await drive(
       scheduler,
       node.load(

@@ -7,14 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { defineModule, type ModactorNode, type NodeEvent } from '../../src/index.js';
+import { gate } from '../kernel/support.js';
 import { block, createMemoryDisk, diskNode, drive, settle } from './support.js';
-
-/** A promise with its resolve function. */
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
 
 /**
  * A module with replay from seq 1 that records blocks as `b<height>` and critical maintenance

@@ -47,6 +47,40 @@ export async function drive<T>(scheduler: SimulatedScheduler, promise: Promise<T
   return tracked;
 }
 
+/** Drives `scheduler` and lets every call waiting at `disk`'s gate through, until `promise` settles. */
+export async function driveGated<T>(scheduler: SimulatedScheduler, disk: MemoryDisk, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  const tracked = promise.finally(() => {
+    settled = true;
+  });
+  tracked.catch(() => undefined);
+  for (let rounds = 0; !settled; rounds++) {
+    if (rounds > 500) throw new Error('driveGated: the system went quiet with the promise still pending');
+    await scheduler.runAll();
+    await disk.release(disk.waiting);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return tracked;
+}
+
+/**
+ * Runs actors and the disk's promises until `promise` settles, without moving the clock: the event
+ * log's group commit (a timer) does not happen meanwhile, so what was appended stays unwritten.
+ */
+export async function withoutTime<T>(scheduler: SimulatedScheduler, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  const tracked = promise.finally(() => {
+    settled = true;
+  });
+  tracked.catch(() => undefined);
+  for (let rounds = 0; !settled; rounds++) {
+    if (rounds > 100) throw new Error('withoutTime: the system went quiet with the promise still pending');
+    await scheduler.runUntilIdle();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return tracked;
+}
+
 /** What `promise` rejected with (null when it resolved), driving `scheduler`. */
 export async function rejection(scheduler: SimulatedScheduler, promise: Promise<unknown>): Promise<unknown> {
   return drive(scheduler, promise).then(
