@@ -32,53 +32,40 @@ export function diskNode(
   return { node, scheduler };
 }
 
-/** Drives `scheduler` (actors, virtual timers, the disk's promises) until `promise` settles. */
-export async function drive<T>(scheduler: SimulatedScheduler, promise: Promise<T>): Promise<T> {
+/** Runs `round` (then the macrotasks it queued) until `promise` settles; throws past `limit` rounds. */
+async function until<T>(promise: Promise<T>, round: () => Promise<unknown>, limit: number, name: string): Promise<T> {
   let settled = false;
   const tracked = promise.finally(() => {
     settled = true;
   });
   tracked.catch(() => undefined);
   for (let rounds = 0; !settled; rounds++) {
-    if (rounds > 200) throw new Error('drive: the system went quiet with the promise still pending');
-    await scheduler.runAll();
+    if (rounds > limit) throw new Error(`${name}: the system went quiet with the promise still pending`);
+    await round();
     await new Promise((resolve) => setImmediate(resolve));
   }
   return tracked;
 }
 
+/** Drives `scheduler` (actors, virtual timers, the disk's promises) until `promise` settles. */
+export function drive<T>(scheduler: SimulatedScheduler, promise: Promise<T>): Promise<T> {
+  return until(promise, () => scheduler.runAll(), 200, 'drive');
+}
+
 /** Drives `scheduler` and lets every call waiting at `disk`'s gate through, until `promise` settles. */
-export async function driveGated<T>(scheduler: SimulatedScheduler, disk: MemoryDisk, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  const tracked = promise.finally(() => {
-    settled = true;
-  });
-  tracked.catch(() => undefined);
-  for (let rounds = 0; !settled; rounds++) {
-    if (rounds > 500) throw new Error('driveGated: the system went quiet with the promise still pending');
+export function driveGated<T>(scheduler: SimulatedScheduler, disk: MemoryDisk, promise: Promise<T>): Promise<T> {
+  return until(promise, async () => {
     await scheduler.runAll();
     await disk.release(disk.waiting);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return tracked;
+  }, 500, 'driveGated');
 }
 
 /**
  * Runs actors and the disk's promises until `promise` settles, without moving the clock: the event
  * log's group commit (a timer) does not happen meanwhile, so what was appended stays unwritten.
  */
-export async function withoutTime<T>(scheduler: SimulatedScheduler, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  const tracked = promise.finally(() => {
-    settled = true;
-  });
-  tracked.catch(() => undefined);
-  for (let rounds = 0; !settled; rounds++) {
-    if (rounds > 100) throw new Error('withoutTime: the system went quiet with the promise still pending');
-    await scheduler.runUntilIdle();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return tracked;
+export function withoutTime<T>(scheduler: SimulatedScheduler, promise: Promise<T>): Promise<T> {
+  return until(promise, () => scheduler.runUntilIdle(), 100, 'withoutTime');
 }
 
 /** What `promise` rejected with (null when it resolved), driving `scheduler`. */
