@@ -981,13 +981,13 @@ export class EventRouter<E extends EventMap> {
   }
 }
 
-/** The seq the router stamped on an event. */
 /** A routine or membership event the router refused for room it counts itself: dropped as a full lane drops it (a dead letter). */
 function refuseFull<E extends EventMap>(incarnation: ModuleIncarnation<E>, event: EventOf<E>): 'full' {
   const ref = incarnation.ref;
   return ref instanceof ActorCell ? ref.refuseFull(event) : 'full';
 }
 
+/** The seq the router stamped on an event. */
 function seqOf(event: { readonly meta?: EventMeta }): number {
   return (event.meta as EventMeta & { readonly seq: number }).seq;
 }
